@@ -1,0 +1,188 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from civic import selectors, services
+from civic.admin_base import ScopedModelAdmin
+from civic.models import (
+    Area,
+    AuditEntry,
+    Department,
+    Organisation,
+    Postcode,
+    PostcodeImport,
+    Role,
+    User,
+)
+from civic.validators import validate_csv_upload
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password", "name"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    filter_horizontal = []
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedModelAdmin):
+    organisation_path = None
+    list_display = ["name", "slug", "brand_colour"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(ScopedModelAdmin):
+    list_display = ["name", "organisation"]
+    list_filter = ["organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PostcodeUploadForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    file = forms.FileField(
+        label=_("Postcode directory CSV"),
+        help_text=_(
+            "The ONS Postcode Directory or an extract of it: a postcode column (pcds) and a ward "
+            "code column (such as wd25cd). Postcodes outside your wards are skipped."
+        ),
+        validators=[validate_csv_upload],
+    )
+
+
+@admin.register(Area)
+class AreaAdmin(ScopedModelAdmin):
+    list_display = ["name", "code", "organisation", "population"]
+    list_filter = ["organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "code"]
+    change_list_template = "admin/civic/area/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "load-postcodes/",
+                self.admin_site.admin_view(self.load_postcodes_view),
+                name="civic_area_load_postcodes",
+            ),
+            *super().get_urls(),
+        ]
+
+    def load_postcodes_view(self, request):
+        if not request.user.has_perm("civic.load_postcodes"):
+            messages.error(request, _("You do not have permission to load postcodes."))
+            return redirect(reverse("admin:civic_area_changelist"))
+        form = PostcodeUploadForm(request.POST or None, request.FILES or None)
+        form.fields["organisation"].queryset = selectors.scope_to_organisation(
+            Organisation.objects.all(), request.user, path="pk"
+        )
+        if request.method == "POST" and form.is_valid():
+            services.postcode_import_start(
+                actor=request.user,
+                organisation=form.cleaned_data["organisation"],
+                uploaded_file=form.cleaned_data["file"],
+            )
+            messages.success(
+                request, _("The file is loading in the background; its progress is listed here.")
+            )
+            return redirect(reverse("admin:civic_postcodeimport_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Load postcodes"),
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/civic/area/load_postcodes.html", context)
+
+
+@admin.register(Postcode)
+class PostcodeAdmin(ScopedModelAdmin):
+    organisation_path = "area__organisation"
+    list_display = ["postcode", "area"]
+    list_select_related = ["area"]
+    search_fields = ["postcode"]
+    raw_id_fields = ["area"]
+
+
+@admin.register(PostcodeImport)
+class PostcodeImportAdmin(ScopedModelAdmin):
+    list_display = ["file", "organisation", "status", "loaded", "unchanged", "created_at"]
+    list_select_related = ["organisation"]
+    readonly_fields = [
+        "organisation",
+        "file",
+        "uploaded_by",
+        "status",
+        "loaded",
+        "unchanged",
+        "problems",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("civic.load_postcodes", obj)
+
+
+@admin.register(Role)
+class RoleAdmin(ScopedModelAdmin):
+    list_display = ["user", "kind", "organisation"]
+    list_filter = ["kind", "organisation"]
+    list_select_related = ["user", "organisation"]
+    filter_horizontal = ["departments"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.user.is_staff:
+            # Staff sign in to the admin; a role without it would be a role nobody can use.
+            obj.user.is_staff = True
+            obj.user.save(update_fields=["is_staff"])
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "departments":
+            kwargs["queryset"] = selectors.scope_to_organisation_admin(
+                Department.objects.select_related("organisation"), request.user
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ScopedModelAdmin):
+    """Read-only, for everyone including site admins; the database refuses changes as well."""
+
+    list_display = ["created_at", "actor_label", "action", "object_repr", "summary"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "object_repr", "summary"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super(ScopedModelAdmin, self).get_queryset(request)
+        return selectors.scope_to_organisation_admin(queryset, request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

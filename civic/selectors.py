@@ -1,0 +1,44 @@
+"""Reads that decide what a member of staff sees: querysets filtered in the database."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from civic.models import Role
+from civic.rules import officer_departments, organisations_with_role
+
+
+def scope_to_organisation(queryset: QuerySet, user, *, path: str = "organisation") -> QuerySet:
+    """Rows of organisations where the user holds any role; everything for a site admin."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    organisations = organisations_with_role(user)
+    if path == "pk":
+        return queryset.filter(pk__in=organisations)
+    return queryset.filter(**{f"{path}__in": organisations})
+
+
+def scope_to_organisation_admin(
+    queryset: QuerySet, user, *, path: str = "organisation"
+) -> QuerySet:
+    if user.is_active and user.is_superuser:
+        return queryset
+    organisations = organisations_with_role(user, Role.Kind.ORGANISATION_ADMIN)
+    return queryset.filter(**{f"{path}__in": organisations})
+
+
+def scope_to_department(
+    queryset: QuerySet,
+    user,
+    *,
+    department_path: str = "department",
+    organisation_path: str = "department__organisation",
+) -> QuerySet:
+    """Department-owned rows: an officer sees their departments', an admin the organisation's."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    admin_of = organisations_with_role(user, Role.Kind.ORGANISATION_ADMIN)
+    departments = officer_departments(user)
+    return queryset.filter(
+        Q(**{f"{organisation_path}__in": admin_of}) | Q(**{f"{department_path}__in": departments})
+    )

@@ -1,0 +1,219 @@
+"""Every change of state in the platform core, called alike from the admin, pages, API and tasks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from civic.models import (
+    Area,
+    AuditEntry,
+    Department,
+    Organisation,
+    Postcode,
+    PostcodeImport,
+    Role,
+    User,
+)
+from civic.postcodes import normalise_postcode
+from civic.rules import organisation_of
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj=None,
+    summary: str = "",
+    organisation: Organisation | None = None,
+) -> AuditEntry:
+    """Record one action by a member of staff. Called inside the transaction that makes the change."""
+    organisation_id = organisation.pk if organisation is not None else organisation_of(obj)
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(actor.email if actor is not None and actor.pk else "system"),
+        action=action,
+        organisation_id=organisation_id,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        summary=summary,
+    )
+
+
+@transaction.atomic
+def role_grant(
+    *,
+    actor: User | None,
+    user: User,
+    organisation: Organisation,
+    kind: str,
+    departments: list[Department] | None = None,
+) -> Role:
+    """Give a member of staff a role; staff sign in to the admin, so they become staff users."""
+    departments = departments or []
+    if any(department.organisation_id != organisation.pk for department in departments):
+        raise ValidationError(
+            {"departments": "Choose departments of the role's own organisation only"}
+        )
+    role, _created = Role.objects.get_or_create(user=user, organisation=organisation, kind=kind)
+    if departments:
+        role.departments.add(*departments)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CREATE,
+        obj=role,
+        summary=f"Gave {user.email} the role {role.get_kind_display()}",
+    )
+    return role
+
+
+@dataclass
+class PostcodeLoadReport:
+    loaded: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_POSTCODE_COLUMNS = ("pcds", "pcd", "postcode")
+_WARD_COLUMNS = ("wd25cd", "wd24cd", "wd23cd", "wd22cd", "wd21cd", "osward", "ward_code", "ward")
+
+
+def _pick(header: list[str], candidates: tuple[str, ...]) -> str | None:
+    lowered = {name.strip().lower(): name for name in header}
+    return next((lowered[name] for name in candidates if name in lowered), None)
+
+
+def postcodes_load_csv(
+    *, actor: User | None, organisation: Organisation, text: str, batch_size: int = 5000
+) -> PostcodeLoadReport:
+    """Load a postcode → ward table in the ONS Postcode Directory's shape.
+
+    Rows are kept when their ward code is one of the organisation's areas; other councils' wards
+    are skipped quietly, since the national directory lists every postcode in the country. Loading
+    the same file twice changes nothing (the database's unique constraint is the referee).
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    postcode_column = _pick(header, _POSTCODE_COLUMNS)
+    ward_column = _pick(header, _WARD_COLUMNS)
+    report = PostcodeLoadReport()
+    if postcode_column is None or ward_column is None:
+        report.errors.append(
+            "The file needs a postcode column (pcds, pcd or postcode) and a ward code column "
+            "(such as wd25cd, osward or ward_code)"
+        )
+        return report
+    areas = {area.code.upper(): area.pk for area in Area.objects.filter(organisation=organisation)}
+    batch: list[Postcode] = []
+
+    def flush() -> None:
+        if batch:
+            before = Postcode.objects.filter(area__organisation=organisation).count()
+            Postcode.objects.bulk_create(batch, ignore_conflicts=True, batch_size=batch_size)
+            added = Postcode.objects.filter(area__organisation=organisation).count() - before
+            report.loaded += added
+            report.unchanged += len(batch) - added
+            batch.clear()
+
+    with transaction.atomic():
+        for line_number, row in enumerate(reader, start=2):
+            ward = (row.get(ward_column) or "").strip().upper()
+            if ward not in areas:
+                continue
+            try:
+                postcode = normalise_postcode(row.get(postcode_column) or "")
+            except ValidationError:
+                report.errors.append(
+                    f"Line {line_number}: {row.get(postcode_column)!r} is not a UK postcode"
+                )
+                continue
+            batch.append(Postcode(postcode=postcode, area_id=areas[ward]))
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.IMPORT,
+            obj=organisation,
+            summary=(
+                f"Loaded postcodes: {report.loaded} new, {report.unchanged} already known, "
+                f"{len(report.errors)} refused"
+            ),
+        )
+    return report
+
+
+def area_for_postcode(*, organisation: Organisation, postcode: str) -> Area | None:
+    """The organisation's area that holds a postcode, or None; raises for a malformed postcode."""
+    normal = normalise_postcode(postcode)
+    match = (
+        Postcode.objects.filter(postcode=normal, area__organisation=organisation)
+        .select_related("area")
+        .first()
+    )
+    return match.area if match else None
+
+
+def postcode_import_start(
+    *, actor: User, organisation: Organisation, uploaded_file
+) -> PostcodeImport:
+    """Keep the uploaded file and queue its loading once the row is committed."""
+    from civic.tasks import postcode_import_task
+
+    with transaction.atomic():
+        postcode_import = PostcodeImport.objects.create(
+            organisation=organisation, file=uploaded_file, uploaded_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.IMPORT,
+            obj=postcode_import,
+            summary=f"Uploaded {uploaded_file.name} to load postcodes",
+        )
+        transaction.on_commit(lambda: postcode_import_task.delay(postcode_import.pk))
+    return postcode_import
+
+
+def postcode_import_run(*, postcode_import_id: int) -> PostcodeImport | None:
+    """Load a queued import. Safe to run twice: a finished import is left as it is."""
+    with transaction.atomic():
+        postcode_import = (
+            PostcodeImport.objects.select_for_update()
+            .filter(pk=postcode_import_id)
+            .select_related("organisation", "uploaded_by")
+            .first()
+        )
+        if postcode_import is None or postcode_import.status == PostcodeImport.Status.DONE:
+            return postcode_import
+        postcode_import.status = PostcodeImport.Status.RUNNING
+        postcode_import.save(update_fields=["status"])
+    try:
+        with postcode_import.file.open("rb") as handle:
+            text = handle.read().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        postcode_import.status = PostcodeImport.Status.FAILED
+        postcode_import.problems = f"The file could not be read as UTF-8 CSV: {error}"
+        postcode_import.save(update_fields=["status", "problems"])
+        return postcode_import
+    report = postcodes_load_csv(
+        actor=postcode_import.uploaded_by, organisation=postcode_import.organisation, text=text
+    )
+    postcode_import.loaded = report.loaded
+    postcode_import.unchanged = report.unchanged
+    postcode_import.problems = "\n".join(report.errors[:1000])
+    postcode_import.status = (
+        PostcodeImport.Status.FAILED
+        if report.errors and not (report.loaded or report.unchanged)
+        else PostcodeImport.Status.DONE
+    )
+    postcode_import.save(update_fields=["loaded", "unchanged", "problems", "status"])
+    return postcode_import

@@ -1,0 +1,121 @@
+"""Pages of the platform shell, the health check and the brand stylesheet."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
+
+from civic import participation
+from civic.celery import app as celery_app
+from civic.colours import contrast_ratio
+from civic.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    organisations = list(Organisation.objects.only("pk", "name", "slug"))
+    chosen = None
+    slug = request.GET.get("organisation", "")
+    if slug:
+        chosen = next((org for org in organisations if org.slug == slug), None)
+    sections = participation.open_now(organisation=chosen)
+    return render(
+        request,
+        "civic/home.html",
+        {
+            "organisations": organisations,
+            "chosen_organisation": chosen,
+            "unknown_organisation": bool(slug) and chosen is None,
+            "sections": sections,
+        },
+    )
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "civic/accessibility.html")
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "civic/privacy.html")
+
+
+@require_safe
+def cookies(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "civic/cookies.html",
+        {
+            "session_cookie": settings.SESSION_COOKIE_NAME,
+            "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+        },
+    )
+
+
+@require_safe
+@cache_control(public=True, max_age=300)
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """Colours configured in the admin, as a stylesheet so that the CSP needs no inline style."""
+    rules = [
+        f":root {{ --civic-brand: {settings.CIVIC_BRAND_COLOUR}; }}",
+    ]
+    for organisation in Organisation.objects.only("slug", "brand_colour"):
+        colour = organisation.brand_colour
+        if contrast_ratio(colour, "#ffffff") >= 4.5:
+            rules.append(f".civic-brand--{organisation.slug} {{ --civic-brand: {colour}; }}")
+    return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
+
+
+def _check_database() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()[0] == 1
+
+
+def _check_cache() -> bool:
+    cache.set("civic:healthz", "ok", 10)
+    return cache.get("civic:healthz") == "ok"
+
+
+def _check_broker() -> bool:
+    with celery_app.connection_for_write() as broker:
+        broker.ensure_connection(max_retries=1, timeout=2)
+        return broker.connected
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 only when the database, the cache and the broker all answer; 503 naming what failed."""
+    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = "ok" if check() else "failing"
+        except Exception as error:  # noqa: BLE001 - any failure of a component is a failed check
+            logger.warning("health check %s failed: %s", name, error)
+            results[name] = "failing"
+    healthy = all(value == "ok" for value in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", "checks": results}, status=200 if healthy else 503
+    )
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", {"title": _("Page not found")}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
