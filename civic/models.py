@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from civic.colours import contrast_ratio
 from civic.postcodes import validate_postcode
 
 hex_colour = RegexValidator(
@@ -92,20 +94,16 @@ class Organisation(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from civic.colours import contrast_ratio
-
-        if self.brand_colour and hex_colour.regex.match(self.brand_colour):
-            if contrast_ratio(self.brand_colour, "#ffffff") < 4.5:
-                raise ValidationError(
-                    {
-                        "brand_colour": _(
-                            "Choose a darker colour: white text on it must have a contrast "
-                            "ratio of at least 4.5 to 1"
-                        )
-                    }
-                )
+        well_formed = self.brand_colour and hex_colour.regex.match(self.brand_colour)
+        if well_formed and contrast_ratio(self.brand_colour, "#ffffff") < 4.5:
+            raise ValidationError(
+                {
+                    "brand_colour": _(
+                        "Choose a darker colour: white text on it must have a contrast "
+                        "ratio of at least 4.5 to 1"
+                    )
+                }
+            )
 
 
 class Department(models.Model):
@@ -187,7 +185,9 @@ class Role(models.Model):
         FACILITATOR = "facilitator", _("Facilitator")
         ORGANISATION_ADMIN = "organisation_admin", _("Organisation admin")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles"
+    )
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles")
     kind = models.CharField(_("role"), max_length=32, choices=Kind.choices)
     departments = models.ManyToManyField(

@@ -19,9 +19,7 @@ def normalise_postcode(value: str) -> str:
     compact = re.sub(r"\s+", "", str(value or "")).upper()
     match = _POSTCODE.match(compact)
     if not match or (match["outward"] == "GIR" and match["inward"] != "0AA"):
-        raise ValidationError(
-            _("Enter a real UK postcode, like M1 1AE"), code="invalid_postcode"
-        )
+        raise ValidationError(_("Enter a real UK postcode, like M1 1AE"), code="invalid_postcode")
     return f"{match['outward']} {match['inward']}"
 
 

@@ -32,7 +32,7 @@ def audit_record(
     summary: str = "",
     organisation: Organisation | None = None,
 ) -> AuditEntry:
-    """Record one action by a member of staff. Called inside the transaction that makes the change."""
+    """Record one action by a member of staff, inside the transaction that makes the change."""
     organisation_id = organisation.pk if organisation is not None else organisation_of(obj)
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
@@ -187,7 +187,7 @@ def postcode_import_run(*, postcode_import_id: int) -> PostcodeImport | None:
     """Load a queued import. Safe to run twice: a finished import is left as it is."""
     with transaction.atomic():
         postcode_import = (
-            PostcodeImport.objects.select_for_update()
+            PostcodeImport.objects.select_for_update(of=("self",))
             .filter(pk=postcode_import_id)
             .select_related("organisation", "uploaded_by")
             .first()

@@ -11,7 +11,7 @@ def postcode_import_task(postcode_import_id: int) -> None:
     services.postcode_import_run(postcode_import_id=postcode_import_id)
 
 
-@shared_task(time_limit=10)
+@shared_task(time_limit=10, soft_time_limit=8)
 def ping() -> str:
     """Answers the health check's round trip through the broker."""
     return "pong"

@@ -90,7 +90,7 @@ def _check_cache() -> bool:
 
 
 def _check_broker() -> bool:
-    with celery_app.connection_for_write() as broker:
+    with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as broker:
         broker.ensure_connection(max_retries=1, timeout=2)
         return broker.connected
 
@@ -104,12 +104,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
     for name, check in checks.items():
         try:
             results[name] = "ok" if check() else "failing"
-        except Exception as error:  # noqa: BLE001 - any failure of a component is a failed check
+        except Exception as error:
             logger.warning("health check %s failed: %s", name, error)
             results[name] = "failing"
     healthy = all(value == "ok" for value in results.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "failing", "checks": results}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "failing", "checks": results},
+        status=200 if healthy else 503,
     )
 
 

@@ -11,7 +11,7 @@ from django.db import migrations
 POSTGRESQL_FORWARD = """
 CREATE OR REPLACE FUNCTION civic_audit_entry_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit entries are append-only: % refused', TG_OP
+    RAISE EXCEPTION 'audit entries are append-only: %% refused', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
