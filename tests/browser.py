@@ -66,6 +66,7 @@ def page_at(chromium, live_server):
         errors: list[str] = []
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.console_errors = errors
+        page.javascript_enabled = javascript_enabled
         return page
 
     yield make
@@ -77,6 +78,8 @@ def assert_accessible(page) -> None:
     """Fail with every WCAG 2.2 A/AA violation axe-core finds on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # axe runs inside the page; in a context with JavaScript off it would wait for ever.
+    assert page.javascript_enabled, "check accessibility on a page with JavaScript on"
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = result.response["violations"]
     details = [
@@ -90,3 +93,10 @@ def assert_accessible(page) -> None:
 def assert_no_csp_errors(page) -> None:
     refused = [text for text in page.console_errors if "Content Security Policy" in text]
     assert not refused, "the page broke its Content-Security-Policy:\n" + "\n".join(refused)
+
+
+def submit(page, button) -> None:
+    """Click a submit button and wait for the page the server answers with."""
+    with page.expect_navigation():
+        button.click(no_wait_after=True)
+    page.wait_for_load_state("load")

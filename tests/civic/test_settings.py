@@ -6,15 +6,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Variables of the test run that a production process never has.
+PRODUCTION_UNSAFE = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CIVIC_TESTING",
+    "EMAIL_BACKEND",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 GOOD_KEY = "k" * 20 + "x9Yq2-Lm4!vB7nR0tZ8wP3sD6fH1jK5cE" + "q" * 10
 
 
 def run_django(code: str, **env) -> subprocess.CompletedProcess:
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CIVIC_TESTING", "EMAIL_BACKEND"}
-    }
+    clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION_UNSAFE}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -50,7 +55,7 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **{key: value for key, value in os.environ.items() if key != "DEBUG"},
+            **{key: value for key, value in os.environ.items() if key not in PRODUCTION_UNSAFE},
             "DEBUG": "0",
             "SECRET_KEY": GOOD_KEY,
             "ALLOWED_HOSTS": "civic.example",

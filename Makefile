@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench install assets clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+static/build/civic.css: package.json package-lock.json $(wildcard frontend/*.scss)
+	bash scripts/build-assets.sh
+
+assets: static/build/civic.css
+
+run: install assets
+	bash scripts/run.sh
+
+test: install assets
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+bench: install assets
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var static/build node_modules

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: lint, migrations check and the whole suite. PostgreSQL, Redis and a Redis broker are
+# used when DATABASE_URL, REDIS_URL and CELERY_BROKER_URL point at them (as .ci/run does);
+# otherwise the embedded defaults. Under CI=true any skipped test fails the run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bin=.venv/bin
+
+echo "== ruff"
+$bin/ruff check .
+$bin/ruff format --check .
+echo "== djlint"
+$bin/djlint templates --lint
+echo "== migrations"
+CIVIC_TESTING=1 $bin/python manage.py makemigrations --check --dry-run
+echo "== pytest"
+echo "database: ${DATABASE_URL:-SQLite under var/ (embedded default)}"
+echo "cache: ${REDIS_URL:-local memory (embedded default)}"
+echo "broker: ${CELERY_BROKER_URL:-SQLite under var/ (embedded default)}"
+exec $bin/pytest --create-db "$@"

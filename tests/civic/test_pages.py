@@ -1,0 +1,169 @@
+import pytest
+from django.core.management import call_command
+
+from civic import participation
+from civic.models import Area, Department, Organisation, Postcode, Role, User
+from tests.factories import OrganisationFactory
+
+
+@pytest.fixture
+def a_section():
+    """A participation section as a feature app registers it, listing items per organisation."""
+
+    def items(*, organisation=None, limit=5):
+        rows = [
+            participation.Item("Bus lanes on Oxford Road", "/x/1", "Northbridge", "Tell us"),
+            participation.Item("Library opening hours", "/x/2", "Eastmoor", "Have a say"),
+        ]
+        if organisation is not None:
+            rows = [row for row in rows if row.organisation == organisation.name]
+        return rows[:limit]
+
+    participation.register(participation.Section("surveys", "Consultations", 10, items))
+    participation.register(participation.Section("petitions", "Petitions", 20, lambda **kwargs: []))
+    yield
+    participation.unregister("surveys")
+    participation.unregister("petitions")
+
+
+@pytest.mark.django_db
+def test_the_home_page_lists_open_items_with_their_organisation_and_hides_empty_sections(
+    client, a_section
+):
+    OrganisationFactory(name="Northbridge", slug="northbridge")
+    OrganisationFactory(name="Eastmoor", slug="eastmoor")
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bus lanes on Oxford Road" in html
+    assert "Library opening hours" in html
+    assert "Consultations" in html
+    assert ">Petitions<" not in html
+    assert [section.key for section, _items in response.context["sections"]] == ["surveys"]
+
+
+@pytest.mark.django_db
+def test_the_home_page_filters_by_organisation(client, a_section):
+    OrganisationFactory(name="Northbridge", slug="northbridge")
+    OrganisationFactory(name="Eastmoor", slug="eastmoor")
+    html = client.get("/?organisation=eastmoor").content.decode()
+    assert "Library opening hours" in html
+    assert "Bus lanes on Oxford Road" not in html
+    assert "civic-brand--eastmoor" in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_organisation_is_explained_next_to_the_filter(client, a_section):
+    OrganisationFactory(name="Northbridge", slug="northbridge")
+    OrganisationFactory(name="Eastmoor", slug="eastmoor")
+    response = client.get("/?organisation=atlantis")
+    assert response.status_code == 200
+    assert response.content.decode().count("Choose a council from the list") == 2
+
+
+@pytest.mark.django_db
+def test_with_nothing_open_the_home_page_says_so(client):
+    html = client.get("/").content.decode()
+    assert "Nothing is open" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/accessibility/", "/privacy/", "/cookies/"])
+def test_every_shell_page_sends_a_strict_content_security_policy(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "style-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_the_home_page_keeps_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    for number in range(5):
+        OrganisationFactory(name=f"Council {number}", slug=f"council-{number}")
+    with django_assert_max_num_queries(2):
+        client.get("/")
+
+
+@pytest.mark.django_db
+def test_the_brand_stylesheet_carries_each_organisations_colour(client):
+    OrganisationFactory(slug="eastmoor", brand_colour="#00594f")
+    css = client.get("/brand.css").content.decode()
+    assert ".civic-brand--eastmoor { --civic-brand: #00594f; }" in css
+
+
+@pytest.mark.django_db
+def test_a_brand_colour_too_light_for_white_text_is_refused():
+    from django.core.exceptions import ValidationError
+
+    council = Organisation(name="Pale", slug="pale", brand_colour="#ffdd00")
+    with pytest.raises(ValidationError) as raised:
+        council.full_clean()
+    assert "contrast ratio of at least 4.5 to 1" in str(raised.value)
+
+
+@pytest.mark.django_db
+def test_a_missing_page_answers_404_with_the_shell(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing(capsys):
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+    assert first == {
+        "organisations": 2,
+        "departments": 5,
+        "areas": 5,
+        "postcodes": 12,
+        "users": 5,
+        "roles": 4,
+    }
+    assert "officer@northbridge.example" in capsys.readouterr().out
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "departments": Department.objects.count(),
+        "areas": Area.objects.count(),
+        "postcodes": Postcode.objects.count(),
+        "users": User.objects.count(),
+        "roles": Role.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_the_api_publishes_organisations_and_areas_with_an_openapi_schema(client):
+    council = OrganisationFactory(name="Northbridge", slug="northbridge")
+    council.areas.create(code="E05000001", name="Ancoats", population=14211)
+    areas = client.get("/api/v1/areas/?organisation=northbridge").json()
+    assert areas["results"] == [
+        {
+            "id": council.areas.get().pk,
+            "code": "E05000001",
+            "name": "Ancoats",
+            "population": 14211,
+            "organisation": "northbridge",
+        }
+    ]
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/organisations/" in schema.content
+    assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_writes(client):
+    response = client.post("/api/v1/organisations/", {"name": "Forged", "slug": "forged"})
+    assert response.status_code == 405
+    assert not Organisation.objects.exists()
