@@ -42,3 +42,24 @@ def scope_to_department(
     return queryset.filter(
         Q(**{f"{organisation_path}__in": admin_of}) | Q(**{f"{department_path}__in": departments})
     )
+
+
+def published_or_run_by(
+    queryset: QuerySet,
+    user,
+    *,
+    published: Q,
+    department_path: str = "department",
+    organisation_path: str = "department__organisation",
+) -> QuerySet:
+    """What a page or the API shows: published rows to everyone, and unpublished ones (drafts)
+    only to the officers of their department, their organisation's admins and site admins."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    admin_of = organisations_with_role(user, Role.Kind.ORGANISATION_ADMIN)
+    departments = officer_departments(user)
+    return queryset.filter(
+        published
+        | Q(**{f"{organisation_path}__in": admin_of})
+        | Q(**{f"{department_path}__in": departments})
+    )

@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "civic",
 ]
 
+if "pytest" in sys.modules:
+    # A department-owned test-only feature that shows the core's scoping end to end (tests/).
+    INSTALLED_APPS.append("tests.scoped_feature")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

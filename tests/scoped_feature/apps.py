@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ScopedFeatureConfig(AppConfig):
+    """A test-only feature app, owned by departments, that shows the core's scoping end to end
+    (admin, page and API) until the real feature apps exist. It has no migrations: the test
+    database creates its table directly."""
+
+    name = "tests.scoped_feature"
+    label = "scoped_feature"
+    default_auto_field = "django.db.models.BigAutoField"
