@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test bench install assets clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $@
 
 install: $(VENV)/.installed
