@@ -9,15 +9,20 @@ python=.venv/bin/python
 $python manage.py migrate --no-input -v 0
 $python manage.py seed_demo
 
+pids=()
 $python -m celery -A civic worker --pool=solo --loglevel=WARNING -Q default &
-worker=$!
+pids+=($!)
 $python -m celery -A civic beat --loglevel=WARNING --schedule var/celerybeat-schedule &
-beat=$!
+pids+=($!)
+$python manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
 stop() {
-    kill "$worker" "$beat" 2>/dev/null || true
-    wait "$worker" "$beat" 2>/dev/null || true
+    trap - EXIT INT TERM
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
 }
 trap stop EXIT INT TERM
 
 echo "civic is at http://127.0.0.1:8000 (admin at /admin/); Ctrl-C stops it."
-$python manage.py runserver 127.0.0.1:8000
+# When any of the three stops (or Ctrl-C arrives), stop the others too.
+wait -n "${pids[@]}" || true

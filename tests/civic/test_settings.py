@@ -70,7 +70,7 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
-def test_every_model_change_has_its_migration_including_the_test_only_app():
+def test_every_model_change_has_its_migration_including_the_test_only_app(db):
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
