@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from civic import selectors, services
-from civic.admin_base import ScopedModelAdmin
+from civic.admin_base import AuditedAdminMixin, ScopedModelAdmin
 from civic.models import (
     Area,
     AuditEntry,
@@ -21,7 +21,7 @@ from civic.validators import validate_csv_upload
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
@@ -33,6 +33,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = []
     list_filter = ["is_staff", "is_superuser", "is_active"]
+    readonly_fields = ["last_login", "date_joined"]
 
 
 @admin.register(Organisation)

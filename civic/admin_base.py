@@ -16,38 +16,8 @@ from civic.models import AuditEntry, Department, Organisation
 from civic.services import audit_record
 
 
-class ScopedModelAdmin(ObjectPermissionsModelAdmin):
-    # How a row reaches its organisation or department; set one of them.
-    organisation_path: str | None = "organisation"
-    department_path: str | None = None
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if self.department_path:
-            organisation_path = f"{self.department_path}__organisation"
-            return selectors.scope_to_department(
-                queryset,
-                request.user,
-                department_path=self.department_path,
-                organisation_path=organisation_path,
-            )
-        return selectors.scope_to_organisation(
-            queryset, request.user, path=self.organisation_path or "pk"
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Organisation:
-            kwargs["queryset"] = selectors.scope_to_organisation_admin(
-                Organisation.objects.all(), request.user, path="pk"
-            )
-        elif db_field.related_model is Department:
-            kwargs["queryset"] = selectors.scope_to_department(
-                Department.objects.select_related("organisation"),
-                request.user,
-                department_path="pk",
-                organisation_path="organisation",
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+class AuditedAdminMixin:
+    """An audit entry for every create, edit and delete made through this admin page."""
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
@@ -80,6 +50,40 @@ class ScopedModelAdmin(ObjectPermissionsModelAdmin):
                     summary=f"Deleted {obj._meta.verbose_name}",
                 )
             super().delete_queryset(request, queryset)
+
+
+class ScopedModelAdmin(AuditedAdminMixin, ObjectPermissionsModelAdmin):
+    # How a row reaches its organisation or department; set one of them.
+    organisation_path: str | None = "organisation"
+    department_path: str | None = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.department_path:
+            organisation_path = f"{self.department_path}__organisation"
+            return selectors.scope_to_department(
+                queryset,
+                request.user,
+                department_path=self.department_path,
+                organisation_path=organisation_path,
+            )
+        return selectors.scope_to_organisation(
+            queryset, request.user, path=self.organisation_path or "pk"
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Organisation:
+            kwargs["queryset"] = selectors.scope_to_organisation_admin(
+                Organisation.objects.all(), request.user, path="pk"
+            )
+        elif db_field.related_model is Department:
+            kwargs["queryset"] = selectors.scope_to_department(
+                Department.objects.select_related("organisation"),
+                request.user,
+                department_path="pk",
+                organisation_path="organisation",
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 admin.site.site_header = "civic"

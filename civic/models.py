@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from civic.colours import contrast_ratio
-from civic.postcodes import validate_postcode
+from civic.fields import PostcodeField
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, like #1d4f91")
@@ -156,7 +156,7 @@ class Area(models.Model):
 class Postcode(models.Model):
     """One row of the postcode directory: which area (ward) a postcode lies in."""
 
-    postcode = models.CharField(_("postcode"), max_length=8, validators=[validate_postcode])
+    postcode = PostcodeField()
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="postcodes")
 
     class Meta:

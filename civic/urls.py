@@ -7,6 +7,10 @@ from rest_framework.routers import DefaultRouter
 
 from civic import api, views
 
+# Staff sign in through the same rate-limited allauth form as everyone else: Django's own admin
+# login has no limit on failed attempts.
+admin.site.login = views.admin_login
+
 router = DefaultRouter()
 router.register("organisations", api.OrganisationViewSet, basename="organisation")
 router.register("departments", api.DepartmentViewSet, basename="department")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
@@ -112,6 +115,16 @@ def healthz(request: HttpRequest) -> HttpResponse:
         {"status": "ok" if healthy else "failing", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """Send the admin's sign-in to allauth's, keeping where the officer was going."""
+    target = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    if request.user.is_authenticated and not request.user.is_staff:
+        return render(request, "civic/not_staff.html", status=403)
+    return redirect(f"{reverse('account_login')}?{urlencode({REDIRECT_FIELD_NAME: target})}")
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
