@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "anymail",
     "civic",
+    "contacts",
 ]
 
 if "pytest" in sys.modules:

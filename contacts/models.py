@@ -1,0 +1,253 @@
+"""Everyone an organisation knows: one record per person (or group), what they agreed to be
+contacted about, and everything they took part in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from civic.fields import PostcodeField
+from civic.models import Area, Organisation
+
+
+class Tag(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [
+            models.UniqueConstraint(
+                "organisation", Lower("name"), name="tag_name_unique_per_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentPurpose(models.Model):
+    """Something a contact can agree to hear about: the newsletter, a topic, one consultation."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="consent_purposes"
+    )
+    slug = models.SlugField(_("short name"), max_length=80)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(
+        _("what people are agreeing to"),
+        help_text=_("Shown to residents beside the choice, and on their 'my data' page."),
+    )
+    # A purpose may be about one item (news about this consultation, this petition).
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    item = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("consent purpose")
+        verbose_name_plural = _("consent purposes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "slug"], name="consent_purpose_slug_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactQuerySet(models.QuerySet):
+    def with_live_consent(self, purpose: ConsentPurpose) -> ContactQuerySet:
+        """Contacts whose latest consent event for the purpose is a 'given' one."""
+        return self.filter(live_consent_q(purpose.pk))
+
+    def active(self) -> ContactQuerySet:
+        return self.filter(anonymised_at__isnull=True)
+
+
+def live_consent_q(purpose_id: int) -> Q:
+    """A condition on contacts: the latest event for the purpose gave consent."""
+    latest = ConsentEvent.objects.filter(contact=OuterRef("contact"), purpose_id=purpose_id)
+    newest = latest.order_by("-created_at", "-pk").values("pk")[:1]
+    return Q(
+        Exists(
+            ConsentEvent.objects.filter(
+                contact=OuterRef("pk"),
+                purpose_id=purpose_id,
+                action=ConsentEvent.Action.GIVEN,
+                pk=Subquery(newest),
+            )
+        )
+    )
+
+
+class Contact(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        GROUP = "group", _("Organisation or group")
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("Import")
+        SURVEY = "survey", _("Survey")
+        PETITION = "petition", _("Petition")
+        EVENT = "event", _("Event")
+        SIGN_UP = "sign_up", _("Sign-up")
+        TYPED_IN = "typed_in", _("Typed in")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contacts"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PERSON)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    postcode = PostcodeField(blank=True)
+    area = models.ForeignKey(
+        Area, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    represents = models.CharField(
+        _("organisation or group they represent"), max_length=200, blank=True
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    notes = models.TextField(_("notes"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True, db_index=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "email"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="contact_email_unique_per_organisation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or _("Anonymised contact")
+
+
+class ConsentEvent(models.Model):
+    """One giving or withdrawal of consent. Append-only: the current state is the latest event."""
+
+    class Action(models.TextChoices):
+        GIVEN = "given", _("Given")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    method = models.CharField(
+        _("how"), max_length=200, help_text=_("The form, link or import it came through.")
+    )
+    wording = models.TextField(_("wording shown"), blank=True)
+    created_at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent history")
+        indexes = [
+            models.Index(fields=["contact", "purpose", "-created_at"], name="consent_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.purpose}"
+
+
+class Activity(models.Model):
+    """One act of participation, recorded by a feature app through contacts.services."""
+
+    class Kind(models.TextChoices):
+        RESPONSE = "response", _("Survey response")
+        SIGNATURE = "signature", _("Petition signature")
+        RSVP = "rsvp", _("Event booking")
+        VOTE = "vote", _("Budget vote")
+        CONTRIBUTION = "contribution", _("Debate contribution")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    item = GenericForeignKey("content_type", "object_id")
+    item_title = models.CharField(max_length=200)
+    department = models.ForeignKey(
+        "civic.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The department that runs the item, for officers' access."),
+    )
+    occurred_at = models.DateTimeField(db_index=True)
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The feature's own id of the act (a response or signature), for idempotency."),
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "kind", "content_type", "reference"],
+                condition=~Q(reference=""),
+                name="activity_recorded_once",
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="activity_item")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.item_title}"
+
+
+class Segment(models.Model):
+    """A saved, dynamic audience: conditions evaluated in the database every time it is used.
+
+    The definition is JSON, for example
+    {"match": "all", "conditions": [{"field": "tag", "value": "cyclists"},
+      {"match": "any", "conditions": [{"field": "area", "value": "E05000001"},
+                                      {"field": "consent", "value": "newsletter"}]}]}
+    (see contacts.segments for every field).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="segments"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    definition = models.JSONField(_("conditions"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,118 @@
+"""Segment definitions turned into one database query.
+
+Conditions (each may carry "not": true):
+  {"field": "tag", "value": "<tag name>"}
+  {"field": "area", "value": "<ONS area code>"}
+  {"field": "source", "value": "import|survey|petition|event|sign_up|typed_in"}
+  {"field": "consent", "value": "<consent purpose slug>"}        live consent for that purpose
+  {"field": "took_part_in", "content_type": "<app_label.model>", "object_id": "<id>"}
+  {"field": "took_part_kind", "value": "response|signature|rsvp|vote|contribution"}
+  {"field": "joined_after", "value": "YYYY-MM-DD"}  /  {"field": "joined_before", ...}
+  {"match": "all"|"any", "conditions": [...]}                     a nested group
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date
+from functools import reduce
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from civic.models import Organisation
+from contacts.models import Activity, ConsentPurpose, Contact, live_consent_q
+
+FIELDS = {
+    "tag",
+    "area",
+    "source",
+    "consent",
+    "took_part_in",
+    "took_part_kind",
+    "joined_after",
+    "joined_before",
+}
+NOTHING = Q(pk__in=[])
+
+
+def _date(value) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date written as YYYY-MM-DD") from None
+
+
+def _condition(condition: dict, organisation: Organisation) -> Q:
+    if "conditions" in condition:
+        return _group(condition, organisation)
+    field = condition.get("field")
+    value = condition.get("value")
+    if field not in FIELDS:
+        raise ValidationError(
+            f"Unknown condition {field!r}; use one of {', '.join(sorted(FIELDS))}"
+        )
+    if field == "tag":
+        query = Q(
+            Exists(
+                Contact.tags.through.objects.filter(
+                    contact_id=OuterRef("pk"),
+                    tag__organisation=organisation,
+                    tag__name__iexact=value,
+                )
+            )
+        )
+    elif field == "area":
+        query = Q(area__organisation=organisation, area__code__iexact=value)
+    elif field == "source":
+        if value not in Contact.Source.values:
+            raise ValidationError(f"Unknown source {value!r}")
+        query = Q(source=value)
+    elif field == "consent":
+        purpose = ConsentPurpose.objects.filter(organisation=organisation, slug=value).first()
+        query = live_consent_q(purpose.pk) if purpose else NOTHING
+    elif field == "took_part_in":
+        app_label, _dot, model = str(condition.get("content_type", "")).partition(".")
+        content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
+        if content_type is None:
+            raise ValidationError(f"Unknown kind of item {condition.get('content_type')!r}")
+        query = Q(
+            Exists(
+                Activity.objects.filter(
+                    contact=OuterRef("pk"),
+                    content_type=content_type,
+                    object_id=str(condition.get("object_id")),
+                )
+            )
+        )
+    elif field == "took_part_kind":
+        if value not in Activity.Kind.values:
+            raise ValidationError(f"Unknown kind of participation {value!r}")
+        query = Q(Exists(Activity.objects.filter(contact=OuterRef("pk"), kind=value)))
+    elif field == "joined_after":
+        query = Q(created_at__date__gte=_date(value))
+    else:
+        query = Q(created_at__date__lte=_date(value))
+    return ~query if condition.get("not") else query
+
+
+def _group(group: dict, organisation: Organisation) -> Q:
+    match = group.get("match", "all")
+    if match not in {"all", "any"}:
+        raise ValidationError(f"A group matches 'all' or 'any', not {match!r}")
+    conditions = group.get("conditions") or []
+    if not conditions:
+        return Q() if match == "all" else NOTHING
+    combine = operator.and_ if match == "all" else operator.or_
+    result = reduce(combine, (_condition(condition, organisation) for condition in conditions))
+    return ~result if group.get("not") else result
+
+
+def segment_queryset(*, organisation: Organisation, definition: dict) -> QuerySet[Contact]:
+    """The organisation's current (not anonymised) contacts that match the definition."""
+    return (
+        Contact.objects.active()
+        .filter(organisation=organisation)
+        .filter(_group(definition or {}, organisation))
+    )

@@ -1,0 +1,209 @@
+"""Every change to contacts. Feature apps record participation here; they never touch the models.
+
+The database is the referee: one contact per e-mail address per organisation, one activity per
+feature reference. A race between two requests ends in an IntegrityError that is caught and
+answered with the row the other request made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from civic.models import AuditEntry, Department, Organisation, User
+from civic.services import area_for_postcode, audit_record
+from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Tag
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def contact_for_email(
+    *,
+    organisation: Organisation,
+    email: str,
+    source: str,
+    name: str = "",
+    postcode: str = "",
+    user: User | None = None,
+) -> Contact:
+    """The organisation's contact for an e-mail address, made if there is none yet.
+
+    Details already held are kept; blanks are filled from what is given now.
+    """
+    email = normalise_email(email)
+    contact = Contact.objects.filter(organisation=organisation, email__iexact=email).first()
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    organisation=organisation, email=email, source=source
+                )
+        except IntegrityError:
+            contact = Contact.objects.get(organisation=organisation, email__iexact=email)
+    changed = []
+    if name and not contact.name:
+        contact.name = name
+        changed.append("name")
+    if postcode and not contact.postcode:
+        contact.postcode = postcode
+        contact.area = area_for_postcode(organisation=organisation, postcode=postcode)
+        changed += ["postcode", "area"]
+    if user is not None and contact.user_id is None:
+        contact.user = user
+        changed.append("user")
+    if changed:
+        contact.save(update_fields=changed)
+    return contact
+
+
+def _consent_event(
+    *,
+    contact: Contact,
+    purpose: ConsentPurpose,
+    action: str,
+    method: str,
+    wording: str = "",
+    at: datetime | None = None,
+) -> ConsentEvent:
+    if purpose.organisation_id != contact.organisation_id:
+        raise ValueError("A consent purpose belongs to the contact's own organisation only")
+    return ConsentEvent.objects.create(
+        contact=contact,
+        purpose=purpose,
+        action=action,
+        method=method,
+        wording=wording,
+        created_at=at or timezone.now(),
+    )
+
+
+def consent_give(
+    *,
+    contact: Contact,
+    purpose: ConsentPurpose,
+    method: str,
+    wording: str,
+    at: datetime | None = None,
+) -> ConsentEvent:
+    """Record consent with how it was given and the words the person saw."""
+    return _consent_event(
+        contact=contact,
+        purpose=purpose,
+        action=ConsentEvent.Action.GIVEN,
+        method=method,
+        wording=wording,
+        at=at,
+    )
+
+
+def consent_withdraw(
+    *, contact: Contact, purpose: ConsentPurpose, method: str, at: datetime | None = None
+) -> ConsentEvent:
+    return _consent_event(
+        contact=contact,
+        purpose=purpose,
+        action=ConsentEvent.Action.WITHDRAWN,
+        method=method,
+        at=at,
+    )
+
+
+def consent_is_live(*, contact: Contact, purpose: ConsentPurpose) -> bool:
+    latest = (
+        ConsentEvent.objects.filter(contact=contact, purpose=purpose)
+        .order_by("-created_at", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return latest == ConsentEvent.Action.GIVEN
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    purpose: ConsentPurpose
+    wording: str
+    method: str
+
+
+@transaction.atomic
+def participation_record(
+    *,
+    organisation: Organisation,
+    email: str,
+    kind: str,
+    item,
+    item_title: str,
+    reference: str,
+    source: str,
+    name: str = "",
+    postcode: str = "",
+    user: User | None = None,
+    department: Department | None = None,
+    occurred_at: datetime | None = None,
+    consents: list[ConsentGiven] | None = None,
+) -> Activity:
+    """Record that a person took part in an item, once per reference, with any consent given.
+
+    Called by feature apps (a survey response, a signature, an RSVP, a vote, a contribution);
+    `item` is any model instance, so this app never imports a feature app.
+    """
+    contact = contact_for_email(
+        organisation=organisation,
+        email=email,
+        source=source,
+        name=name,
+        postcode=postcode,
+        user=user,
+    )
+    content_type = ContentType.objects.get_for_model(item)
+    try:
+        with transaction.atomic():
+            activity = Activity.objects.create(
+                contact=contact,
+                kind=kind,
+                content_type=content_type,
+                object_id=str(item.pk),
+                item_title=item_title[:200],
+                department=department,
+                occurred_at=occurred_at or timezone.now(),
+                reference=reference,
+            )
+    except IntegrityError:
+        return Activity.objects.get(
+            contact=contact, kind=kind, content_type=content_type, reference=reference
+        )
+    for consent in consents or []:
+        consent_give(
+            contact=contact,
+            purpose=consent.purpose,
+            method=consent.method,
+            wording=consent.wording,
+            at=activity.occurred_at,
+        )
+    return activity
+
+
+@transaction.atomic
+def contact_tag(*, actor: User, contacts: list[Contact], tag_name: str) -> Tag:
+    """Tag contacts (a facilitator's action, audited)."""
+    organisation_ids = {contact.organisation_id for contact in contacts}
+    if len(organisation_ids) != 1:
+        raise ValueError("Tag the contacts of one organisation at a time")
+    organisation_id = organisation_ids.pop()
+    tag = Tag.objects.filter(organisation_id=organisation_id, name__iexact=tag_name).first()
+    if tag is None:
+        tag = Tag.objects.create(organisation_id=organisation_id, name=tag_name.strip())
+    tag.contacts.add(*contacts)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=tag,
+        summary=f"Tagged {len(contacts)} contact(s) {tag.name}",
+    )
+    return tag
