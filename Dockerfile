@@ -35,9 +35,9 @@ WORKDIR /app
 # project with a placeholder package, then remove the placeholder so that only the dependencies
 # stay. The code itself runs from /app (PYTHONPATH below), together with the apps that
 # pyproject.toml does not package.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 RUN mkdir civic && touch civic/__init__.py \
-    && pip install . \
+    && pip install -c requirements.lock . \
     && pip uninstall --yes civic \
     && rm -rf civic build ./*.egg-info
 

@@ -89,7 +89,10 @@ class AreaAdmin(ScopedModelAdmin):
             return redirect(reverse("admin:civic_area_changelist"))
         form = PostcodeUploadForm(request.POST or None, request.FILES or None)
         form.fields["organisation"].queryset = selectors.scope_to_organisation(
-            Organisation.objects.all(), request.user, path="pk"
+            Organisation.objects.all(),
+            request.user,
+            path="pk",
+            kinds=(Role.Kind.OFFICER, Role.Kind.ORGANISATION_ADMIN),
         )
         if request.method == "POST" and form.is_valid():
             services.postcode_import_start(
@@ -112,11 +115,14 @@ class AreaAdmin(ScopedModelAdmin):
 
 @admin.register(Postcode)
 class PostcodeAdmin(ScopedModelAdmin):
-    organisation_path = "area__organisation"
-    list_display = ["postcode", "area"]
-    list_select_related = ["area"]
+    list_display = ["postcode", "area", "organisation"]
+    list_select_related = ["area", "organisation"]
     search_fields = ["postcode"]
-    raw_id_fields = ["area"]
+    fields = ["postcode", "area"]
+
+    def save_model(self, request, obj, form, change):
+        obj.organisation_id = obj.area.organisation_id  # a postcode belongs to its ward's council
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(PostcodeImport)
@@ -143,13 +149,51 @@ class PostcodeImportAdmin(ScopedModelAdmin):
         return request.user.has_perm("civic.load_postcodes", obj)
 
 
+class RoleForm(forms.ModelForm):
+    """Staff are named by e-mail address, so an organisation admin never browses every account."""
+
+    email = forms.EmailField(
+        label=_("E-mail address of their account"),
+        help_text=_("They create an account first, with this address, from the sign-up page."),
+    )
+
+    class Meta:
+        model = Role
+        fields = ["email", "organisation", "kind", "departments"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["email"].initial = self.instance.user.email
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(
+                _("No account uses this e-mail address: ask them to create one, then try again")
+            )
+        self.instance.user = user
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        departments = cleaned.get("departments") or []
+        if organisation and any(d.organisation_id != organisation.pk for d in departments):
+            self.add_error(
+                "departments", _("Choose departments of the role's own organisation only")
+            )
+        return cleaned
+
+
 @admin.register(Role)
 class RoleAdmin(ScopedModelAdmin):
+    form = RoleForm
     list_display = ["user", "kind", "organisation"]
     list_filter = ["kind", "organisation"]
     list_select_related = ["user", "organisation"]
     filter_horizontal = ["departments"]
-    autocomplete_fields = ["user"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -12,7 +12,7 @@ from django.db import transaction
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from civic import selectors
-from civic.models import AuditEntry, Department, Organisation
+from civic.models import Area, AuditEntry, Department, Organisation
 from civic.services import audit_record
 
 
@@ -75,6 +75,10 @@ class ScopedModelAdmin(AuditedAdminMixin, ObjectPermissionsModelAdmin):
         if db_field.related_model is Organisation:
             kwargs["queryset"] = selectors.scope_to_organisation_admin(
                 Organisation.objects.all(), request.user, path="pk"
+            )
+        elif db_field.related_model is Area:
+            kwargs["queryset"] = selectors.scope_to_organisation(
+                Area.objects.select_related("organisation"), request.user
             )
         elif db_field.related_model is Department:
             kwargs["queryset"] = selectors.scope_to_department(

@@ -156,6 +156,9 @@ class Area(models.Model):
 class Postcode(models.Model):
     """One row of the postcode directory: which area (ward) a postcode lies in."""
 
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="postcodes"
+    )
     postcode = PostcodeField()
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="postcodes")
 
@@ -164,7 +167,11 @@ class Postcode(models.Model):
         verbose_name = _("postcode")
         verbose_name_plural = _("postcodes")
         constraints = [
-            models.UniqueConstraint(fields=["postcode", "area"], name="postcode_unique_per_area")
+            # One answer per council: a newer directory that moves a postcode to another ward
+            # replaces the old row instead of leaving two.
+            models.UniqueConstraint(
+                fields=["organisation", "postcode"], name="postcode_unique_per_organisation"
+            )
         ]
         indexes = [models.Index(fields=["postcode"], name="postcode_lookup")]
 

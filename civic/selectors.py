@@ -8,11 +8,14 @@ from civic.models import Role
 from civic.rules import officer_departments, organisations_with_role
 
 
-def scope_to_organisation(queryset: QuerySet, user, *, path: str = "organisation") -> QuerySet:
-    """Rows of organisations where the user holds any role; everything for a site admin."""
+def scope_to_organisation(
+    queryset: QuerySet, user, *, path: str = "organisation", kinds: tuple[str, ...] = ()
+) -> QuerySet:
+    """Rows of organisations where the user holds a role (any, or of the kinds given);
+    everything for a site admin."""
     if user.is_active and user.is_superuser:
         return queryset
-    organisations = organisations_with_role(user)
+    organisations = organisations_with_role(user, *kinds)
     if path == "pk":
         return queryset.filter(pk__in=organisations)
     return queryset.filter(**{f"{path}__in": organisations})

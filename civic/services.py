@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -78,7 +79,7 @@ def role_grant(
 
 @dataclass
 class PostcodeLoadReport:
-    loaded: int = 0
+    loaded: int = 0  # new postcodes, and postcodes moved to another ward
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -92,16 +93,41 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> str | None:
     return next((lowered[name] for name in candidates if name in lowered), None)
 
 
+def _postcodes_save(
+    organisation: Organisation, batch: dict[str, int], report: PostcodeLoadReport
+) -> None:
+    """Insert new postcodes and move those whose ward changed, in one statement per batch."""
+    known = dict(
+        Postcode.objects.filter(organisation=organisation, postcode__in=batch).values_list(
+            "postcode", "area_id"
+        )
+    )
+    changed = {code: area for code, area in batch.items() if known.get(code) != area}
+    report.unchanged += len(batch) - len(changed)
+    report.loaded += len(changed)
+    Postcode.objects.bulk_create(
+        [
+            Postcode(organisation=organisation, postcode=code, area_id=area)
+            for code, area in changed.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["organisation", "postcode"],
+        update_fields=["area"],
+    )
+    batch.clear()
+
+
 def postcodes_load_csv(
-    *, actor: User | None, organisation: Organisation, text: str, batch_size: int = 5000
+    *, actor: User | None, organisation: Organisation, lines: Iterable[str], batch_size: int = 5000
 ) -> PostcodeLoadReport:
-    """Load a postcode → ward table in the ONS Postcode Directory's shape.
+    """Load a postcode → ward table in the ONS Postcode Directory's shape, streaming the rows.
 
     Rows are kept when their ward code is one of the organisation's areas; other councils' wards
-    are skipped quietly, since the national directory lists every postcode in the country. Loading
-    the same file twice changes nothing (the database's unique constraint is the referee).
+    are skipped quietly, since the national directory lists every postcode in the country. A
+    postcode that a newer directory puts in another ward moves there; loading the same file twice
+    changes nothing. Memory stays flat: rows are read and written a batch at a time.
     """
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(lines)
     header = reader.fieldnames or []
     postcode_column = _pick(header, _POSTCODE_COLUMNS)
     ward_column = _pick(header, _WARD_COLUMNS)
@@ -113,17 +139,7 @@ def postcodes_load_csv(
         )
         return report
     areas = {area.code.upper(): area.pk for area in Area.objects.filter(organisation=organisation)}
-    batch: list[Postcode] = []
-
-    def flush() -> None:
-        if batch:
-            before = Postcode.objects.filter(area__organisation=organisation).count()
-            Postcode.objects.bulk_create(batch, ignore_conflicts=True, batch_size=batch_size)
-            added = Postcode.objects.filter(area__organisation=organisation).count() - before
-            report.loaded += added
-            report.unchanged += len(batch) - added
-            batch.clear()
-
+    batch: dict[str, int] = {}
     with transaction.atomic():
         for line_number, row in enumerate(reader, start=2):
             ward = (row.get(ward_column) or "").strip().upper()
@@ -136,16 +152,17 @@ def postcodes_load_csv(
                     f"Line {line_number}: {row.get(postcode_column)!r} is not a UK postcode"
                 )
                 continue
-            batch.append(Postcode(postcode=postcode, area_id=areas[ward]))
+            batch[postcode] = areas[ward]
             if len(batch) >= batch_size:
-                flush()
-        flush()
+                _postcodes_save(organisation, batch, report)
+        if batch:
+            _postcodes_save(organisation, batch, report)
         audit_record(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
             obj=organisation,
             summary=(
-                f"Loaded postcodes: {report.loaded} new, {report.unchanged} already known, "
+                f"Loaded postcodes: {report.loaded} new or moved, {report.unchanged} unchanged, "
                 f"{len(report.errors)} refused"
             ),
         )
@@ -156,7 +173,7 @@ def area_for_postcode(*, organisation: Organisation, postcode: str) -> Area | No
     """The organisation's area that holds a postcode, or None; raises for a malformed postcode."""
     normal = normalise_postcode(postcode)
     match = (
-        Postcode.objects.filter(postcode=normal, area__organisation=organisation)
+        Postcode.objects.filter(organisation=organisation, postcode=normal)
         .select_related("area")
         .first()
     )
@@ -198,15 +215,17 @@ def postcode_import_run(*, postcode_import_id: int) -> PostcodeImport | None:
         postcode_import.save(update_fields=["status"])
     try:
         with postcode_import.file.open("rb") as handle:
-            text = handle.read().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+            lines = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+            report = postcodes_load_csv(
+                actor=postcode_import.uploaded_by,
+                organisation=postcode_import.organisation,
+                lines=lines,
+            )
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
         postcode_import.status = PostcodeImport.Status.FAILED
         postcode_import.problems = f"The file could not be read as UTF-8 CSV: {error}"
         postcode_import.save(update_fields=["status", "problems"])
         return postcode_import
-    report = postcodes_load_csv(
-        actor=postcode_import.uploaded_by, organisation=postcode_import.organisation, text=text
-    )
     postcode_import.loaded = report.loaded
     postcode_import.unchanged = report.unchanged
     postcode_import.problems = "\n".join(report.errors[:1000])

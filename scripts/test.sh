@@ -14,7 +14,9 @@ $bin/djlint templates --lint
 echo "== migrations"
 CIVIC_TESTING=1 $bin/python manage.py makemigrations --check --dry-run
 echo "== pytest"
-echo "database: ${DATABASE_URL:-SQLite under var/ (embedded default)}"
-echo "cache: ${REDIS_URL:-local memory (embedded default)}"
-echo "broker: ${CELERY_BROKER_URL:-SQLite under var/ (embedded default)}"
+# Said without any password a URL may carry.
+hide() { sed -E 's#//[^@/]*@#//#'; }
+echo "database: $(echo "${DATABASE_URL:-SQLite under var/ (embedded default)}" | hide)"
+echo "cache: $(echo "${REDIS_URL:-local memory (embedded default)}" | hide)"
+echo "broker: $(echo "${CELERY_BROKER_URL:-SQLite under var/ (embedded default)}" | hide)"
 exec $bin/pytest --create-db "$@"

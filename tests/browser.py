@@ -25,6 +25,14 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# Structure rules axe files under best practice, which the house holds to as well.
+STRUCTURE_RULES = [
+    "heading-order",
+    "page-has-heading-one",
+    "landmark-one-main",
+    "region",
+    "skip-link",
+]
 WIDTHS = [390, 1280]
 
 
@@ -80,8 +88,15 @@ def assert_accessible(page) -> None:
 
     # axe runs inside the page; in a context with JavaScript off it would wait for ever.
     assert page.javascript_enabled, "check accessibility on a page with JavaScript on"
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    violations = result.response["violations"]
+    axe = Axe()
+    violations = [
+        *axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}}).response[
+            "violations"
+        ],
+        *axe.run(page, options={"runOnly": {"type": "rule", "values": STRUCTURE_RULES}}).response[
+            "violations"
+        ],
+    ]
     details = [
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "
         + "; ".join(", ".join(node["target"]) for node in violation["nodes"][:5])

@@ -125,7 +125,7 @@ def test_seed_demo_twice_changes_nothing(capsys):
         "departments": 5,
         "areas": 5,
         "postcodes": 12,
-        "users": 5,
+        "users": 6,
         "roles": 4,
     }
     assert "officer@northbridge.example" in capsys.readouterr().out

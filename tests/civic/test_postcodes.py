@@ -1,5 +1,8 @@
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from civic.postcodes import normalise_postcode
 from civic.services import area_for_postcode, postcodes_load_csv
@@ -48,7 +51,7 @@ def test_loading_the_ons_directory_keeps_only_the_organisations_wards_and_report
     ancoats = AreaFactory(organisation=council, code="E05011111")
     piccadilly = AreaFactory(organisation=council, code="E05022222")
 
-    report = postcodes_load_csv(actor=None, organisation=council, text=ONS_EXTRACT)
+    report = postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO(ONS_EXTRACT))
 
     assert report.loaded == 3
     assert report.unchanged == 0
@@ -63,9 +66,9 @@ def test_loading_the_same_file_twice_adds_nothing_the_second_time():
     council = OrganisationFactory()
     AreaFactory(organisation=council, code="E05011111")
     AreaFactory(organisation=council, code="E05022222")
-    postcodes_load_csv(actor=None, organisation=council, text=ONS_EXTRACT)
+    postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO(ONS_EXTRACT))
 
-    again = postcodes_load_csv(actor=None, organisation=council, text=ONS_EXTRACT)
+    again = postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO(ONS_EXTRACT))
 
     assert (again.loaded, again.unchanged) == (0, 3)
     assert council.areas.get(code="E05011111").postcodes.count() == 2
@@ -74,6 +77,36 @@ def test_loading_the_same_file_twice_adds_nothing_the_second_time():
 @pytest.mark.django_db
 def test_a_file_without_the_needed_columns_is_refused_with_what_it_needs():
     council = OrganisationFactory()
-    report = postcodes_load_csv(actor=None, organisation=council, text="a,b\n1,2\n")
+    report = postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO("a,b\n1,2\n"))
     assert report.loaded == 0
     assert "postcode column" in report.errors[0]
+
+
+@pytest.mark.django_db
+def test_a_newer_directory_moves_a_postcode_to_its_new_ward_leaving_one_answer():
+    council = OrganisationFactory()
+    old_ward = AreaFactory(organisation=council, code="E05011111")
+    new_ward = AreaFactory(organisation=council, code="E05033333")
+    postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO(ONS_EXTRACT))
+    moved = "pcds,wd25cd\nM1 1AE,E05033333\nM1 1AF,E05011111\n"
+
+    report = postcodes_load_csv(actor=None, organisation=council, lines=io.StringIO(moved))
+
+    assert (report.loaded, report.unchanged) == (1, 1)
+    assert area_for_postcode(organisation=council, postcode="M1 1AE") == new_ward
+    assert council.postcodes.filter(postcode="M1 1AE").count() == 1
+    assert list(old_ward.postcodes.values_list("postcode", flat=True)) == ["M1 1AF"]
+
+
+@pytest.mark.django_db
+def test_the_national_file_loads_from_the_command_line(tmp_path, capsys):
+    council = OrganisationFactory(slug="northbridge")
+    AreaFactory(organisation=council, code="E05011111")
+    AreaFactory(organisation=council, code="E05022222")
+    path = tmp_path / "ONSPD.csv"
+    path.write_text(ONS_EXTRACT, encoding="utf-8")
+
+    call_command("load_postcodes", "northbridge", str(path))
+
+    assert capsys.readouterr().out.strip() == "3 new or moved, 0 unchanged, 1 refused"
+    assert council.postcodes.count() == 3

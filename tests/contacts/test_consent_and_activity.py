@@ -49,7 +49,7 @@ def test_one_contact_per_email_per_organisation_whatever_the_case(council):
 
 def test_a_contact_keeps_what_it_holds_and_fills_blanks_with_the_area_from_the_postcode(council):
     ward = AreaFactory(organisation=council, code="E05000001")
-    ward.postcodes.create(postcode="M4 6AA")
+    ward.postcodes.create(organisation=council, postcode="M4 6AA")
     contact = contact_for_email(organisation=council, email="ann@example.org", source="survey")
     contact_for_email(
         organisation=council, email="ann@example.org", source="survey", name="Ann", postcode="m46aa"

@@ -55,6 +55,7 @@ STAFF = [
     ("facilitator@northbridge.example", "Sam Kelly", "northbridge", Role.Kind.FACILITATOR, []),
     ("officer@eastmoor.example", "Gareth Jones", "eastmoor", Role.Kind.OFFICER, ["planning"]),
 ]
+RESIDENT = ("resident@example.org", "Rosa Resident")
 
 
 class Command(BaseCommand):
@@ -84,7 +85,9 @@ class Command(BaseCommand):
                     defaults={"name": name, "population": population},
                 )
                 for postcode in postcodes:
-                    Postcode.objects.get_or_create(postcode=postcode, area=area)
+                    Postcode.objects.get_or_create(
+                        organisation=organisation, postcode=postcode, defaults={"area": area}
+                    )
 
         logins = []
         for email, name, organisation_slug, kind, department_slugs in STAFF:
@@ -109,6 +112,14 @@ class Command(BaseCommand):
                     *Department.objects.filter(organisation=organisation, slug__in=department_slugs)
                 )
             logins.append((email, kind.label if kind else "Site admin"))
+
+        resident = User.objects.filter(email=RESIDENT[0]).first() or User.objects.create_user(
+            email=RESIDENT[0], password=DEMO_PASSWORD, name=RESIDENT[1]
+        )
+        EmailAddress.objects.get_or_create(
+            user=resident, email=RESIDENT[0], defaults={"verified": True, "primary": True}
+        )
+        logins.append((RESIDENT[0], "Resident"))
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is ready. Demo sign-ins (password {DEMO_PASSWORD}):")
