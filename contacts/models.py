@@ -251,3 +251,101 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ContactImport(models.Model):
+    """A CSV or XLSX file of contacts a facilitator uploaded: mapped, dry-run, then imported by a
+    background worker that can be re-run after a crash without making duplicates."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded: map the columns")
+        CHECKED = "checked", _("Dry run done")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    class Existing(models.TextChoices):
+        SKIP = "skip", _("Leave existing contacts as they are")
+        FILL = "fill", _("Fill in their blank details only")
+        OVERWRITE = "overwrite", _("Overwrite their details")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contact_imports"
+    )
+    file = models.FileField(_("file"), upload_to="contact-imports/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    # {"<column heading>": "email" | "name" | "phone" | "postcode" | "represents" | "notes" |
+    #  "tag" | "consent_date" | "consent_source" | "" (ignored)}
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    existing = models.CharField(
+        _("existing contacts"), max_length=16, choices=Existing.choices, default=Existing.SKIP
+    )
+    consent_purpose = models.ForeignKey(
+        ConsentPurpose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Consent is imported only with a source and a date for each row."),
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    # [{"row": 7, "problem": "bad e-mail address"}, ...]
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+
+    def __str__(self) -> str:
+        return f"{self.file.name} ({self.get_status_display()})"
+
+
+class DataRequest(models.Model):
+    """A subject access or erasure request under UK GDPR, from a resident or taken by an officer."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("A copy of my data")
+        ERASURE = "erasure", _("Erase my data")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        PROCESSING = "processing", _("Being prepared")
+        READY = "ready", _("Ready to download")
+        DONE = "done", _("Done")
+        EXPIRED = "expired", _("Download expired")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="data_requests"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_requests"
+    )
+    kind = models.CharField(_("request"), max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    export_file = models.FileField(upload_to="data-requests/", blank=True)
+    export_token = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("data request")
+        verbose_name_plural = _("data requests")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"

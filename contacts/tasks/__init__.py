@@ -1,0 +1,1 @@
+"""Background work of the contacts app; each concern keeps its tasks in its own module."""
