@@ -312,6 +312,10 @@ SPECTACULAR_SETTINGS = {
 # The site's own branding (each organisation also has a name and a colour of its own).
 CIVIC_SITE_NAME = os.environ.get("CIVIC_SITE_NAME", "civic")
 CIVIC_BRAND_COLOUR = os.environ.get("CIVIC_BRAND_COLOUR", "#1d4f91")
+# Whether officers may see the contacts who took part in their departments' items.
+CIVIC_OFFICERS_SEE_CONTACTS = env_bool("CIVIC_OFFICERS_SEE_CONTACTS", False)
+# Contacts with no live consent and no activity for this many days are anonymised.
+CIVIC_CONTACT_RETENTION_DAYS = int(os.environ.get("CIVIC_CONTACT_RETENTION_DAYS", "1095"))
 CIVIC_CONTACT_EMAIL = os.environ.get("CIVIC_CONTACT_EMAIL", "participation@civic.localhost")
 
 LOGGING = {
