@@ -316,6 +316,8 @@ CIVIC_BRAND_COLOUR = os.environ.get("CIVIC_BRAND_COLOUR", "#1d4f91")
 CIVIC_OFFICERS_SEE_CONTACTS = env_bool("CIVIC_OFFICERS_SEE_CONTACTS", False)
 # Contacts with no live consent and no activity for this many days are anonymised.
 CIVIC_CONTACT_RETENTION_DAYS = int(os.environ.get("CIVIC_CONTACT_RETENTION_DAYS", "1095"))
+# The site's own address, for links in e-mails sent from workers (no request to build them from).
+CIVIC_SITE_URL = os.environ.get("CIVIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CIVIC_CONTACT_EMAIL = os.environ.get("CIVIC_CONTACT_EMAIL", "participation@civic.localhost")
 
 LOGGING = {

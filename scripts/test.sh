@@ -10,7 +10,7 @@ echo "== ruff"
 $bin/ruff check .
 $bin/ruff format --check .
 echo "== djlint"
-$bin/djlint templates --lint
+$bin/djlint templates */templates --lint
 echo "== migrations"
 CIVIC_TESTING=1 $bin/python manage.py makemigrations --check --dry-run
 echo "== pytest"

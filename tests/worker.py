@@ -43,9 +43,14 @@ def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2, message
 
 
 class Worker:
-    def __init__(self, process: subprocess.Popen, log_path: Path):
+    def __init__(self, process: subprocess.Popen, log_path: Path, mail_dir: Path):
         self.process = process
         self.log_path = log_path
+        self.mail_dir = mail_dir  # the worker's e-mail, one file per connection
+
+    def mail(self) -> list[str]:
+        """Every message the worker has sent so far, as raw text."""
+        return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -61,6 +66,8 @@ def celery_worker(transactional_db, tmp_path):
         "CIVIC_TESTING": "1",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     subprocess.run(
@@ -94,7 +101,7 @@ def celery_worker(transactional_db, tmp_path):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process, log_path)
+    worker = Worker(process, log_path, tmp_path / "mail")
     try:
         wait_for(
             lambda: "ready." in worker.log() or process.poll() is not None,

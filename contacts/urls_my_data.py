@@ -1,0 +1,9 @@
+from django.urls import path
+
+from contacts import views
+
+urlpatterns = [
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/sent/", views.my_data_sent, name="my_data_sent"),
+    path("my-data/link/<str:token>/", views.my_data_link, name="my_data_link"),
+]
