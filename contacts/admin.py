@@ -1,13 +1,21 @@
-from django.contrib import admin
+from contextlib import suppress
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from civic.admin_base import ScopedModelAdmin
-from civic.models import AuditEntry, Role
+from civic.exports import csv_download
+from civic.models import AuditEntry, Organisation, Role
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Segment, Tag
+from contacts.segments import segment_queryset
 from contacts.selectors import contacts_visible_to
+from contacts.services.segments import EXPORT_HEADER, segment_export_rows, segment_preview
 
 
 class KeepersOnlyAdmin(ScopedModelAdmin):
@@ -20,6 +28,17 @@ class KeepersOnlyAdmin(ScopedModelAdmin):
             request.user,
             kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
         )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Organisation:
+            field.queryset = scope_to_organisation(
+                Organisation.objects.all(),
+                request.user,
+                path="pk",
+                kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
+            )
+        return field
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -120,10 +139,104 @@ class ConsentPurposeAdmin(KeepersOnlyAdmin):
     fields = ["organisation", "name", "slug", "description"]
 
 
+class SegmentForm(forms.ModelForm):
+    class Meta:
+        model = Segment
+        fields = ["organisation", "name", "definition"]
+        help_texts = {
+            "definition": _(
+                'Conditions as JSON, e.g. {"match": "all", "conditions": [{"field": "tag", '
+                '"value": "cyclists"}, {"field": "consent", "value": "newsletter"}]}. Fields: tag, '
+                "area, source, consent, took_part_in, took_part_kind, joined_after, joined_before; "
+                'nest {"match": "any", "conditions": [...]} for OR; add "not": true to negate.'
+            )
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation, definition = cleaned.get("organisation"), cleaned.get("definition")
+        if organisation is not None and definition is not None:
+            if not isinstance(definition, dict):
+                self.add_error("definition", _("Write the conditions as a JSON object"))
+                return cleaned
+            try:
+                self.preview = segment_queryset(organisation=organisation, definition=definition)
+                self.preview_count = self.preview.count()
+            except ValidationError as error:
+                self.add_error("definition", error)
+        return cleaned
+
+
 @admin.register(Segment)
 class SegmentAdmin(KeepersOnlyAdmin):
+    form = SegmentForm
     list_display = ["name", "organisation", "updated_at"]
-    fields = ["organisation", "name", "definition"]
+    actions = ["export_csv"]
+    change_form_template = "admin/contacts/segment/change_form.html"
+
+    def _preview_context(self, count, sample):
+        return {"preview_count": count, "preview_sample": sample}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id) if object_id else None
+        if request.method == "POST" and "_preview" in request.POST:
+            return self._preview_view(request, obj, object_id, form_url)
+        if obj is not None:
+            with suppress(ValidationError):
+                extra_context.update(self._preview_context(*segment_preview(segment=obj)))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _preview_view(self, request, obj, object_id, form_url):
+        """The live count and a sample for the conditions as typed, saving nothing."""
+        if obj is None and not self.has_add_permission(request):
+            raise PermissionDenied
+        if obj is not None and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form = self.get_form(request, obj)(request.POST, instance=obj)
+        context = {}
+        if form.is_valid():
+            sample = list(form.preview.select_related("area").order_by("pk")[:10])
+            context = self._preview_context(form.preview_count, sample)
+        adminform = helpers.AdminForm(
+            form,
+            list(self.get_fieldsets(request, obj)),
+            self.get_prepopulated_fields(request, obj),
+            self.get_readonly_fields(request, obj),
+            model_admin=self,
+        )
+        context.update(
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Preview segment"),
+                "adminform": adminform,
+                "object_id": object_id,
+                "original": obj,
+                "is_popup": False,
+                "to_field": None,
+                "media": self.media + adminform.media,
+                "inline_admin_formsets": [],
+                "errors": helpers.AdminErrorList(form, []),
+                "preserved_filters": self.get_preserved_filters(request),
+            }
+        )
+        return self.render_change_form(
+            request, context, add=obj is None, change=obj is not None, obj=obj, form_url=form_url
+        )
+
+    @admin.action(description=_("Export the contacts of the selected segment as CSV"))
+    def export_csv(self, request, queryset):
+        if not request.user.has_perm("contacts.export_contacts", queryset.first()):
+            raise PermissionDenied
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one segment to export."), messages.ERROR)
+            return None
+        segment = queryset.get()
+        return csv_download(
+            f"segment-{segment.pk}.csv",
+            EXPORT_HEADER,
+            segment_export_rows(actor=request.user, segment=segment),
+        )
 
 
 # Admin pages of the other concerns of this app, each in its own module.
