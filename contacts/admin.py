@@ -76,7 +76,7 @@ class ActivityInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedModelAdmin):
+class ContactAdmin(KeepersOnlyAdmin):
     list_display = ["__str__", "email", "area", "source", "organisation", "created_at"]
     list_filter = ["source", "kind", "organisation"]
     list_select_related = ["area", "organisation"]
@@ -240,3 +240,4 @@ class SegmentAdmin(KeepersOnlyAdmin):
 
 
 # Admin pages of the other concerns of this app, each in its own module.
+from contacts import admin_imports  # noqa: E402, F401

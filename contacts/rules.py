@@ -35,6 +35,9 @@ for model in ("contact", "tag", "consentpurpose", "segment", "contactimport", "d
     rules.add_perm(f"contacts.add_{model}", keeps_contacts)
     rules.add_perm(f"contacts.change_{model}", keeps_contacts)
     rules.add_perm(f"contacts.delete_{model}", keeps_contacts)
+# The timeline and the consent history, read-only inside a contact's record.
+rules.add_perm("contacts.view_activity", keeps_contacts | officer_sees_contact)
+rules.add_perm("contacts.view_consentevent", keeps_contacts | officer_sees_contact)
 rules.add_perm("contacts.export_contacts", keeps_contacts)
 rules.add_perm("contacts.merge_contacts", keeps_contacts)
 rules.add_perm("contacts.erase_contact", keeps_contacts)

@@ -1,0 +1,159 @@
+"""The permission matrix for contacts, and the contact list's fixed number of queries."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from civic.models import AuditEntry, Role
+from contacts.models import Activity, Contact
+from contacts.services import contact_for_email, participation_record
+from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
+from tests.scoped_feature.models import Notice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    north = OrganisationFactory(name="Northbridge")
+    east = OrganisationFactory(name="Eastmoor")
+    transport = DepartmentFactory(organisation=north, name="Transport")
+    parks = DepartmentFactory(organisation=north, name="Parks")
+    bus_lanes = Notice.objects.create(department=transport, title="Bus lanes")
+    playgrounds = Notice.objects.create(department=parks, title="Playgrounds")
+    for email, item in (("ann@example.org", bus_lanes), ("bob@example.org", playgrounds)):
+        participation_record(
+            organisation=north,
+            email=email,
+            kind=Activity.Kind.RESPONSE,
+            item=item,
+            item_title=item.title,
+            reference=email,
+            source="survey",
+            department=item.department,
+        )
+    contact_for_email(organisation=east, email="zed@example.org", source="survey")
+    people = {
+        "anonymous": AnonymousUser(),
+        "resident": UserFactory(),
+        "transport officer": RoleFactory(
+            organisation=north, kind=Role.Kind.OFFICER, departments=[transport]
+        ).user,
+        "facilitator": RoleFactory(organisation=north, kind=Role.Kind.FACILITATOR).user,
+        "organisation admin": RoleFactory(
+            organisation=north, kind=Role.Kind.ORGANISATION_ADMIN
+        ).user,
+        "other council's facilitator": RoleFactory(
+            organisation=east, kind=Role.Kind.FACILITATOR
+        ).user,
+        "site admin": UserFactory(is_staff=True, is_superuser=True),
+    }
+    return people
+
+
+SEES = {
+    "transport officer": set(),
+    "facilitator": {"ann@example.org", "bob@example.org"},
+    "organisation admin": {"ann@example.org", "bob@example.org"},
+    "other council's facilitator": {"zed@example.org"},
+    "site admin": {"ann@example.org", "bob@example.org", "zed@example.org"},
+}
+
+
+@pytest.mark.parametrize("person", list(SEES))
+def test_each_role_lists_exactly_the_contacts_it_may_see(world, client, person):
+    client.force_login(world[person])
+    response = client.get("/admin/contacts/contact/")
+    if not SEES[person]:
+        assert response.status_code == 403
+        return
+    assert {contact.email for contact in response.context["cl"].result_list} == SEES[person]
+
+
+def test_officers_see_their_departments_participants_only_when_the_setting_allows(
+    world, client, settings
+):
+    settings.CIVIC_OFFICERS_SEE_CONTACTS = True
+    client.force_login(world["transport officer"])
+    response = client.get("/admin/contacts/contact/")
+    assert {contact.email for contact in response.context["cl"].result_list} == {"ann@example.org"}
+    bob = Contact.objects.get(email="bob@example.org")
+    assert client.get(f"/admin/contacts/contact/{bob.pk}/change/").status_code == 302
+
+
+@pytest.mark.parametrize("person", ["anonymous", "resident"])
+def test_people_without_a_role_reach_no_contact(world, client, person):
+    if person != "anonymous":
+        client.force_login(world[person])
+    response = client.get("/admin/contacts/contact/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_facilitator_of_another_council_cannot_change_a_contact_and_nothing_changes(
+    world, client
+):
+    ann = Contact.objects.get(email="ann@example.org")
+    client.force_login(world["other council's facilitator"])
+    response = client.post(
+        f"/admin/contacts/contact/{ann.pk}/change/",
+        {
+            "organisation": ann.organisation_id,
+            "kind": "person",
+            "name": "Hijacked",
+            "email": "ann@example.org",
+            "source": "survey",
+        },
+    )
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert ann.name == ""
+    assert not AuditEntry.objects.exists()
+
+
+def test_viewing_and_editing_a_contact_are_audited(world, client):
+    ann = Contact.objects.get(email="ann@example.org")
+    facilitator = world["facilitator"]
+    client.force_login(facilitator)
+    page = client.get(f"/admin/contacts/contact/{ann.pk}/change/")
+    assert "Bus lanes" in page.content.decode()  # the timeline
+    response = client.post(
+        f"/admin/contacts/contact/{ann.pk}/change/",
+        {
+            "organisation": ann.organisation_id,
+            "kind": "person",
+            "name": "Ann",
+            "email": "ann@example.org",
+            "source": "survey",
+            "activities-TOTAL_FORMS": "1",
+            "activities-INITIAL_FORMS": "1",
+            "activities-MIN_NUM_FORMS": "0",
+            "activities-MAX_NUM_FORMS": "1000",
+            "activities-0-id": ann.activities.get().pk,
+            "activities-0-contact": ann.pk,
+            "consent_events-TOTAL_FORMS": "0",
+            "consent_events-INITIAL_FORMS": "0",
+            "consent_events-MIN_NUM_FORMS": "0",
+            "consent_events-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    ann.refresh_from_db()
+    assert ann.name == "Ann"
+    assert list(AuditEntry.objects.order_by("id").values_list("action", "actor_id")) == [
+        ("view", facilitator.pk),
+        ("edit", facilitator.pk),
+    ]
+
+
+def test_the_contact_list_keeps_a_fixed_number_of_queries(
+    world, client, django_assert_max_num_queries
+):
+    north = Contact.objects.get(email="ann@example.org").organisation
+    client.force_login(world["facilitator"])
+    client.get("/admin/contacts/contact/")  # warm the session and content-type caches
+    with django_assert_max_num_queries(12) as few:
+        client.get("/admin/contacts/contact/")
+    for number in range(40):
+        contact_for_email(organisation=north, email=f"p{number}@example.org", source="import")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/admin/contacts/contact/")
