@@ -126,8 +126,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not memory, so that a Celery worker process started by the tests shares it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so that a Celery worker process started by the tests shares it; one per
+    # test run, so that two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles plans for large estimated costs; for the short queries of a web
     # request it costs more than it saves (about 0.1 s on a segment count), so it is off.
