@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from civic import participation
 from civic.models import Area, Department, Organisation, Postcode, Role, User
+from contacts.models import ConsentEvent, Contact
 from tests.factories import OrganisationFactory
 
 
@@ -127,6 +128,11 @@ def test_seed_demo_twice_changes_nothing(capsys):
         "postcodes": 12,
         "users": 6,
         "roles": 4,
+        "contacts": 300,
+        # newsletter given by 2 in 3, transport by 1 in 7 (0, 7, ... 294), 28 withdrew (1, 12, ...)
+        "consent events": 200 + 43 + 28,
+        # numbers divisible by 2, 3 or 5 (4 adds none): 150 + 100 + 60 - 50 - 30 - 20 + 10
+        "tagged contacts": 220,
     }
     assert "officer@northbridge.example" in capsys.readouterr().out
 
@@ -139,6 +145,9 @@ def _counts() -> dict[str, int]:
         "postcodes": Postcode.objects.count(),
         "users": User.objects.count(),
         "roles": Role.objects.count(),
+        "contacts": Contact.objects.count(),
+        "consent events": ConsentEvent.objects.count(),
+        "tagged contacts": Contact.objects.filter(tags__isnull=False).distinct().count(),
     }
 
 

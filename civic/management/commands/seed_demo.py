@@ -7,7 +7,9 @@ nothing. Feature apps add their own demo data in later issues.
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
+from civic import demo
 from civic.models import Area, Department, Organisation, Postcode, Role, User
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on purpose for the local demo
@@ -112,6 +114,11 @@ class Command(BaseCommand):
                     *Department.objects.filter(organisation=organisation, slug__in=department_slugs)
                 )
             logins.append((email, kind.label if kind else "Site admin"))
+
+        # Apps above the core add their own demo data through civic.demo, found in <app>/demo.py.
+        autodiscover_modules("demo")
+        for seeder in demo.seeders():
+            seeder(organisations=organisations)
 
         resident = User.objects.filter(email=RESIDENT[0]).first() or User.objects.create_user(
             email=RESIDENT[0], password=DEMO_PASSWORD, name=RESIDENT[1]
