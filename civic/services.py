@@ -25,6 +25,14 @@ from civic.postcodes import normalise_postcode
 from civic.rules import organisation_of
 
 
+def _audit_label(obj) -> str:
+    """How the log names an object; a model holding personal data gives a label without it."""
+    if obj is None:
+        return ""
+    label = obj.audit_label() if hasattr(obj, "audit_label") else str(obj)
+    return label[:200]
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -42,7 +50,7 @@ def audit_record(
         organisation_id=organisation_id,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_repr=_audit_label(obj),
         summary=summary,
     )
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -262,6 +263,18 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Anonymise contacts past CIVIC_CONTACT_RETENTION_DAYS, at night when the site is quiet.
+    "contacts-retention": {
+        "task": "contacts.tasks.gdpr.contacts_retention_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Delete downloads of people's data once their links have expired.
+    "contacts-data-exports-expire": {
+        "task": "contacts.tasks.gdpr.data_exports_expire_task",
+        "schedule": crontab(minute=40),
+    },
+}
 
 # Security headers: a CSP with no inline script or style; HSTS and secure cookies in production.
 SECURE_CSP = {
@@ -319,6 +332,8 @@ CIVIC_SITE_NAME = os.environ.get("CIVIC_SITE_NAME", "civic")
 CIVIC_BRAND_COLOUR = os.environ.get("CIVIC_BRAND_COLOUR", "#1d4f91")
 # Whether officers may see the contacts who took part in their departments' items.
 CIVIC_OFFICERS_SEE_CONTACTS = env_bool("CIVIC_OFFICERS_SEE_CONTACTS", False)
+# How long a link to download a copy of one's data works.
+CIVIC_DATA_EXPORT_DAYS = int(os.environ.get("CIVIC_DATA_EXPORT_DAYS", "7"))
 # Contacts with no live consent and no activity for this many days are anonymised.
 CIVIC_CONTACT_RETENTION_DAYS = int(os.environ.get("CIVIC_CONTACT_RETENTION_DAYS", "1095"))
 # The site's own address, for links in e-mails sent from workers (no request to build them from).

@@ -23,7 +23,7 @@ urlpatterns = [
     path("cookies/", views.cookies, name="cookies"),
     path("brand.css", views.brand_css, name="brand_css"),
     path("healthz", views.healthz, name="healthz"),
-    path("", include(("contacts.urls_my_data", "contacts"))),
+    path("", include("contacts.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -240,4 +240,4 @@ class SegmentAdmin(KeepersOnlyAdmin):
 
 
 # Admin pages of the other concerns of this app, each in its own module.
-from contacts import admin_imports  # noqa: E402, F401
+from contacts import admin_gdpr, admin_imports  # noqa: E402, F401

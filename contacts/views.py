@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from contacts.forms import MyDataRequestForm
+from contacts.models import DataRequest
+from contacts.services.gdpr import data_request_create
 from contacts.services.my_data import (
     consent_choices,
     contacts_for_email,
@@ -28,6 +30,18 @@ def _page(request: HttpRequest, contacts, *, token: str = "") -> HttpResponse:
         )
         if chosen_contact is None:
             raise Http404  # a contact the visitor may not manage: say nothing about it
+        kind = request.POST.get("request")
+        if kind in DataRequest.Kind.values:
+            data_request_create(contact=chosen_contact, kind=kind)
+            messages.success(
+                request,
+                _(
+                    "%(organisation)s has your request and will answer it within one month, "
+                    "by e-mail."
+                )
+                % {"organisation": chosen_contact.organisation.name},
+            )
+            return redirect(request.path)
         chosen = {int(value) for value in request.POST.getlist("purposes") if value.isdigit()}
         changes = my_data_consents_update(contact=chosen_contact, chosen=chosen)
         messages.success(

@@ -158,3 +158,18 @@ def test_a_resident_withdraws_consent_with_javascript_off(page_at):
     submit(page, page.get_by_role("button", name=re.compile("Save my choices")))
     assert "saved" in page.locator(".govuk-notification-banner").inner_text()
     assert not consent_is_live(contact=contact, purpose=newsletter)
+
+
+@pytest.mark.parametrize("kind", ["access", "erasure"])
+def test_a_resident_asks_for_a_copy_or_erasure_from_the_page_once_however_often_they_click(
+    held, client, kind
+):
+    from contacts.models import DataRequest
+
+    contact, _newsletter, _outcome = held
+    path = f"/my-data/link/{my_data_token(email='ann@example.org')}/"
+    for _click in range(2):
+        response = client.post(path, {"contact": contact.pk, "request": kind})
+        assert response.status_code == 302
+    request = DataRequest.objects.get()
+    assert (request.contact, request.kind, request.status) == (contact, kind, "requested")

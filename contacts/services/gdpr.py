@@ -1,0 +1,455 @@
+"""Subject access, erasure and retention under UK GDPR.
+
+A copy of someone's data is built in the background, kept as one zip (JSON and CSV) behind an
+unguessable link that expires, and e-mailed to them. Erasure blanks what identifies the person but
+keeps the rows that counts and anonymous answers rest on, so reports stay true. Feature apps add
+their own sections through `contacts.gdpr_registry`; this module never imports them.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import logging
+import secrets
+import zipfile
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from civic.models import AuditEntry, User
+from civic.services import audit_record
+from contacts import gdpr_registry
+from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
+
+logger = logging.getLogger(__name__)
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ERASED = "[erased]"
+RETENTION_BATCH = 500
+
+
+def export_days() -> int:
+    return int(getattr(settings, "CIVIC_DATA_EXPORT_DAYS", 7))
+
+
+def _require(actor: User | None, permission: str, obj) -> None:
+    """Officers act only where the rules allow; the system (actor None) acts for the council."""
+    if actor is not None and not actor.has_perm(permission, obj):
+        raise PermissionDenied(
+            f"{actor} may not {permission} on {obj._meta.verbose_name} #{obj.pk}"
+        )
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+# Subject access --------------------------------------------------------------------------------
+
+
+def contact_data(*, contact: Contact) -> dict:
+    """Everything held about a contact, section by section, as their copy shows it."""
+    data: dict = {
+        "organisation": contact.organisation.name,
+        "contact": {
+            "id": contact.pk,
+            "kind": contact.get_kind_display(),
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "postcode": contact.postcode,
+            "area": contact.area.name if contact.area_id else "",
+            "represents": contact.represents,
+            "source": contact.get_source_display(),
+            "notes": contact.notes,
+            "account": contact.user.email if contact.user_id else "",
+            "joined": _when(contact.created_at),
+        },
+        "tags": [tag.name for tag in contact.tags.order_by("name")],
+        "consents": [
+            {
+                "purpose": event.purpose.name,
+                "action": event.get_action_display(),
+                "how": event.method,
+                "wording": event.wording,
+                "at": _when(event.created_at),
+            }
+            for event in contact.consent_events.select_related("purpose").order_by(
+                "created_at", "pk"
+            )
+        ],
+        "activity": [
+            {
+                "kind": activity.get_kind_display(),
+                "item": activity.item_title,
+                "at": _when(activity.occurred_at),
+            }
+            for activity in contact.activities.order_by("occurred_at", "pk")
+        ],
+    }
+    for section in gdpr_registry.sections():
+        data[section.name] = [dict(row) for row in section.exporter(contact)]
+    return data
+
+
+def formula_safe(value) -> str:
+    """A cell a spreadsheet shows as text: a leading ' stops =, +, -, @, tab and CR running."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def contact_data_csv(data: dict) -> str:
+    """The same sections as one long table: section, row number, field, value."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["section", "number", "field", "value"])
+    for section, content in data.items():
+        items = enumerate(content, start=1) if isinstance(content, list) else [("", content)]
+        for number, item in items:
+            if isinstance(item, dict):
+                for field, value in item.items():
+                    writer.writerow(
+                        [formula_safe(section), number, formula_safe(field), formula_safe(value)]
+                    )
+            else:
+                writer.writerow([formula_safe(section), number, "", formula_safe(item)])
+    return buffer.getvalue()
+
+
+def contact_data_zip(data: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "my-data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str)
+        )
+        # The byte order mark tells spreadsheet programs the file is UTF-8.
+        archive.writestr("my-data.csv", "\ufeff" + contact_data_csv(data))
+    return buffer.getvalue()
+
+
+def data_download_url(token: str) -> str:
+    """The absolute link e-mailed to the person."""
+    path = reverse("contacts:data_download", kwargs={"token": token})
+    return f"{settings.CIVIC_SITE_URL}{path}"
+
+
+def data_request_create(*, contact: Contact, kind: str) -> DataRequest:
+    """Record a resident's request; an open request of the same kind is answered with itself.
+
+    Officers act on it from the admin (prepare the download, or erase). Locking the contact row
+    makes two clicks at once record one request.
+    """
+    if kind not in DataRequest.Kind.values:
+        raise ValueError(f"Unknown kind of data request: {kind!r}")
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        if locked.anonymised_at is not None:
+            raise ValueError("The contact has been erased already")
+        open_request = DataRequest.objects.filter(
+            contact=locked,
+            kind=kind,
+            status__in=[DataRequest.Status.REQUESTED, DataRequest.Status.PROCESSING],
+        ).first()
+        if open_request is not None:
+            return open_request
+        return DataRequest.objects.create(
+            organisation_id=locked.organisation_id, contact=locked, kind=kind
+        )
+
+
+def data_request_prepare(*, actor: User, data_request: DataRequest) -> DataRequest:
+    """An officer starts building the download of a subject access request, in the background."""
+    from contacts.tasks.gdpr import data_request_process_task
+
+    with transaction.atomic():
+        locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+        _require(actor, "contacts.change_datarequest", locked)
+        _require(actor, "contacts.export_contacts", locked)
+        if locked.kind != DataRequest.Kind.ACCESS:
+            raise ValueError("Only a request for a copy of someone's data has a download")
+        if locked.status in (DataRequest.Status.READY, DataRequest.Status.DONE):
+            return locked
+        if locked.contact_id is None or locked.contact.anonymised_at is not None:
+            raise ValueError("The contact has been erased; there is nothing to download")
+        locked.status = DataRequest.Status.PROCESSING
+        locked.handled_by = actor
+        locked.save(update_fields=["status", "handled_by"])
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.EXPORT,
+            obj=locked,
+            summary=f"Prepared the download for data request #{locked.pk} "
+            f"of contact #{locked.contact_id}",
+        )
+        transaction.on_commit(lambda: data_request_process_task.delay(locked.pk))
+    return locked
+
+
+def data_request_erase(*, actor: User, data_request: DataRequest) -> DataRequest:
+    """An officer erases the contact of an erasure request, now, in one transaction."""
+    with transaction.atomic():
+        locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+        _require(actor, "contacts.change_datarequest", locked)
+        if locked.kind != DataRequest.Kind.ERASURE:
+            raise ValueError("Only a request to erase someone's data can be erased")
+        if locked.status == DataRequest.Status.DONE:
+            return locked
+        return _erasure_complete(actor=actor, data_request=locked)
+
+
+def _erasure_complete(*, actor: User | None, data_request: DataRequest) -> DataRequest:
+    if data_request.contact_id is not None:
+        contact_erase(
+            actor=actor, contact=data_request.contact, reason=f"data request #{data_request.pk}"
+        )
+    data_request.status = DataRequest.Status.DONE
+    data_request.handled_by = actor if actor is not None else data_request.handled_by
+    data_request.completed_at = timezone.now()
+    data_request.save(update_fields=["status", "handled_by", "completed_at"])
+    return data_request
+
+
+def data_request_process(*, data_request_id: int) -> DataRequest | None:
+    """Carry out a request. Safe to run twice: a finished erasure is left alone, and a download
+    that is ready is not rebuilt; its e-mail is sent again, which repeats a link and nothing else.
+    """
+    with transaction.atomic():
+        data_request = DataRequest.objects.select_for_update().filter(pk=data_request_id).first()
+        if data_request is None or data_request.status in (
+            DataRequest.Status.DONE,
+            DataRequest.Status.EXPIRED,
+        ):
+            return data_request
+        if data_request.kind == DataRequest.Kind.ERASURE:
+            return _erasure_complete(actor=None, data_request=data_request)
+        contact = data_request.contact
+        if contact is None or contact.anonymised_at is not None:
+            data_request.status = DataRequest.Status.FAILED
+            data_request.save(update_fields=["status"])
+            return data_request
+        if data_request.status != DataRequest.Status.READY:
+            _export_build(data_request=data_request, contact=contact)
+    _download_mail_send(data_request=data_request)
+    return data_request
+
+
+def _export_build(*, data_request: DataRequest, contact: Contact) -> None:
+    content = contact_data_zip(contact_data(contact=contact))
+    old_name = data_request.export_file.name
+    # The file's name is random and unrelated to the link's token.
+    data_request.export_file.save(f"{secrets.token_hex(16)}.zip", ContentFile(content), save=False)
+    if old_name:
+        _delete_files_on_commit([old_name])
+    now = timezone.now()
+    data_request.export_token = secrets.token_urlsafe(32)
+    data_request.expires_at = now + timedelta(days=export_days())
+    data_request.completed_at = now
+    data_request.status = DataRequest.Status.READY
+    data_request.save(
+        update_fields=["export_file", "export_token", "expires_at", "completed_at", "status"]
+    )
+
+
+def _download_mail_send(*, data_request: DataRequest) -> None:
+    contact = data_request.contact
+    if data_request.status != DataRequest.Status.READY or not contact or not contact.email:
+        return
+    context = {
+        "organisation": data_request.organisation,
+        "url": data_download_url(data_request.export_token),
+        "expires_at": data_request.expires_at,
+        "contact_email": settings.CIVIC_CONTACT_EMAIL,
+    }
+    subject = render_to_string("contacts/gdpr/download_email_subject.txt", context).strip()
+    body = render_to_string("contacts/gdpr/download_email.txt", context)
+    send_mail(subject, body, None, [contact.email])
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    """Remove stored files once the rows that pointed at them are committed without them."""
+    from django.core.files.storage import default_storage
+
+    def delete() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:  # pragma: no cover - a file already gone is the goal
+                logger.warning("could not delete %s", name)
+
+    transaction.on_commit(delete)
+
+
+def data_exports_expire(*, now: datetime | None = None) -> int:
+    """Delete downloads past their date; the link then answers that it has expired."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        for data_request in DataRequest.objects.select_for_update().filter(
+            status=DataRequest.Status.READY, expires_at__lte=now
+        ):
+            if data_request.export_file:
+                _delete_files_on_commit([data_request.export_file.name])
+            data_request.export_file = ""
+            data_request.status = DataRequest.Status.EXPIRED
+            data_request.save(update_fields=["export_file", "status"])
+            expired += 1
+    return expired
+
+
+# Erasure --------------------------------------------------------------------------------------
+
+
+def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> Contact:
+    """Remove a person's details everywhere they are held, keeping what counts rest on.
+
+    Consent history and activity stay linked to the anonymised contact (so totals and anonymous
+    answers stay true) but hold nothing that identifies them; feature apps' erasers run first,
+    while the details they may look the person up by are still there. The audit entry names the
+    contact by number only. Safe to run twice: an anonymised contact is left as it is.
+    """
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        _require(actor, "contacts.erase_contact", locked)
+        if locked.anonymised_at is not None:
+            return locked
+        return _erase(actor=actor, contact=locked, reason=reason)
+
+
+def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
+    erased_rows = {section.name: section.eraser(contact) for section in gdpr_registry.sections()}
+    if contact.email:
+        _imports_scrub(contact)
+    # Earlier copies of their data go too; the links then answer "not found".
+    for data_request in contact.data_requests.exclude(export_file=""):
+        _delete_files_on_commit([data_request.export_file.name])
+    contact.data_requests.exclude(export_file="", export_token="").update(
+        export_file="", export_token="", expires_at=None
+    )
+    contact.data_requests.filter(status=DataRequest.Status.READY).update(
+        status=DataRequest.Status.EXPIRED
+    )
+    contact.tags.clear()
+    contact.email = ""
+    contact.name = ""
+    contact.phone = ""
+    contact.postcode = ""
+    contact.represents = ""
+    contact.notes = ""
+    contact.user = None
+    contact.anonymised_at = timezone.now()
+    contact.save(
+        update_fields=[
+            "email",
+            "name",
+            "phone",
+            "postcode",
+            "represents",
+            "notes",
+            "user",
+            "anonymised_at",
+        ]
+    )
+    # Contact.__str__ answers a lazy string once the name and address are blank, which str()
+    # refuses; the audit log and the admin history name the erased contact through a copy.
+    label = copy.copy(contact)
+    label.name = gettext("Anonymised contact")
+    # Django's own admin history names the object as it was shown; name it as it is now.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
+    ).update(object_repr=label.name)
+    summary = f"Erased contact #{contact.pk}"
+    if reason:
+        summary += f" ({reason})"
+    if erased_rows:
+        summary += ": " + ", ".join(f"{name} {count}" for name, count in erased_rows.items())
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, obj=label, summary=summary)
+    return contact
+
+
+def _imports_scrub(contact: Contact) -> None:
+    """An import's list of problem rows may quote the address; replace those values."""
+    email = contact.email.lower()
+    for contact_import in ContactImport.objects.filter(
+        organisation_id=contact.organisation_id, problems__icontains=email
+    ):
+        contact_import.problems = [
+            {
+                key: ERASED if isinstance(value, str) and email in value.lower() else value
+                for key, value in problem.items()
+            }
+            if isinstance(problem, dict)
+            else problem
+            for problem in contact_import.problems
+        ]
+        contact_import.save(update_fields=["problems"])
+
+
+# Retention ------------------------------------------------------------------------------------
+
+
+def _live_consent() -> Exists:
+    """The contact's latest event for some purpose gave consent."""
+    later = ConsentEvent.objects.filter(
+        contact=OuterRef("contact"), purpose=OuterRef("purpose")
+    ).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    return Exists(
+        ConsentEvent.objects.filter(
+            contact=OuterRef("pk"), action=ConsentEvent.Action.GIVEN
+        ).exclude(Exists(later))
+    )
+
+
+def contacts_past_retention(*, now: datetime | None = None) -> QuerySet:
+    """Contacts with no live consent and nothing new (joining, a consent event, an activity)
+    within CIVIC_CONTACT_RETENTION_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CIVIC_CONTACT_RETENTION_DAYS)
+    return (
+        Contact.objects.active()
+        .filter(created_at__lt=cutoff)
+        .exclude(
+            Exists(ConsentEvent.objects.filter(contact=OuterRef("pk"), created_at__gte=cutoff))
+        )
+        .exclude(Exists(Activity.objects.filter(contact=OuterRef("pk"), occurred_at__gte=cutoff)))
+        .exclude(_live_consent())
+    )
+
+
+def contacts_retention_run(*, now: datetime | None = None) -> int:
+    """Anonymise every contact past retention, one short transaction each. Each contact is checked
+    again under its lock, so one who signed something a moment ago is kept."""
+    erased = 0
+    last_pk = 0
+    while True:
+        batch = list(
+            contacts_past_retention(now=now)
+            .filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:RETENTION_BATCH]
+        )
+        if not batch:
+            return erased
+        for pk in batch:
+            with transaction.atomic():
+                contact = contacts_past_retention(now=now).select_for_update().filter(pk=pk).first()
+                if contact is not None:
+                    _erase(actor=None, contact=contact, reason="retention period over")
+                    erased += 1
+        last_pk = batch[-1]
