@@ -27,6 +27,7 @@ test: install assets
 bench: install assets
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/contacts_segment.py
+	$(BIN)/python bench/contacts_import.py
 
 clean:
 	rm -rf var static/build node_modules
