@@ -106,6 +106,15 @@ class ContactAdmin(KeepersOnlyAdmin):
         queryset = super(ScopedModelAdmin, self).get_queryset(request)
         return contacts_visible_to(queryset, request.user)
 
+    def has_delete_permission(self, request, obj=None):
+        # Not even a site admin deletes a contact: erasure keeps the counts and history.
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # A contact stays in its organisation: its consents are to that organisation's purposes.
+        return [*fields, "organisation"] if obj is not None else fields
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tags":
             kwargs["queryset"] = scope_to_organisation(Tag.objects.all(), request.user)

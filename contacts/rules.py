@@ -34,8 +34,12 @@ for model in ("contact", "tag", "consentpurpose", "segment", "contactimport", "d
         rules.add_perm(f"contacts.view_{model}", keeps_contacts)
     rules.add_perm(f"contacts.add_{model}", keeps_contacts)
     rules.add_perm(f"contacts.change_{model}", keeps_contacts)
-    rules.add_perm(f"contacts.delete_{model}", keeps_contacts)
+    if model != "contact":
+        rules.add_perm(f"contacts.delete_{model}", keeps_contacts)
 # The timeline and the consent history, read-only inside a contact's record.
+# Nobody deletes a contact outright: that would destroy the consent history and the counts.
+# Erasure (contacts.services.gdpr.contact_erase) removes the personal data and keeps both.
+rules.add_perm("contacts.delete_contact", rules.always_deny)
 rules.add_perm("contacts.view_activity", keeps_contacts | officer_sees_contact)
 rules.add_perm("contacts.view_consentevent", keeps_contacts | officer_sees_contact)
 rules.add_perm("contacts.export_contacts", keeps_contacts)

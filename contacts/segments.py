@@ -51,10 +51,16 @@ def _start_of(day: date) -> datetime:
 
 
 def _condition(condition: dict, organisation: Organisation) -> Q:
+    if not isinstance(condition, dict):
+        raise ValidationError(
+            f'Each condition is an object like {{"field": ...}}, not {condition!r}'
+        )
     if "conditions" in condition:
         return _group(condition, organisation)
     field = condition.get("field")
     value = condition.get("value")
+    if not isinstance(field, str) or not isinstance(value, (str, int, type(None))):
+        raise ValidationError("A condition's field is a name and its value a word or number")
     if field not in FIELDS:
         raise ValidationError(
             f"Unknown condition {field!r}; use one of {', '.join(sorted(FIELDS))}"
@@ -104,10 +110,14 @@ def _condition(condition: dict, organisation: Organisation) -> Q:
 
 
 def _group(group: dict, organisation: Organisation) -> Q:
+    if not isinstance(group, dict):
+        raise ValidationError("The conditions are a JSON object")
     match = group.get("match", "all")
-    if match not in {"all", "any"}:
+    if not isinstance(match, str) or match not in {"all", "any"}:
         raise ValidationError(f"A group matches 'all' or 'any', not {match!r}")
     conditions = group.get("conditions") or []
+    if not isinstance(conditions, list):
+        raise ValidationError("A group's conditions are a list")
     if not conditions:
         return Q() if match == "all" else NOTHING
     combine = operator.and_ if match == "all" else operator.or_
@@ -120,5 +130,5 @@ def segment_queryset(*, organisation: Organisation, definition: dict) -> QuerySe
     return (
         Contact.objects.active()
         .filter(organisation=organisation)
-        .filter(_group(definition or {}, organisation))
+        .filter(_group({} if definition is None else definition, organisation))
     )

@@ -49,8 +49,15 @@ class Worker:
         self.mail_dir = mail_dir  # the worker's e-mail, one file per connection
 
     def mail(self) -> list[str]:
-        """Every message the worker has sent so far, as raw text."""
-        return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
+        """Every message the worker has finished writing so far, as raw text.
+
+        Django's file backend ends each message with a line of 79 dashes, so a message still
+        being written is not counted yet."""
+        separator = "\n" + "-" * 79 + "\n"
+        messages = []
+        for path in sorted(self.mail_dir.glob("*.log")):
+            messages += [text for text in path.read_text().split(separator)[:-1] if text.strip()]
+        return messages
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -37,7 +37,11 @@ def contact_for_email(
     Details already held are kept; blanks are filled from what is given now.
     """
     email = normalise_email(email)
-    contact = Contact.objects.filter(organisation=organisation, email__iexact=email).first()
+    if not email or "@" not in email:
+        raise ValueError("A contact is found or made by a real e-mail address")
+    contact = (
+        Contact.objects.active().filter(organisation=organisation, email__iexact=email).first()
+    )
     if contact is None:
         try:
             with transaction.atomic():

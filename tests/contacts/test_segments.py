@@ -196,6 +196,11 @@ def test_a_segment_never_reaches_another_organisations_contacts(population):
         ({"conditions": [{"field": "joined_after", "value": "last year"}]}, "YYYY-MM-DD"),
         ({"match": "some", "conditions": []}, "'all' or 'any'"),
         ({"conditions": [{"field": "source", "value": "carrier pigeon"}]}, "Unknown source"),
+        ({"match": ["all"]}, "'all' or 'any'"),
+        ({"conditions": [{"field": ["tag"]}]}, "field is a name"),
+        ({"conditions": [1]}, "Each condition is an object"),
+        ({"conditions": "ab"}, "conditions are a list"),
+        ([], "a JSON object"),
     ],
 )
 def test_a_malformed_definition_is_refused_with_what_is_wrong(population, definition, message):
