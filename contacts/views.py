@@ -13,10 +13,9 @@ from contacts.models import DataRequest
 from contacts.services.gdpr import data_request_create
 from contacts.services.my_data import (
     consent_choices,
-    contacts_for_email,
     contacts_for_user,
     my_data_consents_update,
-    my_data_email_from_token,
+    my_data_contacts_from_token,
     my_data_link_request,
 )
 
@@ -81,7 +80,7 @@ def my_data_sent(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def my_data_link(request: HttpRequest, token: str) -> HttpResponse:
-    email = my_data_email_from_token(token)
-    if email is None:
+    contacts = my_data_contacts_from_token(token)
+    if contacts is None:
         return render(request, "contacts/my_data_link_expired.html", status=410)
-    return _page(request, contacts_for_email(email), token=token)
+    return _page(request, contacts, token=token)

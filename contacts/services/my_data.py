@@ -16,15 +16,21 @@ LINK_MAX_AGE = 60 * 60 * 24 * 3  # three days
 
 
 def my_data_token(*, email: str) -> str:
-    return signing.dumps(normalise_email(email), salt=LINK_SALT, compress=True)
+    """A signed link naming the contacts held for an address by their ids, never by the address:
+    links travel in mail and land in access logs, so they must not reveal who they are for."""
+    ids = sorted(contacts_for_email(email).values_list("pk", flat=True))
+    return signing.dumps(ids, salt=LINK_SALT, compress=True)
 
 
-def my_data_email_from_token(token: str) -> str | None:
-    """The address a link was sent to, or None when the link is forged or more than 3 days old."""
+def my_data_contacts_from_token(token: str):
+    """The contacts a link was made for, or None when it is forged or more than 3 days old."""
     try:
-        return signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
+        ids = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
     except signing.BadSignature:
         return None
+    if not isinstance(ids, list) or not all(isinstance(pk, int) for pk in ids):
+        return None
+    return Contact.objects.active().filter(pk__in=ids)
 
 
 def my_data_link_request(*, email: str) -> None:

@@ -173,3 +173,15 @@ def test_a_resident_asks_for_a_copy_or_erasure_from_the_page_once_however_often_
         assert response.status_code == 302
     request = DataRequest.objects.get()
     assert (request.contact, request.kind, request.status) == (contact, kind, "requested")
+
+
+def test_the_link_does_not_carry_the_address_it_was_sent_to(held):
+    import base64
+    import zlib
+
+    contact, _newsletter, _outcome = held
+    token = my_data_token(email="ann@example.org")
+    payload = token.split(":")[0]
+    raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+    decoded = zlib.decompress(raw) if payload.startswith(".") else raw
+    assert decoded == f"[{contact.pk}]".encode()
