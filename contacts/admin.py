@@ -5,16 +5,19 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civic.admin_base import ScopedModelAdmin
 from civic.exports import csv_download
 from civic.models import AuditEntry, Organisation, Role
+from civic.rules import officer_departments, organisations_with_role
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Segment, Tag
 from contacts.segments import segment_queryset
 from contacts.selectors import contacts_visible_to
+from contacts.services import contact_save_typed_in
 from contacts.services.segments import EXPORT_HEADER, segment_export_rows, segment_preview
 
 
@@ -51,6 +54,10 @@ class ConsentEventInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = _("Consent history")
 
+    def has_view_permission(self, request, obj=None):
+        # Consent is the keepers' business: officers see the timeline of their items only.
+        return request.user.has_perm("contacts.change_contact", obj)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -68,6 +75,17 @@ class ActivityInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = _("Timeline")
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("department")
+        user = request.user
+        keepers = organisations_with_role(user, Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
+        if user.is_superuser:
+            return queryset
+        # An officer sees only what was done in their own departments' items.
+        return queryset.filter(
+            Q(contact__organisation__in=keepers) | Q(department__in=officer_departments(user))
+        )
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -75,8 +93,34 @@ class ActivityInline(admin.TabularInline):
         return False
 
 
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "organisation",
+            "kind",
+            "name",
+            "email",
+            "phone",
+            "postcode",
+            "represents",
+            "source",
+            "tags",
+            "notes",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation") or getattr(self.instance, "organisation", None)
+        tags = cleaned.get("tags") or []
+        if organisation is not None and any(tag.organisation_id != organisation.pk for tag in tags):
+            self.add_error("tags", _("Choose tags of the contact's own organisation only"))
+        return cleaned
+
+
 @admin.register(Contact)
 class ContactAdmin(KeepersOnlyAdmin):
+    form = ContactForm
     list_display = ["__str__", "email", "area", "source", "organisation", "created_at"]
     list_filter = ["source", "kind", "organisation"]
     list_select_related = ["area", "organisation"]
@@ -106,6 +150,11 @@ class ContactAdmin(KeepersOnlyAdmin):
         queryset = super(ScopedModelAdmin, self).get_queryset(request)
         return contacts_visible_to(queryset, request.user)
 
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            contact_save_typed_in(actor=request.user, contact=obj, changed=form.changed_data)
+            super().save_model(request, obj, form, change)
+
     def has_delete_permission(self, request, obj=None):
         # Not even a site admin deletes a contact: erasure keeps the counts and history.
         return False
@@ -117,7 +166,11 @@ class ContactAdmin(KeepersOnlyAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tags":
-            kwargs["queryset"] = scope_to_organisation(Tag.objects.all(), request.user)
+            kwargs["queryset"] = scope_to_organisation(
+                Tag.objects.select_related("organisation"),
+                request.user,
+                kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

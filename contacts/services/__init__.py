@@ -211,3 +211,17 @@ def contact_tag(*, actor: User, contacts: list[Contact], tag_name: str) -> Tag:
         summary=f"Tagged {len(contacts)} contact(s) {tag.name}",
     )
     return tag
+
+
+def contact_save_typed_in(*, actor: User, contact: Contact, changed: list[str]) -> Contact:
+    """A contact a member of staff typed in or edited: the e-mail normalised and the ward worked
+    out again from the postcode, as for contacts made any other way. Audited by the admin."""
+    contact.email = normalise_email(contact.email)
+    if "postcode" in changed or contact._state.adding:
+        contact.area = (
+            area_for_postcode(organisation=contact.organisation, postcode=contact.postcode)
+            if contact.postcode
+            else None
+        )
+    contact.save()
+    return contact

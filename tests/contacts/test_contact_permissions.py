@@ -157,3 +157,49 @@ def test_the_contact_list_keeps_a_fixed_number_of_queries(
         contact_for_email(organisation=north, email=f"p{number}@example.org", source="import")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/admin/contacts/contact/")
+
+
+def test_a_contact_typed_into_the_admin_is_normalised_and_placed_in_its_ward(world, client):
+    north = Contact.objects.get(email="ann@example.org").organisation
+    ward = north.areas.create(code="E05000009", name="Ancoats")
+    ward.postcodes.create(organisation=north, postcode="M4 6AA")
+    client.force_login(world["facilitator"])
+    response = client.post(
+        "/admin/contacts/contact/add/",
+        {
+            "organisation": north.pk,
+            "kind": "person",
+            "name": "Cy",
+            "email": "Cy@Example.ORG",
+            "postcode": "m46aa",
+            "source": "typed_in",
+            "activities-TOTAL_FORMS": "0",
+            "activities-INITIAL_FORMS": "0",
+            "consent_events-TOTAL_FORMS": "0",
+            "consent_events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    cy = Contact.objects.get(name="Cy")
+    assert (cy.email, cy.postcode, cy.area) == ("cy@example.org", "M4 6AA", ward)
+
+
+def test_an_officer_sees_only_their_departments_part_of_a_timeline(world, client, settings):
+    settings.CIVIC_OFFICERS_SEE_CONTACTS = True
+    ann = Contact.objects.get(email="ann@example.org")
+    parks_item = Notice.objects.get(title="Playgrounds")
+    participation_record(
+        organisation=ann.organisation,
+        email="ann@example.org",
+        kind=Activity.Kind.RESPONSE,
+        item=parks_item,
+        item_title="Playgrounds",
+        reference="ann-parks",
+        source="survey",
+        department=parks_item.department,
+    )
+    client.force_login(world["transport officer"])
+    page = client.get(f"/admin/contacts/contact/{ann.pk}/change/").content.decode()
+    assert "Bus lanes" in page
+    assert "Playgrounds" not in page
+    assert "Consent history" not in page
