@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -771,7 +772,24 @@ def contact_import_dry_run(
     contact_import.updated_count = counts.updated
     contact_import.skipped_count = counts.skipped
     with transaction.atomic():
-        contact_import.save()
+        # The check took a while: write its report only if nobody started the import meanwhile.
+        locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
+        if locked.status not in _STARTABLE:
+            raise ValidationError(_("The file is being imported: wait until it has finished"))
+        contact_import.save(
+            update_fields=[
+                "mapping",
+                "existing",
+                "consent_purpose",
+                "problems",
+                "status",
+                "total_rows",
+                "processed_rows",
+                "created_count",
+                "updated_count",
+                "skipped_count",
+            ]
+        )
         audit_record(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
@@ -797,17 +815,21 @@ def contact_import_start(
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
         if locked.status not in _STARTABLE:
             raise ValidationError(_("The file is already being imported"))
+        contact_import = locked  # the row as it stands, checkpoint included
         _apply_settings(
             contact_import,
             mapping=mapping,
             existing=existing,
             consent_purpose=consent_purpose,
         )
+        resuming = locked.status == ContactImport.Status.FAILED and locked.processed_rows > 0
         contact_import.status = ContactImport.Status.QUEUED
-        contact_import.total_rows = contact_import.processed_rows = 0
-        contact_import.created_count = contact_import.updated_count = 0
-        contact_import.skipped_count = 0
-        contact_import.problems = []
+        if not resuming:
+            # A failed run is resumed from its last committed batch; anything else starts afresh.
+            contact_import.total_rows = contact_import.processed_rows = 0
+            contact_import.created_count = contact_import.updated_count = 0
+            contact_import.skipped_count = 0
+            contact_import.problems = []
         contact_import.save()
         audit_record(
             actor=actor,
@@ -883,9 +905,19 @@ def contact_import_run(
         contact_import.problems = [*contact_import.problems, unreadable]
         contact_import.save(update_fields=["status", "problems"])
         return contact_import
+    except SoftTimeLimitExceeded:
+        raise  # the task queues the run again; it resumes from the last committed batch
+    except Exception:
+        # Any other crash leaves the import resumable from its checkpoint, not stuck "running".
+        contact_import_fail(contact_import_id=contact_import.pk)
+        raise
     with transaction.atomic():
         contact_import.status = ContactImport.Status.DONE
         contact_import.save(update_fields=["status"])
+        # The file holds many people's details; once imported it is not kept (UK GDPR
+        # storage limitation), so erasure never has to reach into uploaded files.
+        stored = contact_import.file.name
+        transaction.on_commit(lambda: contact_import.file.storage.delete(stored))
         audit_record(
             actor=None,
             action=AuditEntry.Action.IMPORT,
@@ -893,3 +925,11 @@ def contact_import_run(
             summary=f"Imported {Path(contact_import.file.name).name}: " + _summary(contact_import),
         )
     return contact_import
+
+
+def contact_import_fail(*, contact_import_id: int) -> None:
+    """Mark a running import failed, keeping its checkpoint so that starting it again resumes."""
+    ContactImport.objects.filter(
+        pk=contact_import_id,
+        status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING],
+    ).update(status=ContactImport.Status.FAILED)

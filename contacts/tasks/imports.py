@@ -18,4 +18,7 @@ def contact_import_task(self, contact_import_id: int) -> None:
     try:
         imports.contact_import_run(contact_import_id=contact_import_id)
     except SoftTimeLimitExceeded as error:
+        if self.request.retries >= 5:
+            imports.contact_import_fail(contact_import_id=contact_import_id)
+            raise
         raise self.retry(exc=error, countdown=5, max_retries=5) from error

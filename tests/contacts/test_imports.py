@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -345,10 +346,12 @@ def test_a_rerun_after_a_crash_makes_no_duplicates_and_ends_with_the_right_count
         imports.contact_import_run(contact_import_id=contact_import.pk, batch_size=3)
 
     assert counts(contact_import) == (10, 6, 6, 0, 0)
-    assert contact_import.status == ContactImport.Status.RUNNING
+    assert contact_import.status == ContactImport.Status.FAILED  # not stuck "running"
     assert Contact.objects.count() == 6
 
     monkeypatch.setattr(imports, "_process_batch", real_process_batch)
+    imports.contact_import_start(actor=facilitator, contact_import=contact_import)
+    assert counts(contact_import) == (10, 6, 6, 0, 0)  # resumed from the checkpoint
     imports.contact_import_run(contact_import_id=contact_import.pk, batch_size=3)
 
     assert counts(contact_import) == (10, 10, 9, 0, 1)
@@ -614,3 +617,29 @@ def test_an_upload_of_a_pdf_is_refused_next_to_the_field_and_nothing_is_kept(
     )
     assert not ContactImport.objects.exists()
     assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_uploaded_file_is_deleted_once_imported(
+    council, facilitator, django_capture_on_commit_callbacks
+):
+    contact_import = upload(council, facilitator, TEN_ROWS)
+    stored = contact_import.file.name
+    imports.contact_import_start(actor=facilitator, contact_import=contact_import)
+    assert contact_import.file.storage.exists(stored)
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.contact_import_run(contact_import_id=contact_import.pk)
+    contact_import.refresh_from_db()
+    assert contact_import.status == ContactImport.Status.DONE
+    assert not contact_import.file.storage.exists(stored)
+
+
+@pytest.mark.django_db
+def test_a_dry_run_cannot_overwrite_an_import_started_meanwhile(council, facilitator):
+    contact_import = upload(council, facilitator, TEN_ROWS)
+    stale = ContactImport.objects.get(pk=contact_import.pk)
+    imports.contact_import_start(actor=facilitator, contact_import=contact_import)
+    stale.status = ContactImport.Status.UPLOADED  # what the second facilitator's page still shows
+    with pytest.raises(ValidationError, match="being imported"):
+        imports.contact_import_dry_run(actor=facilitator, contact_import=stale)
+    assert ContactImport.objects.get(pk=contact_import.pk).status == ContactImport.Status.QUEUED
