@@ -150,6 +150,18 @@ class ContactAdmin(KeepersOnlyAdmin):
         queryset = super(ScopedModelAdmin, self).get_queryset(request)
         return contacts_visible_to(queryset, request.user)
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            # A list of people is personal data too: who looked, and at what, is recorded.
+            query = request.GET.urlencode()
+            audit_record(
+                actor=request.user,
+                action=AuditEntry.Action.VIEW,
+                summary="Viewed the contact list" + (f" ({query})" if query else ""),
+            )
+        return response
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             contact_save_typed_in(actor=request.user, contact=obj, changed=form.changed_data)
@@ -260,6 +272,12 @@ class SegmentAdmin(KeepersOnlyAdmin):
         if form.is_valid():
             sample = list(form.preview.select_related("area").order_by("pk")[:10])
             context = self._preview_context(form.preview_count, sample)
+            audit_record(
+                actor=request.user,
+                action=AuditEntry.Action.VIEW,
+                organisation=form.cleaned_data["organisation"],
+                summary="Previewed a sample of a segment's contacts",
+            )
         adminform = helpers.AdminForm(
             form,
             list(self.get_fieldsets(request, obj)),

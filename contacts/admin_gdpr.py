@@ -12,8 +12,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from civic.models import Role
+from civic.models import AuditEntry, Role
 from civic.selectors import scope_to_organisation
+from civic.services import audit_record
 from contacts.admin import ContactAdmin, KeepersOnlyAdmin
 from contacts.models import Contact, DataRequest
 from contacts.services import gdpr
@@ -200,6 +201,11 @@ def duplicates_view(request):
         messages.error(request, _("You do not have permission to merge contacts."))
         return redirect(reverse("admin:index"))
     contacts = scope_to_organisation(Contact.objects.all(), request.user, kinds=KEEPER_ROLES)
+    audit_record(
+        actor=request.user,
+        action=AuditEntry.Action.VIEW,
+        summary="Viewed the list of possible duplicate contacts",
+    )
     context = {
         **admin.site.each_context(request),
         "title": _("Possible duplicates"),

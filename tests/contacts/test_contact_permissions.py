@@ -203,3 +203,45 @@ def test_an_officer_sees_only_their_departments_part_of_a_timeline(world, client
     assert "Bus lanes" in page
     assert "Playgrounds" not in page
     assert "Consent history" not in page
+
+
+PAGES = [
+    "/admin/contacts/segment/",
+    "/admin/contacts/contactimport/",
+    "/admin/contacts/datarequest/",
+    "/admin/contacts/contact/duplicates/",
+    "/admin/contacts/consentpurpose/",
+    "/admin/contacts/tag/",
+]
+# Who may open the contact-keeping pages of the admin at all (rows are then scoped as above).
+OPENS = {
+    "transport officer": False,
+    "facilitator": True,
+    "organisation admin": True,
+    "other council's facilitator": True,
+    "site admin": True,
+}
+
+
+@pytest.mark.parametrize("person", list(OPENS))
+@pytest.mark.parametrize("path", PAGES)
+def test_each_role_opens_the_contact_keeping_pages_only_if_it_keeps_contacts(
+    world, client, person, path
+):
+    client.force_login(world[person])
+    response = client.get(path)
+    if OPENS[person]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code in {302, 403}
+        assert response.status_code == 403 or response["Location"] == "/admin/"
+
+
+def test_the_duplicates_page_lists_only_the_keepers_own_organisation(world, client):
+    north = Contact.objects.get(email="ann@example.org").organisation
+    contact_for_email(organisation=north, email="a.n.n+x@example.org", source="survey")
+    east_twin = Contact.objects.get(email="zed@example.org")
+    contact_for_email(organisation=east_twin.organisation, email="ZED+y@example.org", source="x")
+    client.force_login(world["facilitator"])
+    page = client.get("/admin/contacts/contact/duplicates/").content.decode()
+    assert "zed" not in page.lower()
