@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -146,6 +148,13 @@ def contacts_merge(*, actor: User | None, keep: Contact, others: list[Contact]) 
     kept.notes = "\n\n".join(notes)
     # The others go first: one of them may hold the address the kept contact takes over.
     Contact.objects.filter(pk__in=other_ids).delete()
+    # Django's own admin history named the merged-away contacts as they were shown (name or
+    # e-mail); name them by id, so that no copy of their details outlives them there.
+    content_type = ContentType.objects.get_for_model(Contact)
+    for other_id in other_ids:
+        LogEntry.objects.filter(content_type=content_type, object_id=str(other_id)).update(
+            object_repr=f"Contact #{other_id}"
+        )
     kept.save(
         update_fields=["email", "name", "phone", "represents", "user", "postcode", "area", "notes"]
     )

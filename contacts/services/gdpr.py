@@ -371,7 +371,7 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
     # Django's own admin history names the object as it was shown; name it as it is now.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
-    ).update(object_repr=label.name)
+    ).update(object_repr=contact.audit_label())
     summary = f"Erased contact #{contact.pk}"
     if reason:
         summary += f" ({reason})"
