@@ -8,7 +8,6 @@ their own sections through `contacts.gdpr_registry`; this module never imports t
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -28,7 +27,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from civic.models import AuditEntry, User
 from civic.services import audit_record
@@ -344,6 +342,11 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
         status=DataRequest.Status.EXPIRED
     )
     contact.tags.clear()
+    # An imported consent quotes the spreadsheet's free-text source, which may name the person;
+    # the event itself (purpose, when, given or withdrawn) stays for the counts.
+    contact.consent_events.filter(method__startswith="Contact import").update(
+        method="Contact import (details removed on erasure)"
+    )
     contact.email = ""
     contact.name = ""
     contact.phone = ""
@@ -364,10 +367,6 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
             "anonymised_at",
         ]
     )
-    # Contact.__str__ answers a lazy string once the name and address are blank, which str()
-    # refuses; the audit log and the admin history name the erased contact through a copy.
-    label = copy.copy(contact)
-    label.name = gettext("Anonymised contact")
     # Django's own admin history names the object as it was shown; name it as it is now.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
@@ -377,7 +376,7 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
         summary += f" ({reason})"
     if erased_rows:
         summary += ": " + ", ".join(f"{name} {count}" for name, count in erased_rows.items())
-    audit_record(actor=actor, action=AuditEntry.Action.DELETE, obj=label, summary=summary)
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, obj=contact, summary=summary)
     return contact
 
 

@@ -525,3 +525,27 @@ def test_the_beat_schedule_names_the_retention_and_expiry_tasks():
         tasks.contacts_retention_task.name,
         tasks.data_exports_expire_task.name,
     }
+
+
+@pytest.mark.django_db
+def test_erasure_removes_the_free_text_an_import_quoted_in_a_consent_and_keeps_the_event():
+    from contacts.models import ConsentEvent, ConsentPurpose
+    from contacts.services import consent_give, contact_for_email
+    from contacts.services.gdpr import contact_erase
+    from tests.factories import OrganisationFactory
+
+    council = OrganisationFactory()
+    purpose = ConsentPurpose.objects.create(
+        organisation=council, slug="news", name="News", description="News"
+    )
+    contact = contact_for_email(organisation=council, email="zelda@example.org", source="import")
+    consent_give(
+        contact=contact,
+        purpose=purpose,
+        method="Contact import of fair.csv: met Zelda Quartermaine at the fair",
+        wording="News",
+    )
+    contact_erase(actor=None, contact=contact)
+    assert list(ConsentEvent.objects.values_list("method", "action")) == [
+        ("Contact import (details removed on erasure)", "given")
+    ]
