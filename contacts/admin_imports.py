@@ -1,7 +1,7 @@
 """Admin pages of contact imports: upload a file, map its columns, check it, import it.
 
 The add page takes the file; the import's own page is the mapping form, the dry run's report
-and, while a worker imports, a progress figure that refreshes itself without JavaScript.
+and, while a worker imports, a progress bar with a link that refreshes it (no timed reload).
 """
 
 from __future__ import annotations
