@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "anymail",
     "civic",
     "contacts",
+    "mailing",
 ]
 
 if "pytest" in sys.modules:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("brand.css", views.brand_css, name="brand_css"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("contacts.urls")),
+    path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
