@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.admin_base import ScopedModelAdmin
 from civic.exports import csv_download
-from civic.models import AuditEntry, Organisation, Role
+from civic.models import AuditEntry, Organisation
 from civic.rules import officer_departments, organisations_with_role
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Segment, Tag
 from contacts.segments import segment_queryset
-from contacts.selectors import contacts_visible_to
+from contacts.selectors import KEEPER_ROLES, contacts_visible_to
 from contacts.services import contact_save_typed_in
 from contacts.services.segments import EXPORT_HEADER, segment_export_rows, segment_preview
 
@@ -29,7 +29,7 @@ class KeepersOnlyAdmin(ScopedModelAdmin):
         return scope_to_organisation(
             queryset,
             request.user,
-            kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
+            kinds=KEEPER_ROLES,
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -39,7 +39,7 @@ class KeepersOnlyAdmin(ScopedModelAdmin):
                 Organisation.objects.all(),
                 request.user,
                 path="pk",
-                kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
+                kinds=KEEPER_ROLES,
             )
         return field
 
@@ -78,7 +78,7 @@ class ActivityInline(admin.TabularInline):
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("department")
         user = request.user
-        keepers = organisations_with_role(user, Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
+        keepers = organisations_with_role(user, *KEEPER_ROLES)
         if user.is_superuser:
             return queryset
         # An officer sees only what was done in their own departments' items.
@@ -181,7 +181,7 @@ class ContactAdmin(KeepersOnlyAdmin):
             kwargs["queryset"] = scope_to_organisation(
                 Tag.objects.select_related("organisation"),
                 request.user,
-                kinds=(Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN),
+                kinds=KEEPER_ROLES,
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

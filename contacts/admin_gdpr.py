@@ -12,15 +12,14 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from civic.models import AuditEntry, Role
+from civic.models import AuditEntry
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
 from contacts.admin import ContactAdmin, KeepersOnlyAdmin
 from contacts.models import Contact, DataRequest
+from contacts.selectors import KEEPER_ROLES
 from contacts.services import gdpr
 from contacts.services.duplicates import contacts_merge, duplicate_groups
-
-KEEPER_ROLES = (Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
 
 
 @admin.register(DataRequest)

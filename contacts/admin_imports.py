@@ -16,14 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from civic.models import Organisation, Role
+from civic.models import Organisation
 from civic.selectors import scope_to_organisation
 from civic.validators import validate_upload
 from contacts.admin import KeepersOnlyAdmin
 from contacts.models import ConsentPurpose, ContactImport
+from contacts.selectors import KEEPER_ROLES
 from contacts.services import imports
-
-KEEPERS = (Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
 
 
 def validate_contact_file(uploaded) -> None:
@@ -130,7 +129,7 @@ class ContactImportAdmin(KeepersOnlyAdmin):
             raise PermissionDenied
         form = ContactImportUploadForm(request.POST or None, request.FILES or None)
         form.fields["organisation"].queryset = scope_to_organisation(
-            Organisation.objects.all(), request.user, path="pk", kinds=KEEPERS
+            Organisation.objects.all(), request.user, path="pk", kinds=KEEPER_ROLES
         )
         if request.method == "POST" and form.is_valid():
             try:

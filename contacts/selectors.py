@@ -7,11 +7,14 @@ from civic.models import Role
 from civic.rules import officer_departments, organisations_with_role
 from contacts.models import Activity
 
+# The roles that keep an organisation's contacts.
+KEEPER_ROLES = (Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
+
 
 def contacts_visible_to(queryset: QuerySet, user) -> QuerySet:
     if user.is_active and user.is_superuser:
         return queryset
-    keepers = organisations_with_role(user, Role.Kind.FACILITATOR, Role.Kind.ORGANISATION_ADMIN)
+    keepers = organisations_with_role(user, *KEEPER_ROLES)
     visible = Q(organisation__in=keepers)
     departments = officer_departments(user)
     if settings.CIVIC_OFFICERS_SEE_CONTACTS and departments:

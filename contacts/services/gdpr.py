@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from civic.exports import spreadsheet_safe
 from civic.models import AuditEntry, User
 from civic.services import audit_record
 from contacts import gdpr_registry
@@ -36,7 +37,6 @@ from contacts.models import Activity, ConsentEvent, Contact, ContactImport, Data
 logger = logging.getLogger(__name__)
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ERASED = "[erased]"
 RETENTION_BATCH = 500
 
@@ -105,12 +105,6 @@ def contact_data(*, contact: Contact) -> dict:
     return data
 
 
-def formula_safe(value) -> str:
-    """A cell a spreadsheet shows as text: a leading ' stops =, +, -, @, tab and CR running."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def contact_data_csv(data: dict) -> str:
     """The same sections as one long table: section, row number, field, value."""
     buffer = io.StringIO()
@@ -122,10 +116,15 @@ def contact_data_csv(data: dict) -> str:
             if isinstance(item, dict):
                 for field, value in item.items():
                     writer.writerow(
-                        [formula_safe(section), number, formula_safe(field), formula_safe(value)]
+                        [
+                            spreadsheet_safe(section),
+                            number,
+                            spreadsheet_safe(field),
+                            spreadsheet_safe(value),
+                        ]
                     )
             else:
-                writer.writerow([formula_safe(section), number, "", formula_safe(item)])
+                writer.writerow([spreadsheet_safe(section), number, "", spreadsheet_safe(item)])
     return buffer.getvalue()
 
 
