@@ -17,10 +17,9 @@ def organisation_of(obj) -> int | None:
         return None
     if obj.__class__.__name__ == "Organisation":
         return obj.pk
-    for attribute in ("organisation_id",):
-        value = getattr(obj, attribute, None)
-        if value is not None:
-            return value
+    organisation_id = getattr(obj, "organisation_id", None)
+    if organisation_id is not None:
+        return organisation_id
     for link in ("department", "area"):
         related = getattr(obj, link, None)
         if related is not None:

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from contacts.services.my_data import contacts_for_email, my_data_token
 
+__all__ = ["my_data_link_send_task"]
+
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def my_data_link_send_task(email: str) -> None:
