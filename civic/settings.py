@@ -8,6 +8,7 @@ what production needs. Every variable is documented in the README.
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -267,12 +268,20 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task a dead worker had taken comes back after an hour; longer than any task's time limit.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Transactional mail (receipts, confirmations, resume links) has its own queue, so that a
+# 100,000-recipient campaign never holds it up; give it its own worker in production.
+CELERY_TASK_ROUTES = {"mailing.tasks.transactional_send_task": {"queue": "transactional"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Anonymise contacts past CIVIC_CONTACT_RETENTION_DAYS, at night when the site is quiet.
     "contacts-retention": {
         "task": "contacts.tasks.gdpr.contacts_retention_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Start scheduled campaigns and wake workers for retries and for rows of workers that died.
+    "mailing-sweep": {
+        "task": "mailing.tasks.mailing_sweep_task",
+        "schedule": float(os.environ.get("CIVIC_MAIL_SWEEP_SECONDS", "10")),
     },
     # Delete downloads of people's data once their links have expired.
     "contacts-data-exports-expire": {
@@ -344,6 +353,27 @@ CIVIC_CONTACT_RETENTION_DAYS = int(os.environ.get("CIVIC_CONTACT_RETENTION_DAYS"
 # The site's own address, for links in e-mails sent from workers (no request to build them from).
 CIVIC_SITE_URL = os.environ.get("CIVIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CIVIC_CONTACT_EMAIL = os.environ.get("CIVIC_CONTACT_EMAIL", "participation@civic.localhost")
+
+# Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
+# the rate a new organisation starts with (0: as fast as the mail server accepts).
+CIVIC_MAIL_RATE_PER_SECOND = int(os.environ.get("CIVIC_MAIL_RATE_PER_SECOND", "0"))
+# Rows a worker claims at a time, and how many tasks a campaign starts with (one per worker).
+CIVIC_MAIL_CHUNK_SIZE = int(os.environ.get("CIVIC_MAIL_CHUNK_SIZE", "200"))
+CIVIC_MAIL_PARALLEL_TASKS = int(os.environ.get("CIVIC_MAIL_PARALLEL_TASKS", "2"))
+# A claim lapses this long after a worker stops renewing it (it died); keep it several times
+# EMAIL_TIMEOUT, since a claim must not lapse while its worker is still talking to the server.
+CIVIC_MAIL_LEASE_SECONDS = int(os.environ.get("CIVIC_MAIL_LEASE_SECONDS", "300"))
+# A sending task gives way after this long and the campaign goes on in a fresh task.
+CIVIC_MAIL_TASK_SECONDS = int(os.environ.get("CIVIC_MAIL_TASK_SECONDS", "120"))
+# Transient failures wait RETRY_SECONDS, doubling each time up to the ceiling, for MAX_ATTEMPTS.
+CIVIC_MAIL_RETRY_SECONDS = float(os.environ.get("CIVIC_MAIL_RETRY_SECONDS", "30"))
+CIVIC_MAIL_RETRY_CEILING_SECONDS = float(os.environ.get("CIVIC_MAIL_RETRY_CEILING_SECONDS", "3600"))
+CIVIC_MAIL_MAX_ATTEMPTS = int(os.environ.get("CIVIC_MAIL_MAX_ATTEMPTS", "6"))
+# The mailto: half of List-Unsubscribe; mail to it arrives through anymail's inbound webhook.
+CIVIC_UNSUBSCRIBE_MAILTO = os.environ.get(
+    "CIVIC_UNSUBSCRIBE_MAILTO",
+    "unsubscribe@" + (urlsplit(CIVIC_SITE_URL).hostname or "civic.localhost"),
+)
 
 LOGGING = {
     "version": 1,

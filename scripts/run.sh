@@ -10,7 +10,7 @@ $python manage.py migrate --no-input -v 0
 $python manage.py seed_demo
 
 pids=()
-$python -m celery -A civic worker --pool=solo --loglevel=WARNING -Q default &
+$python -m celery -A civic worker --pool=solo --loglevel=WARNING -Q transactional,default &
 pids+=($!)
 $python -m celery -A civic beat --loglevel=WARNING --schedule var/celerybeat-schedule &
 pids+=($!)

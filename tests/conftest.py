@@ -10,7 +10,7 @@ from django.conf import settings
 
 from tests.components import describe_components
 
-pytest_plugins = ["tests.browser", "tests.worker"]
+pytest_plugins = ["tests.browser", "tests.worker", "tests.smtp_sink"]
 
 _skipped: list[str] = []
 

@@ -59,14 +59,16 @@ class Worker:
             messages += [text for text in path.read_text().split(separator)[:-1] if text.strip()]
         return messages
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no acknowledgement, whatever the worker was doing."""
+        self.process.kill()
+        self.process.wait()
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path):
-    """Start a worker on the test database; stop it after the test."""
-    connection.close()  # the worker opens its own connection to the same database
+def _worker_env(mail_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -74,53 +76,112 @@ def celery_worker(transactional_db, tmp_path):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "EMAIL_FILE_PATH": str(mail_dir),
+        **extra,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "civic", "purge", "-f"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    log_path = tmp_path / "worker.log"
+    return env
+
+
+def _start(tmp_path: Path, name: str, extra: dict[str, str], command: list[str]) -> Worker:
+    env = _worker_env(tmp_path / "mail", extra)
+    log_path = tmp_path / f"{name}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "civic",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "-Q",
-                "default",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            [sys.executable, "-m", "celery", "-A", "civic", *command],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process, log_path, tmp_path / "mail")
-    try:
-        wait_for(
-            lambda: "ready." in worker.log() or process.poll() is not None,
-            timeout=60,
-            message="the Celery worker did not start",
-        )
-        if process.poll() is not None:
-            pytest.fail(f"the Celery worker exited at start:\n{worker.log()}")
-        yield worker
-    finally:
+    return Worker(process, log_path, tmp_path / "mail")
+
+
+WORKER_COMMAND = [
+    "worker",
+    "--pool=solo",
+    "--loglevel=INFO",
+    "-Q",
+    "transactional,default",
+    "--without-heartbeat",
+    "--without-gossip",
+    "--without-mingle",
+]
+
+
+def _purge(tmp_path: Path, extra: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "civic", "purge", "-f"],
+        cwd=ROOT,
+        env=_worker_env(tmp_path / "mail", extra),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+class Workers:
+    """Start, kill and restart several workers (and a beat) with settings of the test's own."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.started: list[Worker] = []
+
+    def start(self, name: str = "worker", *, wait: bool = True, **extra: str) -> Worker:
+        worker = _start(self.tmp_path, f"{name}-{len(self.started)}", extra, WORKER_COMMAND)
+        self.started.append(worker)
+        if wait:
+            wait_for(
+                lambda: "ready." in worker.log() or worker.process.poll() is not None,
+                timeout=60,
+                message="the Celery worker did not start",
+            )
+            if worker.process.poll() is not None:
+                pytest.fail(f"the Celery worker exited at start:\n{worker.log()}")
+        return worker
+
+    def beat(self, **extra: str) -> Worker:
+        schedule = self.tmp_path / f"beat-{len(self.started)}"
+        beat = _start(
+            self.tmp_path,
+            f"beat-{len(self.started)}",
+            extra,
+            ["beat", "--loglevel=INFO", "--schedule", str(schedule)],
+        )
+        self.started.append(beat)
+        return beat
+
+    def purge(self, **extra: str) -> None:
+        _purge(self.tmp_path, extra)
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            _stop(worker.process)
+
+
+@pytest.fixture
+def celery_workers(transactional_db, tmp_path):
+    """A factory of workers on the test database; every one is stopped after the test."""
+    connection.close()  # the workers open their own connections to the same database
+    workers = Workers(tmp_path)
+    workers.purge()
+    try:
+        yield workers
+    finally:
+        workers.stop_all()
+
+
+@pytest.fixture
+def celery_worker(celery_workers):
+    """One worker on the test database with the default settings."""
+    return celery_workers.start()

@@ -1,0 +1,295 @@
+"""Every change of a campaign's state, transactional mail, and suppression, in one place.
+
+Feature apps send their mail (receipts, confirmations, notices) through `transactional_enqueue`;
+facilitators' actions in the admin call the campaign functions below, which check permission,
+audit, and queue the work once the transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civic.models import AuditEntry, Organisation
+from civic.services import audit_record
+from contacts.models import Contact, live_consent_q
+from contacts.segments import segment_queryset
+from mailing.models import Campaign, Delivery, Suppression
+from mailing.services.unsubscribe import (
+    unsubscribe,
+    unsubscribe_target,
+    unsubscribe_token,
+)
+
+__all__ = [
+    "campaign_audience",
+    "campaign_cancel",
+    "campaign_pause",
+    "campaign_preview",
+    "campaign_resume",
+    "campaign_schedule",
+    "campaign_send_now",
+    "campaign_test_send",
+    "mailing_sweep",
+    "suppress",
+    "transactional_enqueue",
+    "unsubscribe",
+    "unsubscribe_target",
+    "unsubscribe_token",
+]
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
+    """Everyone in any of the campaign's segments with a live consent for its purpose and an
+    address the organisation has not suppressed: one query."""
+    # Each segment is a group of conditions; an empty definition is everyone.
+    definitions = [
+        {"match": "all", "conditions": [], **(segment.definition or {})}
+        for segment in campaign.segments.all()
+    ]
+    if not definitions:
+        return Contact.objects.none()
+    suppressed = (
+        Suppression.objects.filter(organisation_id=campaign.organisation_id)
+        .annotate(address=Lower("email"))
+        .filter(address=Lower(OuterRef("email")))
+    )
+    return (
+        segment_queryset(
+            organisation=campaign.organisation,
+            definition={"match": "any", "conditions": definitions},
+        )
+        .filter(live_consent_q(campaign.purpose_id))
+        .exclude(email="")
+        .exclude(Exists(suppressed))
+    )
+
+
+def _require(actor, campaign: Campaign) -> None:
+    if not actor.has_perm("mailing.send_campaign", campaign):
+        raise PermissionDenied(_("You cannot send this organisation's campaigns."))
+
+
+def _move(campaign: Campaign, status: str, *, actor, summary: str, **fields) -> None:
+    """Change state if the rules allow it, under a row lock so that two clicks do it once."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not locked.can_become(status):
+        raise ValidationError(
+            _("A campaign that is %(current)s cannot be %(action)s.")
+            % {"current": locked.get_status_display().lower(), "action": summary.lower()}
+        )
+    for name, value in {"status": status, **fields}.items():
+        setattr(locked, name, value)
+        setattr(campaign, name, value)
+    locked.save(update_fields=["status", *fields])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=locked,
+        summary=f"{summary} campaign",
+        organisation=locked.organisation,
+    )
+
+
+def _freeze(campaign: Campaign) -> int:
+    """One delivery row per recipient, in one INSERT ... SELECT; running it again adds nobody."""
+    audience = campaign_audience(campaign).order_by("pk").values("pk", "email")
+    select_sql, params = audience.query.sql_with_params()
+    table = Delivery._meta.db_table
+    where_true = " WHERE 1 = 1" if connection.vendor == "sqlite" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organisation_id, kind, campaign_id, contact_id, to_email) "  # noqa: S608
+            f"SELECT %s, 'bulk', %s, audience.pk, audience.email FROM ({select_sql}) AS audience"
+            f"{where_true} ON CONFLICT DO NOTHING",
+            [campaign.organisation_id, campaign.pk, *params],
+        )
+        return cursor.rowcount
+
+
+def _start_workers(campaign_id: int) -> None:
+    from mailing.tasks import campaign_send_task
+
+    for _index in range(settings.CIVIC_MAIL_PARALLEL_TASKS):
+        campaign_send_task.delay(campaign_id)
+
+
+@transaction.atomic
+def campaign_send_now(*, campaign: Campaign, actor) -> int:
+    """Freeze the audience and start sending; returns how many deliveries were queued."""
+    _require(actor, campaign)
+    _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Send",
+          started_at=timezone.now())  # fmt: skip
+    count = _freeze(campaign)
+    transaction.on_commit(lambda: _start_workers(campaign.pk))
+    return count
+
+
+@transaction.atomic
+def campaign_schedule(*, campaign: Campaign, actor, when: datetime) -> None:
+    _require(actor, campaign)
+    if when <= timezone.now():
+        raise ValidationError({"scheduled_for": _("Choose a time in the future.")})
+    _move(campaign, Campaign.Status.SCHEDULED, actor=actor, summary="Schedule",
+          scheduled_for=when)  # fmt: skip
+
+
+@transaction.atomic
+def campaign_start_scheduled(*, campaign: Campaign) -> int:
+    """Called by the sweep when a scheduled campaign is due."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.status != Campaign.Status.SCHEDULED:
+        return 0
+    locked.status = Campaign.Status.SENDING
+    locked.started_at = timezone.now()
+    locked.save(update_fields=["status", "started_at"])
+    count = _freeze(locked)
+    transaction.on_commit(lambda: _start_workers(locked.pk))
+    return count
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, actor) -> None:
+    _require(actor, campaign)
+    _move(campaign, Campaign.Status.PAUSED, actor=actor, summary="Pause")
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, actor) -> None:
+    _require(actor, campaign)
+    _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Resume")
+    transaction.on_commit(lambda: _start_workers(campaign.pk))
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign, actor) -> int:
+    """Stop for good: every delivery not yet handed to a worker is cancelled."""
+    _require(actor, campaign)
+    _move(campaign, Campaign.Status.CANCELLED, actor=actor, summary="Cancel",
+          finished_at=timezone.now())  # fmt: skip
+    return Delivery.objects.filter(campaign=campaign, status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.CANCELLED
+    )
+
+
+def campaign_preview(*, campaign: Campaign, contact: Contact | None) -> dict[str, str]:
+    """The subject, text and HTML one contact would receive."""
+    from mailing.rendering import compile_message, merge_values
+
+    template = compile_message(
+        subject=campaign.subject, body=campaign.body, organisation=campaign.organisation
+    )
+    url = settings.CIVIC_SITE_URL + "/unsubscribe/…/"
+    values = merge_values(contact=contact, organisation=campaign.organisation, unsubscribe_url=url)
+    return {
+        "subject": template.subject.fill(values),
+        "text": template.text.fill(values),
+        "html": template.html.fill(values),
+    }
+
+
+@transaction.atomic
+def campaign_test_send(*, campaign: Campaign, actor, contact: Contact | None = None) -> Delivery:
+    """The campaign as `contact` would see it, sent to the facilitator's own address."""
+    _require(actor, campaign)
+    preview = campaign_preview(campaign=campaign, contact=contact)
+    identity = campaign.identity
+    delivery = transactional_enqueue(
+        organisation=campaign.organisation,
+        to_email=actor.email,
+        subject=_("[Test] %(subject)s") % {"subject": preview["subject"]},
+        text=preview["text"],
+        html=preview["html"],
+        from_email=str(identity),
+        reply_to=[identity.reply_to] if identity.reply_to else None,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=campaign,
+        summary="Sent a test of campaign",
+        organisation=campaign.organisation,
+    )
+    return delivery
+
+
+def transactional_enqueue(
+    *,
+    organisation: Organisation | None,
+    to_email: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    contact: Contact | None = None,
+    from_email: str | None = None,
+    reply_to: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Delivery:
+    """Record a message and send it from a worker on the transactional queue, never from the
+    web request. Consent is not needed: this is mail the person asked for."""
+    from mailing.tasks import transactional_send_task
+
+    delivery = Delivery.objects.create(
+        organisation=organisation,
+        kind=Delivery.Kind.TRANSACTIONAL,
+        contact=contact,
+        to_email=to_email,
+        message={
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "from": from_email or settings.DEFAULT_FROM_EMAIL,
+            "reply_to": reply_to or [],
+            "headers": headers or {},
+        },
+    )
+    transaction.on_commit(lambda: transactional_send_task.delay(delivery.pk))
+    return delivery
+
+
+def suppress(*, organisation_id: int, email: str, reason: str) -> bool:
+    """Never mail this address for the organisation again; True if it was new."""
+    try:
+        with transaction.atomic():
+            Suppression.objects.create(organisation_id=organisation_id, email=email, reason=reason)
+    except IntegrityError:
+        return False
+    return True
+
+
+def mailing_sweep() -> dict[str, int]:
+    """What beat runs every few seconds: start campaigns that are due, and wake workers for any
+    work that has no task (a retry whose delay is over, rows of a worker that died, tasks lost
+    when Redis restarted). Extra wake-ups are harmless: workers claim rows with SKIP LOCKED."""
+    from mailing.engine import campaign_finish_if_done, claimable_q
+    from mailing.tasks import campaign_send_task, transactional_send_task
+
+    now = timezone.now()
+    started = 0
+    for campaign in Campaign.objects.filter(
+        status=Campaign.Status.SCHEDULED, scheduled_for__lte=now
+    ):
+        campaign_start_scheduled(campaign=campaign)
+        started += 1
+    woken = 0
+    sending = Campaign.objects.filter(status=Campaign.Status.SENDING)
+    for campaign_id in sending.values_list("pk", flat=True):
+        rows = Delivery.objects.filter(campaign_id=campaign_id)
+        working = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=now)
+        # A worker that is sending picks up lapsed rows itself; wake one only if none is.
+        if rows.filter(claimable_q(now)).exists() and not working.exists():
+            campaign_send_task.delay(campaign_id)
+            woken += 1
+        else:
+            campaign_finish_if_done(campaign_id)
+    if Delivery.objects.filter(claimable_q(now), kind=Delivery.Kind.TRANSACTIONAL).exists():
+        transactional_send_task.delay(None)
+        woken += 1
+    return {"started": started, "woken": woken}

@@ -1,0 +1,24 @@
+"""Thin tasks over mailing.engine. Each is safe to run twice, or several at once: rows are claimed
+with SKIP LOCKED, so a duplicate task finds nothing left to do."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from mailing import engine
+from mailing.services import mailing_sweep
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def campaign_send_task(campaign_id: int) -> int:
+    return engine.campaign_send_chunks(campaign_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def transactional_send_task(delivery_id: int | None) -> int:
+    return engine.transactional_send(delivery_id=delivery_id)
+
+
+@shared_task
+def mailing_sweep_task() -> dict[str, int]:
+    return mailing_sweep()

@@ -1,0 +1,224 @@
+"""How a rendered message leaves: straight over SMTP, or through a Django mailer (anymail's ESPs,
+the file backend of `make run`).
+
+The SMTP transport is written on the standard library's smtplib because it needs one thing no
+mail backend offers: to write the end-of-data line only after the database has been told the
+message is sent. A worker killed before that line is written leaves a mail server that discards
+the half-received message and a row still claimed, so the message goes again, once; a worker
+killed after both writes left the process leaves a sent row and a delivered message. The only
+gap left is between those two consecutive writes, a few microseconds; RFC 1047 explains why SMTP
+allows no less.
+
+A Django mailer makes one call per message; the row is marked sent after the call returns, so a
+worker killed during that call may send that one message again, with the same Message-ID, which
+ESPs and mailbox providers use to drop the copy.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+
+
+@dataclass
+class Outgoing:
+    delivery_id: int
+    from_address: str  # envelope sender
+    to_address: str
+    raw: bytes = b""  # the whole MIME message, for SMTP
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    from_header: str = ""
+    reply_to: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str = ""
+
+
+@dataclass
+class Outcome:
+    sent: bool
+    transient: bool = False  # try again later
+    reason: str = ""
+    esp_message_id: str = ""
+
+
+class CommitFailed(Exception):
+    """The row could not be marked sent (its claim was lost): the message must not be sent."""
+
+
+# commit() starts marking the row sent and returns a function that waits for the database's
+# answer: True if the row was marked.
+Commit = Callable[[], Callable[[], bool]]
+
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data_payload(raw: bytes) -> bytes:
+    """CRLF line ends and dot-stuffing (RFC 5321 4.5.2), ending in CRLF, without the final dot."""
+    payload = _LEADING_DOT.sub(b"..", _LINE_ENDS.sub(b"\r\n", raw))
+    return payload if payload.endswith(b"\r\n") else payload + b"\r\n"
+
+
+class SmtpTransport:
+    def __init__(self, *, host: str, port: int, username: str = "", password: str = "",
+                 use_tls: bool = False, use_ssl: bool = False, timeout: float = 30):  # fmt: skip
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+        self.use_tls, self.use_ssl, self.timeout = use_tls, use_ssl, timeout
+        self.connection: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        if self.connection is not None:
+            return
+        klass = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        connection = klass(self.host, self.port, timeout=self.timeout)
+        connection.ehlo()
+        if self.use_tls:
+            connection.starttls()
+            connection.ehlo()
+        if self.username:
+            connection.login(self.username, self.password)
+        # Nagle's algorithm would hold the short end-of-data line back; send it at once.
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection = connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.close()
+            self.connection = None
+
+    def _drop(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def send(self, message: Outgoing, commit: Commit) -> Outcome:
+        try:
+            self.open()
+            connection = self.connection
+            code, reply = connection.mail(message.from_address)
+            if code != 250:
+                return self._refused(code, reply, stage="MAIL FROM")
+            code, reply = connection.rcpt(message.to_address)
+            if code not in (250, 251):
+                return self._refused(code, reply, stage="RCPT TO")
+            connection.putcmd("data")
+            code, reply = connection.getreply()
+            if code != 354:
+                return self._refused(code, reply, stage="DATA")
+            connection.send(_data_payload(message.raw))
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
+        # The commit point: the row is marked sent, then the end-of-data line goes at once.
+        wait = commit()
+        try:
+            connection.send(b".\r\n")
+        except (smtplib.SMTPException, OSError) as error:
+            wait()
+            self._drop()
+            return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
+        if not wait():
+            # Our claim had lapsed and another worker took the row: this chunk's claims are stale,
+            # so stop before sending anything more (leases are renewed well before that happens).
+            self._drop()
+            raise CommitFailed(message.delivery_id)
+        try:
+            code, reply = connection.getreply()
+        except (smtplib.SMTPException, OSError):
+            # The message was complete on the wire; treat it as sent rather than send it twice.
+            self._drop()
+            return Outcome(sent=True, reason="No answer after the end of data")
+        if code != 250:
+            return self._refused(code, reply, stage="end of data")
+        return Outcome(sent=True, esp_message_id=message.message_id)
+
+    def _refused(self, code: int, reply: bytes, *, stage: str) -> Outcome:
+        reason = f"{stage}: {code} {reply.decode(errors='replace')}"
+        if code == 421 or code < 0:
+            self._drop()
+        else:
+            try:
+                self.connection.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        return Outcome(sent=False, transient=not 500 <= code < 600, reason=reason)
+
+
+class MailerTransport:
+    """Any Django mail backend: anymail's ESPs, the file backend, Django's own."""
+
+    def __init__(self, alias: str = "default"):
+        self.alias = alias
+        self.connection = None
+
+    def open(self) -> None:
+        if self.connection is None:
+            self.connection = mailers.create_connection(self.alias)
+            self.connection.open()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection = None
+
+    def send(self, message: Outgoing, commit: Commit) -> Outcome:
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.text,
+            from_email=message.from_header,
+            to=[message.to_address],
+            reply_to=message.reply_to,
+            headers={**message.headers, "Message-ID": message.message_id},
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        # anymail carries metadata to the ESP and back in its tracking webhooks.
+        email.metadata = {"civic_delivery": str(message.delivery_id)}
+        try:
+            self.open()
+            self.connection.send_messages([email])
+        except Exception as error:  # ESPs raise their own errors; anymail's say transient or not
+            self.close()
+            return Outcome(sent=False, transient=_is_transient(error), reason=str(error)[:2000])
+        status = getattr(email, "anymail_status", None)
+        esp_id = (getattr(status, "message_id", None) or message.message_id) if status else ""
+        if not commit()():
+            raise CommitFailed(message.delivery_id)
+        return Outcome(sent=True, esp_message_id=str(esp_id or message.message_id))
+
+
+def _is_transient(error: Exception) -> bool:
+    status = getattr(error, "status_code", None)
+    if status is None:
+        return not isinstance(error, (ValueError, TypeError))
+    return status == 429 or status >= 500
+
+
+def transport_from_settings():
+    """SMTP when EMAIL_BACKEND is Django's SMTP backend; otherwise that backend itself."""
+    if settings.EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+        options = settings.MAILERS["default"]["OPTIONS"]
+        return SmtpTransport(
+            host=options.get("host", "localhost"),
+            port=int(options.get("port", 25)),
+            username=options.get("username", ""),
+            password=options.get("password", ""),
+            use_tls=bool(options.get("use_tls")),
+            use_ssl=bool(options.get("use_ssl")),
+            timeout=float(options.get("timeout", 30)),
+        )
+    return MailerTransport()
