@@ -84,6 +84,7 @@ def civic_env(workdir: Path, **overrides: str) -> dict[str, str]:
         REDIS_URL=REDIS_URL,
         CELERY_BROKER_URL=CELERY_BROKER_URL,
         CIVIC_ALLOW_FILE_EMAIL="1",
+        ANYMAIL_WEBHOOK_SECRET="bench:" + secrets.token_urlsafe(16),
         CIVIC_VAR_DIR=str(workdir / "var"),
         STATIC_ROOT=str(workdir / "staticfiles"),
         LOG_LEVEL="WARNING",

@@ -244,7 +244,12 @@ elif EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         use_tls=env_bool("EMAIL_USE_TLS", False),
         timeout=int(os.environ.get("EMAIL_TIMEOUT", "30")),
     )
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options}}
+# Everything the code sends goes to the outbox first ("default", mailing.backends): a worker sends
+# it from the transactional queue through "outbound", the backend chosen above.
+MAILERS = {
+    "default": {"BACKEND": "mailing.backends.OutboxBackend"},
+    "outbound": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options},
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "civic <no-reply@civic.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # anymail reads its ESP credentials from ANYMAIL_* variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN.
@@ -394,4 +399,11 @@ if (
     raise ImproperlyConfigured(
         "EMAIL_BACKEND must be SMTP or an anymail ESP when DEBUG is off "
         "(set CIVIC_ALLOW_FILE_EMAIL=1 to keep mail in files on purpose)."
+    )
+# anymail accepts unauthenticated webhooks with only a warning; forged "complained" events would
+# unsubscribe and suppress residents, so production refuses to start without the secret.
+if not DEBUG and not TESTING and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        "Set ANYMAIL_WEBHOOK_SECRET (user:password) when DEBUG is off: the ESP tracking "
+        "webhooks at /anymail/ must be authenticated."
     )

@@ -9,11 +9,14 @@ Conditions (each may carry "not": true):
   {"field": "took_part_kind", "value": "response|signature|rsvp|vote|contribution"}
   {"field": "joined_after", "value": "YYYY-MM-DD"}  /  {"field": "joined_before", ...}
   {"match": "all"|"any", "conditions": [...]}                     a nested group
+Apps above contacts add fields of their own with `register_field` (mailing adds e-mail engagement:
+"email_opened" and "email_clicked", with a campaign id or "any"), so contacts never imports them.
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 
@@ -36,6 +39,19 @@ FIELDS = {
     "joined_before",
 }
 NOTHING = Q(pk__in=[])
+
+# Fields registered by other apps: name -> function(condition, organisation) -> Q.
+_extra_fields: dict[str, Callable[[dict, Organisation], Q]] = {}
+
+
+def register_field(name: str, builder: Callable[[dict, Organisation], Q]) -> None:
+    if name in FIELDS:
+        raise ValueError(f"{name!r} is a field of the contacts app itself")
+    _extra_fields[name] = builder
+
+
+def field_names() -> list[str]:
+    return sorted(FIELDS | set(_extra_fields))
 
 
 def _date(value) -> date:
@@ -61,11 +77,11 @@ def _condition(condition: dict, organisation: Organisation) -> Q:
     value = condition.get("value")
     if not isinstance(field, str) or not isinstance(value, (str, int, type(None))):
         raise ValidationError("A condition's field is a name and its value a word or number")
-    if field not in FIELDS:
-        raise ValidationError(
-            f"Unknown condition {field!r}; use one of {', '.join(sorted(FIELDS))}"
-        )
-    if field == "tag":
+    if field in _extra_fields:
+        query = _extra_fields[field](condition, organisation)
+    elif field not in FIELDS:
+        raise ValidationError(f"Unknown condition {field!r}; use one of {', '.join(field_names())}")
+    elif field == "tag":
         query = Q(
             Exists(
                 Contact.tags.through.objects.filter(

@@ -159,7 +159,7 @@ class SmtpTransport:
 class MailerTransport:
     """Any Django mail backend: anymail's ESPs, the file backend, Django's own."""
 
-    def __init__(self, alias: str = "default"):
+    def __init__(self, alias: str = "outbound"):
         self.alias = alias
         self.connection = None
 
@@ -209,9 +209,10 @@ def _is_transient(error: Exception) -> bool:
 
 
 def transport_from_settings():
-    """SMTP when EMAIL_BACKEND is Django's SMTP backend; otherwise that backend itself."""
+    """SMTP when EMAIL_BACKEND is Django's SMTP backend; otherwise that backend itself (the
+    "outbound" mailer: never "default", which is the outbox)."""
     if settings.EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
-        options = settings.MAILERS["default"]["OPTIONS"]
+        options = settings.MAILERS["outbound"].get("OPTIONS", {})
         return SmtpTransport(
             host=options.get("host", "localhost"),
             port=int(options.get("port", 25)),

@@ -329,6 +329,7 @@ def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> 
 
 def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
     erased_rows = {section.name: section.eraser(contact) for section in gdpr_registry.sections()}
+    erased_rows = {name: count for name, count in erased_rows.items() if count}
     if contact.email:
         _imports_scrub(contact)
     # Earlier copies of their data go too; the links then answer "not found".

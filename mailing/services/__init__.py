@@ -7,6 +7,7 @@ audit, and queue the work once the transaction commits.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -28,7 +29,10 @@ from mailing.services.unsubscribe import (
     unsubscribe_token,
 )
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "audience_freeze",
     "campaign_audience",
     "campaign_cancel",
     "campaign_pause",
@@ -39,6 +43,7 @@ __all__ = [
     "campaign_test_send",
     "mailing_sweep",
     "suppress",
+    "tracking_event_apply",
     "transactional_enqueue",
     "unsubscribe",
     "unsubscribe_target",
@@ -98,7 +103,7 @@ def _move(campaign: Campaign, status: str, *, actor, summary: str, **fields) -> 
     )
 
 
-def _freeze(campaign: Campaign) -> int:
+def audience_freeze(campaign: Campaign) -> int:
     """One delivery row per recipient, in one INSERT ... SELECT; running it again adds nobody."""
     audience = campaign_audience(campaign).order_by("pk").values("pk", "email")
     select_sql, params = audience.query.sql_with_params()
@@ -127,7 +132,7 @@ def campaign_send_now(*, campaign: Campaign, actor) -> int:
     _require(actor, campaign)
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Send",
           started_at=timezone.now())  # fmt: skip
-    count = _freeze(campaign)
+    count = audience_freeze(campaign)
     transaction.on_commit(lambda: _start_workers(campaign.pk))
     return count
 
@@ -150,7 +155,7 @@ def campaign_start_scheduled(*, campaign: Campaign) -> int:
     locked.status = Campaign.Status.SENDING
     locked.started_at = timezone.now()
     locked.save(update_fields=["status", "started_at"])
-    count = _freeze(locked)
+    count = audience_freeze(locked)
     transaction.on_commit(lambda: _start_workers(locked.pk))
     return count
 
@@ -250,8 +255,16 @@ def transactional_enqueue(
             "headers": headers or {},
         },
     )
-    transaction.on_commit(lambda: transactional_send_task.delay(delivery.pk))
+    transaction.on_commit(lambda: _wake(transactional_send_task, delivery.pk))
     return delivery
+
+
+def _wake(task, *args) -> None:
+    """Queue a task; if the broker is down the row waits in the outbox for beat's sweep."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.warning("Could not queue %s; the sweep will send it", task.name, exc_info=True)
 
 
 def suppress(*, organisation_id: int, email: str, reason: str) -> bool:
@@ -293,3 +306,6 @@ def mailing_sweep() -> dict[str, int]:
         transactional_send_task.delay(None)
         woken += 1
     return {"started": started, "woken": woken}
+
+
+from mailing.services.tracking import tracking_event_apply  # noqa: E402 - it imports this module

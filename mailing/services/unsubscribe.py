@@ -34,6 +34,8 @@ def unsubscribe_target(token: str) -> tuple[Contact, ConsentPurpose] | None:
 def unsubscribe(*, contact: Contact, purpose: ConsentPurpose | None, method: str) -> int:
     """Withdraw consent for the purpose, or for every purpose of the organisation (None).
     Returns how many consents were withdrawn; withdrawing one already withdrawn adds nothing."""
+    # One at a time per contact: a complaint and an unsubscribe arriving together withdraw once.
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
     purposes = (
         [purpose]
         if purpose is not None

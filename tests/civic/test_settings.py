@@ -50,6 +50,17 @@ def test_production_refuses_to_keep_mail_in_files_unless_told_to():
     assert "EMAIL_BACKEND must be SMTP or an anymail ESP" in result.stderr
 
 
+def test_production_refuses_to_take_unauthenticated_mail_webhooks():
+    result = run_django(
+        "print('started')",
+        SECRET_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="civic.example",
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+    )
+    assert result.returncode != 0
+    assert "Set ANYMAIL_WEBHOOK_SECRET" in result.stderr
+
+
 def test_the_deploy_check_reports_nothing_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -60,6 +71,7 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
             "SECRET_KEY": GOOD_KEY,
             "ALLOWED_HOSTS": "civic.example",
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "ANYMAIL_WEBHOOK_SECRET": "postmark:a-long-random-secret",
         },
         capture_output=True,
         text=True,
