@@ -406,6 +406,11 @@ def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> i
             )
     finally:
         release(token=token)
+    if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CANCELLED).exists():
+        # Rows given back after the campaign was cancelled are cancelled too.
+        Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.CANCELLED
+        )
     campaign_finish_if_done(campaign_id)
     return sent
 

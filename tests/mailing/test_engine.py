@@ -13,7 +13,13 @@ from collections import Counter
 import pytest
 
 from mailing.models import Campaign, Delivery, RateLimit
-from mailing.services import campaign_send_now, mailing_sweep
+from mailing.services import (
+    campaign_cancel,
+    campaign_pause,
+    campaign_resume,
+    campaign_send_now,
+    mailing_sweep,
+)
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -202,3 +208,49 @@ def test_the_beat_schedule_names_the_mailing_sweep():
     assert mailing_sweep_task.name in {
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
+
+
+def test_pause_stops_sending_and_resume_finishes_without_repeating_anyone(
+    newsletter, celery_workers, smtp_sink, postgresql_only
+):
+    contacts = newsletter.subscribe(200)
+    smtp_sink.delay = 0.01
+    celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
+    campaign = newsletter.campaign()
+    campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
+    wait_for(lambda: len(smtp_sink.recipients()) >= 20, timeout=30, message="nothing was sent")
+
+    campaign_pause(campaign=campaign, actor=newsletter.facilitator)
+    rows = Delivery.objects.filter(campaign=campaign)
+    wait_for(lambda: not rows.filter(status="sending").exists(), timeout=30,
+             message="the worker did not stop after its chunk")  # fmt: skip
+    paused_at = len(smtp_sink.recipients())
+    time.sleep(1)
+    assert len(smtp_sink.recipients()) == paused_at < 200
+    assert rows.filter(status="sent").count() == paused_at
+
+    campaign_resume(campaign=campaign, actor=newsletter.facilitator)
+    wait_for(lambda: _finished(campaign), timeout=60, message="the campaign did not finish")
+    assert Counter(smtp_sink.recipients()) == Counter({contact.email: 1 for contact in contacts})
+
+
+def test_cancel_stops_for_good_and_counts_who_was_mailed(
+    newsletter, celery_workers, smtp_sink, postgresql_only
+):
+    newsletter.subscribe(200)
+    smtp_sink.delay = 0.01
+    celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
+    campaign = newsletter.campaign()
+    campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
+    wait_for(lambda: len(smtp_sink.recipients()) >= 20, timeout=30, message="nothing was sent")
+
+    campaign_cancel(campaign=campaign, actor=newsletter.facilitator)
+    rows = Delivery.objects.filter(campaign=campaign)
+    wait_for(lambda: not rows.filter(status__in=["sending", "queued"]).exists(), timeout=30,
+             message="rows were left queued after cancelling")  # fmt: skip
+    time.sleep(0.5)
+    figures = rows.figures()
+    assert figures["sent"] == len(smtp_sink.recipients()) < 200
+    assert figures["sent"] + figures["skipped"] == 200
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.CANCELLED
