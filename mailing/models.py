@@ -107,7 +107,8 @@ class Campaign(models.Model):
         _("message"),
         help_text=_(
             "Markdown. Merge fields: {{ contact.first_name }}, {{ contact.name }}, "
-            '{{ contact.first_name|default:"there" }}, {{ organisation.name }}, {{ site_url }}.'
+            '{{ contact.email }}, {{ contact.first_name|default:"there" }}, '
+            "{{ organisation.name }}, {{ site_url }}, {{ unsubscribe_url }}."
         ),
     )
     status = models.CharField(

@@ -33,6 +33,7 @@ from civic.models import AuditEntry, User
 from civic.services import audit_record
 from contacts import gdpr_registry
 from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
+from contacts.services.imports import import_files_without
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,10 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
     erased_rows = {name: count for name, count in erased_rows.items() if count}
     if contact.email:
         _imports_scrub(contact)
+        # Files uploaded for an import not yet run lose the person's rows.
+        _delete_files_on_commit(
+            import_files_without(organisation_id=contact.organisation_id, email=contact.email)
+        )
     # Earlier copies of their data go too; the links then answer "not found".
     for data_request in contact.data_requests.exclude(export_file=""):
         _delete_files_on_commit([data_request.export_file.name])

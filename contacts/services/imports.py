@@ -25,6 +25,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -933,3 +934,54 @@ def contact_import_fail(*, contact_import_id: int) -> None:
         pk=contact_import_id,
         status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING],
     ).update(status=ContactImport.Status.FAILED)
+
+
+def import_files_without(*, organisation_id: int, email: str) -> list[str]:
+    """Rewrite the files of imports not yet run so that no row holds the address (erasure).
+
+    The person's own rows go, and a cell of another row that quotes the address is blanked out;
+    the file becomes a CSV with the same headings, so the mapping still fits. An import already
+    running keeps its file until it finishes and deletes it. Returns the names of the replaced
+    files, for the caller to delete once its transaction commits."""
+    email = email.strip().lower()
+    if not email:
+        return []
+    waiting = ContactImport.objects.filter(
+        organisation_id=organisation_id,
+        status__in=[
+            ContactImport.Status.UPLOADED,
+            ContactImport.Status.CHECKED,
+            ContactImport.Status.QUEUED,
+        ],
+    )
+    replaced = []
+    for contact_import in waiting.exclude(file=""):
+        kept, dropped = io.StringIO(), 0
+        writer = csv.writer(kept)
+        try:
+            with contact_import.file.open("rb") as handle, _raw_rows(handle, handle.name) as rows:
+                for number, cells in enumerate(rows):
+                    texts = [_cell_text(cell) for cell in cells]
+                    if number and any(text.lower() == email for text in texts):
+                        dropped += 1  # the person's own row
+                        continue
+                    quoting = [email in text.lower() for text in texts]
+                    if number and any(quoting):
+                        dropped += 1  # someone else's row that quotes the address
+                        texts = [
+                            _("(removed on erasure)") if quoted else text
+                            for text, quoted in zip(texts, quoting, strict=True)
+                        ]
+                    writer.writerow(texts)
+        except (UnreadableFile, OSError):
+            continue  # unreadable or already gone: nothing to take out
+        if not dropped:
+            continue
+        old_name = contact_import.file.name
+        stem = old_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        contact_import.file.save(
+            f"{stem}.csv", ContentFile(kept.getvalue().encode("utf-8")), save=False
+        )
+        contact_import.save(update_fields=["file"])
+        replaced.append(old_name)
+    return replaced

@@ -82,14 +82,22 @@ def _require(actor, campaign: Campaign) -> None:
         raise PermissionDenied(_("You cannot send this organisation's campaigns."))
 
 
+REFUSALS = {
+    Campaign.Status.SENDING: _("Only a draft, scheduled or paused campaign can be sent."),
+    Campaign.Status.SCHEDULED: _("Only a draft campaign can be scheduled."),
+    Campaign.Status.PAUSED: _("Only a campaign that is sending can be paused."),
+    Campaign.Status.CANCELLED: _("A campaign that has been sent or cancelled cannot be cancelled."),
+}
+
+
 def _move(campaign: Campaign, status: str, *, actor, summary: str, **fields) -> None:
     """Change state if the rules allow it, under a row lock so that two clicks do it once."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not locked.can_become(status):
-        raise ValidationError(
-            _("A campaign that is %(current)s cannot be %(action)s.")
-            % {"current": locked.get_status_display().lower(), "action": summary.lower()}
-        )
+        refusal = REFUSALS.get(status, _("This campaign cannot do that now."))
+        if status == Campaign.Status.SENDING and summary == "Resume":
+            refusal = _("Only a paused campaign can be resumed.")
+        raise ValidationError(refusal)
     for name, value in {"status": status, **fields}.items():
         setattr(locked, name, value)
         setattr(campaign, name, value)
@@ -169,6 +177,8 @@ def campaign_pause(*, campaign: Campaign, actor) -> None:
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign, actor) -> None:
     _require(actor, campaign)
+    if campaign.status != Campaign.Status.PAUSED:
+        raise ValidationError(_("Only a paused campaign can be resumed."))
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Resume")
     transaction.on_commit(lambda: _start_workers(campaign.pk))
 
@@ -204,6 +214,8 @@ def campaign_preview(*, campaign: Campaign, contact: Contact | None) -> dict[str
 def campaign_test_send(*, campaign: Campaign, actor, contact: Contact | None = None) -> Delivery:
     """The campaign as `contact` would see it, sent to the facilitator's own address."""
     _require(actor, campaign)
+    if not actor.email:
+        raise ValidationError(_("Your account has no e-mail address to send the test to."))
     preview = campaign_preview(campaign=campaign, contact=contact)
     identity = campaign.identity
     delivery = transactional_enqueue(

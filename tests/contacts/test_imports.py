@@ -643,3 +643,44 @@ def test_a_dry_run_cannot_overwrite_an_import_started_meanwhile(council, facilit
     with pytest.raises(ValidationError, match="being imported"):
         imports.contact_import_dry_run(actor=facilitator, contact_import=stale)
     assert ContactImport.objects.get(pk=contact_import.pk).status == ContactImport.Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_erasure_takes_the_person_out_of_files_waiting_to_be_imported(
+    council, facilitator, newsletter, kind
+):
+    from django.core.files.storage import default_storage
+
+    from contacts.services import contact_for_email
+    from contacts.services.gdpr import contact_erase
+
+    rows = [
+        ["Email", "Name", "Notes"],
+        ["ann@example.org", "Ann Jones", "keen cyclist"],
+        ["ZELDA@example.org", "Zelda Quartermaine", "met at the fair"],
+        ["bob@example.org", "Bob Smith", "asked about zelda@example.org's bins"],
+    ]
+    content = "\n".join(",".join(row) for row in rows) + "\n" if kind == "csv" else _workbook(rows)
+    waiting = upload(council, facilitator, content, name=f"people.{kind}")
+    old_name = waiting.file.name
+    zelda = contact_for_email(organisation=council, email="zelda@example.org", source="survey")
+
+    contact_erase(actor=None, contact=zelda)
+
+    waiting.refresh_from_db()
+    assert not default_storage.exists(old_name)
+    with waiting.file.open("rb") as handle:
+        text = handle.read().decode()
+    assert "zelda" not in text.lower() and "Quartermaine" not in text
+    assert text.splitlines() == [
+        "Email,Name,Notes",
+        "ann@example.org,Ann Jones,keen cyclist",
+        "bob@example.org,Bob Smith,(removed on erasure)",
+    ]
+    # The mapping still fits: the rest imports as before.
+    import_now(waiting, facilitator)
+    assert sorted(Contact.objects.active().values_list("email", flat=True)) == [
+        "ann@example.org",
+        "bob@example.org",
+    ]

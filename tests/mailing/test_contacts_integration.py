@@ -17,15 +17,22 @@ def sent(newsletter):
     ann, ben, cat = newsletter.subscribe(3)
     first, second = newsletter.campaign(name="First"), newsletter.campaign(name="Second")
     now = timezone.now()
+
+    def sent_to(contact, campaign, **opened):
+        return Delivery.objects.create(
+            organisation=newsletter.council,
+            campaign=campaign,
+            contact=contact,
+            to_email=contact.email,
+            status="sent",
+            **opened,
+        )
+
     rows = {
-        "ann-first": Delivery.objects.create(organisation=newsletter.council, campaign=first,
-            contact=ann, to_email=ann.email, status="sent", opened_at=now, clicked_at=now),  # fmt: skip
-        "ben-first": Delivery.objects.create(organisation=newsletter.council, campaign=first,
-            contact=ben, to_email=ben.email, status="sent", opened_at=now),  # fmt: skip
-        "ben-second": Delivery.objects.create(organisation=newsletter.council, campaign=second,
-            contact=ben, to_email=ben.email, status="sent"),  # fmt: skip
-        "cat-second": Delivery.objects.create(organisation=newsletter.council, campaign=second,
-            contact=cat, to_email=cat.email, status="sent", opened_at=now),  # fmt: skip
+        "ann-first": sent_to(ann, first, opened_at=now, clicked_at=now),
+        "ben-first": sent_to(ben, first, opened_at=now),
+        "ben-second": sent_to(ben, second),
+        "cat-second": sent_to(cat, second, opened_at=now),
     }
     return newsletter, (ann, ben, cat), (first, second), rows
 
@@ -57,9 +64,13 @@ def test_the_copy_of_a_persons_data_lists_their_deliveries(sent):
 
 def test_erasure_removes_the_address_from_the_outbox_and_keeps_the_counts(sent):
     newsletter, (ann, _ben, _cat), (first, _second), rows = sent
-    DeliveryEvent.objects.create(delivery=rows["ann-first"], event_key="e1",
-        event_type="bounced", occurred_at=timezone.now(),
-        description="resident0@example.org: mailbox full")  # fmt: skip
+    DeliveryEvent.objects.create(
+        delivery=rows["ann-first"],
+        event_key="e1",
+        event_type="bounced",
+        occurred_at=timezone.now(),
+        description="resident0@example.org: mailbox full",
+    )
     Suppression.objects.create(organisation=newsletter.council, email=ann.email, reason="bounced")
 
     contact_erase(contact=ann, actor=None, reason="asked")

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from contacts.models import Contact, ConsentPurpose
+from contacts.models import ConsentPurpose, Contact
 from mailing.models import Campaign, DeliveryEvent
 
 
