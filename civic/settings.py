@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "civic",
     "contacts",
     "mailing",
+    "consultations",
 ]
 
 if "pytest" in sys.modules:

@@ -1,12 +1,11 @@
 """A campaign's Markdown turned into a branded HTML part and a plain-text part, once per campaign,
 then filled in per recipient with nothing more than string joins.
 
-Markdown is rendered by markdown-it-py (CommonMark, maintained by the executable-books project) and
-the HTML it makes is cleaned by nh3 (bindings to the Rust sanitiser ammonia), so a pasted <script>
-or an `onclick` never reaches a mailbox. Merge fields are parsed here rather than by Django's
-template engine: a facilitator's text must not be able to run template tags, and a fixed set of
-fields compiles into literal pieces that make sending 100,000 messages cheap. Values from contacts
-are escaped in the HTML part.
+Markdown is rendered and cleaned by civic.formatting (markdown-it-py and nh3), so a pasted
+<script> or an `onclick` never reaches a mailbox. Merge fields are parsed here rather than by
+Django's template engine: a facilitator's text must not be able to run template tags, and a fixed
+set of fields compiles into literal pieces that make sending 100,000 messages cheap. Values from
+contacts are escaped in the HTML part.
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ from dataclasses import dataclass
 from email.header import Header
 from html import escape
 
-import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from markdown_it import MarkdownIt
+
+from civic import formatting
 
 MERGE_FIELD = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 FIELD_SYNTAX = re.compile(r'^\s*([a-z_]+(?:\.[a-z_]+)?)\s*(?:\|\s*default\s*:\s*"([^"{}]*)"\s*)?$')
@@ -40,12 +39,7 @@ FIELDS = {
 PLACEHOLDER = "civicmergefield{}x"
 PLACEHOLDER_PATTERN = re.compile(r"civicmergefield(\d+)x")
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-_ALLOWED_TAGS = {
-    "a", "p", "br", "strong", "em", "ul", "ol", "li", "h1", "h2", "h3", "h4", "blockquote",
-    "code", "pre", "hr",
-}  # fmt: skip
 
 
 def merge_field_errors(text: str) -> list[str]:
@@ -122,13 +116,7 @@ def _link_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def markdown_to_html(markdown: str) -> str:
-    return nh3.clean(
-        _markdown.render(markdown),
-        tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"https", "http", "mailto"},
-        attribute_filter=_link_filter,
-    )
+    return str(formatting.markdown_to_html(markdown, link_filter=_link_filter))
 
 
 def markdown_to_text(markdown: str) -> str:

@@ -1,0 +1,145 @@
+"""Officers' actions on a consultation: publishing it, publishing its outcome and updating the
+follow-up actions, each audited; residents who agreed to hear back are told by e-mail.
+
+Responding lives in consultations.services.responding, analysis and exports in
+consultations.services.analysis, the survey builder in consultations.services.builder.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civic.models import AuditEntry
+from civic.services import audit_record
+from consultations.models import Consultation, FollowUpAction
+from contacts.models import ConsentPurpose, Contact
+
+
+def _require(actor, permission: str, obj) -> None:
+    if not actor.has_perm(permission, obj):
+        raise PermissionDenied(_("You do not run this consultation."))
+
+
+def consultation_purpose(consultation: Consultation) -> ConsentPurpose:
+    """The consent purpose 'news about this consultation': its outcome and follow-up actions."""
+    purpose, _created = ConsentPurpose.objects.get_or_create(
+        organisation_id=consultation.department.organisation_id,
+        slug=f"consultation-{consultation.pk}",
+        defaults={
+            "name": _("News about “%(title)s”") % {"title": consultation.title[:150]},
+            "description": _(
+                "An e-mail when the council publishes what it decided after this consultation, "
+                "and when an action it promised changes."
+            ),
+            "content_type": ContentType.objects.get_for_model(Consultation),
+            "object_id": str(consultation.pk),
+        },
+    )
+    return purpose
+
+
+def consultation_url(consultation: Consultation) -> str:
+    return settings.CIVIC_SITE_URL + reverse("consultations:detail", args=[consultation.slug])
+
+
+@transaction.atomic
+def consultation_publish(*, consultation: Consultation, actor) -> None:
+    """Make the consultation public: upcoming until it opens, then open until it closes."""
+    _require(actor, "consultations.publish_consultation", consultation)
+    if consultation.published_at is not None:
+        raise ValidationError(_("This consultation is already published."))
+    if not consultation.pages.filter(questions__isnull=False).exists():
+        raise ValidationError(_("Add at least one question to the survey before publishing."))
+    consultation.published_at = timezone.now()
+    consultation.save(update_fields=["published_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=consultation,
+        summary="Published consultation",
+    )
+
+
+@transaction.atomic
+def outcome_publish(*, consultation: Consultation, actor) -> int:
+    """Publish 'We asked, you said, we did' once the consultation has closed; returns how many
+    residents are told by e-mail."""
+    _require(actor, "consultations.change_consultation", consultation)
+    if consultation.stage != Consultation.Stage.CLOSED:
+        raise ValidationError(_("An outcome can be published only after the consultation closes."))
+    if not consultation.decisions.exists():
+        raise ValidationError(_("Add at least one decision before publishing the outcome."))
+    consultation.outcome_published_at = timezone.now()
+    consultation.save(update_fields=["outcome_published_at"])
+    audit_record(
+        actor=actor, action=AuditEntry.Action.EDIT, obj=consultation, summary="Published outcome"
+    )
+    return _notify(
+        consultation,
+        subject=_("What we decided: %(title)s") % {"title": consultation.title},
+        template="consultations/email/outcome.txt",
+    )
+
+
+@transaction.atomic
+def action_status_change(*, action: FollowUpAction, status: str, actor) -> int:
+    """Move a follow-up action on; residents who asked to hear are told once it is public."""
+    consultation = action.decision.consultation
+    _require(actor, "consultations.change_consultation", consultation)
+    if status not in FollowUpAction.Status.values:
+        raise ValidationError(_("Choose a status from the list."))
+    if action.status == status:
+        return 0
+    previous = action.get_status_display()
+    action.status = status
+    action.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=consultation,
+        summary=f"Follow-up action #{action.pk}: {previous} → {action.get_status_display()}",
+    )
+    if consultation.outcome_published_at is None:
+        return 0
+    return _notify(
+        consultation,
+        subject=_("An update on %(title)s") % {"title": consultation.title},
+        template="consultations/email/action_update.txt",
+        extra={"action": action},
+    )
+
+
+def _notify(consultation: Consultation, *, subject: str, template: str, extra=None) -> int:
+    """One transactional message to each contact with a live consent for the consultation's
+    news, sent by the mailing engine's workers after this transaction commits."""
+    from mailing.services import transactional_enqueue
+
+    purpose = consultation_purpose(consultation)
+    contacts = Contact.objects.active().with_live_consent(purpose).exclude(email="")
+    count = 0
+    for contact in contacts.iterator():
+        text = render_to_string(
+            template,
+            {
+                "consultation": consultation,
+                "contact": contact,
+                "url": consultation_url(consultation),
+                **(extra or {}),
+            },
+        )
+        transactional_enqueue(
+            organisation=consultation.department.organisation,
+            to_email=contact.email,
+            subject=subject,
+            text=text,
+            contact=contact,
+        )
+        count += 1
+    return count
