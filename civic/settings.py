@@ -360,6 +360,13 @@ CIVIC_CONTACT_RETENTION_DAYS = int(os.environ.get("CIVIC_CONTACT_RETENTION_DAYS"
 CIVIC_SITE_URL = os.environ.get("CIVIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CIVIC_CONTACT_EMAIL = os.environ.get("CIVIC_CONTACT_EMAIL", "participation@civic.localhost")
 
+# Responding to consultations: starts and submits allowed per client address, the fewest
+# seconds between opening the survey and submitting (faster is a script), and how long the
+# "come back later" link works.
+CIVIC_RESPONSE_RATE = os.environ.get("CIVIC_RESPONSE_RATE", "20/h")
+CIVIC_RESPONSE_MIN_SECONDS = float(os.environ.get("CIVIC_RESPONSE_MIN_SECONDS", "5"))
+CIVIC_RESPONSE_RESUME_DAYS = int(os.environ.get("CIVIC_RESPONSE_RESUME_DAYS", "30"))
+
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).
 CIVIC_MAIL_RATE_PER_SECOND = int(os.environ.get("CIVIC_MAIL_RATE_PER_SECOND", "0"))
