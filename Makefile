@@ -28,6 +28,8 @@ bench: install assets
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/contacts_segment.py
 	$(BIN)/python bench/contacts_import.py
+	$(BIN)/python bench/mailing_send.py
+	$(BIN)/python bench/consultations_results.py
 
 clean:
 	rm -rf var static/build node_modules

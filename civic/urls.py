@@ -5,6 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+import consultations.api
 from civic import api, views
 
 # Staff sign in through the same rate-limited allauth form as everyone else: Django's own admin
@@ -15,6 +16,7 @@ router = DefaultRouter()
 router.register("organisations", api.OrganisationViewSet, basename="organisation")
 router.register("departments", api.DepartmentViewSet, basename="department")
 router.register("areas", api.AreaViewSet, basename="area")
+consultations.api.register(router)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -6,3 +6,18 @@ class ConsultationsConfig(AppConfig):
     name = "consultations"
     verbose_name = _("Consultations")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from civic import participation
+        from consultations import gdpr
+        from consultations.views import open_items
+        from contacts import gdpr_registry
+
+        participation.register(
+            participation.Section(
+                key="consultations", heading=_("Consultations"), order=10, items=open_items
+            )
+        )
+        gdpr_registry.register(
+            "consultation responses", gdpr.export_responses, gdpr.erase_responses
+        )

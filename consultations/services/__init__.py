@@ -57,6 +57,11 @@ def consultation_publish(*, consultation: Consultation, actor) -> None:
         raise ValidationError(_("This consultation is already published."))
     if not consultation.pages.filter(questions__isnull=False).exists():
         raise ValidationError(_("Add at least one question to the survey before publishing."))
+    from consultations.services.builder import survey_problems
+
+    problems = survey_problems(consultation)
+    if problems:
+        raise ValidationError([str(problem) for problem in problems])
     consultation.published_at = timezone.now()
     consultation.save(update_fields=["published_at"])
     audit_record(

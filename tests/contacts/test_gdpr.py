@@ -151,6 +151,7 @@ def expected_data(contact):
             {"kind": "Survey response", "item": "Bus lanes", "at": "2025-04-02T12:15:00+00:00"}
         ],
         "e-mail deliveries": [],  # mailing's own section: nobody has mailed them yet
+        "consultation responses": [],  # consultations' own: they answered no survey
     }
 
 

@@ -1,0 +1,926 @@
+"""The survey builder and the outcome, in the admin.
+
+Django's admin has no nested inlines, so the survey is built on two levels:
+- the consultation's page holds its details, its documents, its survey pages (title,
+  introduction, condition), an outline of each page's questions with links, and its decisions;
+- each question has a page of its own with its options inline ("Add a question" on a survey
+  page leads there, and saving leads back to the consultation).
+A question and its options are the unit an officer writes together; pages are few and short.
+
+Conditions are chosen from a list of every question and answer of the survey; one that points at
+this page or a later one, or at an option that is gone, is refused next to the field
+(consultations.services.builder). Officers may change wording once responses arrive, but an
+option or question somebody answered is never removed: the answers hold it (on_delete=PROTECT),
+and the admin says so on the page instead of failing.
+
+Publishing, the outcome and follow-up actions go through consultations.services, so that the
+permission checks, the audit log and the e-mails to residents live in one place.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, ProtectedError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from rules.contrib.admin import ObjectPermissionsStackedInline, ObjectPermissionsTabularInline
+
+from civic.admin_base import ScopedModelAdmin
+from civic.models import Area, AuditEntry, User
+from civic.rules import organisations_with_role
+from civic.selectors import scope_to_department, scope_to_organisation
+from civic.services import audit_record
+from civic.validators import validate_upload
+from consultations import services
+from consultations.admin_results import results_urls
+from consultations.models import (
+    Answer,
+    Consultation,
+    Decision,
+    Document,
+    FollowUpAction,
+    Option,
+    Question,
+    SurveyPage,
+    Theme,
+    Topic,
+)
+from consultations.services import builder
+
+DOCUMENT_TYPES = (".pdf", ".docx", ".xlsx", ".odt", ".ods", ".csv", ".txt")
+IMAGE_TYPES = (".png", ".jpg", ".jpeg")
+BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+# Shared behaviour -------------------------------------------------------------------------------
+
+
+class InlineAuditMixin:
+    """An audit entry for the rows added, changed or removed through an inline."""
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        added = len(getattr(formset, "new_objects", []))
+        changed = len(getattr(formset, "changed_objects", []))
+        removed = len(getattr(formset, "deleted_objects", []))
+        if added or changed or removed:
+            audit_record(
+                actor=request.user,
+                action=AuditEntry.Action.EDIT,
+                obj=form.instance,
+                summary=(
+                    f"Changed {formset.model._meta.verbose_name_plural}: {added} added, "
+                    f"{changed} changed, {removed} removed"
+                ),
+            )
+
+
+class AnswersKeptMixin:
+    """Deleting something residents answered is refused with a message, never a server error.
+
+    `answered(obj)` says beforehand; a ProtectedError from answers that arrived meanwhile is
+    caught the same way (the admin's view is atomic, so nothing was removed)."""
+
+    answered_message = _("Residents have answered “%(object)s”, so it cannot be removed.")
+
+    def answered(self, obj) -> bool:
+        raise NotImplementedError
+
+    def _refuse(self, request, obj, url: str):
+        self.message_user(request, self.answered_message % {"object": obj}, messages.ERROR)
+        return HttpResponseRedirect(url)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        change_url = request.path.rsplit("/delete/", 1)[0] + "/change/"
+        if obj is not None and self.has_delete_permission(request, obj) and self.answered(obj):
+            return self._refuse(request, obj, change_url)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ProtectedError:
+            return self._refuse(request, obj, change_url)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        try:
+            return super().response_action(request, queryset, *args, **kwargs)
+        except ProtectedError:
+            self.message_user(
+                request,
+                _("Residents have answered some of these, so nothing was removed."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ProtectedError:
+            self.message_user(
+                request,
+                _("Residents have just answered something you removed, so nothing was saved. "
+                  "Check the page and save again."),
+                messages.ERROR,
+            )  # fmt: skip
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_deleted_objects(self, objs, request):
+        # Django would list every protected answer; a count says enough.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            protected = [
+                ngettext(
+                    "%(count)d answer from residents", "%(count)d answers from residents", count
+                )
+                % {"count": count}
+                for count in [len(protected)]
+            ]
+        return deleted, counts, perms_needed, protected
+
+
+class AnsweredRowsKeptInlineMixin:
+    """An inline whose rows cannot be removed once residents answered them: the officer reads
+    why above the rows (Django's own check would list every answer that holds the row)."""
+
+    refused = _("Residents have answered “%(object)s”, so it cannot be removed. You can still "
+                "change its wording.")  # fmt: skip
+
+    def answered(self, obj) -> bool:
+        raise NotImplementedError
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        inline = self
+
+        class KeepAnsweredForm(formset.form):
+            def hand_clean_DELETE(self):
+                deleting = self.cleaned_data.get("DELETE", False)
+                if deleting and self.instance.pk is not None and inline.answered(self.instance):
+                    raise ValidationError(
+                        inline.refused % {"object": self.instance}, code="answered"
+                    )
+                super().hand_clean_DELETE()
+
+        formset.form = KeepAnsweredForm
+        return formset
+
+
+def _consultation_url(consultation: Consultation, anchor: str = "") -> str:
+    url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# Conditions in forms ----------------------------------------------------------------------------
+
+
+class ConditionFormMixin:
+    """A select of every question and answer of the survey in place of the JSON condition;
+    the choice is checked by the builder against where the page or question stands."""
+
+    consultation: Consultation | None = None
+
+    def _setup_condition(self):
+        self.fields["condition"] = forms.CharField(
+            label=_("Show only when"),
+            required=False,
+            widget=forms.Select(choices=builder.condition_choices(self.consultation)),
+            help_text=_("Choose an answer from an earlier page, or show this always."),
+        )
+        # The select's value, also what a bound form compares with to see a change.
+        self.initial["condition"] = builder.condition_to_value(self.instance.condition)
+
+    def _clean_condition(self, *, consultation: Consultation | None, page_order) -> None:
+        value = self.cleaned_data.get("condition", "")
+        try:
+            condition = builder.condition_from_value(value)
+            if condition is not None and consultation is None:
+                raise ValidationError(_("Choose the page first, then the condition."))
+            if condition is not None:
+                condition = builder.condition_validate(
+                    condition, consultation=consultation, before=page_order
+                )
+        except ValidationError as error:
+            self.add_error("condition", error)
+            return
+        self.cleaned_data["condition"] = condition
+        self.instance.condition = condition
+
+
+# Consultations ----------------------------------------------------------------------------------
+
+
+class DocumentForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["title", "file", "position"]
+
+    def clean_file(self):
+        uploaded = self.cleaned_data.get("file")
+        if uploaded and "file" in self.changed_data:
+            validate_upload(uploaded, allowed=DOCUMENT_TYPES)
+        return uploaded
+
+    def save(self, commit=True):
+        if "file" in self.changed_data and self.instance.file:
+            self.instance.size = self.instance.file.size
+        return super().save(commit)
+
+
+class DocumentInline(ObjectPermissionsTabularInline):
+    model = Document
+    form = DocumentForm
+    extra = 0
+    fields = ["title", "file", "position", "size"]
+    readonly_fields = ["size"]
+    verbose_name_plural = _("Documents residents can download")
+
+
+class SurveyPageForm(ConditionFormMixin, forms.ModelForm):
+    class Meta:
+        model = SurveyPage
+        fields = ["position", "title", "intro", "condition"]
+        widgets = {"intro": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_condition()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.position = cleaned.get("position", self.instance.position) or 0
+        self._clean_condition(
+            consultation=self.consultation, page_order=builder.page_order(self.instance)
+        )
+        return cleaned
+
+
+class SurveyPageInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsStackedInline):
+    model = SurveyPage
+    form = SurveyPageForm
+    extra = 0
+    fields = ["position", "title", "intro", "condition", "questions_outline"]
+    readonly_fields = ["questions_outline"]
+    verbose_name_plural = _("Survey pages")
+    refused = _("Residents have answered “%(object)s”, so it cannot be removed.")
+
+    def answered(self, page) -> bool:
+        return Answer.objects.filter(question__page=page).exists()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("questions")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type("SurveyPageForm", (formset.form,), {"consultation": obj})
+        return formset
+
+    @admin.display(description=_("questions"))
+    def questions_outline(self, page: SurveyPage) -> str:
+        if page.pk is None:
+            return _("Save the consultation, then add questions to this page.")
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> <span class="quiet">({})</span></li>',
+            (
+                (
+                    reverse("admin:consultations_question_change", args=[question.pk]),
+                    question.text,
+                    question.get_kind_display(),
+                )
+                for question in page.questions.all()
+            ),
+        )
+        add_url = reverse("admin:consultations_question_add") + f"?page={page.pk}"
+        return format_html(
+            '<ol class="survey-outline">{}</ol><a class="addlink" href="{}">{}</a>',
+            items,
+            add_url,
+            _("Add a question to this page"),
+        )
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["position", "we_asked", "you_said", "we_did", "questions", "themes"]
+        widgets = {
+            "we_asked": forms.Textarea(attrs={"rows": 3}),
+            "you_said": forms.Textarea(attrs={"rows": 3}),
+            "we_did": forms.Textarea(attrs={"rows": 3}),
+            "questions": forms.CheckboxSelectMultiple,
+            "themes": forms.CheckboxSelectMultiple,
+        }
+
+
+def _limit_to_consultation(form_class, consultation: Consultation | None):
+    """The decision form with questions and themes of this consultation only."""
+    questions = Question.objects.filter(page__consultation=consultation).select_related("page")
+    themes = Theme.objects.filter(consultation=consultation)
+    if consultation is None:
+        questions, themes = Question.objects.none(), Theme.objects.none()
+    form_class.base_fields["questions"].queryset = questions
+    form_class.base_fields["themes"].queryset = themes
+    return form_class
+
+
+class DecisionInline(ObjectPermissionsStackedInline):
+    model = Decision
+    form = DecisionForm
+    extra = 0
+    fields = ["position", "we_asked", "you_said", "we_did", "questions", "themes", "actions_link"]
+    readonly_fields = ["actions_link"]
+    verbose_name_plural = _("Outcome: we asked, you said, we did")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        _limit_to_consultation(formset.form, obj)
+        return formset
+
+    @admin.display(description=_("follow-up actions"))
+    def actions_link(self, decision: Decision) -> str:
+        if decision.pk is None:
+            return _("Save the consultation, then add the actions this decision leads to.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:consultations_decision_change", args=[decision.pk]),
+            _("Follow-up actions and their status"),
+        )
+
+
+class ConsultationForm(forms.ModelForm):
+    class Meta:
+        model = Consultation
+        fields = [
+            "title",
+            "slug",
+            "department",
+            "summary",
+            "body",
+            "areas",
+            "topics",
+            "lead_officer",
+            "contact_details",
+            "opens_at",
+            "closes_at",
+            "image",
+            "image_alt",
+            "allow_anonymous",
+            "one_response_per_person",
+        ]
+        widgets = {"areas": forms.CheckboxSelectMultiple, "topics": forms.CheckboxSelectMultiple}
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and "image" in self.changed_data:
+            validate_upload(image, allowed=IMAGE_TYPES)
+        return image
+
+    def clean(self):
+        cleaned = super().clean()
+        department = cleaned.get("department") or getattr(self.instance, "department", None)
+        if department is None:
+            return cleaned
+        organisation_id = department.organisation_id
+        if any(area.organisation_id != organisation_id for area in cleaned.get("areas") or []):
+            self.add_error("areas", _("Choose areas of the department's own council."))
+        if any(topic.organisation_id != organisation_id for topic in cleaned.get("topics") or []):
+            self.add_error("topics", _("Choose topics of the department's own council."))
+        lead = cleaned.get("lead_officer")
+        if lead is not None and not lead.roles.filter(organisation_id=organisation_id).exists():
+            self.add_error("lead_officer", _("Choose someone who works for the council."))
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The closing time must be after the opening time."))
+        if cleaned.get("image") and not cleaned.get("image_alt"):
+            self.add_error(
+                "image_alt",
+                _("Describe what the image shows, for people who cannot see it."),
+            )
+        return cleaned
+
+
+class StageFilter(admin.SimpleListFilter):
+    title = _("stage")
+    parameter_name = "stage"
+
+    def lookups(self, request, model_admin):
+        return Consultation.Stage.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Consultation.Stage.values:
+            return queryset.filter(pk__in=Consultation.objects.in_stage(self.value()).values("pk"))
+        return queryset
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
+    form = ConsultationForm
+    department_path = "department"
+    list_display = ["title", "stage_label", "department", "opens_at", "closes_at"]
+    list_filter = [
+        StageFilter,
+        ("department", admin.RelatedOnlyFieldListFilter),
+        ("topics", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["department__organisation"]
+    search_fields = ["title", "summary", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "department", "summary", "body", "stage_label"]}),
+        (_("Where and what"), {"fields": ["areas", "topics"]}),
+        (_("Who to ask"), {"fields": ["lead_officer", "contact_details"]}),
+        (_("When"), {"fields": ["opens_at", "closes_at", "published_at", "outcome_published_at"]}),
+        (_("Image"), {"fields": ["image", "image_alt"]}),
+        (_("Who may respond"), {"fields": ["allow_anonymous", "one_response_per_person"]}),
+    ]
+    inlines = [DocumentInline, SurveyPageInline, DecisionInline]
+    actions = ["publish", "publish_outcome", "add_about_you", "duplicate"]
+    change_form_template = "admin/consultations/consultation/change_form.html"
+    answered_message = _(
+        "Residents have responded to “%(object)s”, so it cannot be removed. Unpublished drafts "
+        "without responses can be."
+    )
+
+    def answered(self, consultation: Consultation) -> bool:
+        return consultation.responses.exists()
+
+    # Lists and choices --------------------------------------------------------------------------
+
+    @admin.display(description=_("stage"))
+    def stage_label(self, consultation: Consultation) -> str:
+        if consultation.pk is None:
+            return Consultation.Stage.DRAFT.label
+        return Consultation.Stage(consultation.stage_at(self._now)).label
+
+    @property
+    def _now(self):
+        return timezone.now()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["stage_label", "published_at", "outcome_published_at"]
+        if obj is not None and obj.published_at is not None:
+            # Links to a published consultation are out there: its address stays.
+            readonly.append("slug")
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model is Area:
+            kwargs["queryset"] = scope_to_organisation(Area.objects.all(), request.user)
+        elif db_field.related_model is Topic:
+            kwargs["queryset"] = scope_to_organisation(Topic.objects.all(), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lead_officer":
+            staff = User.objects.filter(is_active=True, is_staff=True)
+            if not request.user.is_superuser:
+                staff = staff.filter(roles__organisation__in=organisations_with_role(request.user))
+            kwargs["queryset"] = staff.distinct().order_by("name", "email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def view_on_site(self, consultation: Consultation):
+        if consultation.published_at is None:
+            return None
+        return reverse("consultations:detail", args=[consultation.slug])
+
+    # Pages --------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/preview/",
+                view(self.preview_view),
+                name="consultations_consultation_preview",
+            ),
+            # Results, free text, exports and published responses (consultations.admin_results).
+            *results_urls(self),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        consultation = self.get_object(request, object_id)
+        extra = {}
+        if consultation is not None and self.has_view_permission(request, consultation):
+            extra = {
+                "preview_url": reverse(
+                    "admin:consultations_consultation_preview", args=[consultation.pk]
+                ),
+                "survey_problems": builder.survey_problems(consultation),
+            }
+            if request.user.has_perm("consultations.view_response", consultation):
+                extra["results_url"] = reverse(
+                    "admin:consultations_consultation_results", args=[consultation.pk]
+                )
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def preview_view(self, request, object_id):
+        """The survey as residents see it, every page at once and nothing to submit."""
+        consultation = self.get_object(request, str(object_id))
+        if consultation is None:
+            raise Http404(_("No such consultation."))
+        if not self.has_view_permission(request, consultation):
+            raise PermissionDenied
+        pages = list(consultation.pages.prefetch_related("questions__options"))
+        questions = {question.pk: question for page in pages for question in page.questions.all()}
+        for page in pages:
+            page.condition_text = builder.condition_describe(page.condition, questions)
+            for question in page.questions.all():
+                question.condition_text = builder.condition_describe(question.condition, questions)
+        return TemplateResponse(
+            request,
+            "admin/consultations/consultation/preview.html",
+            {
+                "consultation": consultation,
+                "pages": pages,
+                "change_url": _consultation_url(consultation),
+                "title": _("Preview of %(title)s") % {"title": consultation.title},
+            },
+        )
+
+    # Actions ------------------------------------------------------------------------------------
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("consultations.publish_consultation")
+
+    def _each(self, request, queryset, act, done_message) -> list:
+        """Run one service per consultation; refusals become error messages naming it."""
+        results = []
+        for consultation in queryset.select_related("department"):
+            try:
+                result = act(consultation)
+            except (ValidationError, PermissionDenied) as error:
+                reason = " ".join(getattr(error, "messages", None) or [str(error)])
+                self.message_user(request, f"{consultation.title}: {reason}", messages.ERROR)
+                continue
+            results.append(result)
+            self.message_user(request, done_message(consultation, result), messages.SUCCESS)
+        return results
+
+    @admin.action(
+        description=_("Publish"),
+        description_plural=_("Publish the selected consultations"),
+        permissions=["publish"],
+        location=BOTH_LOCATIONS,
+    )
+    def publish(self, request, queryset):
+        def act(consultation):
+            problems = builder.survey_problems(consultation)
+            if problems:
+                raise ValidationError([str(problem) for problem in problems])
+            services.consultation_publish(consultation=consultation, actor=request.user)
+
+        self._each(
+            request,
+            queryset,
+            act,
+            lambda consultation, _result: (
+                _("“%(title)s” is published.") % {"title": consultation.title}
+            ),
+        )
+
+    @admin.action(
+        description=_("Publish the outcome"),
+        description_plural=_("Publish the outcome of the selected consultations"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def publish_outcome(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda consultation: services.outcome_publish(
+                consultation=consultation, actor=request.user
+            ),
+            lambda consultation, told: (
+                ngettext(
+                    "The outcome of “%(title)s” is published; %(count)d resident will be told.",
+                    "The outcome of “%(title)s” is published; %(count)d residents will be told.",
+                    told,
+                )
+                % {"title": consultation.title, "count": told}
+            ),
+        )
+
+    @admin.action(
+        description=_("Add 'About you' questions"),
+        description_plural=_("Add 'About you' questions to the selected consultations"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def add_about_you(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda consultation: builder.about_you_add(
+                consultation=consultation, actor=request.user
+            ),
+            lambda consultation, page: (
+                ngettext(
+                    "“%(title)s” has an 'About you' page with %(count)d question.",
+                    "“%(title)s” has an 'About you' page with %(count)d questions.",
+                    len(builder.ABOUT_YOU),
+                )
+                % {"title": consultation.title, "count": len(builder.ABOUT_YOU)}
+            ),
+        )
+
+    @admin.action(
+        description=_("Duplicate as a new draft"),
+        description_plural=_("Duplicate the selected consultations as new drafts"),
+        permissions=["add"],
+        location=BOTH_LOCATIONS,
+    )
+    def duplicate(self, request, queryset):
+        copies = self._each(
+            request,
+            queryset,
+            lambda consultation: builder.consultation_duplicate(
+                consultation=consultation, actor=request.user
+            ),
+            lambda consultation, copy: (
+                _(
+                    "“%(title)s” is copied as a draft at /consultations/%(slug)s/. Change its "
+                    "title, address and dates before publishing it."
+                )
+                % {"title": consultation.title, "slug": copy.slug}
+            ),
+        )
+        if len(copies) == 1:
+            return redirect(_consultation_url(copies[0]))
+        return None
+
+
+# Questions --------------------------------------------------------------------------------------
+
+
+class OptionInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsTabularInline):
+    model = Option
+    extra = 3
+    fields = ["position", "label"]
+    verbose_name_plural = _("Options (for choice, dropdown, scale and ranking questions)")
+    refused = _("Residents have chosen “%(object)s”, so it cannot be removed. You can still "
+                "change its wording.")  # fmt: skip
+
+    def answered(self, option) -> bool:
+        return option.choices.exists()
+
+    def get_extra(self, request, obj=None, **kwargs):
+        if obj is None:
+            return 3
+        if not obj.has_options:
+            return 0
+        return 1 if obj.options.exists() else 3
+
+
+class QuestionForm(ConditionFormMixin, forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = [
+            "page",
+            "position",
+            "kind",
+            "text",
+            "help_text",
+            "required",
+            "max_length",
+            "min_value",
+            "max_value",
+            "allow_other",
+            "condition",
+        ]
+        widgets = {"help_text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_condition()
+
+    def clean(self):
+        cleaned = super().clean()
+        page = cleaned.get("page") or getattr(self.instance, "page", None)
+        expected = self.consultation
+        if page is not None and expected is not None and page.consultation_id != expected.pk:
+            self.add_error("page", _("Choose a page of the same consultation."))
+        kind = cleaned.get("kind") or self.instance.kind
+        low, high = cleaned.get("min_value"), cleaned.get("max_value")
+        if low is not None and high is not None and high < low:
+            self.add_error("max_value", _("The largest number must not be below the smallest."))
+        if cleaned.get("allow_other") and kind != Question.Kind.MULTIPLE_CHOICE:
+            self.add_error("allow_other", _("'Other, please specify' is for multiple choice."))
+        self._clean_condition(
+            consultation=page.consultation if page is not None else None,
+            page_order=builder.page_order(page) if page is not None else (0, 0),
+        )
+        return cleaned
+
+
+@admin.register(Question)
+class QuestionAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
+    form = QuestionForm
+    department_path = "page__consultation__department"
+    list_display = ["text", "kind", "page", "consultation", "position"]
+    list_filter = [("page__consultation", admin.RelatedOnlyFieldListFilter), "kind"]
+    list_select_related = ["page__consultation"]
+    search_fields = ["text"]
+    fields = QuestionForm.Meta.fields
+    inlines = [OptionInline]
+    answered_message = _(
+        "Residents have answered “%(object)s”, so it cannot be removed. You can still change "
+        "its wording."
+    )
+
+    def answered(self, question: Question) -> bool:
+        return question.answers.exists()
+
+    @admin.display(description=_("consultation"))
+    def consultation(self, question: Question) -> Consultation:
+        return question.page.consultation
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("page__consultation__department")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "page":
+            pages = SurveyPage.objects.select_related("consultation")
+            kwargs["queryset"] = scope_to_department(
+                pages,
+                request.user,
+                department_path="consultation__department",
+                organisation_path="consultation__department__organisation",
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "page":
+            field.label_from_instance = lambda page: f"{page.consultation}: {page.title}"
+        return field
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.answers.exists():
+            # Answers were given to this kind of question: what they mean stays.
+            return ["kind"]
+        return []
+
+    def _consultation_for(self, request, obj) -> Consultation | None:
+        if obj is not None:
+            return obj.page.consultation
+        page_id = request.POST.get("page") or request.GET.get("page")
+        if not page_id or not str(page_id).isdigit():
+            return None
+        field = self.formfield_for_foreignkey(Question._meta.get_field("page"), request)
+        page = field.queryset.filter(pk=page_id).first()
+        return page.consultation if page is not None else None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type("QuestionForm", (form,), {"consultation": self._consultation_for(request, obj)})
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        page_id = initial.get("page")
+        if page_id and str(page_id).isdigit() and "position" not in initial:
+            last = (
+                Question.objects.filter(page_id=page_id)
+                .order_by("-position")
+                .values_list("position", flat=True)
+                .first()
+            )
+            initial["position"] = 0 if last is None else last + 1
+        return initial
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        question = form.instance
+        if question.has_options and not question.options.exists():
+            self.message_user(
+                request,
+                _("“%(question)s” has no options yet: add the answers residents choose from.")
+                % {"question": question.text},
+                messages.WARNING,
+            )
+
+    def _back_to_consultation(self, request, obj):
+        return HttpResponseRedirect(_consultation_url(obj.page.consultation, "pages-group"))
+
+    def response_post_save_add(self, request, obj):
+        return self._back_to_consultation(request, obj)
+
+    def response_post_save_change(self, request, obj):
+        return self._back_to_consultation(request, obj)
+
+
+# Outcome ----------------------------------------------------------------------------------------
+
+
+class FollowUpActionInline(ObjectPermissionsTabularInline):
+    model = FollowUpAction
+    extra = 1
+    fields = ["description", "status", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+
+class DecisionAdminForm(DecisionForm):
+    class Meta(DecisionForm.Meta):
+        fields = ["consultation", *DecisionForm.Meta.fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        consultation = cleaned.get("consultation") or getattr(self.instance, "consultation", None)
+        if consultation is None:
+            return cleaned
+        if any(q.page.consultation_id != consultation.pk for q in cleaned.get("questions") or []):
+            self.add_error("questions", _("Choose questions of this consultation."))
+        if any(theme.consultation_id != consultation.pk for theme in cleaned.get("themes") or []):
+            self.add_error("themes", _("Choose themes of this consultation."))
+        return cleaned
+
+
+@admin.register(Decision)
+class DecisionAdmin(InlineAuditMixin, ScopedModelAdmin):
+    """A decision of the outcome with its follow-up actions. Residents who asked to hear are
+    told when an action's status changes, so status changes go through the service."""
+
+    form = DecisionAdminForm
+    department_path = "consultation__department"
+    list_display = ["__str__", "consultation", "position"]
+    list_filter = [("consultation", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["consultation"]
+    inlines = [FollowUpActionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["consultation"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "consultation":
+            kwargs["queryset"] = scope_to_department(Consultation.objects.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        consultation = obj.consultation if obj is not None else None
+        if consultation is None:
+            chosen = request.POST.get("consultation") or request.GET.get("consultation")
+            if chosen and str(chosen).isdigit():
+                consultation = scope_to_department(
+                    Consultation.objects.filter(pk=chosen), request.user
+                ).first()
+        if "questions" in form.base_fields:
+            _limit_to_consultation(form, consultation)
+        return form
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FollowUpAction:
+            return super().save_formset(request, form, formset, change)
+        # Rows are saved with their old status; a new status goes through the service, which
+        # records it and tells residents once the outcome is public.
+        moves = []
+        for action_form in formset.forms:
+            action = action_form.instance
+            if action.pk is not None and "status" in action_form.changed_data:
+                moves.append((action, action_form.cleaned_data["status"]))
+                action.status = action_form.initial["status"]
+        super().save_formset(request, form, formset, change)
+        told = 0
+        for action, status in moves:
+            told += services.action_status_change(action=action, status=status, actor=request.user)
+        if moves and told:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d resident will be told about the change.",
+                    "%(count)d residents will be told about the change.",
+                    told,
+                )
+                % {"count": told},
+                messages.SUCCESS,
+            )
+        return None
+
+    def response_post_save_change(self, request, obj):
+        return HttpResponseRedirect(_consultation_url(obj.consultation, "decisions-group"))
+
+
+@admin.register(Topic)
+class TopicAdmin(ScopedModelAdmin):
+    list_display = ["name", "organisation", "consultation_count"]
+    list_select_related = ["organisation"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(consultation_total=Count("consultations"))
+
+    @admin.display(description=_("consultations"), ordering="consultation_total")
+    def consultation_count(self, topic: Topic) -> int:
+        return topic.consultation_total

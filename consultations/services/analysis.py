@@ -1,0 +1,875 @@
+"""What a consultation's responses add up to: results for officers, exports, coding free text by
+theme, and what may be shown to everyone (aggregates of closed consultations, published responses).
+
+Reads cost a fixed number of queries whatever the number of responses: each figure is grouped in
+the database once for the whole survey, and every filter (area, the answer to another question) is
+a subquery on the responses, never a list of ids. Counting a hundred thousand responses takes a
+second or two, so the figures stay in the cache until a response is submitted or an answer coded
+(a closed consultation's are counted once). Exports walk the responses with a server-side cursor
+and load their answers a chunk at a time, so memory stays flat. Writes (themes, coding, publishing
+responses) are services with an actor, a permission check and an audit entry.
+
+Only submitted responses count; drafts never appear in a figure, a list or an export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import batched
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civic.exports import spreadsheet_safe
+from civic.models import AuditEntry
+from civic.services import audit_record
+from consultations.models import (
+    Answer,
+    AnswerChoice,
+    Consultation,
+    Question,
+    Response,
+    Theme,
+)
+
+Kind = Question.Kind
+# Answers that identify the respondent: never published, never in open data.
+PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
+# A short-text question that asks for a name ("Your name", "Full name", "Surname") is personal too.
+_ASKS_FOR_NAME = re.compile(r"\b(your|full|first|last|given|family)\s+name\b|\bsurname\b", re.I)
+# A ticked consent question (consultations.services.responding stores "yes").
+_CONSENT_GIVEN = ["yes"]
+# The responses (and their answers and choices) an export loads at once.
+EXPORT_CHUNK = 2000
+
+
+def _require(actor, permission: str, obj) -> None:
+    if actor is None or not actor.has_perm(permission, obj):
+        raise PermissionDenied(_("You do not run this consultation."))
+
+
+# Filters ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    """Which submitted responses a figure counts: all, those from one area, those whose answer
+    chose one option of another question, or both."""
+
+    area_id: int | None = None
+    option_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.area_id is not None or self.option_id is not None
+
+
+NO_FILTER = ResponseFilter()
+
+
+def submitted_responses(
+    consultation: Consultation, filters: ResponseFilter = NO_FILTER
+) -> QuerySet[Response]:
+    responses = Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED)
+    if filters.area_id is not None:
+        responses = responses.filter(area_id=filters.area_id)
+    if filters.option_id is not None:
+        responses = responses.filter(
+            Exists(
+                AnswerChoice.objects.filter(
+                    answer__response=OuterRef("pk"), option_id=filters.option_id
+                )
+            )
+        )
+    return responses
+
+
+def survey_questions(consultation: Consultation) -> list[Question]:
+    """The survey's questions in order, each with its options (two queries)."""
+    return list(
+        Question.objects.filter(page__consultation=consultation)
+        .select_related("page")
+        .prefetch_related("options")
+    )
+
+
+# Results ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class OptionCount:
+    option_id: int
+    label: str
+    count: int
+    percent: float
+    # Ranking: the mean rank given (1 is first), and how many ranked the option first.
+    mean_rank: float | None = None
+    first: int = 0
+    first_percent: float = 0.0
+
+
+@dataclass
+class ThemeCount:
+    theme_id: int
+    name: str
+    count: int
+
+
+@dataclass
+class DayCount:
+    day: date
+    count: int
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    number: int
+    answered: int
+    options: list[OptionCount] = field(default_factory=list)
+    # Answers that wrote in 'Other, please specify' (multiple choice).
+    other: int = 0
+    other_percent: float = 0.0
+    # Scale: the mean point (1 for the first option); number: the mean of the answers.
+    mean: float | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    earliest: date | None = None
+    latest: date | None = None
+    # Consent: how many agreed.
+    agreed: int = 0
+    themes: list[ThemeCount] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.question.kind
+
+    @property
+    def has_options(self) -> bool:
+        return self.question.has_options
+
+    @property
+    def has_text(self) -> bool:
+        return is_text_question(self.question)
+
+
+@dataclass
+class Results:
+    consultation: Consultation
+    filters: ResponseFilter
+    responses: int
+    questions: list[QuestionResult]
+    over_time: list[DayCount]
+    themes: list[ThemeCount]
+
+    @property
+    def choice_questions(self) -> list[QuestionResult]:
+        return [result for result in self.questions if result.has_options]
+
+
+def is_text_question(question: Question) -> bool:
+    """Questions whose answers officers read and code: free text, and 'Other' write-ins."""
+    return question.kind in Question.TEXT_KINDS or (question.has_options and question.allow_other)
+
+
+def _percent(count: int, base: int) -> float:
+    return round(100 * count / base, 1) if base else 0.0
+
+
+def results_compute(
+    *,
+    consultation: Consultation,
+    filters: ResponseFilter = NO_FILTER,
+    questions: list[Question] | None = None,
+) -> Results:
+    """Every figure of the results page, in a number of queries that depends on the kinds of
+    question in the survey but never on the number of responses.
+
+    A percentage is of the respondents who answered that question (a conditional question is
+    asked of fewer people); multiple choice adds up to more than 100. The counts come from
+    `_figures`, kept in the cache until a response is submitted, and the theme counts until an
+    answer is coded: a closed consultation's results are counted once."""
+    questions = survey_questions(consultation) if questions is None else questions
+    responses = submitted_responses(consultation, filters)
+    version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
+    figures = _cached_figures(consultation, filters, questions, responses, version)
+    chosen, answered, details = figures["chosen"], figures["answered"], figures["details"]
+
+    coded_counts = _cached_theme_counts(consultation, filters, responses, version)
+    themes = list(Theme.objects.filter(consultation=consultation).order_by("name"))
+    theme_names = {theme.pk: theme.name for theme in themes}
+    per_question_themes: dict[int, list[ThemeCount]] = defaultdict(list)
+    theme_totals: dict[int, int] = defaultdict(int)
+    for theme_id, question_id, count in coded_counts:
+        theme_totals[theme_id] += count
+        per_question_themes[question_id].append(
+            ThemeCount(theme_id, theme_names.get(theme_id, ""), count)
+        )
+
+    results = []
+    for number, question in enumerate(questions, start=1):
+        detail = details.get(question.pk, {})
+        result = QuestionResult(question=question, number=number, answered=0)
+        if question.has_options:
+            option_counts = [
+                (option, chosen.get(option.pk, _NO_CHOICE)) for option in question.options.all()
+            ]
+            # One option per answer to these: the answers are the options chosen.
+            if question.kind in _ONE_CHOICE_KINDS and not question.allow_other:
+                result.answered = sum(row[0] for _option, row in option_counts)
+            else:
+                result.answered = answered.get(question.pk, 0)
+            points = 0
+            for position, (option, (count, rank_sum, ranked, first)) in enumerate(
+                option_counts, start=1
+            ):
+                points += position * count
+                option_count = OptionCount(
+                    option_id=option.pk,
+                    label=option.label,
+                    count=count,
+                    percent=_percent(count, result.answered),
+                )
+                if question.kind == Kind.RANKING:
+                    option_count.mean_rank = round(rank_sum / ranked, 2) if ranked else None
+                    option_count.first = first
+                    option_count.first_percent = _percent(first, result.answered)
+                result.options.append(option_count)
+            if question.kind == Kind.SCALE:
+                result.mean = round(points / result.answered, 2) if result.answered else None
+            if question.allow_other:
+                result.other = detail.get("written", 0)
+                result.other_percent = _percent(result.other, result.answered)
+        else:
+            result.answered = answered.get(question.pk, 0)
+        if question.kind == Kind.NUMBER:
+            count = detail.get("number_count") or 0
+            result.mean = round(float(detail["number_sum"]) / count, 2) if count else None
+            result.minimum, result.maximum = detail.get("minimum"), detail.get("maximum")
+        elif question.kind == Kind.DATE:
+            result.earliest, result.latest = detail.get("earliest"), detail.get("latest")
+        elif question.kind == Kind.CONSENT:
+            result.agreed = detail.get("agreed", 0)
+        result.themes = sorted(
+            per_question_themes.get(question.pk, []), key=lambda theme: (-theme.count, theme.name)
+        )
+        results.append(result)
+
+    return Results(
+        consultation=consultation,
+        filters=filters,
+        responses=version["total"],
+        questions=results,
+        over_time=_fill_days(figures["days"]),
+        themes=[
+            ThemeCount(theme.pk, theme.name, theme_totals.get(theme.pk, 0)) for theme in themes
+        ],
+    )
+
+
+# The counts of one option: (chosen, sum of ranks, ranks given, ranked first).
+_NO_CHOICE = (0, 0, 0, 0)
+_ONE_CHOICE_KINDS = {Kind.SINGLE_CHOICE, Kind.DROPDOWN, Kind.SCALE}
+# Questions whose answers have more to count than their number.
+_DETAIL_KINDS = {Kind.SHORT_TEXT, Kind.LONG_TEXT, Kind.NUMBER, Kind.DATE, Kind.CONSENT}
+RESULTS_CACHE_SECONDS = 3600
+
+
+def _cached_figures(consultation, filters, questions, responses, version) -> dict:
+    """The figures from the cache while no response has been submitted since they were counted
+    (a closed consultation's, for good); counted again otherwise."""
+    survey = [
+        (question.pk, [option.pk for option in question.options.all()]) for question in questions
+    ]
+    fingerprint = hashlib.sha256(
+        repr((filters, survey, version["total"], version["last"])).encode()
+    ).hexdigest()
+    key = f"consultations:results:{consultation.pk}:{fingerprint}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = _figures(consultation, filters, questions, responses)
+        cache.set(key, figures, RESULTS_CACHE_SECONDS)
+    return figures
+
+
+def _cached_theme_counts(consultation, filters, responses, version) -> list[tuple[int, int, int]]:
+    """(theme, question, answers coded) from the cache until an answer is coded or uncoded (a new
+    code has a higher id; an uncoding lowers the count) or, when filtered, a response comes."""
+    coded = Answer.themes.through.objects.filter(theme__consultation=consultation)
+    coding = coded.aggregate(count=Count("pk"), last=Max("pk"))
+    fingerprint = hashlib.sha256(
+        repr((filters, coding["count"], coding["last"], version["total"], version["last"])).encode()
+    ).hexdigest()
+    key = f"consultations:themes:{consultation.pk}:{fingerprint}"
+    counts = cache.get(key)
+    if counts is None:
+        # Only submitted responses are coded (see _check_coding): unfiltered, the theme says
+        # enough about which answers count.
+        if filters.active:
+            coded = coded.filter(answer__response__in=responses)
+        counts = list(
+            coded.values("theme_id", "answer__question_id")
+            .annotate(count=Count("pk"))
+            .order_by()
+            .values_list("theme_id", "answer__question_id", "count")
+        )
+        cache.set(key, counts, RESULTS_CACHE_SECONDS)
+    return counts
+
+
+def _choice_counts() -> dict:
+    return {
+        "count": Count("*"),
+        "rank_sum": Sum("rank", default=0),
+        "ranked": Count("rank"),
+        "first": Count("pk", filter=Q(rank=1)),
+    }
+
+
+def _detail_counts() -> dict:
+    return {
+        "written": Count("pk", filter=~Q(text="")),
+        "agreed": Count("pk", filter=Q(text__in=_CONSENT_GIVEN)),
+        "number_sum": Sum("number", default=0),
+        "number_count": Count("number"),
+    }
+
+
+def _extremes() -> dict:
+    return {
+        "minimum": Min("number"),
+        "maximum": Max("number"),
+        "earliest": Min("date"),
+        "latest": Max("date"),
+    }
+
+
+def _grouped(queryset, key: str, aggregates: dict) -> dict[int, dict]:
+    return {row.pop(key): row for row in queryset.values(key).annotate(**aggregates).order_by()}
+
+
+def _figures(consultation, filters, questions, responses) -> dict:
+    """Counts per option, answers per question, the details of text, number, date and consent
+    answers, and responses per day, as plain data for the cache.
+
+    For every response (the page as it opens) the counts are of all the survey's answers, read
+    from the indexes without joining millions of rows to their responses, less the drafts' (a
+    few); only the smallest and largest numbers and dates need the join. For a filtered set of
+    responses every count goes through the responses."""
+    options = [option.pk for question in questions for option in question.options.all()]
+    ranked = [option.pk for q in questions if q.kind == Kind.RANKING for option in q.options.all()]
+    counted = [q.pk for q in questions if q.kind not in _ONE_CHOICE_KINDS or q.allow_other]
+    detailed = [q.pk for q in questions if q.kind in _DETAIL_KINDS or q.allow_other]
+    bounded = [q.pk for q in questions if q.kind in (Kind.NUMBER, Kind.DATE)]
+    if filters.active:
+        chosen = _grouped(
+            AnswerChoice.objects.filter(answer__response__in=responses),
+            "option_id",
+            _choice_counts(),
+        )
+        answered = _grouped(
+            Answer.objects.filter(response__in=responses, question_id__in=counted),
+            "question_id",
+            {"answered": Count("*")},
+        )
+        details = _grouped(
+            Answer.objects.filter(response__in=responses, question_id__in=detailed),
+            "question_id",
+            {**_detail_counts(), **_extremes()},
+        )
+    else:
+        chosen = _grouped(
+            AnswerChoice.objects.filter(option_id__in=options), "option_id", {"count": Count("*")}
+        )
+        if ranked:
+            chosen.update(
+                _grouped(
+                    AnswerChoice.objects.filter(option_id__in=ranked), "option_id", _choice_counts()
+                )
+            )
+        answered = _grouped(
+            Answer.objects.filter(question_id__in=counted), "question_id", {"answered": Count("*")}
+        )
+        details = _grouped(
+            Answer.objects.filter(question_id__in=detailed), "question_id", _detail_counts()
+        )
+        drafts = Response.objects.filter(consultation=consultation, status=Response.Status.DRAFT)
+        drafted_choices = _grouped(
+            AnswerChoice.objects.filter(answer__response__in=drafts), "option_id", _choice_counts()
+        )
+        drafted_answers = _grouped(
+            Answer.objects.filter(response__in=drafts, question_id__in=counted),
+            "question_id",
+            {"answered": Count("*"), **_detail_counts()},
+        )
+        _subtract(chosen, drafted_choices)
+        _subtract(answered, drafted_answers)
+        _subtract(details, drafted_answers)
+        if bounded:
+            extremes = _grouped(
+                Answer.objects.filter(response__in=responses, question_id__in=bounded),
+                "question_id",
+                _extremes(),
+            )
+            for question_id, row in extremes.items():
+                details.setdefault(question_id, {}).update(row)
+    days = list(
+        responses.annotate(day=TruncDate("submitted_at"))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by("day")
+        .values_list("day", "count")
+    )
+    return {
+        "chosen": {
+            option_id: tuple(row.get(name, 0) for name in ("count", "rank_sum", "ranked", "first"))
+            for option_id, row in chosen.items()
+        },
+        "answered": {question_id: row["answered"] for question_id, row in answered.items()},
+        "details": details,
+        "days": days,
+    }
+
+
+def _subtract(totals: dict[int, dict], drafted: dict[int, dict]) -> None:
+    """Take the drafts' counts away from the counts of every answer, field by field."""
+    for key, row in totals.items():
+        taken = drafted.get(key, {})
+        for name, value in row.items():
+            row[name] = value - taken.get(name, 0)
+
+
+def _fill_days(days: list[tuple[date, int]]) -> list[DayCount]:
+    """Submitted responses per day (in the site's time zone), days without any shown as 0."""
+    counts = {day: count for day, count in days if day is not None}
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    if (last - first).days > 400:
+        return [DayCount(day, count) for day, count in sorted(counts.items())]
+    return [
+        DayCount(first + timedelta(days=offset), counts.get(first + timedelta(days=offset), 0))
+        for offset in range((last - first).days + 1)
+    ]
+
+
+# Free text and themes ---------------------------------------------------------------------------
+
+
+def text_answers(
+    *,
+    consultation: Consultation,
+    question: Question,
+    filters: ResponseFilter = NO_FILTER,
+    search: str = "",
+    theme_id: int | None = None,
+) -> QuerySet[Answer]:
+    """The written answers to one question, newest first, with their themes; `search` finds
+    words anywhere in the answer."""
+    answers = Answer.objects.filter(
+        question=question, response__in=submitted_responses(consultation, filters)
+    ).exclude(text="")
+    if search:
+        answers = answers.filter(text__icontains=search)
+    if theme_id is not None:
+        answers = answers.filter(themes=theme_id)
+    return (
+        answers.select_related("response__area")
+        .prefetch_related("themes")
+        .order_by("-response__submitted_at", "-pk")
+    )
+
+
+@transaction.atomic
+def theme_create(*, actor, consultation: Consultation, name: str) -> Theme:
+    _require(actor, "consultations.add_theme", consultation)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Enter a name for the theme.")})
+    try:
+        with transaction.atomic():
+            theme = Theme.objects.create(consultation=consultation, name=name[:200])
+    except IntegrityError:
+        raise ValidationError(
+            {"name": _("There is already a theme called “%(name)s”.") % {"name": name}}
+        ) from None
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CREATE,
+        obj=consultation,
+        summary=f"Created theme “{theme.name}”",
+    )
+    return theme
+
+
+def _check_coding(actor, answer: Answer, theme: Theme) -> None:
+    _require(actor, "consultations.change_theme", theme)
+    if answer.response.consultation_id != theme.consultation_id:
+        raise ValidationError(_("Choose a theme of this consultation."))
+    if answer.response.status != Response.Status.SUBMITTED:
+        raise ValidationError(_("Only submitted responses can be coded."))
+
+
+@transaction.atomic
+def answer_theme_add(*, actor, answer: Answer, theme: Theme) -> bool:
+    """Tag an answer with a theme; False if it already had it."""
+    _check_coding(actor, answer, theme)
+    if answer.themes.filter(pk=theme.pk).exists():
+        return False
+    answer.themes.add(theme)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=answer.response,
+        summary=f"Coded the answer to question #{answer.question_id} as “{theme.name}”",
+    )
+    return True
+
+
+@transaction.atomic
+def answer_theme_remove(*, actor, answer: Answer, theme: Theme) -> bool:
+    """Take a theme off an answer; False if it did not have it."""
+    _check_coding(actor, answer, theme)
+    if not answer.themes.filter(pk=theme.pk).exists():
+        return False
+    answer.themes.remove(theme)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        obj=answer.response,
+        summary=f"Removed the theme “{theme.name}” from the answer to question #"
+        f"{answer.question_id}",
+    )
+    return True
+
+
+# Published responses ----------------------------------------------------------------------------
+
+
+def is_public_question(question: Question) -> bool:
+    """Whether answers to this question may be shown publicly: never contact details, consent,
+    equality monitoring ('About you') or a name."""
+    if question.kind in PERSONAL_KINDS or question.about_you:
+        return False
+    return not (question.kind in Question.TEXT_KINDS and _ASKS_FOR_NAME.search(question.text))
+
+
+def publishable_responses(consultation: Consultation) -> QuerySet[Response]:
+    return submitted_responses(consultation).filter(agrees_to_publish=True)
+
+
+@transaction.atomic
+def responses_publish(
+    *, actor, consultation: Consultation, response_ids: Iterable[int], published: bool = True
+) -> int:
+    """Publish (or withdraw) the chosen responses; only responses whose respondents agreed to
+    publication can be published. Returns how many changed."""
+    _require(actor, "consultations.publish_consultation", consultation)
+    ids = {int(pk) for pk in response_ids}
+    if not ids:
+        raise ValidationError(_("Choose at least one response."))
+    candidates = (
+        publishable_responses(consultation) if published else submitted_responses(consultation)
+    )
+    chosen = candidates.filter(pk__in=ids, published=not published)
+    references = list(chosen.order_by("pk").values_list("reference", flat=True))
+    changed = chosen.update(published=published)
+    if changed:
+        shown = ", ".join(references[:20]) + (" …" if len(references) > 20 else "")
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.PUBLISH if published else AuditEntry.Action.EDIT,
+            obj=consultation,
+            summary=(
+                f"{'Published' if published else 'Withdrew'} {changed} "
+                f"response{'s' if changed != 1 else ''}: {shown}"
+            ),
+        )
+    return changed
+
+
+@dataclass
+class PublicAnswer:
+    question: str
+    answer: str
+
+
+def public_answer_text(answer: Answer) -> str:
+    """An answer in words: chosen options (in rank order for a ranking), a number or a date."""
+    choices = list(answer.choices.all())
+    if answer.question.kind == Kind.RANKING:
+        choices.sort(key=lambda choice: (choice.rank is None, choice.rank or 0))
+        parts = [f"{choice.rank}. {choice.option.label}" for choice in choices]
+    else:
+        choices.sort(key=lambda choice: choice.option.position)
+        parts = [choice.option.label for choice in choices]
+    if answer.text:
+        parts.append(answer.text)
+    if answer.number is not None:
+        parts.append(_number(answer.number))
+    if answer.date is not None:
+        parts.append(answer.date.isoformat())
+    return "; ".join(str(part) for part in parts)
+
+
+def with_public_answers(
+    responses: QuerySet[Response], consultation: Consultation
+) -> QuerySet[Response]:
+    """The responses, each with only the answers that publication would show prefetched as
+    `public_answers` (a page of them costs three queries more)."""
+    public = [
+        question.pk
+        for question in Question.objects.filter(page__consultation=consultation)
+        if is_public_question(question)
+    ]
+    return responses.prefetch_related(
+        Prefetch(
+            "answers",
+            queryset=Answer.objects.filter(question_id__in=public)
+            .select_related("question")
+            .prefetch_related(
+                Prefetch("choices", queryset=AnswerChoice.objects.select_related("option"))
+            ),
+            to_attr="public_answers",
+        )
+    )
+
+
+def published_responses(consultation: Consultation) -> QuerySet[Response]:
+    """Responses officers published (with their respondents' agreement), oldest first, each with
+    its public answers; for the consultation's page and the open data API."""
+    return with_public_answers(
+        submitted_responses(consultation)
+        .filter(published=True, agrees_to_publish=True)
+        .order_by("submitted_at", "pk"),
+        consultation,
+    )
+
+
+def public_answers(response: Response) -> list[PublicAnswer]:
+    return [
+        PublicAnswer(answer.question.text, text)
+        for answer in response.public_answers
+        if (text := public_answer_text(answer))
+    ]
+
+
+# Open data --------------------------------------------------------------------------------------
+
+
+def open_results(*, consultation: Consultation) -> dict | None:
+    """The aggregate results anyone may see: only once the consultation has closed, only the
+    counts of choice questions, never 'About you' questions, free text or who answered."""
+    if consultation.stage not in (Consultation.Stage.CLOSED, Consultation.Stage.OUTCOME):
+        return None
+    questions = [
+        question
+        for question in survey_questions(consultation)
+        if question.has_options and is_public_question(question)
+    ]
+    results = results_compute(consultation=consultation, questions=questions)
+    return {
+        "responses": results.responses,
+        "questions": [
+            {
+                "id": result.question.pk,
+                "text": result.question.text,
+                "kind": result.kind,
+                "answered": result.answered,
+                "mean": result.mean,
+                "options": [
+                    {
+                        "label": option.label,
+                        "count": option.count,
+                        "percent": option.percent,
+                        "mean_rank": option.mean_rank,
+                    }
+                    for option in result.options
+                ],
+            }
+            for result in results.questions
+        ],
+    }
+
+
+# Export -----------------------------------------------------------------------------------------
+
+
+# What a column holds (ExportColumn.holds).
+_FLAG, _RANK, _OTHER, _LABELS, _VALUE = range(5)
+
+
+@dataclass
+class ExportColumn:
+    header: str
+    question_id: int
+    holds: int
+    option_id: int | None = None
+    # For a column of chosen labels: the question's options in order, as (id, label).
+    options: tuple[tuple[int, str], ...] = ()
+
+
+def export_columns(questions: list[Question]) -> list[ExportColumn]:
+    """One column per question; multiple choice and ranking have one per option (1 or blank; the
+    rank), and a multiple choice with 'Other' a column for what was written in."""
+    columns = []
+    for number, question in enumerate(questions, start=1):
+        title = f"Q{number}. {question.text}"
+        options = tuple((option.pk, option.label) for option in question.options.all())
+        if question.kind in (Kind.MULTIPLE_CHOICE, Kind.RANKING):
+            holds = _RANK if question.kind == Kind.RANKING else _FLAG
+            columns += [
+                ExportColumn(f"{title}: {label}", question.pk, holds, option_id=option_id)
+                for option_id, label in options
+            ]
+            if question.allow_other and question.kind == Kind.MULTIPLE_CHOICE:
+                columns.append(ExportColumn(f"{title}: {_('Other')}", question.pk, _OTHER))
+        elif question.has_options:
+            columns.append(ExportColumn(title, question.pk, _LABELS, options=options))
+        else:
+            columns.append(ExportColumn(title, question.pk, _VALUE))
+    return columns
+
+
+def _number(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def _cell(column: ExportColumn, answer: tuple | None, choices: dict[int, int | None] | None):
+    """The value of one cell: text through spreadsheet_safe, numbers as numbers (a number cannot
+    be run as a formula)."""
+    holds = column.holds
+    if holds == _FLAG:
+        return 1 if choices and column.option_id in choices else ""
+    if holds == _RANK:
+        return (choices.get(column.option_id) or "") if choices else ""
+    if answer is None and not choices:
+        return ""
+    text, number, day = answer or ("", None, None)
+    if holds == _LABELS:
+        chosen = [label for option_id, label in column.options if choices and option_id in choices]
+        return spreadsheet_safe("; ".join([*chosen, text] if text else chosen))
+    if holds == _OTHER:
+        return spreadsheet_safe(text)
+    if number is not None:
+        return _number(number)
+    if day is not None:
+        return day.isoformat()
+    return spreadsheet_safe(text)
+
+
+def export_table(
+    *, consultation: Consultation, filters: ResponseFilter = NO_FILTER
+) -> tuple[list[str], Iterator[list]]:
+    """The header and a generator of rows: one per submitted response, in the order they were
+    started."""
+    columns = export_columns(survey_questions(consultation))
+    header = [_("Reference"), _("Submitted at"), _("Area"), *(c.header for c in columns)]
+    return [spreadsheet_safe(cell) for cell in header], _export_rows(consultation, filters, columns)
+
+
+def _export_rows(consultation, filters, columns) -> Iterator[list]:
+    """Rows from a server-side cursor over the responses in the order they were started; each
+    chunk's answers and choices come in two queries over the chunk's range of response ids (two
+    parameters, not two thousand), and only one chunk is held at a time."""
+    zone = timezone.get_current_timezone()
+    question_ids = sorted({column.question_id for column in columns})
+    ordered = (
+        submitted_responses(consultation, filters)
+        .order_by("pk")
+        .values_list("pk", "reference", "submitted_at", "area__name")
+    )
+    for chunk in batched(ordered.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+        # The range also holds drafts and other consultations' responses: their answers are
+        # left out by the question ids or ignored below.
+        first, last = chunk[0][0], chunk[-1][0]
+        answers: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for response_id, question_id, text, number, day in (
+            Answer.objects.filter(
+                response_id__gte=first, response_id__lte=last, question_id__in=question_ids
+            )
+            .order_by()
+            .values_list("response_id", "question_id", "text", "number", "date")
+        ):
+            answers[response_id][question_id] = (text, number, day)
+        choices: dict[int, dict[int, dict[int, int | None]]] = defaultdict(dict)
+        for response_id, question_id, option_id, rank in (
+            AnswerChoice.objects.filter(
+                answer__response_id__gte=first,
+                answer__response_id__lte=last,
+                answer__question_id__in=question_ids,
+            )
+            .order_by()
+            .values_list("answer__response_id", "answer__question_id", "option_id", "rank")
+        ):
+            choices[response_id].setdefault(question_id, {})[option_id] = rank
+        for response_id, reference, submitted_at, area in chunk:
+            given = answers.get(response_id, {})
+            chosen = choices.get(response_id, {})
+            submitted = (
+                submitted_at.astimezone(zone).replace(tzinfo=None).isoformat(" ", "minutes")
+                if submitted_at
+                else ""
+            )
+            yield [
+                spreadsheet_safe(reference),
+                submitted,
+                spreadsheet_safe(area or ""),
+                *[
+                    _cell(column, given.get(column.question_id), chosen.get(column.question_id))
+                    for column in columns
+                ],
+            ]
+
+
+def responses_export(
+    *,
+    actor,
+    consultation: Consultation,
+    file_format: str,
+    filters: ResponseFilter = NO_FILTER,
+) -> tuple[list[str], Iterator[list]]:
+    """Check the officer may export, record the export, and give the header and the rows."""
+    _require(actor, "consultations.export_responses", consultation)
+    described = []
+    if filters.area_id is not None:
+        described.append(f"area #{filters.area_id}")
+    if filters.option_id is not None:
+        described.append(f"answer option #{filters.option_id}")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.EXPORT,
+            obj=consultation,
+            summary=f"Exported the responses as {file_format.upper()}"
+            + (f" (filtered by {', '.join(described)})" if described else ""),
+        )
+    return export_table(consultation=consultation, filters=filters)
+
+
+def write_xlsx(header: list[str], rows: Iterable[list], destination) -> None:
+    """Write a workbook row by row (openpyxl's write-only mode keeps only the current row in
+    memory) to a file or file-like object."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(value):
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Responses")[:31])
+    sheet.append([clean(cell) for cell in header])
+    for row in rows:
+        sheet.append([clean(cell) for cell in row])
+    workbook.save(destination)

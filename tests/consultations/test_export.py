@@ -1,0 +1,228 @@
+"""Exports of a consultation's responses: one row per submitted response and one column per
+question (one per option for multiple choice and ranking), formulas neutralised, CSV streamed and
+XLSX written row by row, each export audited, and nothing for officers of other departments."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from openpyxl import load_workbook
+
+from civic.models import AuditEntry
+from consultations.services import analysis
+from tests.consultations.test_results import make_responses, respond, results_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def responses(council, survey):
+    return make_responses(council, survey)
+
+
+def _csv(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def _xlsx(response) -> list[list]:
+    assert isinstance(response, FileResponse)
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    return [["" if cell is None else cell for cell in row] for row in workbook.active.values]
+
+
+def _export(client, survey, file_format="csv", **data):
+    return client.post(results_url(survey.consultation, "export"), {"format": file_format, **data})
+
+
+def _rows_by_reference(rows: list[list]) -> dict[str, dict[str, object]]:
+    header = rows[0]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+
+
+HEADER_START = [
+    "Reference",
+    "Submitted at",
+    "Area",
+    "Q1. Do you cycle by the river?",
+    "Q2. Which route do you use?",
+    "Q3. What would help you cycle more?",
+    "Q4. What should we improve?: Lighting",
+    "Q4. What should we improve?: Surface",
+    "Q4. What should we improve?: Signs",
+    "Q4. What should we improve?: Other",
+    "Q5. When do you travel?",
+    "Q6. The plan is a good idea",
+    "Q7. Rank these by importance: Safety",
+    "Q7. Rank these by importance: Speed",
+    "Q7. Rank these by importance: Scenery",
+    "Q8. Trips a week",
+    "Q9. Cycling since",
+    "Q10. Your e-mail address",
+    "Q11. Your postcode",
+    "Q12. You may publish my answers without my name",
+]
+
+
+def test_the_csv_has_a_row_per_submitted_response_and_a_column_per_question_and_option(
+    council, survey, responses, client
+):
+    client.force_login(council.officer)
+
+    rows = _csv(_export(client, survey))
+
+    assert rows[0] == HEADER_START
+    by_reference = _rows_by_reference(rows)
+    assert list(by_reference) == [
+        responses[name].reference for name in ("ann", "bob", "cat", "dan")
+    ]
+    ann = by_reference[responses["ann"].reference]
+    assert ann["Area"] == "Ancoats"
+    assert ann["Q1. Do you cycle by the river?"] == "Yes"
+    assert ann["Q4. What should we improve?: Lighting"] == "1"
+    assert ann["Q4. What should we improve?: Surface"] == "1"
+    assert ann["Q4. What should we improve?: Signs"] == ""
+    assert ann["Q7. Rank these by importance: Safety"] == "1"
+    assert ann["Q7. Rank these by importance: Scenery"] == "3"
+    assert ann["Q8. Trips a week"] == "10"
+    assert ann["Q10. Your e-mail address"] == "ann@example.org"
+    cat = by_reference[responses["cat"].reference]
+    assert cat["Q4. What should we improve?: Other"] == "Benches"
+    assert cat["Q4. What should we improve?: Signs"] == "1"
+    assert cat["Q7. Rank these by importance: Safety"] == ""
+    assert "A draft secret" not in repr(rows)
+
+
+def test_the_export_neutralises_formulas(council, survey, responses, client):
+    respond(survey, answers={"cycles": "Yes", "helps": "@SUM(A1:A9)", "route": "+44 canal"})
+    client.force_login(council.officer)
+
+    rows = _csv(_export(client, survey))
+    helps = [row[5] for row in rows[1:]]
+    routes = [row[4] for row in rows[1:]]
+
+    assert "'=1+1" in helps
+    assert "=1+1" not in helps
+    assert "'@SUM(A1:A9)" in helps
+    assert "'+44 canal" in routes
+
+
+def test_the_xlsx_holds_the_same_rows_with_formulas_neutralised(council, survey, responses, client):
+    client.force_login(council.officer)
+
+    response = _export(client, survey, "xlsx")
+    rows = _xlsx(response)
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert 'filename="riverside-cycle-lanes-responses.xlsx"' in response["Content-Disposition"]
+    assert rows[0] == HEADER_START
+    by_reference = _rows_by_reference(rows)
+    bob = by_reference[responses["bob"].reference]
+    assert bob["Q3. What would help you cycle more?"] == "'=1+1"
+    assert bob["Q4. What should we improve?: Lighting"] == 1
+    assert bob["Q7. Rank these by importance: Speed"] == 1
+    assert bob["Q8. Trips a week"] == 4
+    assert len(by_reference) == 4
+
+
+def test_an_export_filtered_by_area_holds_only_that_areas_responses(
+    council, survey, responses, client
+):
+    client.force_login(council.officer)
+
+    rows = _csv(_export(client, survey, area=council.ward.pk))
+
+    assert [row[0] for row in rows[1:]] == [responses["ann"].reference, responses["bob"].reference]
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
+    assert entry.summary == f"Exported the responses as CSV (filtered by area #{council.ward.pk})"
+
+
+def test_each_export_is_audited_with_its_officer_and_format(council, survey, responses, client):
+    client.force_login(council.officer)
+
+    _csv(_export(client, survey))
+    _xlsx(_export(client, survey, "xlsx"))
+
+    entries = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).order_by("pk")
+    assert [(entry.actor, entry.summary) for entry in entries] == [
+        (council.officer, "Exported the responses as CSV"),
+        (council.officer, "Exported the responses as XLSX"),
+    ]
+    assert entries[0].object_id == str(survey.consultation.pk)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_officer_of_another_department_cannot_export_and_nothing_is_audited(
+    council, survey, responses, client, file_format
+):
+    client.force_login(council.other_officer)
+
+    response = _export(client, survey, file_format)
+
+    assert response.status_code == 403
+    assert b"ann@example.org" not in response.content
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+
+
+def test_the_service_refuses_an_export_to_someone_who_does_not_run_the_consultation(
+    council, survey
+):
+    with pytest.raises(analysis.PermissionDenied):
+        analysis.responses_export(
+            actor=council.other_officer, consultation=survey.consultation, file_format="csv"
+        )
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_export_is_a_post(council, survey, client):
+    client.force_login(council.officer)
+
+    response = client.get(results_url(survey.consultation, "export"), {"format": "csv"})
+
+    assert response.status_code == 405
+    assert not AuditEntry.objects.exists()
+
+
+def test_export_rows_load_answers_a_chunk_at_a_time(council, survey, monkeypatch):
+    """The rows come from a cursor in chunks; answers are loaded per chunk, not per response."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(analysis, "EXPORT_CHUNK", 3)
+    for number in range(7):
+        respond(survey, answers={"cycles": "Yes", "improve": ["Signs"], "trips": number})
+    header, rows = analysis.export_table(consultation=survey.consultation)
+
+    with CaptureQueriesContext(connection) as queries:
+        exported = list(rows)
+
+    assert [row[header.index("Q8. Trips a week")] for row in exported] == list(range(7))
+    # The responses (one cursor), then answers and choices for each of three chunks.
+    assert len(queries) <= 1 + 3 * 2 + 2
+
+
+def test_drafts_and_other_consultations_between_the_rows_stay_out_of_the_export(
+    council, survey, monkeypatch
+):
+    from tests.consultations.conftest import make_consultation
+
+    monkeypatch.setattr(analysis, "EXPORT_CHUNK", 2)
+    other = make_consultation(council.department, slug="other-consultation")
+    first = respond(survey, answers={"cycles": "Yes", "trips": 1})
+    respond(other, answers={"cycles": "No", "trips": 99, "helps": "Not this one"})
+    respond(survey, status="draft", answers={"cycles": "No", "trips": 98})
+    second = respond(survey, answers={"cycles": "No", "improve": ["Signs"], "trips": 2})
+    header, rows = analysis.export_table(consultation=survey.consultation)
+
+    exported = [dict(zip(header, row, strict=True)) for row in rows]
+
+    assert [row["Reference"] for row in exported] == [first.reference, second.reference]
+    assert [row["Q8. Trips a week"] for row in exported] == [1, 2]
+    assert [row["Q1. Do you cycle by the river?"] for row in exported] == ["Yes", "No"]
+    assert [row["Q4. What should we improve?: Signs"] for row in exported] == ["", 1]
+    assert "Not this one" not in repr(exported)
