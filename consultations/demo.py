@@ -32,6 +32,8 @@ from consultations.models import (
     Topic,
 )
 from consultations.services.builder import ABOUT_YOU, ABOUT_YOU_INTRO, ABOUT_YOU_TITLE, PREFER_NOT
+from contacts.models import Activity, Contact
+from contacts.services import participation_record
 
 TOPICS = [
     ("Transport", "transport"),
@@ -383,6 +385,8 @@ def _responses(consultation, questions, *, count, areas, randomness) -> None:
             started_at=submitted - timedelta(minutes=6),
             submitted_at=submitted,
         )
+        if number % 4 == 0:
+            _on_timeline(consultation, response, number)
         for key, question in questions.items():
             condition = question.page.condition
             if condition and condition["option"] not in _chosen(response):
@@ -390,6 +394,26 @@ def _responses(consultation, questions, *, count, areas, randomness) -> None:
             if not question.required and randomness.random() < 0.2:
                 continue
             _answer(response, question, options[key], randomness, area)
+
+
+def _on_timeline(consultation, response, number: int) -> None:
+    """A quarter of the demo responses come from the demo contacts, so that their timelines in
+    the contact manager show what they took part in."""
+    email = f"demo.contact{(number * 7 + consultation.pk) % 300}@example.org"
+    if not Contact.objects.filter(organisation=consultation.organisation, email=email).exists():
+        return
+    activity = participation_record(
+        organisation=consultation.organisation,
+        email=email,
+        kind=Activity.Kind.RESPONSE,
+        item=consultation,
+        item_title=consultation.title,
+        reference=response.reference,
+        source=Contact.Source.SURVEY,
+        department=consultation.department,
+        occurred_at=response.submitted_at,
+    )
+    Response.objects.filter(pk=response.pk).update(contact=activity.contact)
 
 
 def _chosen(response) -> set[int]:
