@@ -20,14 +20,13 @@ from hashlib import sha256
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from psycopg import pq
 
-from contacts.models import Contact, live_consent_q
-from mailing.models import Campaign, Delivery, RateLimit, Suppression
+from contacts.models import Contact
+from mailing.models import Campaign, Delivery, RateLimit
 from mailing.rendering import (
     Template,
     address,
@@ -347,15 +346,9 @@ def transactional_outgoing(delivery: Delivery) -> Outgoing:
 
 def _still_wanted(campaign: Campaign, rows: list[Delivery]) -> set[int]:
     """Contacts of the chunk who may still be mailed: consent not withdrawn, not suppressed."""
-    suppressed = (
-        Suppression.objects.filter(organisation_id=campaign.organisation_id)
-        .annotate(address=Lower("email"))
-        .filter(address=Lower(OuterRef("email")))
-    )
     return set(
         Contact.objects.filter(pk__in=[row.contact_id for row in rows if row.contact_id])
-        .filter(live_consent_q(campaign.purpose_id))
-        .exclude(Exists(suppressed))
+        .filter(campaign.mailable_q())
         .values_list("pk", flat=True)
     )
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower, Now
 from django.utils.translation import gettext_lazy as _
 
 from civic.models import Organisation
-from contacts.models import ConsentPurpose, Contact, Segment
+from contacts.models import ConsentPurpose, Contact, Segment, live_consent_q
 
 
 class SendingIdentity(models.Model):
@@ -135,6 +135,17 @@ class Campaign(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]
+
+    def mailable_q(self) -> Q:
+        """A condition on contacts: a live consent for the campaign's purpose and an address the
+        organisation has not suppressed. Checked when the audience is frozen and again per chunk,
+        for whoever unsubscribed or bounced in between."""
+        suppressed = (
+            Suppression.objects.filter(organisation_id=self.organisation_id)
+            .annotate(address=Lower("email"))
+            .filter(address=Lower(OuterRef("email")))
+        )
+        return live_consent_q(self.purpose_id) & ~Q(Exists(suppressed))
 
 
 class DeliveryQuerySet(models.QuerySet):

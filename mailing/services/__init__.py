@@ -13,14 +13,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.models import AuditEntry, Organisation
 from civic.services import audit_record
-from contacts.models import Contact, live_consent_q
+from contacts.models import Contact
 from contacts.segments import segment_queryset
 from mailing.models import Campaign, Delivery, Suppression
 from mailing.services.unsubscribe import (
@@ -61,19 +60,13 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
     ]
     if not definitions:
         return Contact.objects.none()
-    suppressed = (
-        Suppression.objects.filter(organisation_id=campaign.organisation_id)
-        .annotate(address=Lower("email"))
-        .filter(address=Lower(OuterRef("email")))
-    )
     return (
         segment_queryset(
             organisation=campaign.organisation,
             definition={"match": "any", "conditions": definitions},
         )
-        .filter(live_consent_q(campaign.purpose_id))
+        .filter(campaign.mailable_q())
         .exclude(email="")
-        .exclude(Exists(suppressed))
     )
 
 
