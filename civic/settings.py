@@ -154,7 +154,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under var/ rather than each process's memory, so that the web process sees what a
+    # worker counted (a consultation's results) and every process shares the rate limits.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / ("cache-tests" if TESTING else "cache"),
+            "TIMEOUT": 300,
+        }
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

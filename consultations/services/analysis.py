@@ -5,9 +5,11 @@ Reads cost a fixed number of queries whatever the number of responses: each figu
 the database once for the whole survey, and every filter (area, the answer to another question) is
 a subquery on the responses, never a list of ids. Counting a hundred thousand responses takes a
 second or two, so the figures stay in the cache until a response is submitted or an answer coded
-(a closed consultation's are counted once). Exports walk the responses with a server-side cursor
-and load their answers a chunk at a time, so memory stays flat. Writes (themes, coding, publishing
-responses) are services with an actor, a permission check and an audit entry.
+(a closed consultation's are counted once), and a submission has a worker count them again a few
+seconds later: the page shows the last count, with when it was made, while the next one runs.
+Exports walk the responses with a server-side cursor and load their answers a chunk at a time, so
+memory stays flat. Writes (themes, coding, publishing responses) are services with an actor, a
+permission check and an audit entry.
 
 Only submitted responses count; drafts never appear in a figure, a list or an export.
 """
@@ -15,14 +17,16 @@ Only submitted responses count; drafts never appear in a figure, a list or an ex
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import batched
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -44,6 +48,8 @@ from consultations.models import (
 )
 
 Kind = Question.Kind
+logger = logging.getLogger(__name__)
+
 # Answers that identify the respondent: never published, never in open data.
 PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
 # A short-text question that asks for a name ("Your name", "Full name", "Surname") is personal too.
@@ -172,6 +178,9 @@ class Results:
     questions: list[QuestionResult]
     over_time: list[DayCount]
     themes: list[ThemeCount]
+    # When the figures were counted, and how many responses came in since (being counted).
+    counted_at: datetime | None = None
+    uncounted: int = 0
 
     @property
     def choice_questions(self) -> list[QuestionResult]:
@@ -203,7 +212,14 @@ def results_compute(
     questions = survey_questions(consultation) if questions is None else questions
     responses = submitted_responses(consultation, filters)
     version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
-    figures = _cached_figures(consultation, filters, questions, responses, version)
+    figures = _cached_figures(consultation, filters, questions, version)
+    if figures is None and not filters.active:
+        # Responses came since the last count; a worker counts them again.
+        figures = _last_count(consultation, questions)
+        if figures is not None:
+            results_recount_soon(consultation.pk)
+    if figures is None:
+        figures = _count(consultation, filters, questions, responses, version)
     chosen, answered, details = figures["chosen"], figures["answered"], figures["details"]
 
     coded_counts = _cached_theme_counts(consultation, filters, responses, version)
@@ -269,7 +285,9 @@ def results_compute(
     return Results(
         consultation=consultation,
         filters=filters,
-        responses=version["total"],
+        responses=figures["total"],
+        counted_at=figures["counted_at"],
+        uncounted=max(version["total"] - figures["total"], 0),
         questions=results,
         over_time=_fill_days(figures["days"]),
         themes=[
@@ -284,23 +302,90 @@ _ONE_CHOICE_KINDS = {Kind.SINGLE_CHOICE, Kind.DROPDOWN, Kind.SCALE}
 # Questions whose answers have more to count than their number.
 _DETAIL_KINDS = {Kind.SHORT_TEXT, Kind.LONG_TEXT, Kind.NUMBER, Kind.DATE, Kind.CONSENT}
 RESULTS_CACHE_SECONDS = 3600
+# The last count is shown, with its time, until the next one is done: kept for a week.
+LAST_COUNT_SECONDS = 7 * 24 * 3600
 
 
-def _cached_figures(consultation, filters, questions, responses, version) -> dict:
-    """The figures from the cache while no response has been submitted since they were counted
-    (a closed consultation's, for good); counted again otherwise."""
+def _survey_key(questions: list[Question]) -> str:
     survey = [
         (question.pk, [option.pk for option in question.options.all()]) for question in questions
     ]
+    return hashlib.sha256(repr(survey).encode()).hexdigest()
+
+
+def _figures_key(consultation, filters, questions, version) -> str:
     fingerprint = hashlib.sha256(
-        repr((filters, survey, version["total"], version["last"])).encode()
+        repr((filters, _survey_key(questions), version["total"], version["last"])).encode()
     ).hexdigest()
-    key = f"consultations:results:{consultation.pk}:{fingerprint}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = _figures(consultation, filters, questions, responses)
-        cache.set(key, figures, RESULTS_CACHE_SECONDS)
+    return f"consultations:results:{consultation.pk}:{fingerprint}"
+
+
+def _last_count_key(consultation_id: int, questions: list[Question]) -> str:
+    return f"consultations:results-last:{consultation_id}:{_survey_key(questions)}"
+
+
+def _cached_figures(consultation, filters, questions, version) -> dict | None:
+    """The figures counted since the last response was submitted (a closed consultation's, for
+    good), or None."""
+    return cache.get(_figures_key(consultation, filters, questions, version))
+
+
+def _last_count(consultation, questions) -> dict | None:
+    """The last unfiltered count of every response, however old: what the page shows while a
+    worker counts the responses that came since."""
+    return cache.get(_last_count_key(consultation.pk, questions))
+
+
+def _count(consultation, filters, questions, responses, version) -> dict:
+    figures = _figures(consultation, filters, questions, responses)
+    figures.update(total=version["total"], counted_at=timezone.now())
+    cache.set(
+        _figures_key(consultation, filters, questions, version), figures, RESULTS_CACHE_SECONDS
+    )
+    if not filters.active:
+        cache.set(_last_count_key(consultation.pk, questions), figures, LAST_COUNT_SECONDS)
     return figures
+
+
+def results_recount(*, consultation_id: int) -> int | None:
+    """Count every submitted response of the consultation's survey again and keep the figures
+    for the results page (run by a worker after submissions; safe to run twice). Returns the
+    number of responses counted, or None if the consultation has gone."""
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    questions = survey_questions(consultation)
+    responses = submitted_responses(consultation)
+    version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
+    if _cached_figures(consultation, NO_FILTER, questions, version) is None:
+        _count(consultation, NO_FILTER, questions, responses, version)
+    return version["total"]
+
+
+def _recount_seconds() -> float:
+    return float(getattr(settings, "CIVIC_RESULTS_RECOUNT_SECONDS", 5))
+
+
+def results_recount_soon(consultation_id: int) -> None:
+    """Have a worker count the results again in CIVIC_RESULTS_RECOUNT_SECONDS (default 5), once
+    however many responses come in that time: after a submission commits, or when the page finds
+    figures older than the last response. If the broker is down the next submission or page
+    view asks again."""
+    from consultations.tasks import results_recount_task
+
+    delay = _recount_seconds()
+    key = f"consultations:results-recount:{consultation_id}"
+
+    def queue() -> None:
+        if not cache.add(key, 1, timeout=max(delay, 1)):
+            return
+        try:
+            results_recount_task.apply_async((consultation_id,), countdown=delay)
+        except Exception:
+            cache.delete(key)
+            logger.warning("Could not queue the recount of consultation %s", consultation_id)
+
+    transaction.on_commit(queue)
 
 
 def _cached_theme_counts(consultation, filters, responses, version) -> list[tuple[int, int, int]]:

@@ -54,6 +54,7 @@ from consultations.models import (
     SurveyPage,
 )
 from consultations.services import consultation_purpose, consultation_url
+from consultations.services.analysis import results_recount_soon
 
 # Letters and digits that cannot be mistaken for one another when read aloud or retyped
 # (no 0/O, 1/I/L, U/V).
@@ -829,6 +830,7 @@ def response_submit(
             _participation_record(locked, survey, user if signed_in else None, consents)
         if send_receipt:
             _receipt_enqueue(locked, survey)
+        results_recount_soon(consultation.pk)
     return locked
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from consultations.models import Answer, Consultation, Response
-from consultations.services import consultation_purpose
+from consultations.services import analysis, consultation_purpose
 from consultations.services.responding import (
     REFERENCE_ALPHABET,
     Consents,
@@ -713,7 +713,8 @@ def test_the_receipt_is_queued_with_a_copy_of_the_answers(
         "Trips a week\n  Not answered",
     ):
         assert expected in text
-    assert len(callbacks) == 1  # the worker is woken once the response is committed
+    # The mail worker is woken (and the results recounted) once the response is committed.
+    assert len(callbacks) == 2
 
 
 def test_agreeing_to_publish_is_recorded(survey):
@@ -1082,6 +1083,30 @@ def test_a_signed_in_person_who_has_responded_is_told_so(survey, client):
     html = client.get(f"/consultations/{survey.consultation.slug}/respond/").content.decode()
     assert "You have already responded" in html
     assert response.reference in html
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_counts_the_results_again_once_a_response_is_submitted(
+    celery_worker, survey, client, settings
+):
+    settings.CIVIC_RESULTS_RECOUNT_SECONDS = 0.5
+    consultation = survey.consultation
+    assert analysis.results_compute(consultation=consultation).responses == 0
+
+    resident = Resident(client, survey)
+    resident.start()
+    resident.page(1, {resident.q("cycles"): resident.option("cycles", "No")})
+    client.post(resident.base + "check/", {"website": "", "email": ""})
+    assert Response.objects.get().status == Response.Status.SUBMITTED
+
+    def recounted():
+        results = analysis.results_compute(consultation=consultation)
+        return results if (results.responses, results.uncounted) == (1, 0) else None
+
+    results = wait_for(recounted, message=f"not counted again:\n{celery_worker.log()}")
+    cycles = next(result for result in results.questions if result.question.kind == "single_choice")
+    assert {option.label: option.count for option in cycles.options} == {"Yes": 0, "No": 1}
 
 
 @pytest.mark.worker

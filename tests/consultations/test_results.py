@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -269,14 +270,50 @@ def test_results_take_a_fixed_number_of_queries_and_fewer_from_the_cache(survey,
     assert len(cached) == 5
 
 
-def test_a_response_submitted_after_the_figures_were_cached_counts_at_once(survey, responses):
-    analysis.results_compute(consultation=survey.consultation)
+def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_again(
+    survey, responses, django_capture_on_commit_callbacks
+):
+    counted = analysis.results_compute(consultation=survey.consultation)
 
     respond(survey, answers={"cycles": "No", "improve": ["Signs"]})
-    by_key = _by_key(analysis.results_compute(consultation=survey.consultation), survey)
+    with django_capture_on_commit_callbacks() as queued:
+        last = analysis.results_compute(consultation=survey.consultation)
+    by_key = _by_key(last, survey)
 
+    # The last count, said to be one response behind, while a worker counts again.
+    assert (last.responses, last.uncounted, last.counted_at) == (4, 1, counted.counted_at)
+    assert _options(by_key["cycles"]) == {"Yes": (2, 50.0), "No": (2, 50.0)}
+    assert len(queued) == 1
+
+    assert analysis.results_recount(consultation_id=survey.consultation.pk) == 5
+    recounted = analysis.results_compute(consultation=survey.consultation)
+    by_key = _by_key(recounted, survey)
+    assert (recounted.responses, recounted.uncounted) == (5, 0)
+    assert recounted.counted_at > counted.counted_at
     assert _options(by_key["cycles"]) == {"Yes": (2, 40.0), "No": (3, 60.0)}
     assert _options(by_key["improve"])["Signs"] == (2, 50.0)
+
+
+def test_a_filtered_result_is_never_the_last_count(council, survey, responses):
+    chose_yes = analysis.ResponseFilter(option_id=survey.option("cycles", "Yes").pk)
+    analysis.results_compute(consultation=survey.consultation, filters=chose_yes)
+    respond(survey, answers={"cycles": "Yes", "improve": ["Signs"]})
+
+    filtered = analysis.results_compute(consultation=survey.consultation, filters=chose_yes)
+    assert (filtered.responses, filtered.uncounted) == (3, 0)
+
+
+def test_the_results_page_says_how_many_responses_are_still_being_counted(
+    council, survey, responses, client
+):
+    client.force_login(council.officer)
+    client.get(results_url(survey.consultation))
+    respond(survey, answers={"cycles": "No"})
+    respond(survey, answers={"cycles": "No"})
+
+    page = client.get(results_url(survey.consultation)).content.decode()
+    assert "4 submitted responses" in page
+    assert "2 responses submitted since are being counted" in page
 
 
 # Free text and themes --------------------------------------------------------------------------
@@ -602,6 +639,7 @@ def _many_responses(survey, council, count: int) -> None:
 
 
 def _results_page_queries(client, survey) -> int:
+    cache.clear()  # the figures counted, not the last count
     with CaptureQueriesContext(connection) as queries:
         response = client.get(results_url(survey.consultation), {"answer": ""})
     assert response.status_code == 200

@@ -1,0 +1,11 @@
+"""Background work for consultations. Each task takes ids and calls a service; each is safe to
+run twice."""
+
+from celery import shared_task
+
+from consultations.services import analysis
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
+def results_recount_task(consultation_id: int) -> int | None:
+    return analysis.results_recount(consultation_id=consultation_id)
