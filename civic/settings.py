@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.mailing_sweep_task",
         "schedule": float(os.environ.get("CIVIC_MAIL_SWEEP_SECONDS", "10")),
     },
+    # Delete officers' exports of responses past CIVIC_EXPORT_DAYS; queue any left waiting.
+    "consultations-exports-sweep": {
+        "task": "consultations.tasks.exports_sweep_task",
+        "schedule": crontab(minute="*/10"),
+    },
     # Delete downloads of people's data once their links have expired.
     "contacts-data-exports-expire": {
         "task": "contacts.tasks.gdpr.data_exports_expire_task",

@@ -11,7 +11,10 @@ before the admin's own (whose `<path:object_id>/` would otherwise catch them):
 Pages, under /admin/consultations/consultation/<id>/results/, named in the admin namespace:
 
     consultations_consultation_results          results, filters, themes (GET); new theme (POST)
-    consultations_consultation_results_export   the responses as CSV or XLSX (POST, audited)
+    consultations_consultation_results_export   the responses as CSV, streamed, or XLSX, written by
+                                                a worker (POST, audited)
+    consultations_consultation_results_export_download
+                                                a ready XLSX, for the officer who asked (audited)
     consultations_consultation_results_answers  one question's written answers: search, page and
                                                 code them with themes (GET; POST)
     consultations_consultation_results_publish  responses whose respondents agreed to publication,
@@ -24,7 +27,6 @@ which checks its own permission and records the audit entry.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 
 from django import forms
@@ -32,7 +34,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
@@ -41,7 +43,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from civic.exports import csv_download
 from civic.models import Area
-from consultations.models import Answer, Consultation, Question, Theme
+from consultations.models import Answer, Consultation, Question, ResponseExport, Theme
 from consultations.services import analysis
 
 ANSWERS_PER_PAGE = 25
@@ -62,6 +64,11 @@ def results_urls(model_admin) -> list:
     return [
         path("<int:object_id>/results/", view(pages.results), name=f"{info}_results"),
         path("<int:object_id>/results/export/", view(pages.export), name=f"{info}_results_export"),
+        path(
+            "<int:object_id>/results/exports/<int:export_id>/",
+            view(pages.export_download),
+            name=f"{info}_results_export_download",
+        ),
         path(
             "<int:object_id>/results/questions/<int:question_id>/",
             view(pages.answers),
@@ -289,6 +296,7 @@ class ResultsPages:
                 if result.has_text
                 else None
             )
+        exports = analysis.exports_for(actor=request.user, consultation=consultation)
         return self._render(
             request,
             "results.html",
@@ -303,6 +311,11 @@ class ResultsPages:
                 "may_export": request.user.has_perm("consultations.export_responses", consultation),
                 "may_code": request.user.has_perm("consultations.add_theme", consultation),
                 "export_url": self.url("export", consultation.pk),
+                "export_days": analysis.export_days(),
+                "exports": [
+                    (export, self.url("export_download", consultation.pk, export.pk))
+                    for export in exports
+                ],
             },
         )
 
@@ -333,21 +346,43 @@ class ResultsPages:
             areas=list(Area.objects.filter(organisation_id=consultation.organisation_id)),
             questions=questions,
         ).filters()
+        if file_format == "xlsx":
+            return self._export_xlsx(request, consultation, filters)
         header, rows = analysis.responses_export(
             actor=request.user, consultation=consultation, file_format=file_format, filters=filters
         )
         filename = f"{slugify(consultation.slug)}-responses.{file_format}"
-        if file_format == "csv":
-            return csv_download(filename, header, rows)
-        # openpyxl writes the workbook row by row into a temporary file, which is then streamed
-        # and removed once sent.
-        workbook = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
-        analysis.write_xlsx(header, rows, workbook)
-        workbook.seek(0)
+        return csv_download(filename, header, rows)
+
+    def _export_xlsx(self, request, consultation, filters):
+        # A workbook of 100,000 responses takes a worker a minute or more; the officer downloads
+        # it from the results page when it is ready.
+        analysis.export_request(actor=request.user, consultation=consultation, filters=filters)
+        messages.success(
+            request,
+            _(
+                "Your Excel export is being prepared. It will be listed under “Your exports” "
+                "on this page: refresh the page in a minute to download it."
+            ),
+        )
+        return redirect(self.url("", consultation.pk) + "#results-exports")
+
+    def export_download(self, request, object_id, export_id):
+        consultation = self._consultation(request, object_id)
+        export = get_object_or_404(
+            ResponseExport.objects.select_related("consultation"),
+            pk=export_id,
+            consultation=consultation,
+        )
+        try:
+            file = analysis.export_open(actor=request.user, export=export)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect(self.url("", consultation.pk) + "#results-exports")
         return FileResponse(
-            workbook,
+            file,
             as_attachment=True,
-            filename=filename,
+            filename=f"{slugify(consultation.slug)}-responses.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
 

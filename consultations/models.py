@@ -7,6 +7,8 @@ stage, so opening and closing happen on time without a task or an officer.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -452,3 +454,44 @@ class FollowUpAction(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+def _export_path(instance: ResponseExport, filename: str) -> str:
+    # A name nobody can guess, although the file is only ever sent through the download view.
+    return f"consultation-exports/{secrets.token_urlsafe(24)}-{filename}"
+
+
+class ResponseExport(InConsultation, models.Model):
+    """A spreadsheet of responses that a worker writes for the officer who asked for it: an
+    XLSX of 100,000 responses takes longer than a web request may. Only that officer downloads
+    it, until it expires (CIVIC_EXPORT_DAYS) and its file is deleted."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file_format = models.CharField(_("format"), max_length=8, default="xlsx")
+    # The filters of the results page when it was asked for (see analysis.ResponseFilter).
+    area_id = models.BigIntegerField(null=True, blank=True)
+    option_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    file = models.FileField(upload_to=_export_path, blank=True)
+    rows = models.PositiveIntegerField(_("responses"), null=True, blank=True)
+    created_at = models.DateTimeField(_("asked for"), default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export of responses")
+        verbose_name_plural = _("exports of responses")
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_format.upper()} #{self.pk}"

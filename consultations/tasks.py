@@ -9,3 +9,14 @@ from consultations.services import analysis
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
 def results_recount_task(consultation_id: int) -> int | None:
     return analysis.results_recount(consultation_id=consultation_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+def response_export_task(export_id: int) -> int | None:
+    export = analysis.export_write(export_id=export_id)
+    return export.rows if export else None
+
+
+@shared_task
+def exports_sweep_task() -> dict[str, int]:
+    return analysis.exports_sweep()

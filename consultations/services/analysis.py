@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from itertools import batched
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -44,6 +46,7 @@ from consultations.models import (
     Consultation,
     Question,
     Response,
+    ResponseExport,
     Theme,
 )
 
@@ -918,6 +921,22 @@ def _export_rows(consultation, filters, columns) -> Iterator[list]:
             ]
 
 
+def _export_record(actor, consultation: Consultation, file_format: str, filters) -> None:
+    _require(actor, "consultations.export_responses", consultation)
+    described = []
+    if filters.area_id is not None:
+        described.append(f"area #{filters.area_id}")
+    if filters.option_id is not None:
+        described.append(f"answer option #{filters.option_id}")
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        obj=consultation,
+        summary=f"Exported the responses as {file_format.upper()}"
+        + (f" (filtered by {', '.join(described)})" if described else ""),
+    )
+
+
 def responses_export(
     *,
     actor,
@@ -926,21 +945,145 @@ def responses_export(
     filters: ResponseFilter = NO_FILTER,
 ) -> tuple[list[str], Iterator[list]]:
     """Check the officer may export, record the export, and give the header and the rows."""
-    _require(actor, "consultations.export_responses", consultation)
-    described = []
-    if filters.area_id is not None:
-        described.append(f"area #{filters.area_id}")
-    if filters.option_id is not None:
-        described.append(f"answer option #{filters.option_id}")
     with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditEntry.Action.EXPORT,
-            obj=consultation,
-            summary=f"Exported the responses as {file_format.upper()}"
-            + (f" (filtered by {', '.join(described)})" if described else ""),
-        )
+        _export_record(actor, consultation, file_format, filters)
     return export_table(consultation=consultation, filters=filters)
+
+
+def export_days() -> int:
+    return int(getattr(settings, "CIVIC_EXPORT_DAYS", 7))
+
+
+def export_request(
+    *, actor, consultation: Consultation, filters: ResponseFilter = NO_FILTER
+) -> ResponseExport:
+    """Check and record an XLSX export, and have a worker write it once this commits; the
+    officer downloads it from the results page (export_open)."""
+    from consultations.tasks import response_export_task
+
+    with transaction.atomic():
+        _export_record(actor, consultation, "xlsx", filters)
+        export = ResponseExport.objects.create(
+            consultation=consultation,
+            requested_by=actor,
+            file_format="xlsx",
+            area_id=filters.area_id,
+            option_id=filters.option_id,
+        )
+        transaction.on_commit(lambda: _queue(response_export_task, export.pk))
+    return export
+
+
+def _queue(task, *args) -> None:
+    """Queue a task; if the broker is down, the sweep (exports_sweep) queues it again."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.warning("Could not queue %s%r; the sweep will", task.name, args, exc_info=True)
+
+
+def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExport | None:
+    """Write a queued export's workbook into storage (a worker's job; safe to run twice: a
+    finished export is left alone, and a worker that dies half-way leaves it queued for the next
+    attempt, with no file saved)."""
+    with transaction.atomic():
+        export = (
+            ResponseExport.objects.select_for_update(skip_locked=True)
+            .select_related("consultation")
+            .filter(pk=export_id, status=ResponseExport.Status.QUEUED)
+            .first()
+        )
+        if export is None:
+            return None
+        filters = ResponseFilter(area_id=export.area_id, option_id=export.option_id)
+        header, rows = export_table(consultation=export.consultation, filters=filters)
+        counted = _Counted(rows)
+        with tempfile.TemporaryFile(suffix=".xlsx") as workbook:
+            write_xlsx(header, counted, workbook)
+            workbook.seek(0)
+            name = f"{export.consultation.slug}-responses.xlsx"
+            export.file.save(name, File(workbook), save=False)
+        now = now or timezone.now()
+        export.rows = counted.count
+        export.status = ResponseExport.Status.READY
+        export.finished_at = now
+        export.expires_at = now + timedelta(days=export_days())
+        export.save()
+    return export
+
+
+class _Counted:
+    """Rows passed through, counted."""
+
+    def __init__(self, rows: Iterable[list]):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self) -> Iterator[list]:
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def exports_for(*, actor, consultation: Consultation) -> QuerySet[ResponseExport]:
+    """The officer's own exports of the consultation that have not expired, newest first."""
+    return ResponseExport.objects.filter(
+        consultation=consultation,
+        requested_by=actor,
+        status__in=[
+            ResponseExport.Status.QUEUED,
+            ResponseExport.Status.READY,
+            ResponseExport.Status.FAILED,
+        ],
+    )[:10]
+
+
+def export_open(*, actor, export: ResponseExport, now: datetime | None = None):
+    """The file of a ready export, for the officer who asked for it while they may still export
+    the consultation's responses; the download is audited. Raises PermissionDenied, or
+    ValidationError when it is not (or no longer) there."""
+    now = now or timezone.now()
+    if export.requested_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("Only the officer who asked for an export may download it."))
+    _require(actor, "consultations.export_responses", export.consultation)
+    if export.status != ResponseExport.Status.READY or not export.file:
+        raise ValidationError(_("This export is not ready."), code="not_ready")
+    if export.expires_at is None or export.expires_at <= now:
+        raise ValidationError(_("This export has expired: export the responses again."))
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        obj=export.consultation,
+        summary=f"Downloaded XLSX export #{export.pk} ({export.rows} responses)",
+    )
+    return export.file.open("rb")
+
+
+def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete the files of exports past their date, and queue again exports that no worker has
+    picked up for a while (the broker was down when they were asked for)."""
+    from consultations.tasks import response_export_task
+
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        for export in ResponseExport.objects.select_for_update(skip_locked=True).filter(
+            status=ResponseExport.Status.READY, expires_at__lte=now
+        ):
+            name, storage = export.file.name, export.file.storage
+            if name:
+                transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+            export.file = ""
+            export.status = ResponseExport.Status.EXPIRED
+            export.save(update_fields=["file", "status"])
+            expired += 1
+    waiting = list(
+        ResponseExport.objects.filter(
+            status=ResponseExport.Status.QUEUED, created_at__lte=now - timedelta(minutes=10)
+        ).values_list("pk", flat=True)
+    )
+    for export_id in waiting:
+        _queue(response_export_task, export_id)
+    return {"expired": expired, "queued": len(waiting)}
 
 
 def write_xlsx(header: list[str], rows: Iterable[list], destination) -> None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from civic.models import AuditEntry
+from civic.models import AuditEntry, Role
+from consultations.models import ResponseExport
 from consultations.services import analysis
 from tests.consultations.test_results import make_responses, respond, results_url
+from tests.factories import RoleFactory
+from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -112,12 +118,38 @@ def test_the_export_neutralises_formulas(council, survey, responses, client):
     assert "'+44 canal" in routes
 
 
-def test_the_xlsx_holds_the_same_rows_with_formulas_neutralised(council, survey, responses, client):
+def _prepared_xlsx(client, survey, **data) -> ResponseExport:
+    """Ask for an XLSX from the results page and write it as the worker does."""
+    response = _export(client, survey, "xlsx", **data)
+    assert response.status_code == 302
+    assert response["Location"] == results_url(survey.consultation) + "#results-exports"
+    export = ResponseExport.objects.latest("pk")
+    assert export.status == ResponseExport.Status.QUEUED
+    analysis.export_write(export_id=export.pk)
+    export.refresh_from_db()
+    return export
+
+
+def _download_url(survey, export) -> str:
+    return reverse(
+        "admin:consultations_consultation_results_export_download",
+        args=[survey.consultation.pk, export.pk],
+    )
+
+
+def test_the_xlsx_is_prepared_by_a_worker_and_holds_the_rows_with_formulas_neutralised(
+    council, survey, responses, client
+):
     client.force_login(council.officer)
 
-    response = _export(client, survey, "xlsx")
+    export = _prepared_xlsx(client, survey)
+    page = client.get(results_url(survey.consultation)).content.decode()
+    response = client.get(_download_url(survey, export))
     rows = _xlsx(response)
 
+    assert (export.status, export.rows) == (ResponseExport.Status.READY, 4)
+    assert f'href="{_download_url(survey, export)}"' in page
+    assert f"Download export {export.pk} (XLSX)" in page
     assert response["Content-Disposition"].startswith("attachment;")
     assert 'filename="riverside-cycle-lanes-responses.xlsx"' in response["Content-Disposition"]
     assert rows[0] == HEADER_START
@@ -128,6 +160,83 @@ def test_the_xlsx_holds_the_same_rows_with_formulas_neutralised(council, survey,
     assert bob["Q7. Rank these by importance: Speed"] == 1
     assert bob["Q8. Trips a week"] == 4
     assert len(by_reference) == 4
+
+
+def test_an_xlsx_keeps_the_filters_it_was_asked_with(council, survey, responses, client):
+    client.force_login(council.officer)
+
+    export = _prepared_xlsx(client, survey, area=council.ward.pk)
+    rows = _xlsx(client.get(_download_url(survey, export)))
+
+    assert [row[0] for row in rows[1:]] == [responses["ann"].reference, responses["bob"].reference]
+
+
+def test_writing_an_export_twice_writes_it_once(council, survey, responses, client):
+    client.force_login(council.officer)
+    export = _prepared_xlsx(client, survey)
+    name = export.file.name
+
+    assert analysis.export_write(export_id=export.pk) is None
+    export.refresh_from_db()
+    assert export.file.name == name
+
+
+def test_only_the_officer_who_asked_downloads_an_export(council, survey, responses, client):
+    client.force_login(council.officer)
+    export = _prepared_xlsx(client, survey)
+    colleague = RoleFactory(
+        organisation=council.organisation, kind=Role.Kind.OFFICER, departments=[council.department]
+    ).user
+    client.force_login(colleague)
+    before = AuditEntry.objects.count()
+
+    response = client.get(_download_url(survey, export))
+
+    assert response.status_code == 403
+    assert AuditEntry.objects.count() == before
+
+
+def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, responses, client):
+    client.force_login(council.officer)
+    _export(client, survey, "xlsx")
+    queued = ResponseExport.objects.get()
+
+    response = client.get(_download_url(survey, queued), follow=True)
+    assert "This export is not ready." in response.content.decode()
+
+    analysis.export_write(export_id=queued.pk)
+    later = timezone.now() + timedelta(days=analysis.export_days(), minutes=1)
+    assert analysis.exports_sweep(now=later) == {"expired": 1, "queued": 0}
+    queued.refresh_from_db()
+    assert (queued.status, queued.file.name) == (ResponseExport.Status.EXPIRED, "")
+    response = client.get(_download_url(survey, queued), follow=True)
+    assert "This export is not ready." in response.content.decode()
+    assert "Download export" not in response.content.decode()
+
+
+def test_the_sweep_queues_again_an_export_no_worker_picked_up(council, survey, responses):
+    analysis.export_request(actor=council.officer, consultation=survey.consultation)
+
+    assert analysis.exports_sweep()["queued"] == 0
+    later = timezone.now() + timedelta(minutes=11)
+    assert analysis.exports_sweep(now=later) == {"expired": 0, "queued": 1}
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_prepares_the_xlsx(celery_worker, council, survey, client):
+    make_responses(council, survey)
+    client.force_login(council.officer)
+
+    _export(client, survey, "xlsx")
+
+    def ready():
+        export = ResponseExport.objects.get()
+        return export if export.status == ResponseExport.Status.READY else None
+
+    export = wait_for(ready, message=f"no export written:\n{celery_worker.log()}")
+    assert export.rows == 4
+    assert len(_xlsx(client.get(_download_url(survey, export)))) == 5
 
 
 def test_an_export_filtered_by_area_holds_only_that_areas_responses(
@@ -146,12 +255,14 @@ def test_each_export_is_audited_with_its_officer_and_format(council, survey, res
     client.force_login(council.officer)
 
     _csv(_export(client, survey))
-    _xlsx(_export(client, survey, "xlsx"))
+    export = _prepared_xlsx(client, survey)
+    _xlsx(client.get(_download_url(survey, export)))
 
     entries = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).order_by("pk")
     assert [(entry.actor, entry.summary) for entry in entries] == [
         (council.officer, "Exported the responses as CSV"),
         (council.officer, "Exported the responses as XLSX"),
+        (council.officer, f"Downloaded XLSX export #{export.pk} (4 responses)"),
     ]
     assert entries[0].object_id == str(survey.consultation.pk)
 
