@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.mailing_sweep_task",
         "schedule": float(os.environ.get("CIVIC_MAIL_SWEEP_SECONDS", "10")),
     },
+    # Delete survey drafts that can no longer be sent (resume link expired, or closed).
+    "consultations-drafts-remove": {
+        "task": "consultations.tasks.drafts_remove_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Delete officers' exports of responses past CIVIC_EXPORT_DAYS; queue any left waiting.
     "consultations-exports-sweep": {
         "task": "consultations.tasks.exports_sweep_task",

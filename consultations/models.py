@@ -326,6 +326,9 @@ class Response(InConsultation, models.Model):
     agrees_to_publish = models.BooleanField(default=False)
     published = models.BooleanField(_("published"), default=False)
     started_at = models.DateTimeField(default=timezone.now)
+    # A draft's last change (a page saved, a resume link sent): drafts untouched for longer than
+    # a resume link works are deleted (responding.drafts_remove).
+    saved_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

@@ -3,7 +3,7 @@ run twice."""
 
 from celery import shared_task
 
-from consultations.services import analysis
+from consultations.services import analysis, responding
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
@@ -20,3 +20,8 @@ def response_export_task(export_id: int) -> int | None:
 @shared_task
 def exports_sweep_task() -> dict[str, int]:
     return analysis.exports_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+def drafts_remove_task() -> int:
+    return responding.drafts_remove()

@@ -34,7 +34,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -669,6 +669,7 @@ def answers_save(
     )
     if any(question.kind == Kind.POSTCODE for question in questions):
         _area_update(locked, survey, visible)
+    Response.objects.filter(pk=locked.pk).update(saved_at=timezone.now())
     return locked
 
 
@@ -1014,7 +1015,8 @@ def resume_link_send(*, response: Response, email: str, ip: str | None = None) -
         if not rate_limit_allows(ip=ip, action="resume-link"):
             raise _rate_refusal()
         locked.email = email
-        locked.save(update_fields=["email"])
+        locked.saved_at = timezone.now()
+        locked.save(update_fields=["email", "saved_at"])
         consultation = locked.consultation
         context = {
             "consultation": consultation,
@@ -1032,3 +1034,34 @@ def resume_link_send(*, response: Response, email: str, ip: str | None = None) -
             text=render_to_string("consultations/respond/email/resume.txt", context),
         )
     return locked
+
+
+# Abandoned drafts -------------------------------------------------------------------------------
+
+DRAFTS_DELETED_AT_ONCE = 500
+
+
+def drafts_remove(*, now: datetime.datetime | None = None) -> int:
+    """Delete drafts that can no longer be sent: untouched for longer than a resume link works
+    (CIVIC_RESPONSE_RESUME_DAYS), or of a consultation that has closed. A draft may hold an
+    e-mail address and answers its resident never sent, so it is not kept for nothing. Deletes a
+    few hundred at a time (each with its answers) so no lock is held for long; returns how many."""
+    now = now or timezone.now()
+    abandoned = Response.objects.filter(status=Response.Status.DRAFT).filter(
+        Q(saved_at__lt=now - datetime.timedelta(days=resume_days()))
+        | Q(consultation__closes_at__lte=now)
+    )
+    removed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                abandoned.select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:DRAFTS_DELETED_AT_ONCE]
+            )
+            if not batch:
+                return removed
+            AnswerChoice.objects.filter(answer__response_id__in=batch).delete()
+            Answer.objects.filter(response_id__in=batch).delete()
+            _count, deleted = Response.objects.filter(pk__in=batch).delete()
+            removed += deleted.get(Response._meta.label, 0)

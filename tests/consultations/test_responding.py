@@ -22,8 +22,10 @@ from consultations.services.responding import (
     Consents,
     Refused,
     answers_save,
+    drafts_remove,
     response_start,
     response_submit,
+    resume_days,
     resume_link_send,
     resume_token,
     start_token,
@@ -1123,3 +1125,40 @@ def test_the_receipt_leaves_from_a_worker(celery_worker, survey, client):
     assert len(sent) == 1
     assert "To: ann@example.org" in sent[0]
     assert reference in sent[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Abandoned drafts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_saving_a_page_or_asking_for_a_resume_link_keeps_a_draft(survey):
+    response = start(survey)
+    Response.objects.filter(pk=response.pk).update(saved_at=timezone.now() - datetime.timedelta(9))
+
+    save(response, survey, 1, {"cycles": survey.option("cycles", "Yes").pk})
+    response.refresh_from_db()
+    assert timezone.now() - response.saved_at < datetime.timedelta(minutes=1)
+
+    Response.objects.filter(pk=response.pk).update(saved_at=timezone.now() - datetime.timedelta(9))
+    resume_link_send(response=response, email="ann@example.org")
+    response.refresh_from_db()
+    assert timezone.now() - response.saved_at < datetime.timedelta(minutes=1)
+
+
+def test_drafts_that_can_no_longer_be_sent_are_deleted_with_their_answers(council, survey):
+    kept_draft = answered(survey)
+    sent = response_submit(response=answered(survey))
+    abandoned = answered(survey)
+    long_ago = timezone.now() - datetime.timedelta(days=resume_days() + 1)
+    Response.objects.filter(pk__in=[sent.pk, abandoned.pk]).update(saved_at=long_ago)
+    closed = make_consultation(council.department, slug="closed-drafts", opens=-30, closes=-1)
+    closed_draft = Response.objects.create(consultation=closed.consultation, reference="RC-CLOSED")
+    closed_draft.answers.create(question=closed.questions["route"], text="The towpath")
+
+    assert drafts_remove() == 2
+
+    assert set(Response.objects.values_list("pk", flat=True)) == {kept_draft.pk, sent.pk}
+    assert not Answer.objects.filter(response_id__in=[abandoned.pk, closed_draft.pk]).exists()
+    assert Answer.objects.filter(response=sent).exists()
+    assert drafts_remove() == 0
