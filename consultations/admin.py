@@ -286,16 +286,26 @@ class SurveyPageInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsStackedInli
     def questions_outline(self, page: SurveyPage) -> str:
         if page.pk is None:
             return _("Save the consultation, then add questions to this page.")
+        questions = page.questions.all()
+        survey = {}
+        if any(question.condition for question in questions):
+            survey = {
+                question.pk: question
+                for question in Question.objects.filter(
+                    page__consultation_id=page.consultation_id
+                ).prefetch_related("options")
+            }
         items = format_html_join(
             "",
-            '<li><a href="{}">{}</a> <span class="quiet">({})</span></li>',
+            '<li><a href="{}">{}</a> <span class="quiet">({}) {}</span></li>',
             (
                 (
                     reverse("admin:consultations_question_change", args=[question.pk]),
                     question.text,
                     question.get_kind_display(),
+                    builder.condition_describe(question.condition, survey),
                 )
-                for question in page.questions.all()
+                for question in questions
             ),
         )
         add_url = reverse("admin:consultations_question_add") + f"?page={page.pk}"

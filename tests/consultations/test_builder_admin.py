@@ -591,6 +591,20 @@ def test_adding_a_question_from_the_page_outline_leads_back_to_the_consultation(
     assert list(question.options.values_list("label", flat=True)) == ["North", "South"]
 
 
+def test_the_page_outline_says_when_a_question_is_shown(client, officer, survey):
+    route = survey.questions["route"]
+    cycles = survey.questions["cycles"]
+    route.condition = {"question": cycles.pk, "option": survey.option("cycles", "No").pk}
+    route.save()
+
+    outline = client.get(change_url(survey.consultation)).content.decode()
+
+    item = re.search(r"<li><a [^>]*>Which route do you use\?</a>(.*?)</li>", outline, re.S)
+    assert "Shown only to people who answered “No” to “Do you cycle by the river?”" in (
+        item.group(1).replace("&ldquo;", "“").replace("&rdquo;", "”")
+    )
+
+
 # The outcome ------------------------------------------------------------------------------------
 
 
