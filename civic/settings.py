@@ -387,6 +387,10 @@ CIVIC_CONTACT_EMAIL = os.environ.get("CIVIC_CONTACT_EMAIL", "participation@civic
 CIVIC_RESPONSE_RATE = os.environ.get("CIVIC_RESPONSE_RATE", "20/h")
 CIVIC_RESPONSE_MIN_SECONDS = float(os.environ.get("CIVIC_RESPONSE_MIN_SECONDS", "5"))
 CIVIC_RESPONSE_RESUME_DAYS = int(os.environ.get("CIVIC_RESPONSE_RESUME_DAYS", "30"))
+# Consultation results are counted again by a worker this long after a submission.
+CIVIC_RESULTS_RECOUNT_SECONDS = float(os.environ.get("CIVIC_RESULTS_RECOUNT_SECONDS", "5"))
+# Officers' Excel exports of responses are kept this many days, then deleted.
+CIVIC_EXPORT_DAYS = int(os.environ.get("CIVIC_EXPORT_DAYS", "7"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).
