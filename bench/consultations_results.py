@@ -14,10 +14,13 @@ written answers coded with themes. Then, in the same run and the same process:
 - the results service (consultations.services.analysis.results_compute), unfiltered and filtered
   by the answer to another question;
 - the results page (/admin/consultations/consultation/<id>/results/) through Django's test client,
-  with its number of queries;
+  with its number of queries: counting in the request (nothing counted yet), showing the last
+  count while responses have come since (what officers see; a worker counts again), and after
+  the worker's recount, which is timed too;
 - the CSV export streamed through the export view, all rows read, timed, with the peak of Python's
   allocations (tracemalloc) at both sizes: flat means the peak does not grow with the rows;
-- the XLSX export of the smaller consultation (BENCH_XLSX_ALL=1 for the larger one too).
+- the XLSX export of the smaller consultation as a worker writes it (BENCH_XLSX_ALL=1 for the
+  larger one too).
 
 Medians of 5 runs after a warm-up. Environment: BENCH_RESPONSES (default 100000). Results are also
 written to bench/results/consultations_results.json.
@@ -275,6 +278,7 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
+    from django.utils import timezone
 
     from civic.models import Area, Department, Organisation, Role, User
     from consultations.models import Consultation, Response
@@ -351,6 +355,26 @@ def main() -> int:
         response = client.get(results_url)
         assert response.status_code == 200, response.status_code
 
+    drafts = list(
+        Response.objects.filter(consultation=large, status="draft").values_list("pk", flat=True)
+    )
+    flipped = []
+
+    def results_page_last_count():
+        # A draft submitted since the last count: the page shows the last count while a worker
+        # counts again.
+        flipped.append(drafts.pop())
+        Response.objects.filter(pk=flipped[-1]).update(
+            status="submitted", submitted_at=timezone.now()
+        )
+        response = client.get(results_url)
+        assert response.status_code == 200, response.status_code
+        assert b"being counted" in response.content
+
+    def recount():
+        cache.clear()
+        return analysis.results_recount(consultation_id=large.pk)
+
     submitted = plain_count()
     print(
         f"loaded {sum(sizes.values()):,} submitted responses (+5% drafts) in two consultations: "
@@ -361,9 +385,13 @@ def main() -> int:
         "count of submitted responses (baseline)": median_seconds(plain_count),
         "results service, figures counted": median_seconds(results_service),
         "results service, two filters, counted": median_seconds(results_filtered),
-        "results page, figures counted": median_seconds(results_page_counted),
-        "results page, figures cached": median_seconds(results_page),
+        "recount by a worker (results_recount)": median_seconds(recount),
+        "results page, counted in the request": median_seconds(results_page_counted),
+        "results page, last count (responses since)": median_seconds(results_page_last_count),
+        "results page, counted since the last response": median_seconds(results_page),
     }
+    # The drafts submitted for the measure become drafts again, for the exports' row counts.
+    Response.objects.filter(pk__in=flipped).update(status="draft", submitted_at=None)
     reset_queries()
     with CaptureQueriesContext(connection) as queries:
         results_page_counted()
@@ -422,27 +450,31 @@ def main() -> int:
 
     xlsx = {}
     for name in ("small", "large") if XLSX_ALL else ("small",):
-        url = reverse(
-            "admin:consultations_consultation_results_export", args=[consultations[name].pk]
-        )
+        # What the worker does for an officer's XLSX export (consultations.tasks).
+        export = analysis.export_request(actor=officer, consultation=consultations[name])
         start = time.perf_counter()
-        response = client.post(url, {"format": "xlsx"})
-        size = sum(len(chunk) for chunk in response.streaming_content)
-        response.close()
-        xlsx[name] = {"seconds": time.perf_counter() - start, "bytes": size}
+        analysis.export_write(export_id=export.pk)
+        export.refresh_from_db()
+        xlsx[name] = {"seconds": time.perf_counter() - start, "bytes": export.file.size}
+        assert export.rows == sizes[name], (export.rows, sizes[name])
         print(
-            f"XLSX export ({sizes[name]:,} rows): {xlsx[name]['seconds']:.1f} s, "
-            f"{size / 1e6:.1f} MB"
+            f"XLSX export by a worker ({sizes[name]:,} rows): {xlsx[name]['seconds']:.1f} s, "
+            f"{xlsx[name]['bytes'] / 1e6:.1f} MB"
         )
 
-    page_seconds = timings["results page, figures counted"]
-    cached_seconds = timings["results page, figures cached"]
+    page_seconds = max(
+        timings["results page, last count (responses since)"],
+        timings["results page, counted since the last response"],
+    )
+    counted_seconds = timings["results page, counted in the request"]
+    recount_seconds = timings["recount by a worker (results_recount)"]
     met = page_seconds < TARGET_SECONDS
     print(
-        f"\nresults page with {submitted:,} responses: {page_seconds:.3f} s counting every "
-        f"figure ({page_seconds / base:.1f}x the admin index page), {cached_seconds:.3f} s from "
-        f"the cache ({cached_seconds / base:.1f}x); target under {TARGET_SECONDS:.0f} s "
-        f"{'met' if met else 'NOT met'} when counting"
+        f"\nresults page with {submitted:,} responses: {page_seconds:.3f} s at most "
+        f"({page_seconds / base:.1f}x the admin index page), showing the last count while a "
+        f"worker counts again in {recount_seconds:.3f} s; {counted_seconds:.3f} s if the page had "
+        f"to count ({counted_seconds / base:.1f}x); target under {TARGET_SECONDS:.0f} s "
+        f"{'met' if met else 'NOT met'}"
     )
     harness.write_results(
         "consultations_results",

@@ -181,8 +181,10 @@ class Results:
     questions: list[QuestionResult]
     over_time: list[DayCount]
     themes: list[ThemeCount]
-    # When the figures were counted, and how many responses came in since (being counted).
+    # When the figures were counted; whether responses came or went since (a worker is counting
+    # them), and how many more there are now.
     counted_at: datetime | None = None
+    counting: bool = False
     uncounted: int = 0
 
     @property
@@ -216,10 +218,12 @@ def results_compute(
     responses = submitted_responses(consultation, filters)
     version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
     figures = _cached_figures(consultation, filters, questions, version)
+    counting = False
     if figures is None and not filters.active:
         # Responses came since the last count; a worker counts them again.
         figures = _last_count(consultation, questions)
         if figures is not None:
+            counting = True
             results_recount_soon(consultation.pk)
     if figures is None:
         figures = _count(consultation, filters, questions, responses, version)
@@ -290,6 +294,7 @@ def results_compute(
         filters=filters,
         responses=figures["total"],
         counted_at=figures["counted_at"],
+        counting=counting,
         uncounted=max(version["total"] - figures["total"], 0),
         questions=results,
         over_time=_fill_days(figures["days"]),

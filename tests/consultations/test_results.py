@@ -282,6 +282,7 @@ def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_aga
 
     # The last count, said to be one response behind, while a worker counts again.
     assert (last.responses, last.uncounted, last.counted_at) == (4, 1, counted.counted_at)
+    assert last.counting and not counted.counting
     assert _options(by_key["cycles"]) == {"Yes": (2, 50.0), "No": (2, 50.0)}
     assert len(queued) == 1
 
@@ -292,6 +293,18 @@ def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_aga
     assert recounted.counted_at > counted.counted_at
     assert _options(by_key["cycles"]) == {"Yes": (2, 40.0), "No": (3, 60.0)}
     assert _options(by_key["improve"])["Signs"] == (2, 50.0)
+
+
+def test_a_response_gone_since_the_count_is_counted_again_too(survey, responses):
+    analysis.results_compute(consultation=survey.consultation)
+
+    responses["ann"].delete()
+    last = analysis.results_compute(consultation=survey.consultation)
+
+    assert (last.responses, last.counting, last.uncounted) == (4, True, 0)
+    analysis.results_recount(consultation_id=survey.consultation.pk)
+    recounted = analysis.results_compute(consultation=survey.consultation)
+    assert (recounted.responses, recounted.counting) == (3, False)
 
 
 def test_a_filtered_result_is_never_the_last_count(council, survey, responses):
