@@ -19,8 +19,6 @@ for resume links. Settings (read when used, never at import):
 from __future__ import annotations
 
 import datetime
-import hashlib
-import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping
@@ -30,7 +28,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -43,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from civic.postcodes import normalise_postcode
+from civic.ratelimits import hit, parse_rate
 from civic.services import area_for_postcode
 from consultations.models import (
     Answer,
@@ -82,13 +80,9 @@ class Refused(ValidationError):
 
 def _rate() -> tuple[int, int]:
     """CIVIC_RESPONSE_RATE as (how many, per how many seconds): "20/h", "5/m", "100/d"."""
-    text = str(getattr(settings, "CIVIC_RESPONSE_RATE", "20/h"))
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*", text)
-    if not match:
-        raise ValueError(f"CIVIC_RESPONSE_RATE should look like '20/h', not {text!r}")
-    count, multiplier, unit = match.groups()
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] * int(multiplier or 1)
-    return int(count), seconds
+    return parse_rate(
+        getattr(settings, "CIVIC_RESPONSE_RATE", "20/h"), setting="CIVIC_RESPONSE_RATE"
+    )
 
 
 def _minimum_seconds() -> float:
@@ -106,20 +100,9 @@ def resume_days() -> int:
 
 def rate_limit_allows(*, ip: str | None, action: str) -> bool:
     """Count one attempt from this address; False once it has made more than the rate allows in
-    the current period. The address is hashed: the cache need not hold who visited."""
-    if not ip:
-        return True
+    the current period."""
     limit, period = _rate()
-    window = int(time.time() // period)
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:24]
-    key = f"consultations:respond:{action}:{digest}:{window}"
-    cache.add(key, 0, timeout=period + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=period + 60)
-        count = 1
-    return count <= limit
+    return hit(f"consultations:respond:{action}", ip, limit=limit, period=period)
 
 
 def start_token(*, now: float | None = None) -> str:

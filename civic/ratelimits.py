@@ -1,0 +1,61 @@
+"""Fixed-window rate limits in the shared cache, for the forms anyone may post without an
+account (survey responses, petition signatures). The client's address is hashed with the secret
+key, so the cache never holds who visited; a window's count lives a little longer than the window.
+
+    allowed = hit("petitions:sign", client_ip, limit=5, period=60)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(text: str, *, setting: str = "rate") -> tuple[int, int]:
+    """'20/h' as (20, 3600); '5/10m' as (5, 600). Raises ValueError naming the setting."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*", str(text))
+    if not match:
+        raise ValueError(f"{setting} should look like '20/h' or '5/10m', not {text!r}")
+    count, multiplier, unit = match.groups()
+    return int(count), _UNITS[unit] * int(multiplier or 1)
+
+
+def hit(scope: str, who: str | None, *, limit: int, period: int) -> bool:
+    """Count one attempt by `who` in `scope`; False once more than `limit` were made in the
+    current window of `period` seconds. Nobody to count (no address) is always allowed."""
+    if not who:
+        return True
+    window = int(time.time() // period)
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{who}".encode()).hexdigest()[:24]
+    key = f"ratelimit:{scope}:{period}:{digest}:{window}"
+    cache.add(key, 0, timeout=period + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=period + 60)
+        count = 1
+    return count <= limit
+
+
+def in_networks(ip: str | None, networks: list[str]) -> bool:
+    """Whether the address lies in one of the networks ('192.0.2.0/24', '2001:db8::/32')."""
+    if not ip or not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if address in ipaddress.ip_network(network.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
