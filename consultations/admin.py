@@ -22,6 +22,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpResponseRedirect
@@ -173,6 +174,35 @@ class AnsweredRowsKeptInlineMixin:
         return formset
 
 
+class RowLabelsMixin:
+    """A tabular inline names its fields once, as column headings, which assistive technology
+    does not tie to the inputs of each row: every input is named after its column and its row
+    ("Label, option 2") instead."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        noun = self.model._meta.verbose_name
+
+        class RowLabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for name, field in form.fields.items():
+                    if field.widget.is_hidden:
+                        continue
+                    column = field.label or name
+                    if index is None:  # the empty row that "Add another" copies
+                        label = _("%(column)s, new %(object)s") % {
+                            "column": column, "object": noun
+                        }  # fmt: skip
+                    else:
+                        label = _("%(column)s, %(object)s %(number)d") % {
+                            "column": column, "object": noun, "number": index + 1
+                        }  # fmt: skip
+                    field.widget.attrs["aria-label"] = label
+
+        return RowLabelledFormSet
+
+
 def _consultation_url(consultation: Consultation, anchor: str = "") -> str:
     url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
     return f"{url}#{anchor}" if anchor else url
@@ -234,7 +264,7 @@ class DocumentForm(forms.ModelForm):
         return super().save(commit)
 
 
-class DocumentInline(ObjectPermissionsTabularInline):
+class DocumentInline(RowLabelsMixin, ObjectPermissionsTabularInline):
     model = Document
     form = DocumentForm
     extra = 0
@@ -385,7 +415,13 @@ class ConsultationForm(forms.ModelForm):
             "allow_anonymous",
             "one_response_per_person",
         ]
-        widgets = {"areas": forms.CheckboxSelectMultiple, "topics": forms.CheckboxSelectMultiple}
+        widgets = {
+            "areas": forms.CheckboxSelectMultiple,
+            "topics": forms.CheckboxSelectMultiple,
+            # The admin draws a file field as a group under a legend, which does not name the
+            # input inside it.
+            "image": AdminFileWidget(attrs={"aria-label": _("Image")}),
+        }
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
@@ -677,7 +713,7 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
 # Questions --------------------------------------------------------------------------------------
 
 
-class OptionInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsTabularInline):
+class OptionInline(AnsweredRowsKeptInlineMixin, RowLabelsMixin, ObjectPermissionsTabularInline):
     model = Option
     extra = 3
     fields = ["position", "label"]
@@ -833,7 +869,7 @@ class QuestionAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
 # Outcome ----------------------------------------------------------------------------------------
 
 
-class FollowUpActionInline(ObjectPermissionsTabularInline):
+class FollowUpActionInline(RowLabelsMixin, ObjectPermissionsTabularInline):
     model = FollowUpAction
     extra = 1
     fields = ["description", "status", "updated_at"]
