@@ -148,9 +148,10 @@ def load(connection, consultation, questions, areas: list[int], responses: int) 
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO consultations_response (consultation_id, status, reference, "
-            "agrees_to_publish, published, started_at, submitted_at, email, area_id) "
+            "agrees_to_publish, published, started_at, saved_at, submitted_at, email, area_id) "
             "SELECT %(consultation)s, CASE WHEN n <= %(responses)s THEN 'submitted' ELSE 'draft' "
             "END, 'C' || %(consultation)s || '-' || n, n %% 4 = 0, false, "
+            "%(opens)s + ((n %% 38) || ' days')::interval, "
             "%(opens)s + ((n %% 38) || ' days')::interval, "
             "CASE WHEN n <= %(responses)s THEN %(opens)s + ((n %% 38) || ' days')::interval "
             "+ ((n %% 600) || ' minutes')::interval END, '', "

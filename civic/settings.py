@@ -391,6 +391,8 @@ CIVIC_RESPONSE_RESUME_DAYS = int(os.environ.get("CIVIC_RESPONSE_RESUME_DAYS", "3
 CIVIC_RESULTS_RECOUNT_SECONDS = float(os.environ.get("CIVIC_RESULTS_RECOUNT_SECONDS", "5"))
 # Officers' Excel exports of responses are kept this many days, then deleted.
 CIVIC_EXPORT_DAYS = int(os.environ.get("CIVIC_EXPORT_DAYS", "7"))
+# A CSV of up to this many responses streams in the request; larger ones a worker writes.
+CIVIC_EXPORT_INLINE_ROWS = int(os.environ.get("CIVIC_EXPORT_INLINE_ROWS", "20000"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

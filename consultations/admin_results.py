@@ -47,6 +47,10 @@ from consultations.models import Answer, Consultation, Question, ResponseExport,
 from consultations.services import analysis
 
 ANSWERS_PER_PAGE = 25
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 RESPONSES_PER_PAGE = 25
 # The geometry of the SVG charts, in pixels; widths are percentages of the chart's own width.
 BAR_ROW = 44
@@ -312,6 +316,7 @@ class ResultsPages:
                 "may_code": request.user.has_perm("consultations.add_theme", consultation),
                 "export_url": self.url("export", consultation.pk),
                 "export_days": analysis.export_days(),
+                "export_inline_rows": analysis.export_inline_rows(),
                 "exports": [
                     (export, self.url("export_download", consultation.pk, export.pk))
                     for export in exports
@@ -346,24 +351,29 @@ class ResultsPages:
             areas=list(Area.objects.filter(organisation_id=consultation.organisation_id)),
             questions=questions,
         ).filters()
-        if file_format == "xlsx":
-            return self._export_xlsx(request, consultation, filters)
+        if not analysis.export_streams(
+            consultation=consultation, file_format=file_format, filters=filters
+        ):
+            return self._export_later(request, consultation, file_format, filters)
         header, rows = analysis.responses_export(
             actor=request.user, consultation=consultation, file_format=file_format, filters=filters
         )
         filename = f"{slugify(consultation.slug)}-responses.{file_format}"
         return csv_download(filename, header, rows)
 
-    def _export_xlsx(self, request, consultation, filters):
-        # A workbook of 100,000 responses takes a worker a minute or more; the officer downloads
-        # it from the results page when it is ready.
-        analysis.export_request(actor=request.user, consultation=consultation, filters=filters)
+    def _export_later(self, request, consultation, file_format, filters):
+        # A workbook, or a CSV of many thousands of responses, takes a worker a minute or more;
+        # the officer downloads it from the results page when it is ready.
+        analysis.export_request(
+            actor=request.user, consultation=consultation, file_format=file_format, filters=filters
+        )
         messages.success(
             request,
             _(
-                "Your Excel export is being prepared. It will be listed under “Your exports” "
-                "on this page: refresh the page in a minute to download it."
-            ),
+                "Your %(format)s export is being prepared. It will be listed under “Your "
+                "exports” on this page: refresh the page in a minute to download it."
+            )
+            % {"format": "Excel" if file_format == "xlsx" else "CSV"},
         )
         return redirect(self.url("", consultation.pk) + "#results-exports")
 
@@ -382,8 +392,8 @@ class ResultsPages:
         return FileResponse(
             file,
             as_attachment=True,
-            filename=f"{slugify(consultation.slug)}-responses.xlsx",
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=f"{slugify(consultation.slug)}-responses.{export.file_format}",
+            content_type=CONTENT_TYPES[export.file_format],
         )
 
     # Free text ---------------------------------------------------------------------------------

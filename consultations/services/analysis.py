@@ -37,7 +37,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civic.exports import spreadsheet_safe
+from civic.exports import csv_rows, spreadsheet_safe
 from civic.models import AuditEntry
 from civic.services import audit_record
 from consultations.models import (
@@ -959,19 +959,39 @@ def export_days() -> int:
     return int(getattr(settings, "CIVIC_EXPORT_DAYS", 7))
 
 
+def export_inline_rows() -> int:
+    return int(getattr(settings, "CIVIC_EXPORT_INLINE_ROWS", 20_000))
+
+
+def export_streams(*, consultation: Consultation, file_format: str, filters=NO_FILTER) -> bool:
+    """Whether an export is streamed in the request: a CSV of up to CIVIC_EXPORT_INLINE_ROWS
+    responses. Anything larger (or any XLSX) would outlast a web request's time limit, so a
+    worker writes it (export_request)."""
+    if file_format != "csv":
+        return False
+    limit = export_inline_rows()
+    return submitted_responses(consultation, filters)[: limit + 1].count() <= limit
+
+
 def export_request(
-    *, actor, consultation: Consultation, filters: ResponseFilter = NO_FILTER
+    *,
+    actor,
+    consultation: Consultation,
+    file_format: str = "xlsx",
+    filters: ResponseFilter = NO_FILTER,
 ) -> ResponseExport:
-    """Check and record an XLSX export, and have a worker write it once this commits; the
-    officer downloads it from the results page (export_open)."""
+    """Check and record an export, and have a worker write it once this commits; the officer
+    downloads it from the results page (export_open)."""
     from consultations.tasks import response_export_task
 
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationError(_("Choose CSV or XLSX."))
     with transaction.atomic():
-        _export_record(actor, consultation, "xlsx", filters)
+        _export_record(actor, consultation, file_format, filters)
         export = ResponseExport.objects.create(
             consultation=consultation,
             requested_by=actor,
-            file_format="xlsx",
+            file_format=file_format,
             area_id=filters.area_id,
             option_id=filters.option_id,
         )
@@ -1003,11 +1023,16 @@ def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExpo
         filters = ResponseFilter(area_id=export.area_id, option_id=export.option_id)
         header, rows = export_table(consultation=export.consultation, filters=filters)
         counted = _Counted(rows)
-        with tempfile.TemporaryFile(suffix=".xlsx") as workbook:
-            write_xlsx(header, counted, workbook)
-            workbook.seek(0)
-            name = f"{export.consultation.slug}-responses.xlsx"
-            export.file.save(name, File(workbook), save=False)
+        suffix = f".{export.file_format}"
+        with tempfile.TemporaryFile(suffix=suffix) as written:
+            if export.file_format == "csv":
+                for text in csv_rows(header, counted):
+                    written.write(text.encode("utf-8"))
+            else:
+                write_xlsx(header, counted, written)
+            written.seek(0)
+            name = f"{export.consultation.slug}-responses{suffix}"
+            export.file.save(name, File(written), save=False)
         now = now or timezone.now()
         export.rows = counted.count
         export.status = ResponseExport.Status.READY
@@ -1058,7 +1083,8 @@ def export_open(*, actor, export: ResponseExport, now: datetime | None = None):
         actor=actor,
         action=AuditEntry.Action.EXPORT,
         obj=export.consultation,
-        summary=f"Downloaded XLSX export #{export.pk} ({export.rows} responses)",
+        summary=f"Downloaded {export.file_format.upper()} export #{export.pk} "
+        f"({export.rows} responses)",
     )
     return export.file.open("rb")
 

@@ -162,6 +162,30 @@ def test_the_xlsx_is_prepared_by_a_worker_and_holds_the_rows_with_formulas_neutr
     assert len(by_reference) == 4
 
 
+def test_a_csv_larger_than_the_inline_limit_is_written_by_a_worker(
+    council, survey, responses, client, settings
+):
+    settings.CIVIC_EXPORT_INLINE_ROWS = 3
+    client.force_login(council.officer)
+
+    response = _export(client, survey, "csv")
+
+    assert response.status_code == 302
+    export = ResponseExport.objects.get()
+    assert export.file_format == "csv"
+    analysis.export_write(export_id=export.pk)
+    download = client.get(_download_url(survey, export))
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="riverside-cycle-lanes-responses.csv"' in download["Content-Disposition"]
+    text = b"".join(download.streaming_content).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0] == HEADER_START and len(rows) == 5
+    assert "'=1+1" in text
+
+    settings.CIVIC_EXPORT_INLINE_ROWS = 4
+    assert len(_csv(_export(client, survey, "csv"))) == 5  # four rows stream at once
+
+
 def test_an_xlsx_keeps_the_filters_it_was_asked_with(council, survey, responses, client):
     client.force_login(council.officer)
 
