@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "contacts",
     "mailing",
     "consultations",
+    "petitions",
 ]
 
 if "pytest" in sys.modules:
@@ -310,6 +311,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultations.tasks.exports_sweep_task",
         "schedule": crontab(minute="*/10"),
     },
+    # Count published petitions again and log any drift from their confirmed signatures.
+    "petitions-recount": {
+        "task": "petitions.tasks.petitions_recount_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Unconfirmed signatures expire, closed petitions' signatures are anonymised.
+    "petitions-housekeeping": {
+        "task": "petitions.tasks.petitions_housekeeping_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Delete downloads of people's data once their links have expired.
     "contacts-data-exports-expire": {
         "task": "contacts.tasks.gdpr.data_exports_expire_task",
@@ -393,6 +404,18 @@ CIVIC_RESULTS_RECOUNT_SECONDS = float(os.environ.get("CIVIC_RESULTS_RECOUNT_SECO
 CIVIC_EXPORT_DAYS = int(os.environ.get("CIVIC_EXPORT_DAYS", "7"))
 # A CSV of up to this many responses streams in the request; larger ones a worker writes.
 CIVIC_EXPORT_INLINE_ROWS = int(os.environ.get("CIVIC_EXPORT_INLINE_ROWS", "20000"))
+
+# Petitions (petitions.services.signing): signatures per client address over a short burst and a
+# longer window, networks exempt from both (a library's, the council's own), the least seconds
+# from drawing the form to posting it, how long a confirmation link works (unconfirmed
+# signatures go after it), e-mails about repeat attempts, and how soon a worker counts.
+CIVIC_PETITION_SIGN_BURST = os.environ.get("CIVIC_PETITION_SIGN_BURST", "10/m")
+CIVIC_PETITION_SIGN_SUSTAINED = os.environ.get("CIVIC_PETITION_SIGN_SUSTAINED", "60/h")
+CIVIC_PETITION_IP_ALLOWLIST = env_list("CIVIC_PETITION_IP_ALLOWLIST")
+CIVIC_PETITION_MIN_SECONDS = float(os.environ.get("CIVIC_PETITION_MIN_SECONDS", "3"))
+CIVIC_PETITION_CONFIRM_DAYS = int(os.environ.get("CIVIC_PETITION_CONFIRM_DAYS", "7"))
+CIVIC_PETITION_REPEAT_NOTICES = int(os.environ.get("CIVIC_PETITION_REPEAT_NOTICES", "3"))
+CIVIC_PETITION_COUNT_SECONDS = float(os.environ.get("CIVIC_PETITION_COUNT_SECONDS", "2"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 import consultations.api
+import petitions.api
 from civic import api, views
 
 # Staff sign in through the same rate-limited allauth form as everyone else: Django's own admin
@@ -17,6 +18,7 @@ router.register("organisations", api.OrganisationViewSet, basename="organisation
 router.register("departments", api.DepartmentViewSet, basename="department")
 router.register("areas", api.AreaViewSet, basename="area")
 consultations.api.register(router)
+petitions.api.register(router)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("mailing.urls")),
     path("consultations/", include("consultations.urls")),
+    path("", include("petitions.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

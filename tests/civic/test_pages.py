@@ -123,7 +123,7 @@ def test_seed_demo_twice_changes_nothing(capsys):
     assert _counts() == first
     assert first == {
         "organisations": 2,
-        "departments": 5,
+        "departments": 6,  # with the petitions team
         "areas": 5,
         "postcodes": 12,
         "users": 6,

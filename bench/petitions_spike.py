@@ -1,0 +1,406 @@
+"""A viral petition: signatures posted by many concurrent clients through a real server, then
+confirmed, against the bare Django view measured in the same run (issue 6).
+
+    .venv/bin/python bench/petitions_spike.py        (part of `make bench`)
+
+Everything is as in production on this machine: gunicorn (BENCH_SPIKE_WORKERS sync workers,
+default 4) with DEBUG off over PostgreSQL and Redis, and one Celery worker (the transactional
+queue that sends the confirmation e-mails, and the default queue that counts the petition).
+
+1. the bare baseline: bench/bare_wsgi.py (a view returning "ok", no middleware) under
+   `wrk -t2 -cN` with the same number of gunicorn workers;
+2. the spike: wrk's clients alternate between fetching the petition page (the form) and posting
+   a signature with an address of their own, for BENCH_SECONDS (default 10) after a warm-up; a
+   Lua script counts the signature POSTs and how each ended (302 to "check your e-mail" is a
+   success; any 5xx is a server error). Every 3xx and 2xx counts as a success for wrk's latency;
+3. the confirmations: every pending signature's e-mailed link is opened and its button pressed
+   (GET, then POST with the form's CSRF token), from 16 threads;
+4. then, with the load stopped, the bench waits for the worker's count and checks that the
+   petition shows exactly the confirmed signatures, that no address signed twice, and that the
+   petition page and its JSON make at most two queries.
+
+Every client comes from 127.0.0.1, which the bench puts on CIVIC_PETITION_IP_ALLOWLIST (the
+setting for shared networks); the per-address limits have tests of their own. Figures are written
+to bench/results/petitions_spike.json. Environment: BENCH_SECONDS, BENCH_WARMUP_SECONDS,
+BENCH_SPIKE_CONNECTIONS (default 32), BENCH_SPIKE_WORKERS (default 4).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/civic_petitions_bench"
+CONNECTIONS = int(os.environ.get("BENCH_SPIKE_CONNECTIONS", "32"))
+WORKERS = int(os.environ.get("BENCH_SPIKE_WORKERS", "4"))
+UK_RECORD_PER_SECOND = 2000 / 60  # the Parliament site's peak, about 2,000 a minute
+AIM_PER_SECOND = 10 * UK_RECORD_PER_SECOND
+AIM_P99_MS = 250
+CONFIRM_THREADS = 16
+
+# wrk's Lua: each thread alternates GET (the page with the form) and POST (a signature with an
+# address made of the thread's number and a counter), and counts how the POSTs ended.
+SPIKE_LUA = r"""
+local threads = {}
+local counter, thread_id, flip = 0, 0, false
+local form_path, sign_path, cookie, body_start
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  form_path, sign_path, cookie, body_start = args[1], args[2], args[3], args[4]
+  thread_id = id
+  posts, found, failed, other = 0, 0, 0, 0
+end
+
+function request()
+  flip = not flip
+  if flip then
+    return wrk.format("GET", form_path, {["Cookie"] = cookie})
+  end
+  counter = counter + 1
+  posts = posts + 1
+  local email = "s" .. thread_id .. "x" .. counter .. "%40spike.example"
+  local body = body_start .. "&name=Signer+" .. counter .. "&email=" .. email
+  return wrk.format("POST", sign_path, {
+    ["Cookie"] = cookie,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Referer"] = "http://127.0.0.1/",
+  }, body)
+end
+
+function response(status, headers, body)
+  -- Responses come back on whichever connection is ready, so they are told apart by status: the
+  -- form page answers 200, a signature 302 ("check your e-mail").
+  if status == 302 then
+    found = found + 1
+  elseif status >= 500 then
+    failed = failed + 1
+  elseif status ~= 200 then
+    other = other + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local totals = {posts = 0, found = 0, failed = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for name, _ in pairs(totals) do
+      totals[name] = totals[name] + thread:get(name)
+    end
+  end
+  io.write(string.format("SPIKE posts=%d found=%d failed=%d other=%d\n",
+    totals.posts, totals.found, totals.failed, totals.other))
+end
+"""
+
+
+def _setup_petition(env: dict[str, str]) -> int:
+    """An organisation with a petition scheme, three wards with postcodes and one open petition,
+    made through the models in this process (which points at the bench database)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civic.models import Area, Department, Organisation, Postcode
+    from petitions.models import Petition, PetitionPolicy, Threshold
+
+    organisation = Organisation.objects.create(name="Spike Council", slug="spike")
+    team = Department.objects.create(organisation=organisation, name="Democratic", slug="dem")
+    policy = PetitionPolicy.objects.create(organisation=organisation, department=team)
+    Threshold.objects.create(policy=policy, kind=Threshold.Kind.RESPONSE, signatures=1000)
+    Threshold.objects.create(policy=policy, kind=Threshold.Kind.DEBATE, signatures=10000)
+    for number, outward in enumerate(("M1", "M2", "M3")):
+        area = Area.objects.create(organisation=organisation, code=f"E0500090{number}",
+                                   name=f"Ward {number + 1}")  # fmt: skip
+        Postcode.objects.create(organisation=organisation, postcode=f"{outward} 1AA", area=area)
+    now = timezone.now()
+    petition = Petition.objects.create(
+        organisation=organisation,
+        department=team,
+        creator_name="Spike Creator",
+        title="Save the city's last independent cinema",
+        background="It is closing next month.",
+        status=Petition.Status.OPEN,
+        opened_at=now,
+        closes_at=now + timedelta(days=182),
+    )
+    return petition.pk
+
+
+def _form_tokens(base_url: str, petition_id: int) -> tuple[str, str, str]:
+    """The CSRF cookie, the form's CSRF token and its signed start token, from one GET."""
+    parsed = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    connection.request("GET", f"/petitions/{petition_id}/")
+    response = connection.getresponse()
+    page = response.read().decode()
+    if response.status != 200:
+        raise harness.BenchError(f"the petition page answered {response.status}")
+    cookie = next(
+        header.split(";", 1)[0]
+        for name, header in response.getheaders()
+        if name.lower() == "set-cookie" and header.startswith("csrftoken=")
+    )
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    started = re.search(r'name="started" value="([^"]+)"', page).group(1)
+    connection.close()
+    return cookie, csrf, started
+
+
+def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int) -> dict:
+    cookie, csrf, started = _form_tokens(base_url, petition_id)
+    body_start = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": csrf,
+            "started": started,
+            "website": "",
+            "postcode": "M2 1AA",
+            "lives_here": "on",
+        }
+    )
+    script = workdir / "spike.lua"
+    script.write_text(SPIKE_LUA)
+    arguments = (
+        f"/petitions/{petition_id}/",
+        f"/petitions/{petition_id}/sign/",
+        cookie,
+        body_start,
+    )
+    if harness.warmup_seconds() > 0:
+        harness.wrk(base_url + "/", seconds=harness.warmup_seconds(), connections=CONNECTIONS,
+                    script=script, script_args=arguments)  # fmt: skip
+    command = [
+        harness.ensure_wrk(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+        "-s", str(script), base_url + "/", "--", *arguments,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise harness.BenchError(f"wrk failed:\n{result.stderr}{result.stdout}")
+    figures = harness.parse_wrk(result.stdout)
+    counts = re.search(r"SPIKE posts=(\d+) found=(\d+) failed=(\d+) other=(\d+)", result.stdout)
+    posts, found, failed, other = map(int, counts.groups())
+    figures.update(
+        posts=posts,
+        signed=found,
+        server_errors=failed,
+        other_answers=other,
+        signatures_per_second=found / seconds,
+        seconds=seconds,
+    )
+    return figures
+
+
+def _confirm_all(base_url: str, petition_id: int) -> dict:
+    """Open each pending signature's link and press its button, from CONFIRM_THREADS threads."""
+    from petitions.models import Signature
+    from petitions.services.signing import confirm_token
+
+    pending = list(Signature.objects.filter(petition_id=petition_id, status="pending"))
+    paths = [f"/petitions/{petition_id}/confirm/{confirm_token(s)}/" for s in pending]
+    parsed = urllib.parse.urlsplit(base_url)
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def work(share: list[str]) -> None:
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        for path in share:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            page = response.read().decode()
+            cookie = next(
+                (
+                    header.split(";", 1)[0]
+                    for name, header in response.getheaders()
+                    if name.lower() == "set-cookie" and header.startswith("csrftoken=")
+                ),
+                "",
+            )
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            status = response.status
+            if token:
+                connection.request(
+                    "POST",
+                    path,
+                    body=urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1)}),
+                    headers={
+                        "Cookie": cookie,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Referer": base_url + path,
+                    },
+                )
+                answer = connection.getresponse()
+                answer.read()
+                status = answer.status
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(target=work, args=(paths[number::CONFIRM_THREADS],))
+        for number in range(CONFIRM_THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {
+        "links": len(paths),
+        "statuses": statuses,
+        "seconds": seconds,
+        "per_second": len(paths) / seconds if seconds else 0.0,
+        "server_errors": sum(count for status, count in statuses.items() if status >= 500),
+    }
+
+
+def _settled(petition_id: int, timeout: float = 60) -> dict:
+    """Wait for the worker's count to equal the confirmed signatures; check for duplicates."""
+    from django.db.models import Count
+
+    from petitions.models import Petition, Signature
+
+    confirmed = Signature.objects.filter(petition_id=petition_id, status="confirmed")
+    expected = confirmed.count()
+    deadline = time.monotonic() + timeout
+    shown = None
+    while time.monotonic() < deadline:
+        shown = Petition.objects.values_list("signature_count", flat=True).get(pk=petition_id)
+        if shown == expected:
+            break
+        time.sleep(0.5)
+    duplicates = (
+        Signature.objects.filter(petition_id=petition_id)
+        .values("email_normalised", "household_place")
+        .annotate(times=Count("*"))
+        .filter(times__gt=1)
+        .count()
+    )
+    return {"confirmed": expected, "shown": shown, "duplicates": duplicates}
+
+
+def _worker(env: dict[str, str], workdir: Path) -> subprocess.Popen:
+    log = (workdir / "worker.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "civic", "worker", "-Q", "transactional,default",
+         "-c", "1", "--loglevel", "WARNING", "-n", "spike@%h"],
+        cwd=harness.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def main() -> int:
+    harness.ensure_wrk()
+    seconds = harness.bench_seconds()
+    workdir = Path(tempfile.mkdtemp(prefix="civic-spike-"))
+    env = harness.civic_env(
+        workdir,
+        DATABASE_URL=DATABASE_URL,
+        CIVIC_PETITION_IP_ALLOWLIST="127.0.0.0/8",
+        CIVIC_PETITION_MIN_SECONDS="0",
+        WEB_CONCURRENCY=str(WORKERS),
+    )
+    harness.recreate_database(DATABASE_URL)
+    harness.flush_redis(env["REDIS_URL"])
+    harness.flush_redis(env["CELERY_BROKER_URL"])
+    harness.manage("migrate", "--noinput", env=env)
+    harness.manage("collectstatic", "--noinput", env=env)
+    petition_id = _setup_petition(env)
+    queries = {
+        "petition page": harness.count_queries(f"/petitions/{petition_id}/", env=env),
+        "petition JSON": harness.count_queries(f"/petitions/{petition_id}.json", env=env),
+    }
+
+    print(f"gunicorn {WORKERS} sync workers; wrk -t2 -c{CONNECTIONS} -d{seconds}s", flush=True)
+    with harness.serve("bench.bare_wsgi", harness.base_env(), workers=WORKERS) as bare_url:
+        harness.check_ok(bare_url + "/")
+        if harness.warmup_seconds() > 0:
+            harness.wrk(bare_url + "/", seconds=harness.warmup_seconds(), connections=CONNECTIONS)
+        bare = harness.wrk(bare_url + "/", seconds=seconds, connections=CONNECTIONS)
+    print(f"bare view: {bare['requests_per_second']:,.0f} requests/s", flush=True)
+
+    worker = _worker(env, workdir)
+    try:
+        with harness.serve("civic.wsgi", env, workers=WORKERS) as base_url:
+            spike = _spike(base_url, petition_id, workdir, seconds)
+            print(
+                f"spike: {spike['signed']:,} signatures in {seconds} s, "
+                f"{spike['signatures_per_second']:,.0f}/s; p50 {spike['p50_ms']:.1f} ms, "
+                f"p99 {spike['p99_ms']:.1f} ms; server errors {spike['server_errors']}",
+                flush=True,
+            )
+            confirmations = _confirm_all(base_url, petition_id)
+            print(
+                f"confirmations: {confirmations['links']:,} in {confirmations['seconds']:.1f} s "
+                f"({confirmations['per_second']:,.0f}/s), statuses {confirmations['statuses']}",
+                flush=True,
+            )
+            settled = _settled(petition_id)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    ratio = spike["signatures_per_second"] / bare["requests_per_second"]
+    checks = {
+        f"at least {AIM_PER_SECOND:.0f} signatures/s (ten times the UK record)": spike[
+            "signatures_per_second"
+        ]
+        >= AIM_PER_SECOND,
+        f"p99 under {AIM_P99_MS} ms": spike["p99_ms"] < AIM_P99_MS,
+        "at least half the bare view's rate": ratio >= 0.5,
+        "no server errors": spike["server_errors"] == 0 and confirmations["server_errors"] == 0,
+        "count shown equals confirmed signatures": settled["shown"] == settled["confirmed"],
+        "no address signed twice": settled["duplicates"] == 0,
+        "petition page and JSON at most two queries": all(
+            (figures.get("queries") or 0) <= 2 for figures in queries.values()
+        ),
+    }
+    print(
+        f"\nsignatures/s {spike['signatures_per_second']:,.0f} = {ratio:.3f} of the bare view's "
+        f"{bare['requests_per_second']:,.0f} requests/s; shown {settled['shown']:,} of "
+        f"{settled['confirmed']:,} confirmed; duplicates {settled['duplicates']}; queries "
+        + ", ".join(f"{name} {figures.get('queries')}" for name, figures in queries.items())
+    )
+    for label, met in checks.items():
+        print(f"  {'met    ' if met else 'NOT met'}  {label}")
+    harness.write_results(
+        "petitions_spike",
+        {
+            "machine": harness.machine(),
+            "gunicorn_workers": WORKERS,
+            "connections": CONNECTIONS,
+            "bare": bare,
+            "spike": spike,
+            "confirmations": confirmations,
+            "settled": settled,
+            "queries": queries,
+            "ratio_to_bare": ratio,
+            "checks": checks,
+        },
+    )
+    correct = all(
+        checks[label] for label in checks if label.startswith(("no ", "count", "petition page"))
+    )
+    return 0 if correct else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

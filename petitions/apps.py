@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PetitionsConfig(AppConfig):
+    name = "petitions"
+    verbose_name = _("Petitions")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from civic import participation
+        from petitions.views import open_items
+
+        participation.register(
+            participation.Section(
+                key="petitions", heading=_("Petitions"), order=20, items=open_items
+            )
+        )

@@ -1,0 +1,410 @@
+"""Signing a petition: a pending signature, confirmed by a POST from the link e-mailed to it.
+
+The database settles who may sign: one signature per normalised address per petition, and a
+second only for another person of the same household (another name, the same postcode), through
+a unique (petition, address, household place) whose place is 1 or 2. A refused repeat looks
+exactly like a first signature to whoever typed it ("check your e-mail"), and the owner of the
+address is told instead, a limited number of times, so the form reveals nobody's signature.
+
+Abuse controls without a CAPTCHA: a honeypot field, a least time between drawing the form and
+posting it (a signed timestamp in the form), per-address limits over a short burst and over a
+longer window (networks on an allow-list, such as a library's or a council's own, are exempt),
+and disposable e-mail domains refused. Settings, read when used:
+
+    CIVIC_PETITION_SIGN_BURST        "10/m"   signatures from one address in a short burst
+    CIVIC_PETITION_SIGN_SUSTAINED    "60/h"   ... and over a longer window
+    CIVIC_PETITION_IP_ALLOWLIST      []       networks exempt from both ("192.0.2.0/24", ...)
+    CIVIC_PETITION_MIN_SECONDS       3        the least time from drawing the form to posting it
+    CIVIC_PETITION_CONFIRM_DAYS      7        how long a confirmation link works; unconfirmed
+                                              signatures are deleted after it
+    CIVIC_PETITION_REPEAT_NOTICES    3        e-mails to an address about further attempts
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civic.postcodes import normalise_postcode
+from civic.ratelimits import hit, in_networks, parse_rate
+from civic.services import area_for_postcode
+from petitions.models import Petition, Signature
+
+START_SALT = "petitions.sign-start"
+CONFIRM_SALT = "petitions.sign-confirm"
+START_TOKEN_MAX_AGE = 60 * 60 * 24
+NAME_LIMIT = 100
+EMAIL_LIMIT = 254
+
+# Providers that deliver "a.n.other+news@" to "another@": dots and +tags are dropped for them.
+_IGNORES_DOTS = {"gmail.com", "googlemail.com"}
+_IGNORES_PLUS_TAGS = {
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "live.com",
+    "live.co.uk",
+    "icloud.com",
+    "me.com",
+    "fastmail.com",
+    "proton.me",
+    "protonmail.com",
+}
+_SAME_DOMAIN = {"googlemail.com": "gmail.com"}
+
+
+class Refused(ValidationError):
+    """A signature the service will not take, with a message for the resident and a code:
+    closed, spam, rate_limited."""
+
+
+@dataclass
+class Signed:
+    """What happened, for tests and logs; the resident sees the same page whatever it says."""
+
+    signature: Signature | None  # the new signature, or None for a repeat
+    repeat_of: Signature | None = None
+    notice_sent: bool = False
+
+
+# Settings ---------------------------------------------------------------------------------------
+
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    return parse_rate(getattr(settings, name, default), setting=name)
+
+
+def minimum_seconds() -> float:
+    return float(getattr(settings, "CIVIC_PETITION_MIN_SECONDS", 3))
+
+
+def confirm_days() -> int:
+    return int(getattr(settings, "CIVIC_PETITION_CONFIRM_DAYS", 7))
+
+
+def _repeat_notices() -> int:
+    return int(getattr(settings, "CIVIC_PETITION_REPEAT_NOTICES", 3))
+
+
+def _allow_list() -> list[str]:
+    networks = getattr(settings, "CIVIC_PETITION_IP_ALLOWLIST", [])
+    return [networks] if isinstance(networks, str) else list(networks)
+
+
+# The e-mail address -----------------------------------------------------------------------------
+
+
+def email_normalise(email: str) -> str:
+    """The address as its mailbox: lower case, and without the dots or +tags of providers that
+    ignore them (Gmail delivers j.o.e+petitions@ to joe@)."""
+    local, _at, domain = email.strip().lower().rpartition("@")
+    domain = _SAME_DOMAIN.get(domain, domain)
+    if domain in _IGNORES_PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in _IGNORES_DOTS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def is_disposable(email: str) -> bool:
+    """Whether the domain, or a domain it belongs to, is on the maintained list of throwaway
+    mail services (the disposable-email-domains package)."""
+    from disposable_email_domains import blocklist
+
+    domain = email.strip().lower().rpartition("@")[2]
+    parts = domain.split(".")
+    return any(".".join(parts[index:]) in blocklist for index in range(len(parts) - 1))
+
+
+# Abuse protection -------------------------------------------------------------------------------
+
+
+def start_token(*, now: float | None = None) -> str:
+    """The signed moment the form was drawn, carried by the form."""
+    return signing.dumps(int(now if now is not None else time.time()), salt=START_SALT)
+
+
+def _drawn_at(token: str) -> datetime | None:
+    try:
+        moment = signing.loads(token or "", salt=START_SALT, max_age=START_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return datetime.fromtimestamp(moment, tz=UTC) if isinstance(moment, int) else None
+
+
+def rate_limit_allows(ip: str | None) -> bool:
+    """Count one signature from this address against the burst and the sustained limits."""
+    if in_networks(ip, _allow_list()):
+        return True
+    burst = _rate("CIVIC_PETITION_SIGN_BURST", "10/m")
+    sustained = _rate("CIVIC_PETITION_SIGN_SUSTAINED", "60/h")
+    allowed = hit("petitions:sign:burst", ip, limit=burst[0], period=burst[1])
+    # Both windows count every attempt, so a burst refused still uses the sustained allowance.
+    return hit("petitions:sign:sustained", ip, limit=sustained[0], period=sustained[1]) and allowed
+
+
+def _spam_refusal() -> Refused:
+    # Says nothing of why, so that a script learns nothing; a person simply tries again.
+    return Refused(
+        _("We could not accept that just now. Wait a moment, then try again."), code="spam"
+    )
+
+
+# Signing ----------------------------------------------------------------------------------------
+
+
+def _clean(name: str, email: str, postcode: str, lives_here: bool) -> tuple[str, str, str]:
+    """The name, address and postcode as stored; raises ValidationError by field."""
+    errors: dict[str, ValidationError] = {}
+    name = " ".join(str(name or "").split())
+    email = str(email or "").strip()
+    if not name:
+        errors["name"] = ValidationError(_("Enter your name"), code="required")
+    elif len(name) > NAME_LIMIT:
+        errors["name"] = ValidationError(
+            _("Your name must be %(limit)s characters or fewer") % {"limit": NAME_LIMIT},
+            code="max_length",
+        )
+    if not email:
+        errors["email"] = ValidationError(_("Enter your e-mail address"), code="required")
+    else:
+        try:
+            if len(email) > EMAIL_LIMIT:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ValidationError(
+                _("Enter an e-mail address in the correct format, like name@example.com"),
+                code="invalid",
+            )
+        else:
+            if is_disposable(email):
+                errors["email"] = ValidationError(
+                    _(
+                        "Use an e-mail address you keep: addresses from throwaway mail services "
+                        "cannot sign"
+                    ),
+                    code="disposable",
+                )
+    postcode = str(postcode or "").strip()
+    if not postcode:
+        errors["postcode"] = ValidationError(_("Enter your postcode"), code="required")
+    else:
+        try:
+            postcode = normalise_postcode(postcode)
+        except ValidationError as error:
+            errors["postcode"] = error
+    if not lives_here:
+        errors["lives_here"] = ValidationError(
+            _("Confirm that you live, work or study in the area to sign"), code="required"
+        )
+    if errors:
+        raise ValidationError(errors)
+    return name, email, postcode
+
+
+def signature_sign(
+    *,
+    petition: Petition,
+    name: str,
+    email: str,
+    postcode: str,
+    lives_here: bool,
+    hears_progress: bool = False,
+    supporter: bool = False,
+    started: str = "",
+    honeypot: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Signed:
+    """Take a signature, pending until confirmed from the e-mail it sends. `supporter` is for the
+    creator's supporters signing through the shared link while the petition gathers them.
+
+    Raises ValidationError by field (name, email, postcode, lives_here), or Refused."""
+    now = now or timezone.now()
+    if supporter != (petition.status == Petition.Status.SPONSORING) or not petition.is_signable:
+        raise Refused(_("This petition is not open for signatures."), code="closed")
+    name, email, postcode = _clean(name, email, postcode, lives_here)
+    drawn_at = _drawn_at(started)
+    if honeypot or drawn_at is None or (now - drawn_at).total_seconds() < minimum_seconds():
+        raise _spam_refusal()
+    if not rate_limit_allows(ip):
+        raise Refused(
+            _(
+                "There have been too many signatures from your internet connection in a short "
+                "time. Try again later."
+            ),
+            code="rate_limited",
+        )
+    area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
+    fields = {
+        "petition": petition,
+        "name": name,
+        "email": email,
+        "email_normalised": email_normalise(email),
+        "postcode": postcode,
+        "area": area,
+        "hears_progress": bool(hears_progress),
+        "is_supporter": supporter,
+        "ip": ip,
+        "created_at": now,
+    }
+    with transaction.atomic():
+        signature = _insert(fields, place=1)
+        if signature is None:
+            first = Signature.objects.filter(
+                petition=petition, email_normalised=fields["email_normalised"], household_place=1
+            ).first()
+            if first is None:  # deleted meanwhile (an expired signature): one more try
+                signature = _insert(fields, place=1)
+            elif first.name.casefold() != name.casefold() and first.postcode == postcode:
+                signature = _insert(fields, place=2)
+            if signature is None:
+                repeat_of = (
+                    first
+                    or Signature.objects.filter(
+                        petition=petition, email_normalised=fields["email_normalised"]
+                    ).first()
+                )
+                return Signed(None, repeat_of, _repeat_notice(repeat_of))
+        _confirmation_enqueue(signature)
+    return Signed(signature)
+
+
+def _insert(fields: dict, *, place: int) -> Signature | None:
+    try:
+        with transaction.atomic():
+            return Signature.objects.create(**fields, household_place=place)
+    except IntegrityError:
+        return None
+
+
+def confirm_token(signature: Signature) -> str:
+    return signing.dumps(signature.pk, salt=CONFIRM_SALT, compress=True)
+
+
+def confirm_url(signature: Signature) -> str:
+    return settings.CIVIC_SITE_URL + reverse(
+        "petitions:confirm", args=[signature.petition_id, confirm_token(signature)]
+    )
+
+
+def _confirmation_enqueue(signature: Signature) -> None:
+    from mailing.services import transactional_enqueue
+
+    petition = signature.petition
+    context = {
+        "petition": petition,
+        "signature": signature,
+        "link": confirm_url(signature),
+        "days": confirm_days(),
+        "site_name": settings.CIVIC_SITE_NAME,
+    }
+    transactional_enqueue(
+        organisation=petition.organisation,
+        to_email=signature.email,
+        subject=render_to_string("petitions/email/confirm_subject.txt", context).strip(),
+        text=render_to_string("petitions/email/confirm.txt", context),
+    )
+
+
+def _repeat_notice(signature: Signature | None) -> bool:
+    """Tell the owner of an address that it was used to sign again (with the confirmation link
+    again if theirs is not confirmed yet), at most CIVIC_PETITION_REPEAT_NOTICES times."""
+    from mailing.services import transactional_enqueue
+
+    if signature is None:
+        return False
+    counted = Signature.objects.filter(
+        pk=signature.pk, repeat_notices__lt=_repeat_notices()
+    ).update(repeat_notices=F("repeat_notices") + 1)
+    if not counted:
+        return False
+    petition = signature.petition
+    context = {
+        "petition": petition,
+        "signature": signature,
+        "pending": signature.status == Signature.Status.PENDING,
+        "link": confirm_url(signature),
+        "petition_url": settings.CIVIC_SITE_URL + reverse("petitions:detail", args=[petition.pk]),
+        "site_name": settings.CIVIC_SITE_NAME,
+    }
+    transactional_enqueue(
+        organisation=petition.organisation,
+        to_email=signature.email,
+        subject=render_to_string("petitions/email/repeat_subject.txt", context).strip(),
+        text=render_to_string("petitions/email/repeat.txt", context),
+    )
+    return True
+
+
+# Confirming -------------------------------------------------------------------------------------
+
+
+def signature_from_token(*, token: str, petition_id: int) -> Signature | None:
+    """The signature a confirmation link names, if the link is genuine, recent and for this
+    petition."""
+    try:
+        signature_id = signing.loads(token, salt=CONFIRM_SALT, max_age=confirm_days() * 86400)
+    except signing.BadSignature:
+        return None
+    if not isinstance(signature_id, int):
+        return None
+    return (
+        Signature.objects.select_related("petition__organisation")
+        .filter(pk=signature_id, petition_id=petition_id)
+        .first()
+    )
+
+
+def signature_confirm(*, signature: Signature, now: datetime | None = None) -> bool:
+    """Confirm a pending signature (once: a second POST changes nothing) and have a worker
+    count the petition again. Raises Refused if the petition no longer takes signatures or the
+    signature was invalidated. Returns whether this call confirmed it."""
+    from petitions.services.counting import count_soon
+
+    now = now or timezone.now()
+    petition = signature.petition
+    if signature.status == Signature.Status.INVALIDATED:
+        raise Refused(_("This signature can no longer be confirmed."), code="invalidated")
+    if signature.status == Signature.Status.CONFIRMED:
+        return False
+    # A supporter who confirms once enough others have (the petition is being checked) still
+    # counts when it is published.
+    late_supporter = signature.is_supporter and petition.status == Petition.Status.PENDING
+    if not (petition.is_signable or late_supporter):
+        raise Refused(_("This petition closed before the signature was confirmed."), code="closed")
+    with transaction.atomic():
+        confirmed = Signature.objects.filter(
+            pk=signature.pk, status=Signature.Status.PENDING
+        ).update(status=Signature.Status.CONFIRMED, confirmed_at=now)
+        if confirmed:
+            count_soon(petition.pk)
+    if confirmed:
+        signature.status, signature.confirmed_at = Signature.Status.CONFIRMED, now
+    return bool(confirmed)
+
+
+def unconfirmed_remove(*, now: datetime | None = None) -> int:
+    """Delete signatures nobody confirmed while their link worked: they never counted, and the
+    address they hold may not even be the signer's."""
+    now = now or timezone.now()
+    stale = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=now - timedelta(days=confirm_days())
+    )
+    deleted, _by_model = stale.delete()
+    return deleted
