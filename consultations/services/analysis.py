@@ -229,7 +229,7 @@ def results_compute(
         figures = _count(consultation, filters, questions, responses, version)
     chosen, answered, details = figures["chosen"], figures["answered"], figures["details"]
 
-    coded_counts = _cached_theme_counts(consultation, filters, responses, version)
+    coded_counts = _cached_theme_counts(consultation, filters, questions, version)
     themes = list(Theme.objects.filter(consultation=consultation).order_by("name"))
     theme_names = {theme.pk: theme.name for theme in themes}
     per_question_themes: dict[int, list[ThemeCount]] = defaultdict(list)
@@ -396,7 +396,7 @@ def results_recount_soon(consultation_id: int) -> None:
     transaction.on_commit(queue)
 
 
-def _cached_theme_counts(consultation, filters, responses, version) -> list[tuple[int, int, int]]:
+def _cached_theme_counts(consultation, filters, questions, version) -> list[tuple[int, int, int]]:
     """(theme, question, answers coded) from the cache until an answer is coded or uncoded (a new
     code has a higher id; an uncoding lowers the count) or, when filtered, a response comes."""
     coded = Answer.themes.through.objects.filter(theme__consultation=consultation)
@@ -410,7 +410,9 @@ def _cached_theme_counts(consultation, filters, responses, version) -> list[tupl
         # Only submitted responses are coded (see _check_coding): unfiltered, the theme says
         # enough about which answers count.
         if filters.active:
-            coded = coded.filter(answer__response__in=responses)
+            coded = coded.filter(
+                **_matching("answer__response__", consultation, filters, questions)
+            )
         counts = list(
             coded.values("theme_id", "answer__question_id")
             .annotate(count=Count("pk"))
@@ -452,6 +454,34 @@ def _grouped(queryset, key: str, aggregates: dict) -> dict[int, dict]:
     return {row.pop(key): row for row in queryset.values(key).annotate(**aggregates).order_by()}
 
 
+def _matching(path: str, consultation, filters, questions) -> dict:
+    """The filtered responses as conditions on the way (path) from the rows counted to their
+    response: a join, where submitted_responses is a subquery.
+
+    PostgreSQL runs `response IN (responses whose answer chose the option)` as a hash of every
+    answer (two million read for a few thousand responses), again for each figure. Joined from
+    the response to its answer to the option's question and that answer's choice of the option,
+    the same responses (one answer per question, one choice per option: no row counts twice)
+    come through the (response, question) and (answer, option) indexes, and the planner starts
+    from whichever side is smaller."""
+    lookups = {f"{path}consultation": consultation, f"{path}status": Response.Status.SUBMITTED}
+    if filters.area_id is not None:
+        lookups[f"{path}area_id"] = filters.area_id
+    if filters.option_id is not None:
+        lookups[f"{path}answers__choices__option_id"] = filters.option_id
+        question_id = next(
+            (
+                question.pk
+                for question in questions
+                if any(option.pk == filters.option_id for option in question.options.all())
+            ),
+            None,
+        )
+        if question_id is not None:
+            lookups[f"{path}answers__question_id"] = question_id
+    return lookups
+
+
 def _figures(consultation, filters, questions, responses) -> dict:
     """Counts per option, answers per question, the details of text, number, date and consent
     answers, and responses per day, as plain data for the cache.
@@ -459,25 +489,24 @@ def _figures(consultation, filters, questions, responses) -> dict:
     For every response (the page as it opens) the counts are of all the survey's answers, read
     from the indexes without joining millions of rows to their responses, less the drafts' (a
     few); only the smallest and largest numbers and dates need the join. For a filtered set of
-    responses every count goes through the responses."""
+    responses every count is joined to the responses (see _matching)."""
     options = [option.pk for question in questions for option in question.options.all()]
     ranked = [option.pk for q in questions if q.kind == Kind.RANKING for option in q.options.all()]
     counted = [q.pk for q in questions if q.kind not in _ONE_CHOICE_KINDS or q.allow_other]
     detailed = [q.pk for q in questions if q.kind in _DETAIL_KINDS or q.allow_other]
     bounded = [q.pk for q in questions if q.kind in (Kind.NUMBER, Kind.DATE)]
     if filters.active:
-        chosen = _grouped(
-            AnswerChoice.objects.filter(answer__response__in=responses),
-            "option_id",
-            _choice_counts(),
-        )
+        to_choices = _matching("answer__response__", consultation, filters, questions)
+        to_answers = _matching("response__", consultation, filters, questions)
+        responses = Response.objects.filter(**_matching("", consultation, filters, questions))
+        chosen = _grouped(AnswerChoice.objects.filter(**to_choices), "option_id", _choice_counts())
         answered = _grouped(
-            Answer.objects.filter(response__in=responses, question_id__in=counted),
+            Answer.objects.filter(question_id__in=counted, **to_answers),
             "question_id",
             {"answered": Count("*")},
         )
         details = _grouped(
-            Answer.objects.filter(response__in=responses, question_id__in=detailed),
+            Answer.objects.filter(question_id__in=detailed, **to_answers),
             "question_id",
             {**_detail_counts(), **_extremes()},
         )
