@@ -9,11 +9,15 @@ with a growing delay on a transient one, until a ceiling of attempts.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hmac
 import logging
 import secrets
+import select
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
@@ -36,7 +40,7 @@ from mailing.rendering import (
     mime_bytes,
 )
 from mailing.services.unsubscribe import unsubscribe_token
-from mailing.transports import CommitFailed, Outcome, Outgoing, transport_from_settings
+from mailing.transports import Outcome, Outgoing, transport_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,11 @@ def claimable_q(now) -> Q:
     )
 
 
+# What sending reads of a claimed row (CampaignContext.outgoing, transactional_outgoing,
+# record_failure): building whole rows, with their organisation, cost more than rendering them.
+_SENDING_FIELDS = ("to_email", "attempts", "message", "contact__name", "contact__email")
+
+
 def claim(
     *,
     token: str,
@@ -59,7 +68,8 @@ def claim(
     delivery_id: int | None = None,
     transactional: bool = False,
 ) -> list[Delivery]:
-    """Take up to `size` rows no other worker holds, for this worker alone."""
+    """Take up to `size` rows no other worker holds, for this worker alone, loaded with only the
+    fields sending reads (and the contact's)."""
     now = timezone.now()
     lease = timedelta(seconds=_setting("CIVIC_MAIL_LEASE_SECONDS", 300))
     rows = Delivery.objects.filter(claimable_q(now))
@@ -83,7 +93,8 @@ def claim(
         return []
     return list(
         Delivery.objects.filter(pk__in=ids, claimed_by=token)
-        .select_related("contact", "organisation")
+        .select_related("contact")
+        .only(*_SENDING_FIELDS)
         .order_by("pk")
     )
 
@@ -95,50 +106,93 @@ def renew(*, token: str) -> int:
     )
 
 
+class CommitFailed(Exception):
+    """The row could not be marked sent (its claim was lost): the chunk's claims are stale."""
+
+
+_MARK_SENT_STATEMENT = b"civic_mailing_mark_sent"
 _MARK_SENT_SQL = (
-    "UPDATE mailing_delivery SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
-    "lease_until = NULL, error = '', esp_message_id = $1 "
-    "WHERE id = $2 AND claimed_by = $3 AND status = 'sending'"
+    b"UPDATE mailing_delivery SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
+    b"lease_until = NULL, error = '', esp_message_id = $1 "
+    b"WHERE id = $2 AND claimed_by = $3 AND status = 'sending'"
 )
+_DUPLICATE_PREPARED_STATEMENT = b"42P05"
+# The database connections the statement was prepared on (it lives as long as the session).
+_prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
-def mark_sent_starter(delivery: Delivery, token: str, esp_message_id: str):
-    """The commit callback for a transport: start the UPDATE, return a function that waits.
+class SentMarks:
+    """Marks rows sent for a transport's commit point without waiting for the database.
 
-    On PostgreSQL the UPDATE is written to the server without waiting for its answer, so that the
-    transport can write its own last line straight after it (see mailing.transports)."""
+    On PostgreSQL the UPDATE of a row is written to the server and the transport writes its own
+    last line straight after it (see mailing.transports); the answer is read only when the
+    connection is next needed: at the next row's commit point, or before any other query
+    (`settle`). Each row is still marked in its own autocommitted UPDATE, written before its
+    message is complete, so a killed worker loses nothing; it only stops waiting for each
+    commit in turn. The UPDATE is a statement prepared once per database connection.
+    """
 
-    def start():
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            connection.ensure_connection()
-            pgconn = connection.connection.pgconn
-            pgconn.send_query_params(
-                _MARK_SENT_SQL.encode(),
-                [esp_message_id.encode(), str(delivery.pk).encode(), token.encode()],
+    def __init__(self, token: str):
+        self.token = token
+        self.pending: tuple[int, pq.abc.PGconn] | None = None
+
+    def commit(self, delivery: Delivery, esp_message_id: str) -> Callable[[], None]:
+        """The commit callback for the transport sending `delivery`."""
+        return lambda: self.start(delivery, esp_message_id)
+
+    def start(self, delivery: Delivery, esp_message_id: str) -> None:
+        self.settle()
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            updated = Delivery.objects.filter(
+                pk=delivery.pk, claimed_by=self.token, status=Delivery.Status.SENDING
+            ).update(
+                status=Delivery.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=delivery.attempts + 1,
+                lease_until=None,
+                error="",
+                esp_message_id=esp_message_id,
             )
-
-            def wait() -> bool:
-                updated = False
-                while (result := pgconn.get_result()) is not None:
-                    if result.status != pq.ExecStatus.COMMAND_OK:
-                        raise RuntimeError(result.error_message.decode(errors="replace"))
-                    updated = result.command_tuples == 1
-                return updated
-
-            return wait
-        updated = Delivery.objects.filter(
-            pk=delivery.pk, claimed_by=token, status=Delivery.Status.SENDING
-        ).update(
-            status=Delivery.Status.SENT,
-            sent_at=timezone.now(),
-            attempts=delivery.attempts + 1,
-            lease_until=None,
-            error="",
-            esp_message_id=esp_message_id,
+            if updated != 1:
+                raise CommitFailed(delivery.pk)
+            return
+        pgconn = self._prepared()
+        pgconn.send_query_prepared(
+            _MARK_SENT_STATEMENT,
+            [esp_message_id.encode(), str(delivery.pk).encode(), self.token.encode()],
         )
-        return lambda: updated == 1
+        # psycopg keeps the connection non-blocking: make sure the whole UPDATE has left.
+        while pgconn.flush():
+            select.select([], [pgconn.socket], [])
+        self.pending = (delivery.pk, pgconn)
 
-    return start
+    def settle(self) -> None:
+        """Wait for the last row's UPDATE; CommitFailed if it marked nothing."""
+        if self.pending is None:
+            return
+        delivery_id, pgconn = self.pending
+        self.pending = None
+        updated = False
+        while (result := pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise RuntimeError(result.error_message.decode(errors="replace"))
+            updated = result.command_tuples == 1
+        if not updated:
+            raise CommitFailed(delivery_id)
+
+    @staticmethod
+    def _prepared() -> pq.abc.PGconn:
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        if pgconn not in _prepared_on:
+            result = pgconn.prepare(_MARK_SENT_STATEMENT, _MARK_SENT_SQL)
+            if (
+                result.status != pq.ExecStatus.COMMAND_OK
+                and result.error_field(pq.DiagnosticField.SQLSTATE) != _DUPLICATE_PREPARED_STATEMENT
+            ):
+                raise RuntimeError(result.error_message.decode(errors="replace"))
+            _prepared_on.add(pgconn)
+        return pgconn
 
 
 def record_failure(delivery: Delivery, token: str, outcome: Outcome) -> None:
@@ -355,36 +409,49 @@ def _still_wanted(campaign: Campaign, rows: list[Delivery]) -> set[int]:
 
 def send_rows(rows: list[Delivery], *, token: str, transport, build, limiter) -> int:
     """Send claimed rows over one connection; returns how many were sent."""
+    marks = SentMarks(token)
     sent = 0
     renew_every = _setting("CIVIC_MAIL_LEASE_SECONDS", 300) / 3
     renewed = time.monotonic()
     try:
         for index, delivery in enumerate(rows):
             if time.monotonic() - renewed > renew_every:
+                marks.settle()
                 renew(token=token)
                 renewed = time.monotonic()
             outgoing = build(delivery)
+            if limiter.per_second:
+                marks.settle()  # the limiter reserves its slots in the database
             limiter.wait(len(rows) - index)
-            outcome = transport.send(
-                outgoing, mark_sent_starter(delivery, token, outgoing.message_id)
-            )
+            outcome = transport.send(outgoing, marks.commit(delivery, outgoing.message_id))
             if outcome.sent:
                 sent += 1
                 if outcome.esp_message_id and outcome.esp_message_id != outgoing.message_id:
+                    marks.settle()
                     Delivery.objects.filter(pk=delivery.pk).update(
                         esp_message_id=outcome.esp_message_id
                     )
             else:
+                marks.settle()
                 record_failure(delivery, token, outcome)
+        marks.settle()
     except CommitFailed:
+        # Our claim had lapsed and another worker took the row: this chunk's claims are stale,
+        # so stop before sending anything more (leases are renewed well before that happens).
         logger.warning("Lost the claim on a delivery; stopping this chunk", exc_info=True)
     finally:
+        # Only after an unexpected error can an answer still be unread; read it so that the
+        # connection serves the queries that follow (the error itself is what goes up).
+        with contextlib.suppress(CommitFailed, RuntimeError):
+            marks.settle()
         transport.close()
     return sent
 
 
 def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> int:
-    """Claim and send chunks of one campaign until none is left, it is paused or time runs out."""
+    """Claim and send chunks of one campaign until none is left, it is paused or time runs out;
+    then, if rows are left, queue a fresh task for them (a task's time is limited, a campaign's
+    is not)."""
     token = secrets.token_hex(16)
     size = _setting("CIVIC_MAIL_CHUNK_SIZE", 200)
     deadline = time.monotonic() + (seconds or _setting("CIVIC_MAIL_TASK_SECONDS", 120))
@@ -395,8 +462,9 @@ def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> i
     limiter = RateLimiter(campaign.organisation_id)
     transport = transport_from_settings()
     sent = 0
+    out_of_time = False
     try:
-        while time.monotonic() < deadline:
+        while not (out_of_time := time.monotonic() >= deadline):
             status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True)
             if status.first() != Campaign.Status.SENDING:
                 break
@@ -420,8 +488,23 @@ def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> i
         Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.CANCELLED
         )
+    elif out_of_time:
+        left = Delivery.objects.filter(claimable_q(timezone.now()), campaign_id=campaign_id)
+        if left.exists():
+            _campaign_continue(campaign_id)
     campaign_finish_if_done(campaign_id)
     return sent
+
+
+def _campaign_continue(campaign_id: int) -> None:
+    """A fresh task for the rest of the campaign; without one, beat's sweep would wake only once
+    no other worker is sending it, and until then this worker would sit idle."""
+    from mailing.tasks import campaign_send_task  # mailing.tasks imports this module
+
+    try:
+        campaign_send_task.delay(campaign_id)
+    except Exception:  # the broker is down: the sweep queues it when the broker is back
+        logger.warning("Could not queue campaign %s's next task", campaign_id, exc_info=True)
 
 
 def campaign_finish_if_done(campaign_id: int) -> bool:

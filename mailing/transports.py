@@ -9,6 +9,9 @@ killed after both writes left the process leaves a sent row and a delivered mess
 gap left is between those two consecutive writes, a few microseconds; RFC 1047 explains why SMTP
 allows no less.
 
+When the server offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA go in one write and
+their three answers are read after it: one round trip where there were three.
+
 A Django mailer makes one call per message; the row is marked sent after the call returns, so a
 worker killed during that call may send that one message again, with the same Message-ID, which
 ESPs and mailbox providers use to drop the copy.
@@ -49,22 +52,36 @@ class Outcome:
     esp_message_id: str = ""
 
 
-class CommitFailed(Exception):
-    """The row could not be marked sent (its claim was lost): the message must not be sent."""
-
-
-# commit() starts marking the row sent and returns a function that waits for the database's
-# answer: True if the row was marked.
-Commit = Callable[[], Callable[[], bool]]
+# commit() starts marking the row sent and returns without waiting for the database: the engine
+# reads the answer before its next query, and stops the chunk if the row's claim was lost. It may
+# raise (a claim found lost meanwhile): the message must then not be completed.
+Commit = Callable[[], None]
 
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
-_LEADING_DOT = re.compile(rb"(?m)^\.")
+# What may not stand between the angle brackets of MAIL FROM or RCPT TO: it would end the command.
+_ADDRESS_UNSAFE = re.compile(r"[\x00-\x20<>\x7f]")
 
 
 def _data_payload(raw: bytes) -> bytes:
     """CRLF line ends and dot-stuffing (RFC 5321 4.5.2), ending in CRLF, without the final dot."""
-    payload = _LEADING_DOT.sub(b"..", _LINE_ENDS.sub(b"\r\n", raw))
+    crlf = raw.count(b"\r\n")
+    if raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:
+        raw = _LINE_ENDS.sub(b"\r\n", raw)  # rendered messages are CRLF already; others may not be
+    payload = raw.replace(b"\r\n.", b"\r\n..")
+    if payload.startswith(b"."):
+        payload = b"." + payload
     return payload if payload.endswith(b"\r\n") else payload + b"\r\n"
+
+
+def _envelope_address(address: str) -> bytes | None:
+    """The address as it goes between angle brackets, or None if it cannot go as it is."""
+    if not address.isascii() or _ADDRESS_UNSAFE.search(address):
+        return None
+    return address.encode()
+
+
+# The commands that open a message, with the answers that let it go on.
+_ENVELOPE_STAGES = (("MAIL FROM", (250,)), ("RCPT TO", (250, 251)), ("DATA", (354,)))
 
 
 class SmtpTransport:
@@ -74,6 +91,7 @@ class SmtpTransport:
         self.username, self.password = username, password
         self.use_tls, self.use_ssl, self.timeout = use_tls, use_ssl, timeout
         self.connection: smtplib.SMTP | None = None
+        self.pipelining = False
 
     def open(self) -> None:
         if self.connection is not None:
@@ -88,6 +106,7 @@ class SmtpTransport:
             connection.login(self.username, self.password)
         # Nagle's algorithm would hold the short end-of-data line back; send it at once.
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.pipelining = connection.has_extn("pipelining")
         self.connection = connection
 
     def close(self) -> None:
@@ -104,36 +123,34 @@ class SmtpTransport:
             self.connection = None
 
     def send(self, message: Outgoing, commit: Commit) -> Outcome:
+        sender = _envelope_address(message.from_address)
+        recipient = _envelope_address(message.to_address)
+        if sender is None or recipient is None:
+            unsafe = message.to_address if sender else message.from_address
+            return Outcome(sent=False, reason=f"Not an address SMTP can carry as it is: {unsafe!r}")
+        envelope = (b"MAIL FROM:<%s>\r\n" % sender, b"RCPT TO:<%s>\r\n" % recipient, b"DATA\r\n")
         try:
             self.open()
             connection = self.connection
-            code, reply = connection.mail(message.from_address)
-            if code != 250:
-                return self._refused(code, reply, stage="MAIL FROM")
-            code, reply = connection.rcpt(message.to_address)
-            if code not in (250, 251):
-                return self._refused(code, reply, stage="RCPT TO")
-            connection.putcmd("data")
-            code, reply = connection.getreply()
-            if code != 354:
-                return self._refused(code, reply, stage="DATA")
+            refused = self._envelope(envelope)
+            if refused is not None:
+                return refused
             connection.send(_data_payload(message.raw))
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
         # The commit point: the row is marked sent, then the end-of-data line goes at once.
-        wait = commit()
+        try:
+            commit()
+        except BaseException:
+            # The end-of-data line will not follow: the server discards the half-received message.
+            self._drop()
+            raise
         try:
             connection.send(b".\r\n")
         except (smtplib.SMTPException, OSError) as error:
-            wait()
             self._drop()
             return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
-        if not wait():
-            # Our claim had lapsed and another worker took the row: this chunk's claims are stale,
-            # so stop before sending anything more (leases are renewed well before that happens).
-            self._drop()
-            raise CommitFailed(message.delivery_id)
         try:
             code, reply = connection.getreply()
         except (smtplib.SMTPException, OSError):
@@ -144,11 +161,38 @@ class SmtpTransport:
             return self._refused(code, reply, stage="end of data")
         return Outcome(sent=True, esp_message_id=message.message_id)
 
-    def _refused(self, code: int, reply: bytes, *, stage: str) -> Outcome:
+    def _envelope(self, commands: tuple[bytes, bytes, bytes]) -> Outcome | None:
+        """MAIL FROM, RCPT TO and DATA: None when the server waits for the message, else why not."""
+        connection = self.connection
+        if not self.pipelining:
+            for command, (stage, accepted) in zip(commands, _ENVELOPE_STAGES, strict=True):
+                connection.send(command)
+                code, reply = connection.getreply()
+                if code not in accepted:
+                    return self._refused(code, reply, stage=stage)
+            return None
+        connection.send(b"".join(commands))
+        # Every answer is read, in turn (RFC 2920 3.1); the first refusal is the one that counts.
+        refusal = None
+        for stage, accepted in _ENVELOPE_STAGES:
+            code, reply = connection.getreply()
+            if code == 421 or code < 0:  # the server is closing: no further answer will come
+                self._drop()
+                return self._refused(*(refusal or (code, reply, stage)))
+            if refusal is None and code not in accepted:
+                refusal = (code, reply, stage)
+            elif refusal is not None and code == 354:
+                # DATA accepted although MAIL FROM or RCPT TO was not: end the message at once,
+                # empty and with no recipient, as RFC 2920 asks, and read its refusal.
+                connection.send(b".\r\n")
+                connection.getreply()
+        return None if refusal is None else self._refused(*refusal)
+
+    def _refused(self, code: int, reply: bytes, stage: str) -> Outcome:
         reason = f"{stage}: {code} {reply.decode(errors='replace')}"
         if code == 421 or code < 0:
             self._drop()
-        else:
+        elif self.connection is not None:
             try:
                 self.connection.rset()
             except (smtplib.SMTPException, OSError):
@@ -196,8 +240,7 @@ class MailerTransport:
             return Outcome(sent=False, transient=_is_transient(error), reason=str(error)[:2000])
         status = getattr(email, "anymail_status", None)
         esp_id = (getattr(status, "message_id", None) or message.message_id) if status else ""
-        if not commit()():
-            raise CommitFailed(message.delivery_id)
+        commit()
         return Outcome(sent=True, esp_message_id=str(esp_id or message.message_id))
 
 

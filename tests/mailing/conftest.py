@@ -12,6 +12,7 @@ from civic.models import Role
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, Segment
 from mailing.models import Campaign, SendingIdentity
 from tests.factories import OrganisationFactory, RoleFactory
+from tests.smtp_sink import SmtpSink
 
 
 @dataclass
@@ -81,3 +82,48 @@ def make_newsletter(
 @pytest.fixture
 def newsletter(db) -> Newsletter:
     return make_newsletter()
+
+
+class _OffersPipelining:
+    """The sink's handler, with PIPELINING added to its answer to EHLO."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    def __getattr__(self, name: str):
+        return getattr(self.handler, name)
+
+    def __dir__(self):  # aiosmtpd finds a handler's hooks with dir()
+        return sorted({*super().__dir__(), *dir(self.handler)})
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+class PipeliningSmtpSink(SmtpSink):
+    """The test sink offering PIPELINING (RFC 2920), as most mail servers do: aiosmtpd answers
+    commands that arrive together one by one, in turn, but does not say so in its EHLO."""
+
+    def __init__(self):
+        super().__init__()
+        self.controller.handler = _OffersPipelining(self.controller.handler)
+
+
+@pytest.fixture
+def pipelining_smtp_sink():
+    sink = PipeliningSmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(params=["pipelining", "one command at a time"])
+def each_smtp_sink(request):
+    """The test sink twice: offering PIPELINING, and not."""
+    sink = (PipeliningSmtpSink() if request.param == "pipelining" else SmtpSink()).start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

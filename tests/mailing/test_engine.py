@@ -4,6 +4,7 @@ refusals and the rate limit."""
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -12,14 +13,17 @@ from collections import Counter
 
 import pytest
 
+from mailing.engine import CampaignContext, RateLimiter, claim, send_rows
 from mailing.models import Campaign, Delivery, RateLimit
 from mailing.services import (
+    audience_freeze,
     campaign_cancel,
     campaign_pause,
     campaign_resume,
     campaign_send_now,
     mailing_sweep,
 )
+from mailing.transports import Outcome
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -31,18 +35,18 @@ def _finished(campaign: Campaign) -> bool:
 
 
 def test_two_workers_send_every_recipient_exactly_one_message(
-    newsletter, celery_workers, smtp_sink, postgresql_only
+    newsletter, celery_workers, each_smtp_sink, postgresql_only
 ):
     contacts = newsletter.subscribe(300)
     for _number in range(2):
-        celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="25")
+        celery_workers.start(**each_smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="25")
     campaign = newsletter.campaign()
 
     queued = campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
 
     assert queued == 300
     wait_for(lambda: _finished(campaign), timeout=60, message="the campaign did not finish")
-    arrived = Counter(smtp_sink.recipients())
+    arrived = Counter(each_smtp_sink.recipients())
     assert arrived == Counter({contact.email: 1 for contact in contacts})
     assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 300
     # Both workers took part: chunks were shared, not sent by one while the other idled.
@@ -156,15 +160,15 @@ def private_redis(tmp_path):
 
 
 def test_killed_workers_and_a_restarted_redis_miss_no_one_and_mail_no_one_twice(
-    newsletter, celery_workers, smtp_sink, private_redis, settings, postgresql_only
+    newsletter, celery_workers, each_smtp_sink, private_redis, settings, postgresql_only
 ):
     """SIGKILL workers at random moments mid-campaign and restart Redis, losing every queued task;
     beat's sweep wakes workers again, lapsed claims come back, and the sink counts one message per
     recipient."""
     contacts = newsletter.subscribe(400)
-    smtp_sink.delay = 0.002  # a little latency, as a real server has
+    each_smtp_sink.delay = 0.002  # a little latency, as a real server has
     env = {
-        **smtp_sink.env(),
+        **each_smtp_sink.env(),
         "CELERY_BROKER_URL": private_redis.url,
         "CIVIC_MAIL_CHUNK_SIZE": "20",
         "CIVIC_MAIL_LEASE_SECONDS": "3",
@@ -178,7 +182,7 @@ def test_killed_workers_and_a_restarted_redis_miss_no_one_and_mail_no_one_twice(
     campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
 
     chance = random.Random()  # the moment of each kill
-    wait_for(lambda: smtp_sink.recipients(), timeout=30, message="sending did not start")
+    wait_for(lambda: each_smtp_sink.recipients(), timeout=30, message="sending did not start")
     for round_number in range(4):
         time.sleep(chance.uniform(0.05, 0.6))
         victim = workers.pop(chance.randrange(len(workers)))
@@ -191,7 +195,7 @@ def test_killed_workers_and_a_restarted_redis_miss_no_one_and_mail_no_one_twice(
 
     wait_for(lambda: _finished(campaign), timeout=180, interval=0.5,
              message="the campaign did not finish after the kills")  # fmt: skip
-    arrived = Counter(smtp_sink.recipients())
+    arrived = Counter(each_smtp_sink.recipients())
     missing = {contact.email for contact in contacts} - set(arrived)
     twice = {address: count for address, count in arrived.items() if count > 1}
     assert not missing, f"never mailed: {sorted(missing)[:10]}"
@@ -254,3 +258,59 @@ def test_cancel_stops_for_good_and_counts_who_was_mailed(
     assert figures["sent"] + figures["skipped"] == 200
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.CANCELLED
+
+
+def test_a_task_out_of_time_hands_the_rest_of_the_campaign_to_a_fresh_task(
+    newsletter, celery_workers, pipelining_smtp_sink, settings, postgresql_only
+):
+    """One task queued, one worker, no beat: only the task that ran out of time can keep the
+    campaign going."""
+    contacts = newsletter.subscribe(120)
+    pipelining_smtp_sink.delay = 0.02  # about 2.5 s of sending: more than two tasks' time
+    worker = celery_workers.start(
+        **pipelining_smtp_sink.env(), CIVIC_MAIL_TASK_SECONDS="1", CIVIC_MAIL_CHUNK_SIZE="5"
+    )
+    settings.CIVIC_MAIL_PARALLEL_TASKS = 1
+    campaign = newsletter.campaign()
+    campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
+
+    wait_for(lambda: _finished(campaign), timeout=60, message="the campaign stalled")
+    assert Counter(pipelining_smtp_sink.recipients()) == Counter(
+        {contact.email: 1 for contact in contacts}
+    )
+    tasks = re.findall(r"campaign_send_task\[[^\]]+\] succeeded", worker.log())
+    assert len(tasks) >= 3
+
+
+def test_a_lost_claim_stops_the_chunk_at_the_next_commit_point_and_marks_nothing_more(
+    newsletter, postgresql_only
+):
+    """The answer to a row's UPDATE is read at the next row's commit point: a row another worker
+    took stops the chunk there, before that next message is complete."""
+    newsletter.subscribe(3)
+    campaign = newsletter.campaign()
+    audience_freeze(campaign)
+    rows = claim(token="ours", size=3, campaign_id=campaign.pk)
+    Delivery.objects.filter(pk=rows[0].pk).update(claimed_by="another worker")
+
+    class Transport:
+        def __init__(self):
+            self.completed: list[int] = []
+
+        def send(self, message, commit):
+            commit()  # may raise: the message is then never completed
+            self.completed.append(message.delivery_id)
+            return Outcome(sent=True, esp_message_id=message.message_id)
+
+        def close(self):
+            pass
+
+    transport = Transport()
+    context = CampaignContext.load(campaign)
+    send_rows(rows, token="ours", transport=transport, build=context.outgoing,
+              limiter=RateLimiter(None))  # fmt: skip
+
+    assert transport.completed == [rows[0].pk]
+    statuses = dict(Delivery.objects.filter(campaign=campaign).values_list("pk", "status"))
+    assert statuses == {rows[0].pk: "sending", rows[1].pk: "sending", rows[2].pk: "sending"}
+    assert Delivery.objects.filter(claimed_by="ours").count() == 2  # for release() to give back
