@@ -2,7 +2,7 @@
 account (survey responses, petition signatures). The client's address is hashed with the secret
 key, so the cache never holds who visited; a window's count lives a little longer than the window.
 
-    allowed = hit("petitions:sign", client_ip, limit=5, period=60)
+    allowed = hit("petitions:sign", client_ip(request), limit=5, period=60)
 """
 
 from __future__ import annotations
@@ -14,8 +14,20 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import HttpRequest
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as allauth reads it, honouring TRUSTED_PROXY_COUNT."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):
+        return request.META.get("REMOTE_ADDR")
 
 
 def parse_rate(text: str, *, setting: str = "rate") -> tuple[int, int]:

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from civic.forms import ServiceErrorsMixin
 from consultations.models import Answer, Question
 from consultations.services.responding import OTHER, TEXT_LIMIT
 
@@ -295,15 +296,6 @@ class EmailInputField(forms.CharField):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.widget.attrs.update(autocomplete="email", spellcheck="false")
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for key, errors in error.error_dict.items():
-                self.add_error(key if key in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
 
 
 class CheckForm(ServiceErrorsMixin, forms.Form):

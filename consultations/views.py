@@ -13,7 +13,6 @@ from pathlib import PurePosixPath
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,8 +26,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from civic import participation
-from civic.formatting import markdown_to_html
+from civic.formatting import markdown_to_html, when
 from civic.models import Area, Department, Postcode
+from civic.pagination import paginate
 from civic.postcodes import normalise_postcode
 from consultations.models import (
     Answer,
@@ -57,21 +57,6 @@ STAGE_TAGS = {
     Stage.CLOSED: "govuk-tag--grey",
     Stage.OUTCOME: "govuk-tag--purple",
 }
-
-
-# Dates in words ---------------------------------------------------------------------------------
-
-
-def when(moment) -> str:
-    """A date and time as GOV.UK writes them, in the site's time zone: "14 March 2027, 5pm"."""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute) == (0, 0):
-        time = _("midnight")
-    elif (local.hour, local.minute) == (12, 0):
-        time = _("midday")
-    else:
-        time = date_filter(local, "g:iA" if local.minute else "gA").lower()
-    return f"{date_filter(local, 'j F Y')}, {time}"
 
 
 def state_in_words(consultation: Consultation, stage: str) -> list[str]:
@@ -268,20 +253,15 @@ def hub(request: HttpRequest) -> HttpResponse:
         consultations, now, ranked=bool(text) and connection.vendor == "postgresql"
     )
 
-    paginator = Paginator(consultations, PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    for consultation in page.object_list:
+    pages = paginate(request, consultations, per_page=PER_PAGE)
+    for consultation in pages["page"].object_list:
         _describe(consultation, now)
     return render(
         request,
         "consultations/hub.html",
         {
             "form": form,
-            "page": page,
-            "page_range": list(
-                paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
-            ),
-            "ellipsis": Paginator.ELLIPSIS,
+            **pages,
             "near_areas": form.near_areas if chosen.get("postcode") else [],
             "filtered": bool(form.is_bound and any(chosen.values())),
         },

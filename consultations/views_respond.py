@@ -9,7 +9,7 @@ consultations.services.responding; these views read the request and draw the ans
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from civic.ratelimits import client_ip
 from consultations.forms_respond import CheckForm, PageForm, ResumeLinkForm
 from consultations.models import Answer, AnswerChoice, Consultation, Question, Response
 from consultations.services.responding import (
@@ -66,16 +67,6 @@ def _draft(request: HttpRequest, consultation: Consultation) -> Response | None:
     if response is not None and response.user_id and response.user_id != request.user.pk:
         return None  # started signed in as somebody else
     return response
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """The client's address as allauth reads it, honouring TRUSTED_PROXY_COUNT."""
-    from allauth.account.adapter import get_adapter
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):
-        return request.META.get("REMOTE_ADDR")
 
 
 def _page_url(consultation: Consultation, number: int) -> str:
@@ -217,7 +208,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
                 user=request.user,
                 token=request.POST.get("started", ""),
                 honeypot=request.POST.get("website", ""),
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except Refused as error:
             if page := _refused(request, consultation, error):
@@ -251,7 +242,7 @@ def _under_way(request: HttpRequest, consultation: Consultation, draft: Response
     if request.method == "POST" and form.is_valid():
         try:
             resume_link_send(
-                response=draft, email=form.cleaned_data["email"], ip=_client_ip(request)
+                response=draft, email=form.cleaned_data["email"], ip=client_ip(request)
             )
         except Refused as error:
             if page := _refused(request, consultation, error):
@@ -421,7 +412,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
                 agrees_to_publish=data.get("agrees_to_publish", False),
                 honeypot=request.POST.get("website", ""),
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except Refused as error:
             if page := _refused(request, consultation, error):

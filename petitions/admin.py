@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from rules.contrib.admin import ObjectPermissionsTabularInline
 
 from civic.admin_base import ScopedModelAdmin
+from civic.forms import service_errors_onto
 from civic.models import AuditEntry
 from civic.selectors import scope_to_department, scope_to_organisation_admin
 from civic.services import audit_record
@@ -246,15 +247,6 @@ class InvalidationForm(forms.Form):
     )
 
 
-def _errors_onto(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, next to the field it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, problems in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error)
-
-
 # The petition's actions -------------------------------------------------------------------------
 
 
@@ -273,6 +265,9 @@ class Action:
     # After a decision the moderator goes back to the queue; after an answer, to the petition.
     back_to_queue: bool = False
     intro: str = ""
+    # An answer's form starts with what is published already: the petition's values of the
+    # form's fields, which are named as the petition's.
+    prefilled: bool = False
 
 
 def _date(value) -> str:
@@ -344,6 +339,7 @@ ACTIONS = [
         done=lambda petition: (
             _("The council's response to “%(title)s” is published.") % {"title": petition.title}
         ),
+        prefilled=True,
     ),
     Action(
         name="debate_date",
@@ -359,6 +355,7 @@ ACTIONS = [
             _("“%(title)s” is to be debated on %(date)s.")
             % {"title": petition.title, "date": date_format(petition.debate_date, "j F Y")}
         ),
+        prefilled=True,
     ),
     Action(
         name="debate_outcome",
@@ -377,6 +374,7 @@ ACTIONS = [
         done=lambda petition: (
             _("The outcome of the debate on “%(title)s” is published.") % {"title": petition.title}
         ),
+        prefilled=True,
     ),
     Action(
         name="remove",
@@ -398,18 +396,9 @@ ACTIONS_BY_NAME = {action.name: action for action in ACTIONS}
 
 
 def _initial(action: Action, petition: Petition) -> dict:
-    """What an answer's form starts with: what is published already."""
-    if action.name == "respond":
-        return {"response": petition.response}
-    if action.name == "debate_date":
-        return {"debate_date": petition.debate_date}
-    if action.name == "debate_outcome":
-        return {
-            "debate_summary": petition.debate_summary,
-            "debate_minutes_url": petition.debate_minutes_url,
-            "debate_video_url": petition.debate_video_url,
-        }
-    return {}
+    if not action.prefilled:
+        return {}
+    return {name: getattr(petition, name) for name in action.form.base_fields}
 
 
 # Petitions --------------------------------------------------------------------------------------
@@ -641,11 +630,14 @@ class PetitionAdmin(ScopedModelAdmin):
     def _url(self, name: str, petition: Petition) -> str:
         return reverse(f"{self.admin_site.name}:petitions_petition_{name}", args=[petition.pk])
 
-    def _petition(self, request, object_id) -> Petition:
-        """The petition if it is in the officer's scope; 404 otherwise, as for one that is gone."""
+    def _petition(self, request, object_id, *, permission: str = "") -> Petition:
+        """The petition if it is in the officer's scope (404 otherwise, as for one that is gone),
+        and if they hold `permission` on it where one is named (403 otherwise)."""
         petition = self.get_object(request, str(object_id))
         if petition is None or not self.has_view_permission(request, petition):
             raise Http404(_("No such petition."))
+        if permission and not request.user.has_perm(permission, petition):
+            raise PermissionDenied
         return petition
 
     def _render(self, request, template: str, petition: Petition, context: dict):
@@ -694,10 +686,8 @@ class PetitionAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def action_view(self, request, object_id, name: str):
-        petition = self._petition(request, object_id)
         action = ACTIONS_BY_NAME[name]
-        if not request.user.has_perm(action.permission, petition):
-            raise PermissionDenied
+        petition = self._petition(request, object_id, permission=action.permission)
         form = action.form(initial=_initial(action, petition), auto_id=_auto_id(action))
         if request.method == "POST":
             form = action.form(request.POST, auto_id=_auto_id(action))
@@ -705,7 +695,7 @@ class PetitionAdmin(ScopedModelAdmin):
                 try:
                     done = action.run(request.user, petition, form.cleaned_data)
                 except ValidationError as error:
-                    _errors_onto(form, error)
+                    service_errors_onto(form, error)
                 else:
                     messages.success(request, action.done(done))
                     if action.back_to_queue:
@@ -725,9 +715,7 @@ class PetitionAdmin(ScopedModelAdmin):
     def release_view(self, request, object_id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        petition = self._petition(request, object_id)
-        if not request.user.has_perm(MODERATE, petition):
-            raise PermissionDenied
+        petition = self._petition(request, object_id, permission=MODERATE)
         services.moderation_unlock(actor=request.user, petition=petition)
         messages.success(
             request,
@@ -740,9 +728,7 @@ class PetitionAdmin(ScopedModelAdmin):
         """Strike out signatures by address, network, domain, postcode or time: the first POST
         says how many match and changes nothing; the second, which names that number, does it.
         If the number has changed meanwhile, the officer is asked again."""
-        petition = self._petition(request, object_id)
-        if not request.user.has_perm(MODERATE, petition):
-            raise PermissionDenied
+        petition = self._petition(request, object_id, permission=MODERATE)
         form = InvalidationForm()
         matching = None
         if request.method == "POST":
@@ -758,7 +744,7 @@ class PetitionAdmin(ScopedModelAdmin):
                         until=data["until"],
                     )
                 except ValidationError as error:
-                    _errors_onto(form, error)
+                    service_errors_onto(form, error)
                 else:
                     matching = services.signatures_matching(petition, invalidation).count()
                     confirmed = request.POST.get("step") == "invalidate"
@@ -794,7 +780,7 @@ class PetitionAdmin(ScopedModelAdmin):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _errors_onto(form, error)
+            service_errors_onto(form, error)
             return None
         messages.success(
             request,

@@ -9,6 +9,8 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         from civic import participation
+        from contacts import gdpr_registry
+        from petitions import gdpr
         from petitions.views import open_items
 
         participation.register(
@@ -16,3 +18,4 @@ class PetitionsConfig(AppConfig):
                 key="petitions", heading=_("Petitions"), order=20, items=open_items
             )
         )
+        gdpr_registry.register("petition signatures", gdpr.export_signatures, gdpr.erase_signatures)

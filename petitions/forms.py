@@ -9,9 +9,9 @@ the templates leave out "(optional)" for what it needs.
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from civic.forms import ServiceErrorsMixin
 from petitions.models import Petition
 
 Stage = Petition.Stage
@@ -26,17 +26,6 @@ LIST_STAGES = [
     (Stage.CLOSED, _("Closed")),
     (Stage.REJECTED, _("Rejected")),
 ]
-
-
-class ServiceErrorsMixin:
-    """Take a service's ValidationError (by field) onto the form's fields."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for key, errors in error.error_dict.items():
-                self.add_error(key if key in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
 
 
 def _text(label, *, help_text="", autocomplete="", width="", spellcheck=None) -> forms.CharField:

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +31,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import participation
+from civic.formatting import day, when
 from civic.models import Area, Organisation
+from civic.pagination import paginate
+from civic.ratelimits import client_ip
 from petitions.api import PetitionDetailSerializer, PetitionSerializer, newest_first
 from petitions.forms import DEBATE, ListFilterForm, SignatureForm, StartForm
 from petitions.models import Petition, Signature, Threshold
@@ -72,37 +74,6 @@ UNPUBLISHED = {Status.SPONSORING, Status.PENDING}
 
 
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """The client's address as allauth reads it, honouring TRUSTED_PROXY_COUNT."""
-    from allauth.account.adapter import get_adapter
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):
-        return request.META.get("REMOTE_ADDR")
-
-
-def day(moment) -> str:
-    """A date as GOV.UK writes it, in the site's time zone: "1 June 2027"."""
-    if moment is None:
-        return ""
-    if hasattr(moment, "hour"):
-        moment = timezone.localtime(moment)
-    return date_filter(moment, "j F Y")
-
-
-def when(moment) -> str:
-    """A date and time as GOV.UK writes them: "14 March 2027, 5pm"."""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute) == (0, 0):
-        time = _("midnight")
-    elif (local.hour, local.minute) == (12, 0):
-        time = _("midday")
-    else:
-        time = date_filter(local, "g:iA" if local.minute else "gA").lower()
-    return f"{date_filter(local, 'j F Y')}, {time}"
 
 
 def _is_creator(request: HttpRequest, petition: Petition) -> bool:
@@ -167,7 +138,7 @@ def _sign(
         signature_sign(
             petition=petition,
             supporter=supporter,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             **form.service_arguments(),
         )
     except Refused as refusal:
@@ -229,20 +200,15 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         petitions = _search(petitions, text)
     petitions = newest_first(petitions, ranked=bool(text) and connection.vendor == "postgresql")
 
-    paginator = Paginator(petitions, PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    for petition in page.object_list:
+    pages = paginate(request, petitions, per_page=PER_PAGE)
+    for petition in pages["page"].object_list:
         _describe(petition, now)
     return render(
         request,
         "petitions/list.html",
         {
             "form": form,
-            "page": page,
-            "page_range": list(
-                paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
-            ),
-            "ellipsis": Paginator.ELLIPSIS,
+            **pages,
             "filtered": bool(form.is_bound and any(chosen.values())),
             "several_councils": len({area.organisation_id for area in areas}) > 1,
         },

@@ -40,7 +40,7 @@ from civic.services import audit_record
 from contacts.models import ConsentPurpose, Contact
 from petitions.models import Petition, PetitionPolicy, Signature
 from petitions.services.counting import count_soon, petition_count
-from petitions.services.signing import email_normalise
+from petitions.services.signing import email_normalise, signer_clean
 
 LOCK_MINUTES = 15
 
@@ -157,7 +157,6 @@ def petition_create(
     title = " ".join(str(title or "").split())
     background = str(background or "").strip()
     details = str(details or "").strip()
-    name = " ".join(str(name or "").split())
     limits = {"title": (title, 100), "background": (background, 1000), "details": (details, 2000)}
     for field, (value, limit) in limits.items():
         if field != "details" and not value:
@@ -173,16 +172,7 @@ def petition_create(
                 _("This must be %(limit)s characters or fewer") % {"limit": limit},
                 code="max_length",
             )
-    if not name:
-        errors["name"] = ValidationError(_("Enter your name"), code="required")
-    postcode = str(postcode or "").strip()
-    if not postcode:
-        errors["postcode"] = ValidationError(_("Enter your postcode"), code="required")
-    else:
-        try:
-            postcode = normalise_postcode(postcode)
-        except ValidationError as error:
-            errors["postcode"] = error
+    name, postcode = signer_clean(name, postcode, errors=errors)
     if area is not None and area.organisation_id != organisation.pk:
         errors["area"] = ValidationError(_("Choose one of the council's areas"), code="invalid")
     if errors:

@@ -167,11 +167,12 @@ def _spam_refusal() -> Refused:
 # Signing ----------------------------------------------------------------------------------------
 
 
-def _clean(name: str, email: str, postcode: str, lives_here: bool) -> tuple[str, str, str]:
-    """The name, address and postcode as stored; raises ValidationError by field."""
-    errors: dict[str, ValidationError] = {}
+def signer_clean(
+    name: str, postcode: str, *, errors: dict[str, ValidationError]
+) -> tuple[str, str]:
+    """A signer's name and postcode as stored (for a petition's creator too: their signature is
+    the first); what is wrong with them is added to `errors` by field."""
     name = " ".join(str(name or "").split())
-    email = str(email or "").strip()
     if not name:
         errors["name"] = ValidationError(_("Enter your name"), code="required")
     elif len(name) > NAME_LIMIT:
@@ -179,6 +180,22 @@ def _clean(name: str, email: str, postcode: str, lives_here: bool) -> tuple[str,
             _("Your name must be %(limit)s characters or fewer") % {"limit": NAME_LIMIT},
             code="max_length",
         )
+    postcode = str(postcode or "").strip()
+    if not postcode:
+        errors["postcode"] = ValidationError(_("Enter your postcode"), code="required")
+    else:
+        try:
+            postcode = normalise_postcode(postcode)
+        except ValidationError as error:
+            errors["postcode"] = error
+    return name, postcode
+
+
+def _clean(name: str, email: str, postcode: str, lives_here: bool) -> tuple[str, str, str]:
+    """The name, address and postcode as stored; raises ValidationError by field."""
+    errors: dict[str, ValidationError] = {}
+    name, postcode = signer_clean(name, postcode, errors=errors)
+    email = str(email or "").strip()
     if not email:
         errors["email"] = ValidationError(_("Enter your e-mail address"), code="required")
     else:
@@ -200,14 +217,6 @@ def _clean(name: str, email: str, postcode: str, lives_here: bool) -> tuple[str,
                     ),
                     code="disposable",
                 )
-    postcode = str(postcode or "").strip()
-    if not postcode:
-        errors["postcode"] = ValidationError(_("Enter your postcode"), code="required")
-    else:
-        try:
-            postcode = normalise_postcode(postcode)
-        except ValidationError as error:
-            errors["postcode"] = error
     if not lives_here:
         errors["lives_here"] = ValidationError(
             _("Confirm that you live, work or study in the area to sign"), code="required"

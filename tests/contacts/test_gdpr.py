@@ -152,6 +152,7 @@ def expected_data(contact):
         ],
         "e-mail deliveries": [],  # mailing's own section: nobody has mailed them yet
         "consultation responses": [],  # consultations' own: they answered no survey
+        "petition signatures": [],  # petitions' own: they signed none
     }
 
 
