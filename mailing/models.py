@@ -229,6 +229,13 @@ class Delivery(models.Model):
                 condition=Q(status__in=["queued", "sending"]),
                 name="delivery_claimable",
             ),
+            # A campaign's claims take the lowest ids still waiting: without this they walk
+            # past every row already sent (27 ms a claim half-way through 100,000).
+            models.Index(
+                fields=["campaign", "id"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="delivery_campaign_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
