@@ -28,9 +28,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -259,14 +260,13 @@ def signature_sign(
             ),
             code="rate_limited",
         )
-    area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
     fields = {
         "petition": petition,
         "name": name,
         "email": email,
         "email_normalised": email_normalise(email),
         "postcode": postcode,
-        "area": area,
+        "area_id": _area_id(petition, postcode),
         "hears_progress": bool(hears_progress),
         "is_supporter": supporter,
         "ip": ip,
@@ -294,12 +294,54 @@ def signature_sign(
     return Signed(signature)
 
 
+AREA_CACHE_SECONDS = 600
+
+
+def _area_id(petition: Petition, postcode: str) -> int | None:
+    """The ward of a postcode, from the shared cache for a while: a viral petition's signers
+    share a few thousand postcodes, and a ward's postcodes change once a year at most."""
+    key = f"petitions:area:{petition.organisation_id}:{postcode.replace(' ', '')}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
+    cache.set(key, area.pk if area else 0, AREA_CACHE_SECONDS)
+    return area.pk if area else None
+
+
+_CONCRETE = [field for field in Signature._meta.concrete_fields if not field.primary_key]
+_UNIQUE = ("petition_id", "email_normalised", "household_place")
+
+
+def _insert_sql(quote) -> str:
+    # Only the model's own table and column names, quoted; every value is a parameter.
+    columns = ", ".join(quote(field.column) for field in _CONCRETE)
+    conflict = ", ".join(quote(column) for column in _UNIQUE)
+    placeholders = ", ".join(["%s"] * len(_CONCRETE))
+    table, pk = quote(Signature._meta.db_table), quote(Signature._meta.pk.column)
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {pk}"
+    )
+
+
 def _insert(fields: dict, *, place: int) -> Signature | None:
-    try:
-        with transaction.atomic():
-            return Signature.objects.create(**fields, household_place=place)
-    except IntegrityError:
+    """INSERT ... ON CONFLICT DO NOTHING on the one-per-address constraint: the new signature,
+    or None when that address already holds that household place (no savepoint and no error
+    to recover from, so a viral petition's signing costs one round trip here)."""
+    signature = Signature(**fields, household_place=place)
+    values = [
+        field.get_db_prep_save(field.pre_save(signature, True), connection) for field in _CONCRETE
+    ]
+    sql = _insert_sql(connection.ops.quote_name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
         return None
+    signature.pk = row[0]
+    signature._state.adding = False
+    return signature
 
 
 def confirm_token(signature: Signature) -> str:
