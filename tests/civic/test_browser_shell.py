@@ -32,9 +32,11 @@ def open_items():
             )
         ]
 
+    kept = dict(participation._sections)
     participation.register(participation.Section("surveys", "Consultations", 10, items))
     yield
-    participation.unregister("surveys")
+    participation._sections.clear()
+    participation._sections.update(kept)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
