@@ -109,6 +109,35 @@ end
 """
 
 
+# Who used the CPUs during the spike, by the command line of each process (wrk has exited by
+# the second snapshot, so it is not among them).
+CPU_GROUPS = (
+    ("gunicorn", "gunicorn"),
+    ("celery worker", "celery"),
+    ("PostgreSQL", "postgres"),
+    ("Redis", "redis-server"),
+)
+
+
+def _cpu_by_group() -> dict[str, float]:
+    """CPU seconds (user and system) used so far by every live process, summed by group."""
+    totals = {name: 0.0 for name, _marker in CPU_GROUPS}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        for name, marker in CPU_GROUPS:
+            if marker in command:
+                totals[name] += (int(fields[11]) + int(fields[12])) / tick
+                break
+    return totals
+
+
 def _setup_petition(env: dict[str, str]) -> int:
     """An organisation with a petition scheme, three wards with postcodes and one open petition,
     made through the models in this process (which points at the bench database)."""
@@ -192,12 +221,18 @@ def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int) -> dict
         harness.ensure_wrk(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
         "-s", str(script), base_url + "/", "--", *arguments,
     ]  # fmt: skip
+    before = _cpu_by_group()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
+    after = _cpu_by_group()
     if result.returncode != 0:
         raise harness.BenchError(f"wrk failed:\n{result.stderr}{result.stdout}")
     figures = harness.parse_wrk(result.stdout)
     counts = re.search(r"SPIKE posts=(\d+) found=(\d+) failed=(\d+) other=(\d+)", result.stdout)
     posts, found, failed, other = map(int, counts.groups())
+    # CPU per signature, in milliseconds, of each kind of process over the measured run only.
+    figures["cpu_ms_per_signature"] = {
+        name: round(1000 * (after[name] - before[name]) / max(found, 1), 2) for name in after
+    }
     figures.update(
         posts=posts,
         signed=found,
@@ -341,6 +376,11 @@ def main() -> int:
     try:
         with harness.serve("civic.wsgi", env, workers=WORKERS) as base_url:
             spike = _spike(base_url, petition_id, workdir, seconds)
+            print(
+                "CPU per signature (ms): "
+                + ", ".join(f"{name} {ms}" for name, ms in spike["cpu_ms_per_signature"].items()),
+                flush=True,
+            )
             print(
                 f"spike: {spike['signed']:,} signatures in {seconds} s, "
                 f"{spike['signatures_per_second']:,.0f}/s; p50 {spike['p50_ms']:.1f} ms, "
