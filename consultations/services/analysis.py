@@ -17,7 +17,6 @@ Only submitted responses count; drafts never appear in a figure, a list or an ex
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import tempfile
 from collections import defaultdict
@@ -39,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from civic.exports import csv_rows, spreadsheet_safe
 from civic.models import AuditEntry
+from civic.queueing import queue, queue_soon
 from civic.services import audit_record
 from consultations.models import (
     Answer,
@@ -51,8 +51,6 @@ from consultations.models import (
 )
 
 Kind = Question.Kind
-logger = logging.getLogger(__name__)
-
 # Answers that identify the respondent: never published, never in open data.
 PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
 # A short-text question that asks for a name ("Your name", "Full name", "Surname") is personal too.
@@ -381,19 +379,7 @@ def results_recount_soon(consultation_id: int) -> None:
     view asks again."""
     from consultations.tasks import results_recount_task
 
-    delay = _recount_seconds()
-    key = f"consultations:results-recount:{consultation_id}"
-
-    def queue() -> None:
-        if not cache.add(key, 1, timeout=max(delay, 1)):
-            return
-        try:
-            results_recount_task.apply_async((consultation_id,), countdown=delay)
-        except Exception:
-            cache.delete(key)
-            logger.warning("Could not queue the recount of consultation %s", consultation_id)
-
-    transaction.on_commit(queue)
+    queue_soon(results_recount_task, consultation_id, delay=_recount_seconds())
 
 
 def _cached_theme_counts(consultation, filters, questions, version) -> list[tuple[int, int, int]]:
@@ -1024,16 +1010,8 @@ def export_request(
             area_id=filters.area_id,
             option_id=filters.option_id,
         )
-        transaction.on_commit(lambda: _queue(response_export_task, export.pk))
+        transaction.on_commit(lambda: queue(response_export_task, export.pk))
     return export
-
-
-def _queue(task, *args) -> None:
-    """Queue a task; if the broker is down, the sweep (exports_sweep) queues it again."""
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.warning("Could not queue %s%r; the sweep will", task.name, args, exc_info=True)
 
 
 def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExport | None:
@@ -1142,7 +1120,7 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
         ).values_list("pk", flat=True)
     )
     for export_id in waiting:
-        _queue(response_export_task, export_id)
+        queue(response_export_task, export_id)
     return {"expired": expired, "queued": len(waiting)}
 
 

@@ -7,7 +7,6 @@ audit, and queue the work once the transaction commits.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.models import AuditEntry, Organisation
+from civic.queueing import queue
 from civic.services import audit_record
 from contacts.models import Contact
 from contacts.segments import segment_queryset
@@ -27,8 +27,6 @@ from mailing.services.unsubscribe import (
     unsubscribe_target,
     unsubscribe_token,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "audience_freeze",
@@ -266,10 +264,7 @@ def transactional_enqueue(
 
 def _wake(task, *args) -> None:
     """Queue a task; if the broker is down the row waits in the outbox for beat's sweep."""
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.warning("Could not queue %s; the sweep will send it", task.name, exc_info=True)
+    queue(task, *args)
 
 
 def suppress(*, organisation_id: int, email: str, reason: str) -> bool:

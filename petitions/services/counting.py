@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.models import Area
+from civic.queueing import queue_soon, soon_key
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
 
 logger = logging.getLogger(__name__)
@@ -41,19 +42,7 @@ def count_soon(petition_id: int) -> None:
     the scheduled recount catches up."""
     from petitions.tasks import petition_count_task
 
-    delay = _count_seconds()
-    key = f"petitions:count-queued:{petition_id}"
-
-    def queue() -> None:
-        if not cache.add(key, 1, timeout=max(delay, 1)):
-            return
-        try:
-            petition_count_task.apply_async((petition_id,), countdown=delay)
-        except Exception:
-            cache.delete(key)
-            logger.warning("Could not queue the count of petition %s", petition_id, exc_info=True)
-
-    transaction.on_commit(queue)
+    queue_soon(petition_count_task, petition_id, delay=_count_seconds())
 
 
 def _by_ward(petition_id: int) -> list[list]:
@@ -173,6 +162,8 @@ def _tell_team(petition: Petition, policy: PetitionPolicy, threshold, total: int
 def petitions_recount(*, now: datetime | None = None) -> dict[str, int]:
     """Count every petition that takes or recently took signatures again, logging each whose
     published count had drifted from its confirmed signatures."""
+    from petitions.tasks import petition_count_task
+
     drifted = counted = 0
     for petition_id, shown in Petition.objects.filter(
         status__in=[Petition.Status.OPEN, Petition.Status.SPONSORING],
@@ -180,7 +171,7 @@ def petitions_recount(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", "signature_count"):
         # A count already queued will catch up with recent confirmations: only a difference
         # with none queued is drift.
-        queued = cache.get(f"petitions:count-queued:{petition_id}") is not None
+        queued = cache.get(soon_key(petition_count_task, petition_id)) is not None
         total = petition_count(petition_id=petition_id, now=now)
         counted += 1
         if total is not None and total != shown and not queued:
