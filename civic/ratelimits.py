@@ -1,6 +1,8 @@
-"""Fixed-window rate limits in the shared cache, for the forms anyone may post without an
-account (survey responses, petition signatures). The client's address is hashed with the secret
-key, so the cache never holds who visited; a window's count lives a little longer than the window.
+"""Abuse protection for the forms anyone may post without an account (survey responses,
+petition signatures): fixed-window rate limits in the shared cache, and the signed moment a form
+was drawn, so that a form posted sooner than a person could fill it is known. The client's
+address is hashed with the secret key, so the cache never holds who visited; a window's count
+lives a little longer than the window.
 
     allowed = hit("petitions:sign", client_ip(request), limit=5, period=60)
 """
@@ -11,8 +13,10 @@ import hashlib
 import ipaddress
 import re
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
@@ -71,3 +75,21 @@ def in_networks(ip: str | None, networks: list[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+# A form left open for a day is simply drawn again.
+FORM_TOKEN_MAX_AGE = 60 * 60 * 24
+
+
+def form_token(salt: str, *, now: float | None = None) -> str:
+    """The signed moment a form was drawn, for the form to carry back."""
+    return signing.dumps(int(now if now is not None else time.time()), salt=salt)
+
+
+def form_drawn_at(token: str, salt: str) -> datetime | None:
+    """When the form carrying `token` was drawn, or None for a token forged, stale or absent."""
+    try:
+        moment = signing.loads(token or "", salt=salt, max_age=FORM_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return datetime.fromtimestamp(moment, tz=UTC) if isinstance(moment, int) else None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -40,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from civic.postcodes import normalise_postcode
-from civic.ratelimits import hit, parse_rate
+from civic.ratelimits import form_drawn_at, form_token, hit, parse_rate
 from civic.services import area_for_postcode
 from consultations.models import (
     Answer,
@@ -63,7 +62,6 @@ EMAIL_LIMIT = 254
 OTHER = "other"  # the value of the "Other" checkbox of a multiple-choice question
 START_SALT = "consultations.respond-start"
 RESUME_SALT = "consultations.respond-resume"
-START_TOKEN_MAX_AGE = 60 * 60 * 24  # a start page left open for a day is simply reloaded
 
 Kind = Question.Kind
 
@@ -107,17 +105,7 @@ def rate_limit_allows(*, ip: str | None, action: str) -> bool:
 
 def start_token(*, now: float | None = None) -> str:
     """The signed moment the start page was drawn, carried by its form."""
-    return signing.dumps(int(now if now is not None else time.time()), salt=START_SALT)
-
-
-def _started_at(token: str) -> datetime.datetime | None:
-    try:
-        moment = signing.loads(token or "", salt=START_SALT, max_age=START_TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(moment, int):
-        return None
-    return datetime.datetime.fromtimestamp(moment, tz=datetime.UTC)
+    return form_token(START_SALT, now=now)
 
 
 def _spam_refusal() -> Refused:
@@ -563,7 +551,7 @@ def response_start(
     _require_person(consultation, user)
     if already_responded(consultation=consultation, user=user):
         raise _already_refusal()
-    started_at = _started_at(token)
+    started_at = form_drawn_at(token, START_SALT)
     if honeypot or started_at is None:
         raise _spam_refusal()
     if not rate_limit_allows(ip=ip, action="start"):

@@ -22,9 +22,8 @@ and disposable e-mail domains refused. Settings, read when used:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -39,13 +38,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.postcodes import normalise_postcode
-from civic.ratelimits import hit, in_networks, parse_rate
+from civic.ratelimits import form_drawn_at, form_token, hit, in_networks, parse_rate
 from civic.services import area_for_postcode
 from petitions.models import Petition, Signature
 
 START_SALT = "petitions.sign-start"
 CONFIRM_SALT = "petitions.sign-confirm"
-START_TOKEN_MAX_AGE = 60 * 60 * 24
 NAME_LIMIT = 100
 EMAIL_LIMIT = 254
 
@@ -136,15 +134,7 @@ def is_disposable(email: str) -> bool:
 
 def start_token(*, now: float | None = None) -> str:
     """The signed moment the form was drawn, carried by the form."""
-    return signing.dumps(int(now if now is not None else time.time()), salt=START_SALT)
-
-
-def _drawn_at(token: str) -> datetime | None:
-    try:
-        moment = signing.loads(token or "", salt=START_SALT, max_age=START_TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return datetime.fromtimestamp(moment, tz=UTC) if isinstance(moment, int) else None
+    return form_token(START_SALT, now=now)
 
 
 def rate_limit_allows(ip: str | None) -> bool:
@@ -249,7 +239,7 @@ def signature_sign(
     if supporter != (petition.status == Petition.Status.SPONSORING) or not petition.is_signable:
         raise Refused(_("This petition is not open for signatures."), code="closed")
     name, email, postcode = _clean(name, email, postcode, lives_here)
-    drawn_at = _drawn_at(started)
+    drawn_at = form_drawn_at(started, START_SALT)
     if honeypot or drawn_at is None or (now - drawn_at).total_seconds() < minimum_seconds():
         raise _spam_refusal()
     if not rate_limit_allows(ip):
