@@ -10,8 +10,6 @@ published) but no longer names them.
 
 from __future__ import annotations
 
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -63,13 +61,6 @@ def export_signatures(contact: Contact) -> list[dict]:
 
 
 def erase_signatures(contact: Contact) -> int:
-    erased = _signatures(contact).update(
-        name="",
-        email="",
-        email_normalised=Concat(Value("erased-"), Cast("pk", CharField())),
-        postcode="",
-        ip=None,
-        anonymised_at=timezone.now(),
-    )
+    erased = _signatures(contact).strip_identity(now=timezone.now(), marker="erased")
     _started(contact).update(creator=None, creator_name="")
     return erased

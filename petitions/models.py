@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -291,6 +292,21 @@ class Petition(models.Model):
         return self.submitted_at + timedelta(days=overdue_days)
 
 
+class SignatureQuerySet(models.QuerySet):
+    def strip_identity(self, *, now, marker: str) -> int:
+        """Remove who signed (name, address, postcode, IP) and keep the ward and the state, so
+        counts stay true; the address column keeps its uniqueness as `<marker>-<id>`. Returns
+        how many."""
+        return self.update(
+            name="",
+            email="",
+            email_normalised=Concat(Value(f"{marker}-"), Cast("pk", models.CharField())),
+            postcode="",
+            ip=None,
+            anonymised_at=now,
+        )
+
+
 class Signature(models.Model):
     """One person's signature. It counts once confirmed from the e-mail. One address signs a
     petition once, or twice for two people of one household (another name, the same postcode):
@@ -324,6 +340,8 @@ class Signature(models.Model):
     # Set once the signer's consent is recorded in contacts (done by a worker, in batches).
     recorded_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -27,8 +27,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -693,15 +692,8 @@ def signatures_anonymise(*, now: datetime | None = None) -> int:
         )
         for petition in due:
             with transaction.atomic():
-                # Name, address, postcode and IP go; the address column keeps its uniqueness
-                # with the signature's id.
-                anonymised += Signature.objects.filter(petition=petition).update(
-                    name="",
-                    email="",
-                    email_normalised=Concat(Value("anonymised-"), Cast("pk", CharField())),
-                    postcode="",
-                    ip=None,
-                    anonymised_at=now,
+                anonymised += Signature.objects.filter(petition=petition).strip_identity(
+                    now=now, marker="anonymised"
                 )
                 Petition.objects.filter(pk=petition.pk).update(anonymised_at=now)
     return anonymised
