@@ -29,13 +29,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from rules.contrib.admin import ObjectPermissionsTabularInline
 
 from civic.admin_base import ScopedModelAdmin
+from civic.formatting import day
 from civic.forms import service_errors_onto
 from civic.models import AuditEntry
 from civic.selectors import scope_to_department, scope_to_organisation_admin
@@ -270,10 +270,6 @@ class Action:
     prefilled: bool = False
 
 
-def _date(value) -> str:
-    return date_format(timezone.localtime(value), "j F Y") if value else ""
-
-
 ACTIONS = [
     Action(
         name="publish",
@@ -285,7 +281,7 @@ ACTIONS = [
         run=lambda actor, petition, data: services.petition_publish(actor=actor, petition=petition),
         done=lambda petition: (
             _("“%(title)s” is published and open until %(date)s. Its creator is told by e-mail.")
-            % {"title": petition.title, "date": _date(petition.closes_at)}
+            % {"title": petition.title, "date": day(petition.closes_at)}
         ),
         back_to_queue=True,
         intro=gettext_lazy("Anyone can read and sign it at once. Its creator is told by e-mail."),
@@ -353,7 +349,7 @@ ACTIONS = [
         ),
         done=lambda petition: (
             _("“%(title)s” is to be debated on %(date)s.")
-            % {"title": petition.title, "date": date_format(petition.debate_date, "j F Y")}
+            % {"title": petition.title, "date": day(petition.debate_date)}
         ),
         prefilled=True,
     ),
@@ -529,9 +525,9 @@ class PetitionAdmin(ScopedModelAdmin):
             return format_html(
                 '<mark class="petition-overdue"><strong>{}</strong> {}</mark>',
                 _("Overdue"),
-                _("since %(date)s") % {"date": _date(due)},
+                _("since %(date)s") % {"date": day(due)},
             )
-        return _("by %(date)s") % {"date": _date(due)}
+        return _("by %(date)s") % {"date": day(due)}
 
     @admin.display(description=gettext_lazy("creator's e-mail address"))
     def creator_email(self, petition: Petition) -> str:
