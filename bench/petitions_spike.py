@@ -175,6 +175,18 @@ def _setup_petition(env: dict[str, str]) -> int:
     return petition.pk
 
 
+def _csrf_cookie(response: http.client.HTTPResponse) -> str:
+    """The `csrftoken=...` pair a response sets, or "" if it sets none."""
+    return next(
+        (
+            header.split(";", 1)[0]
+            for name, header in response.getheaders()
+            if name.lower() == "set-cookie" and header.startswith("csrftoken=")
+        ),
+        "",
+    )
+
+
 def _form_tokens(base_url: str, petition_id: int) -> tuple[str, str, str]:
     """The CSRF cookie, the form's CSRF token and its signed start token, from one GET."""
     parsed = urllib.parse.urlsplit(base_url)
@@ -184,11 +196,9 @@ def _form_tokens(base_url: str, petition_id: int) -> tuple[str, str, str]:
     page = response.read().decode()
     if response.status != 200:
         raise harness.BenchError(f"the petition page answered {response.status}")
-    cookie = next(
-        header.split(";", 1)[0]
-        for name, header in response.getheaders()
-        if name.lower() == "set-cookie" and header.startswith("csrftoken=")
-    )
+    cookie = _csrf_cookie(response)
+    if not cookie:
+        raise harness.BenchError("the petition page set no CSRF cookie")
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     started = re.search(r'name="started" value="([^"]+)"', page).group(1)
     connection.close()
@@ -261,14 +271,7 @@ def _confirm_all(base_url: str, petition_id: int) -> dict:
             connection.request("GET", path)
             response = connection.getresponse()
             page = response.read().decode()
-            cookie = next(
-                (
-                    header.split(";", 1)[0]
-                    for name, header in response.getheaders()
-                    if name.lower() == "set-cookie" and header.startswith("csrftoken=")
-                ),
-                "",
-            )
+            cookie = _csrf_cookie(response)
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             status = response.status
             if token:
