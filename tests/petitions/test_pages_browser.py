@@ -157,3 +157,29 @@ def test_the_listing_and_a_rejected_petition_are_accessible(page_at, council, pe
     page = check(page_at, width, f"/petitions/{rejected.pk}/")
     assert page.locator("#rejection-reason").inner_text() == "The council is already doing it"
     assert page.get_by_label("Your e-mail address").count() == 0
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_debated_petition_a_removed_one_and_a_bad_link_are_accessible(page_at, council, width):
+    debated = make_petition(
+        council,
+        title="Light the towpath",
+        signature_count=30,
+        counted_at=timezone.now(),
+        response="The council will light it.",
+        responded_at=timezone.now(),
+        debate_date=timezone.localdate(),
+        debate_summary="Full council agreed to light the towpath by autumn.",
+        debate_minutes_url="https://example.org/minutes",
+        debate_video_url="https://example.org/video",
+        debated_at=timezone.now(),
+        ward_counts=[[council.hulme.pk, "Hulme", 30]],
+    )
+    removed = make_petition(council, title="Advert", status=Petition.Status.REMOVED)
+
+    page = check(page_at, width, f"/petitions/{debated.pk}/")
+    outcome = "Full council agreed to light the towpath by autumn."
+    assert outcome in page.locator("main").inner_text()
+    gone = check(page_at, width, f"/petitions/{removed.pk}/")
+    assert gone.locator("h1").count() == 1
+    check(page_at, width, f"/petitions/{debated.pk}/confirm/not-a-real-link/")
