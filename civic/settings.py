@@ -143,12 +143,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = _server_options
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set (shared by every web process), else a local-memory cache.
+# Cache: Redis when REDIS_URL is set (shared by every web process), else files under var/.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "civic.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "civic"),
             "TIMEOUT": 300,
@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
     "consultations-exports-sweep": {
         "task": "consultations.tasks.exports_sweep_task",
         "schedule": crontab(minute="*/10"),
+    },
+    # Confirmation e-mails of signatures whose task was lost (the broker restarted, say).
+    "petitions-confirmations-sweep": {
+        "task": "petitions.tasks.confirmations_send_task",
+        "schedule": 60.0,
     },
     # Count published petitions again and log any drift from their confirmed signatures.
     "petitions-recount": {

@@ -520,7 +520,10 @@ def campaign_finish_if_done(campaign_id: int) -> bool:
     )
 
 
-def transactional_send(*, delivery_id: int | None = None, limit: int = 50) -> int:
+TRANSACTIONAL_CHUNK = 50  # transactional messages a worker claims and sends at a time
+
+
+def transactional_send(*, delivery_id: int | None = None, limit: int = TRANSACTIONAL_CHUNK) -> int:
     """Send one transactional message (or any that are due, when no id is given)."""
     token = secrets.token_hex(16)
     rows = claim(token=token, size=limit, delivery_id=delivery_id, transactional=True)

@@ -335,6 +335,8 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
     invalidation_reason = models.CharField(max_length=200, blank=True)
+    # Set once a worker has put the confirmation e-mail in the outbox (off the signing path).
+    confirmation_queued_at = models.DateTimeField(null=True, blank=True)
     # How often the owner of the address was told of another attempt to sign with it.
     repeat_notices = models.PositiveSmallIntegerField(default=0)
     # Set once the signer's consent is recorded in contacts (done by a worker, in batches).
@@ -368,6 +370,11 @@ class Signature(models.Model):
                 fields=["confirmed_at"],
                 condition=Q(status="confirmed", recorded_at__isnull=True, hears_progress=True),
                 name="signature_to_record",
+            ),
+            models.Index(
+                fields=["petition"],
+                condition=Q(status="pending", confirmation_queued_at__isnull=True),
+                name="signature_to_send_confirmation",
             ),
         ]
 

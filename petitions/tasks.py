@@ -4,7 +4,13 @@ twice."""
 from celery import shared_task
 
 from petitions.services import counting, signatures_anonymise, signatures_record, signers_notify
-from petitions.services.signing import unconfirmed_remove
+from petitions.services.signing import confirmations_send, unconfirmed_remove
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=240)
+def confirmations_send_task(petition_id: int | None = None) -> int:
+    """The confirmation e-mails of new signatures (of one petition, or of all for the sweep)."""
+    return confirmations_send(petition_id=petition_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=240)

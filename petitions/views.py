@@ -30,7 +30,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from civic import participation
+from civic import pagecache, participation
 from civic.formatting import day, when
 from civic.models import Area, Organisation
 from civic.pagination import paginate
@@ -44,6 +44,7 @@ from petitions.services import (
     policy_for,
     support_url,
 )
+from petitions.services.counting import PAGE, petition_key
 from petitions.services.signing import (
     Refused,
     confirm_days,
@@ -56,6 +57,7 @@ from petitions.services.signing import (
 PER_PAGE = 20
 JSON_PER_PAGE = 50
 JSON_CACHE_SECONDS = 5
+PAGE_CACHE_SECONDS = 10  # a petition's page and row, for visitors not signed in
 Status = Petition.Status
 Stage = Petition.Stage
 STAGE_TAGS = {
@@ -102,8 +104,14 @@ def _describe(petition: Petition, now) -> Petition:
     return petition
 
 
-def _removed(request: HttpRequest, petition: Petition) -> HttpResponse:
-    return render(request, "petitions/removed.html", {"petition": petition}, status=410)
+def _csrf_mark(marks: dict[str, str]) -> dict[str, str]:
+    """The CSRF mark of a page drawn for the cache, in place of this visitor's token."""
+    return {pagecache.CSRF: marks[pagecache.CSRF]} if pagecache.CSRF in marks else {}
+
+
+def _removed(request: HttpRequest, petition: Petition, marks=None) -> HttpResponse:
+    context = {"petition": petition, **_csrf_mark(marks or {})}
+    return render(request, "petitions/removed.html", context, status=410)
 
 
 def _petition_for(request: HttpRequest, petition_id: int) -> Petition:
@@ -116,6 +124,20 @@ def _petition_for(request: HttpRequest, petition_id: int) -> Petition:
         raise Http404(_("There is no petition here."))
     if petition.status in UNPUBLISHED and not _is_creator(request, petition):
         raise Http404(_("There is no petition here."))
+    return petition
+
+
+def _petition_to_sign(request: HttpRequest, petition_id: int) -> Petition:
+    """The petition for its signing form: while it is open, from the shared cache (forgotten
+    whenever an officer acts on it, and kept for PAGE_CACHE_SECONDS at most), since everyone
+    signing a viral petition asks for the same row. Whether it still takes signatures follows
+    from its closing time, which the cached row holds."""
+    key = petition_key(petition_id)
+    petition = cache.get(key)
+    if petition is None:
+        petition = _petition_for(request, petition_id)
+        if petition.status == Status.OPEN:
+            cache.set(key, petition, PAGE_CACHE_SECONDS)
     return petition
 
 
@@ -251,9 +273,23 @@ def _progress(petition: Petition, thresholds: list[Threshold]) -> dict | None:
 
 @require_safe
 def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """The petition's page: for visitors who are not signed in, from the shared cache (drawn
+    again at least every PAGE_CACHE_SECONDS, and as soon as the worker counts it or an officer
+    acts on it), with this visitor's CSRF token and a fresh start time for the form."""
+    return pagecache.serve(
+        request,
+        PAGE,
+        petition_id,
+        seconds=PAGE_CACHE_SECONDS,
+        draw=lambda marks: _detail(request, petition_id, marks),
+        fill={"token": start_token},
+    )
+
+
+def _detail(request: HttpRequest, petition_id: int, marks: dict[str, str]) -> HttpResponse:
     petition = _petition_for(request, petition_id)
     if petition.status == Status.REMOVED:
-        return _removed(request, petition)
+        return _removed(request, petition, marks)
     now = timezone.now()
     _describe(petition, now)
     thresholds = []
@@ -281,10 +317,11 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
             "wards": _wards(petition),
             "counted_at": when(petition.counted_at) if petition.counted_at else "",
             "form": _sign_form(petition) if signable else None,
-            "token": start_token() if signable else "",
+            "token": (marks.get("token") or start_token()) if signable else "",
             "Stage": Stage,
             "Status": Status,
             "debate_day": day(petition.debate_date),
+            **_csrf_mark(marks),
         },
     )
 
@@ -296,7 +333,7 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
 def petition_sign(request: HttpRequest, petition_id: int) -> HttpResponse:
     """The signing form on a page of its own (the petition's page posts here too), with its
     errors; a petition gathering supporters is signed through its creator's link instead."""
-    petition = _petition_for(request, petition_id)
+    petition = _petition_to_sign(request, petition_id)
     if petition.status == Status.REMOVED:
         return _removed(request, petition)
     if petition.status in UNPUBLISHED:  # supporters sign through the creator's link

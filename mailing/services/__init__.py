@@ -228,7 +228,35 @@ def campaign_test_send(*, campaign: Campaign, actor, contact: Contact | None = N
     return delivery
 
 
-def transactional_enqueue(
+def transactional_enqueue(**message) -> Delivery:
+    """Record a message (transactional_message's arguments) and send it from a worker on the
+    transactional queue, never from the web request. Consent is not needed: this is mail the
+    person asked for."""
+    from mailing.tasks import transactional_send_task
+
+    delivery = transactional_message(**message)
+    delivery.save()
+    transaction.on_commit(lambda: _wake(transactional_send_task, delivery.pk))
+    return delivery
+
+
+def transactional_enqueue_many(messages: list[dict]) -> list[Delivery]:
+    """Several messages in one INSERT, each a dict of transactional_enqueue's arguments, and a
+    worker woken for each chunk it claims at a time rather than one per message: for mail that
+    many people are sent at the same moment (the confirmations of a petition everyone is signing,
+    a petition's news to its signers)."""
+    from mailing.engine import TRANSACTIONAL_CHUNK
+    from mailing.tasks import transactional_send_task
+
+    deliveries = Delivery.objects.bulk_create(
+        [transactional_message(**message) for message in messages]
+    )
+    for _chunk in range(0, len(deliveries), TRANSACTIONAL_CHUNK):
+        transaction.on_commit(lambda: _wake(transactional_send_task, None))
+    return deliveries
+
+
+def transactional_message(
     *,
     organisation: Organisation | None,
     to_email: str,
@@ -240,11 +268,8 @@ def transactional_enqueue(
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Delivery:
-    """Record a message and send it from a worker on the transactional queue, never from the
-    web request. Consent is not needed: this is mail the person asked for."""
-    from mailing.tasks import transactional_send_task
-
-    delivery = Delivery.objects.create(
+    """A transactional message, not saved yet."""
+    return Delivery(
         organisation=organisation,
         kind=Delivery.Kind.TRANSACTIONAL,
         contact=contact,
@@ -258,8 +283,6 @@ def transactional_enqueue(
             "headers": headers or {},
         },
     )
-    transaction.on_commit(lambda: _wake(transactional_send_task, delivery.pk))
-    return delivery
 
 
 def _wake(task, *args) -> None:

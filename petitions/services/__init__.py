@@ -38,7 +38,7 @@ from civic.postcodes import normalise_postcode
 from civic.services import audit_record
 from contacts.models import ConsentPurpose, Contact
 from petitions.models import Petition, PetitionPolicy, Signature
-from petitions.services.counting import count_soon, petition_count
+from petitions.services.counting import count_soon, page_forget, petition_count
 from petitions.services.signing import email_normalise, signer_clean
 
 LOCK_MINUTES = 15
@@ -260,6 +260,7 @@ def _locked_for_action(actor, petition: Petition, now: datetime) -> Petition:
         .select_related("organisation", "creator")
         .get(pk=petition.pk)
     )
+    page_forget(locked.pk)  # whatever the officer changes shows at once
     holder = lock_holder(locked, actor=actor, now=now)
     if holder is not None:
         raise ValidationError(

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civic import pagecache
 from civic.models import Area
 from civic.queueing import queue_soon, soon_key
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
@@ -89,7 +90,27 @@ def petition_count(*, petition_id: int, now: datetime | None = None) -> int | No
         elif petition.status == Petition.Status.SPONSORING:
             fields.update(_enough_supporters(petition, now))
         Petition.objects.filter(pk=petition.pk).update(**fields)
+        page_forget(petition.pk)
     return total
+
+
+PAGE = "petition"  # the name of a petition's page in civic.pagecache
+
+
+def petition_key(petition_id: int) -> str:
+    """The cache key of an open petition as the signing form reads it."""
+    return f"petitions:open:{petition_id}"
+
+
+def page_forget(petition_id: int) -> None:
+    """Once this transaction commits, drop the petition's cached page and row, so that the next
+    visitor sees the change (a new count, a moderator's decision) at once."""
+
+    def forget() -> None:
+        pagecache.forget(PAGE, petition_id)
+        cache.delete(petition_key(petition_id))
+
+    transaction.on_commit(forget)
 
 
 def _thresholds_crossed(petition: Petition, total: int, now: datetime) -> dict:

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.postcodes import normalise_postcode
+from civic.queueing import queue_soon
 from civic.ratelimits import form_drawn_at, form_token, hit, in_networks, parse_rate
 from civic.services import area_for_postcode
 from petitions.models import Petition, Signature
@@ -262,25 +263,25 @@ def signature_sign(
         "ip": ip,
         "created_at": now,
     }
-    with transaction.atomic():
-        signature = _insert(fields, place=1)
+    # Each statement settles its own race (ON CONFLICT), so no transaction is held open here.
+    signature = _insert(fields, place=1)
+    if signature is None:
+        first = Signature.objects.filter(
+            petition=petition, email_normalised=fields["email_normalised"], household_place=1
+        ).first()
+        if first is None:  # deleted meanwhile (an expired signature): one more try
+            signature = _insert(fields, place=1)
+        elif first.name.casefold() != name.casefold() and first.postcode == postcode:
+            signature = _insert(fields, place=2)
         if signature is None:
-            first = Signature.objects.filter(
-                petition=petition, email_normalised=fields["email_normalised"], household_place=1
-            ).first()
-            if first is None:  # deleted meanwhile (an expired signature): one more try
-                signature = _insert(fields, place=1)
-            elif first.name.casefold() != name.casefold() and first.postcode == postcode:
-                signature = _insert(fields, place=2)
-            if signature is None:
-                repeat_of = (
-                    first
-                    or Signature.objects.filter(
-                        petition=petition, email_normalised=fields["email_normalised"]
-                    ).first()
-                )
-                return Signed(None, repeat_of, _repeat_notice(repeat_of))
-        _confirmation_enqueue(signature)
+            repeat_of = (
+                first
+                or Signature.objects.filter(
+                    petition=petition, email_normalised=fields["email_normalised"]
+                ).first()
+            )
+            return Signed(None, repeat_of, _repeat_notice(repeat_of))
+    confirmations_soon(petition.pk)
     return Signed(signature)
 
 
@@ -344,9 +345,19 @@ def confirm_url(signature: Signature) -> str:
     )
 
 
-def _confirmation_enqueue(signature: Signature) -> None:
-    from mailing.services import transactional_enqueue
+CONFIRMATION_BATCH = 500
 
+
+def confirmations_soon(petition_id: int) -> None:
+    """Have a worker put the petition's new confirmation e-mails in the outbox within a second,
+    once however many people sign meanwhile: the signing request only stores the signature. If
+    the broker is down, the sweep every minute sends them."""
+    from petitions.tasks import confirmations_send_task
+
+    queue_soon(confirmations_send_task, petition_id, delay=1)
+
+
+def _confirmation(signature: Signature) -> dict:
     petition = signature.petition
     context = {
         "petition": petition,
@@ -355,26 +366,59 @@ def _confirmation_enqueue(signature: Signature) -> None:
         "days": confirm_days(),
         "site_name": settings.CIVIC_SITE_NAME,
     }
-    transactional_enqueue(
-        organisation=petition.organisation,
-        to_email=signature.email,
-        subject=render_to_string("petitions/email/confirm_subject.txt", context).strip(),
-        text=render_to_string("petitions/email/confirm.txt", context),
-    )
+    return {
+        "organisation": petition.organisation,
+        "to_email": signature.email,
+        "subject": render_to_string("petitions/email/confirm_subject.txt", context).strip(),
+        "text": render_to_string("petitions/email/confirm.txt", context),
+    }
+
+
+def confirmations_send(*, petition_id: int | None = None, now: datetime | None = None) -> int:
+    """Put a confirmation e-mail in the outbox for each pending signature that has none (of one
+    petition, or of all), in batches: each batch's messages and the mark on its signatures are
+    written in one transaction, and the rows are claimed with SKIP LOCKED, so workers at once,
+    a worker that dies or a second run neither skip nor repeat anyone. Returns how many."""
+    from mailing.services import transactional_enqueue_many
+
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic():
+            waiting = Signature.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                status=Signature.Status.PENDING, confirmation_queued_at__isnull=True
+            )
+            if petition_id is not None:
+                waiting = waiting.filter(petition_id=petition_id)
+            batch = list(
+                waiting.select_related("petition__organisation").order_by("pk")[:CONFIRMATION_BATCH]
+            )
+            if not batch:
+                return sent
+            transactional_enqueue_many([_confirmation(signature) for signature in batch])
+            Signature.objects.filter(pk__in=[signature.pk for signature in batch]).update(
+                confirmation_queued_at=now
+            )
+        sent += len(batch)
 
 
 def _repeat_notice(signature: Signature | None) -> bool:
     """Tell the owner of an address that it was used to sign again (with the confirmation link
     again if theirs is not confirmed yet), at most CIVIC_PETITION_REPEAT_NOTICES times."""
-    from mailing.services import transactional_enqueue
-
     if signature is None:
         return False
-    counted = Signature.objects.filter(
-        pk=signature.pk, repeat_notices__lt=_repeat_notices()
-    ).update(repeat_notices=F("repeat_notices") + 1)
-    if not counted:
-        return False
+    with transaction.atomic():
+        counted = Signature.objects.filter(
+            pk=signature.pk, repeat_notices__lt=_repeat_notices()
+        ).update(repeat_notices=F("repeat_notices") + 1)
+        if counted:
+            _repeat_enqueue(signature)
+    return bool(counted)
+
+
+def _repeat_enqueue(signature: Signature) -> None:
+    from mailing.services import transactional_enqueue
+
     petition = signature.petition
     context = {
         "petition": petition,
@@ -390,7 +434,6 @@ def _repeat_notice(signature: Signature | None) -> bool:
         subject=render_to_string("petitions/email/repeat_subject.txt", context).strip(),
         text=render_to_string("petitions/email/repeat.txt", context),
     )
-    return True
 
 
 # Confirming -------------------------------------------------------------------------------------

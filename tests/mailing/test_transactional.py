@@ -61,3 +61,31 @@ def test_mail_a_page_sends_leaves_the_request_for_the_outbox_and_a_worker(
     messages = wait_for(celery_worker.mail, timeout=30, message="the worker sent nothing")
     assert len(messages) == 1 and "To: ann@example.org" in messages[0]
     wait_for(lambda: Delivery.objects.filter(status="sent").exists(), timeout=10)
+
+
+def test_many_messages_at_once_are_one_insert_and_every_one_is_sent_once(
+    celery_worker, newsletter, django_assert_num_queries
+):
+    from mailing.services import transactional_enqueue_many
+
+    messages = [
+        {
+            "organisation": newsletter.council,
+            "to_email": f"signer{number}@example.org",
+            "subject": f"Confirm your signature {number}",
+            "text": "Open the link to confirm.",
+        }
+        for number in range(120)  # more than a worker claims at a time
+    ]
+    with django_assert_num_queries(1):
+        deliveries = transactional_enqueue_many(messages)
+
+    assert len(deliveries) == 120
+    sent = wait_for(lambda: len(celery_worker.mail()) >= 120, timeout=60,
+                    message=f"not all sent:\n{celery_worker.log()}")  # fmt: skip
+    assert sent
+    assert len(celery_worker.mail()) == 120
+    assert Delivery.objects.filter(status="sent").count() == 120
+    addresses = [next(line for line in text.splitlines() if line.startswith("To: "))
+                 for text in celery_worker.mail()]  # fmt: skip
+    assert len(set(addresses)) == 120

@@ -228,3 +228,27 @@ def test_a_worker_counts_confirmations_within_seconds(celery_worker, council, se
 
     wait_for(counted, message=f"not counted:\n{celery_worker.log()}")
     assert petition.ward_counts == [[council.hulme.pk, "Hulme", 3]]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_mails_the_confirmations_of_new_signatures_within_seconds(celery_worker, council):
+    petition = make_petition(council)
+    for number in range(3):
+        signature_sign(
+            petition=petition,
+            name=f"Signer {number}",
+            email=f"signer{number}@example.org",
+            postcode="M15 5AA",
+            lives_here=True,
+            started=drawn_token(),
+        )
+
+    def all_sent():
+        return Delivery.objects.filter(status=Delivery.Status.SENT).count() == 3
+
+    wait_for(all_sent, message=f"not mailed:\n{celery_worker.log()}")
+    mailed = sorted(Delivery.objects.values_list("to_email", flat=True))
+    assert mailed == [f"signer{number}@example.org" for number in range(3)]
+    assert len(celery_worker.mail()) == 3
+    assert not Signature.objects.filter(confirmation_queued_at__isnull=True).exists()

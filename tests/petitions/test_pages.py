@@ -5,7 +5,9 @@ starting a petition and sharing it, and supporters signing through the shared li
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -348,6 +350,94 @@ def test_a_petition_page_reads_two_queries_for_a_visitor(
     for shown in (petition, rejected):
         with django_assert_max_num_queries(2):
             assert client.get(f"/petitions/{shown.pk}/").status_code == 200
+
+
+# A petition's page from the cache, for visitors who are not signed in
+
+
+def form_values(response) -> tuple[str, str]:
+    html = response.content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    started = re.search(r'name="started" value="([^"]+)"', html).group(1)
+    return csrf, started
+
+
+def test_a_visitor_gets_the_page_from_the_cache_with_no_query(
+    client, council, django_assert_num_queries
+):
+    petition = make_petition(council, signature_count=12)
+    first = client.get(f"/petitions/{petition.pk}/")
+
+    with django_assert_num_queries(0):
+        again = client.get(f"/petitions/{petition.pk}/")
+
+    assert again.status_code == 200
+    assert "Plant more trees on Oxford Road" in again.content.decode()
+    assert re.sub(r'value="[^"]+"', "", again.content.decode()) == re.sub(
+        r'value="[^"]+"', "", first.content.decode()
+    )
+
+
+def test_each_visitor_of_a_cached_page_gets_a_token_of_their_own_and_can_sign(council, settings):
+    from django.test import Client
+
+    petition = make_petition(council)
+    ann, bob = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    with mock.patch("civic.ratelimits.time.time", return_value=time.time() - 30):
+        ann_csrf, ann_started = form_values(ann.get(f"/petitions/{petition.pk}/"))
+    bob_csrf, bob_started = form_values(bob.get(f"/petitions/{petition.pk}/"))
+
+    assert ann_csrf != bob_csrf
+    assert ann.cookies["csrftoken"].value != bob.cookies["csrftoken"].value
+    assert bob_started != ann_started  # drawn for this request, not when the page was cached
+    for visitor, csrf, started, name in ((ann, ann_csrf, ann_started, "Ann"),
+                                         (bob, bob_csrf, bob_started, "Bob")):  # fmt: skip
+        response = visitor.post(
+            f"/petitions/{petition.pk}/sign/",
+            {"csrfmiddlewaretoken": csrf, "started": started, "name": name,
+             "email": f"{name}@example.org", "postcode": "M4 6AA", "lives_here": "on"},
+        )  # fmt: skip
+        assert response.status_code == 302
+    assert Signature.objects.count() == 2
+
+
+def test_a_new_count_and_an_officers_decision_show_at_once(
+    client, council, django_capture_on_commit_callbacks
+):
+    from petitions.services import petition_remove, response_publish
+    from petitions.services.counting import petition_count
+
+    petition = make_petition(council, response_due_at=timezone.now())
+    assert (
+        "<strong>0</strong> signatures" in client.get(f"/petitions/{petition.pk}/").content.decode()
+    )
+    add_signatures(petition, 3, area=council.ancoats)
+    with django_capture_on_commit_callbacks(execute=True):
+        petition_count(petition_id=petition.pk)
+    assert (
+        "<strong>3</strong> signatures" in client.get(f"/petitions/{petition.pk}/").content.decode()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_publish(actor=council.moderator, petition=petition, text="We will plant 40.")
+    assert "We will plant 40." in client.get(f"/petitions/{petition.pk}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        petition_remove(actor=council.moderator, petition=petition, reason="Court order")
+    assert client.get(f"/petitions/{petition.pk}/").status_code == 410
+
+
+def test_signed_in_visitors_and_query_strings_get_the_page_drawn_for_them(
+    client, council, django_assert_max_num_queries
+):
+    petition = make_petition(council)
+    client.get(f"/petitions/{petition.pk}/")  # now in the cache
+    with django_assert_max_num_queries(2):
+        assert client.get(f"/petitions/{petition.pk}/?from=twitter").status_code == 200
+
+    client.force_login(council.resident)
+    html = client.get(f"/petitions/{petition.pk}/").content.decode()
+    assert "Sign out" in html
 
 
 def test_a_petition_page_never_shows_who_signed(client, council):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
+from petitions.services.signing import confirmations_send
 from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
 from tests.petitions.conftest import make_petition
 
@@ -68,6 +69,7 @@ def test_a_resident_signs_and_confirms_without_javascript(page_at, petition, wid
     check(page_at, width, page.url)
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.PENDING
+    confirmations_send()  # the worker, within a second of signing
     text = Delivery.objects.get(to_email="ann@example.org").message["text"]
     confirm = re.search(r"https?://\S+?(/petitions/\d+/confirm/\S+/)", text).group(1)
 

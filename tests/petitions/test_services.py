@@ -267,7 +267,7 @@ def test_the_response_is_e_mailed_to_confirmed_signers_who_asked_only(
 
     with django_capture_on_commit_callbacks() as queued:
         response_publish(actor=council.moderator, petition=petition, text="We will plant 40.")
-    assert len(queued) == 1  # the worker's task, once this commits
+    assert len(queued) == 2  # the cached page forgotten and the worker's task, once this commits
     assert signers_notify(petition_id=petition.pk, template="response") == 2
 
     petition.refresh_from_db()

@@ -16,6 +16,7 @@ from mailing.models import Delivery
 from petitions.models import Petition, Signature
 from petitions.services.signing import (
     Refused,
+    confirmations_send,
     email_normalise,
     is_disposable,
     signature_confirm,
@@ -30,7 +31,8 @@ pytestmark = pytest.mark.django_db
 
 def sign(petition, *, name="Ann Example", email="ann@example.org", postcode="m4 6aa",
          lives_here=True, ip="192.0.2.10", **extra):  # fmt: skip
-    return signature_sign(
+    """Sign, then run what the worker runs within a second: the confirmation into the outbox."""
+    signed = signature_sign(
         petition=petition,
         name=name,
         email=email,
@@ -40,6 +42,8 @@ def sign(petition, *, name="Ann Example", email="ann@example.org", postcode="m4 
         ip=ip,
         **extra,
     )
+    confirmations_send()
+    return signed
 
 
 def confirm_link(delivery: Delivery) -> str:
@@ -369,3 +373,66 @@ def test_a_closed_petition_says_so_before_checking_the_fields(council):
     closed = make_petition(council, status=Petition.Status.REJECTED)
     with pytest.raises(Refused):
         sign(closed, name="", email="")
+
+
+# The confirmation e-mails, put in the outbox by a worker ----------------------------------------
+
+
+def test_signing_writes_no_mail_and_the_worker_writes_one_confirmation_each(council, petition):
+    for number in range(3):
+        signature_sign(petition=petition, name=f"Signer {number}", postcode="M4 6AA",
+                       email=f"s{number}@example.org", lives_here=True,
+                       started=drawn_token())  # fmt: skip
+    other = make_petition(council, title="Open the library on Sundays")
+    signature_sign(petition=other, name="Olive", email="olive@example.org", postcode="M4 6AA",
+                   lives_here=True, started=drawn_token())  # fmt: skip
+    assert not Delivery.objects.exists()
+
+    assert confirmations_send(petition_id=petition.pk) == 3
+    assert sorted(Delivery.objects.values_list("to_email", flat=True)) == [
+        "s0@example.org",
+        "s1@example.org",
+        "s2@example.org",
+    ]
+    assert confirmations_send(petition_id=petition.pk) == 0  # a second run repeats nobody
+    assert confirmations_send() == 1  # the sweep finds the other petition's
+    assert Delivery.objects.count() == 4
+
+
+def test_an_invalidated_signature_is_sent_no_confirmation(council, petition):
+    signature = signature_sign(petition=petition, name="Ann", email="ann@example.org",
+                               postcode="M4 6AA", lives_here=True,
+                               started=drawn_token()).signature  # fmt: skip
+    Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.INVALIDATED)
+
+    assert confirmations_send() == 0
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.usefixtures("postgresql_only")
+@pytest.mark.django_db(transaction=True)
+def test_workers_sending_confirmations_at_once_send_each_exactly_once(council):
+    petition = make_petition(council)
+    for number in range(40):
+        signature_sign(petition=petition, name=f"Signer {number}", postcode="M4 6AA",
+                       email=f"s{number}@example.org", lives_here=True,
+                       started=drawn_token())  # fmt: skip
+    barrier = threading.Barrier(4)
+    sent = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            sent.append(confirmations_send(petition_id=petition.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(sent) == 40
+    assert Delivery.objects.count() == 40
+    assert Delivery.objects.values("to_email").distinct().count() == 40
