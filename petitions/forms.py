@@ -73,8 +73,9 @@ class SignatureForm(ServiceErrorsMixin, forms.Form):
             "council": organisation.name
         }
 
-    def service_arguments(self) -> dict:
-        data = self.data
+    @staticmethod
+    def service_arguments(data) -> dict:
+        """What signature_sign takes, from the posted fields."""
         return {
             "name": data.get("name", ""),
             "email": data.get("email", ""),

@@ -151,24 +151,27 @@ def _refusal_status(refusal: Refused | None) -> int:
 
 def _sign(
     request: HttpRequest, petition: Petition, *, supporter: bool
-) -> tuple[SignatureForm, Refused | None, HttpResponse | None]:
+) -> tuple[SignatureForm | None, Refused | None, HttpResponse | None]:
     """Take a signature from the POST: the form with its errors, a refusal to show, or the
-    redirect to "check your e-mail" (for a new signature and for a repeat alike)."""
-    form = _sign_form(petition, request.POST)
-    form.is_valid()  # the service checks the fields; this only makes the errors addable
+    redirect to "check your e-mail" (for a new signature and for a repeat alike). The form is
+    only built to show what went wrong: the service checks every field."""
     try:
         signature_sign(
             petition=petition,
             supporter=supporter,
             ip=client_ip(request),
-            **form.service_arguments(),
+            **SignatureForm.service_arguments(request.POST),
         )
     except Refused as refusal:
+        form = _sign_form(petition, request.POST)
+        form.is_valid()
         return form, refusal, None
     except ValidationError as error:
+        form = _sign_form(petition, request.POST)
+        form.is_valid()  # the service checks the fields; this only makes the errors addable
         form.add_service_errors(error)
         return form, None, None
-    return form, None, redirect("petitions:signed", petition.pk)
+    return None, None, redirect("petitions:signed", petition.pk)
 
 
 # The listing ------------------------------------------------------------------------------------

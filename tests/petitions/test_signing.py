@@ -436,3 +436,20 @@ def test_workers_sending_confirmations_at_once_send_each_exactly_once(council):
     assert sum(sent) == 40
     assert Delivery.objects.count() == 40
     assert Delivery.objects.values("to_email").distinct().count() == 40
+
+
+def test_each_confirmation_in_a_batch_carries_its_own_name_and_link(petition):
+    names = ["Ann O'Neill & Co", "Bo {{ signature.name }}"]
+    for number, name in enumerate(names):
+        signature_sign(petition=petition, name=name, email=f"s{number}@example.org",
+                       postcode="M4 6AA", lives_here=True, started=drawn_token())  # fmt: skip
+    confirmations_send()
+
+    for number, name in enumerate(names):
+        delivery = Delivery.objects.get(to_email=f"s{number}@example.org")
+        assert delivery.message["text"].startswith(f"Dear {name},")
+        assert (
+            delivery.message["subject"] == "Confirm your signature: Plant more trees on Oxford Road"
+        )
+        signature = signature_from_token(token=token_of(delivery), petition_id=petition.pk)
+        assert signature.email == f"s{number}@example.org"
