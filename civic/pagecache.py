@@ -10,7 +10,8 @@ queries and its template.
 Only pages that look the same to every anonymous visitor are kept: not for a signed-in user, not
 with a query string (which a page may echo), not while a message waits to be shown, and only an
 answer of 200. A page is kept for a few seconds and forgotten sooner by whatever changes it
-(`forget`), so it is never older than the shortest of those.
+(`forget`), so it is never older than the shortest of those; each process also remembers what it
+read for a second (civic.localcache).
 
     serve(request, "petition", 7, seconds=10, draw=..., fill={"token": start_token})
     forget("petition", 7)
@@ -28,7 +29,11 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
+from civic.localcache import Recent
+
 CSRF = "csrf_token"
+# Each process keeps a page it read for a second, so that a viral page costs no round trip.
+_recent = Recent(1)
 
 
 def _key(name: str, object_id, language: str) -> str:
@@ -67,23 +72,31 @@ def serve(
     if not cacheable(request):
         return draw({})
     key = _key(name, object_id, get_language())
-    cached = cache.get(key)
+    cached = _recent.get(key)
     if cached is None:
-        marks = {mark_name: secrets.token_hex(12) for mark_name in (CSRF, *fill)}
-        response = draw(marks)
-        if response.status_code != 200 or response.streaming:
-            # Not kept: its marks are filled for this request alone.
+        cached = cache.get(key)
+        if cached is None:
+            marks = {mark_name: secrets.token_hex(12) for mark_name in (CSRF, *fill)}
+            response = draw(marks)
+            if response.status_code != 200 or response.streaming:
+                # Not kept: its marks are filled for this request alone.
+                content = response.content.decode(response.charset)
+                values = {CSRF: get_token(request), **{n: make() for n, make in fill.items()}}
+                response.content = _filled(content, marks, values)
+                return response
             content = response.content.decode(response.charset)
-            values = {CSRF: get_token(request), **{n: make() for n, make in fill.items()}}
-            response.content = _filled(content, marks, values)
-            return response
-        cached = (marks, response.content.decode(response.charset), response["Content-Type"])
-        cache.set(key, cached, seconds)
+            cached = (marks, content, response["Content-Type"])
+            cache.set(key, cached, seconds)
+        _recent.set(key, cached)
     marks, content, content_type = cached
     values = {CSRF: get_token(request), **{n: make() for n, make in fill.items()}}
     return HttpResponse(_filled(content, marks, values), content_type=content_type)
 
 
 def forget(name: str, object_id) -> None:
-    """Drop a page in every language, so the next visitor gets it drawn afresh."""
-    cache.delete_many([_key(name, object_id, code) for code, _label in settings.LANGUAGES])
+    """Drop a page in every language, so the next visitor gets it drawn afresh (this process at
+    once, the others within the second they keep what they read)."""
+    keys = [_key(name, object_id, code) for code, _label in settings.LANGUAGES]
+    cache.delete_many(keys)
+    for key in keys:
+        _recent.forget(key)

@@ -44,7 +44,7 @@ from petitions.services import (
     policy_for,
     support_url,
 )
-from petitions.services.counting import PAGE, petition_key
+from petitions.services.counting import PAGE, petition_key, recent_petitions
 from petitions.services.signing import (
     Refused,
     confirm_days,
@@ -129,15 +129,21 @@ def _petition_for(request: HttpRequest, petition_id: int) -> Petition:
 
 def _petition_to_sign(request: HttpRequest, petition_id: int) -> Petition:
     """The petition for its signing form: while it is open, from the shared cache (forgotten
-    whenever an officer acts on it, and kept for PAGE_CACHE_SECONDS at most), since everyone
+    whenever an officer acts on it, and kept for PAGE_CACHE_SECONDS at most; each process keeps
+    what it read for a second more), since everyone
     signing a viral petition asks for the same row. Whether it still takes signatures follows
     from its closing time, which the cached row holds."""
     key = petition_key(petition_id)
+    petition = recent_petitions.get(key)
+    if petition is not None:
+        return petition
     petition = cache.get(key)
     if petition is None:
         petition = _petition_for(request, petition_id)
         if petition.status == Status.OPEN:
             cache.set(key, petition, PAGE_CACHE_SECONDS)
+    if petition.status == Status.OPEN:
+        recent_petitions.set(key, petition)
     return petition
 
 

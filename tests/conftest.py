@@ -50,5 +50,8 @@ def postgresql_only():
 def _clear_cache():
     from django.core.cache import cache
 
+    from civic.localcache import clear_all
+
     cache.clear()
+    clear_all()
     yield

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic import pagecache
+from civic.localcache import Recent
 from civic.models import Area
 from civic.queueing import queue_soon, soon_key
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
@@ -97,6 +98,10 @@ def petition_count(*, petition_id: int, now: datetime | None = None) -> int | No
 PAGE = "petition"  # the name of a petition's page in civic.pagecache
 
 
+# What each web process read of an open petition a moment ago (see civic.localcache).
+recent_petitions = Recent(1)
+
+
 def petition_key(petition_id: int) -> str:
     """The cache key of an open petition as the signing form reads it."""
     return f"petitions:open:{petition_id}"
@@ -109,6 +114,7 @@ def page_forget(petition_id: int) -> None:
     def forget() -> None:
         pagecache.forget(PAGE, petition_id)
         cache.delete(petition_key(petition_id))
+        recent_petitions.forget(petition_key(petition_id))
 
     transaction.on_commit(forget)
 

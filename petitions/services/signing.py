@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civic.localcache import Recent
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_soon
 from civic.ratelimits import form_drawn_at, form_token, hit, in_networks, parse_rate
@@ -287,18 +288,23 @@ def signature_sign(
 
 
 AREA_CACHE_SECONDS = 600
+_recent_areas = Recent(60)  # and each process keeps what it read for a minute
 
 
 def _area_id(petition: Petition, postcode: str) -> int | None:
     """The ward of a postcode, from the shared cache for a while: a viral petition's signers
     share a few thousand postcodes, and a ward's postcodes change once a year at most."""
     key = f"petitions:area:{petition.organisation_id}:{postcode.replace(' ', '')}"
-    cached = cache.get(key)
+    cached = _recent_areas.get(key)
     if cached is not None:
         return cached or None
-    area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
-    cache.set(key, area.pk if area else 0, AREA_CACHE_SECONDS)
-    return area.pk if area else None
+    cached = cache.get(key)
+    if cached is None:
+        area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
+        cached = area.pk if area else 0
+        cache.set(key, cached, AREA_CACHE_SECONDS)
+    _recent_areas.set(key, cached)
+    return cached or None
 
 
 _CONCRETE = [field for field in Signature._meta.concrete_fields if not field.primary_key]

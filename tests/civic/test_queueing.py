@@ -1,6 +1,8 @@
 """Queueing from the web process: once however often asked, after the commit, and asked again
 when the broker could not take it. The tasks here stand in for Celery's task objects."""
 
+import time
+
 import pytest
 
 from civic.queueing import queue_soon, soon_key
@@ -55,3 +57,22 @@ def test_when_the_broker_is_down_the_next_request_asks_again(
     with django_capture_on_commit_callbacks(execute=True):
         queue_soon(task, 7, delay=2)
     assert task.sent == [((7,), 2)]
+
+
+def test_once_the_key_expires_a_later_commit_queues_the_task_again(
+    django_capture_on_commit_callbacks,
+):
+    from django.core.cache import cache
+
+    task = Task()
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(task, 7, delay=1)
+    cache.delete(soon_key(task, 7))  # as when the key expires, the task having run
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(task, 7, delay=1)  # within this process's half second: the task still to run
+    assert task.sent == [((7,), 1)]
+
+    time.sleep(0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(task, 7, delay=1)
+    assert task.sent == [((7,), 1), ((7,), 1)]

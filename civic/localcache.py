@@ -1,0 +1,47 @@
+"""A moment's memory in each web process, in front of the shared cache, for the few values that
+every request of a viral page asks for (the petition's page, its row, a postcode's ward).
+
+On these machines a round trip to Redis costs about 0.14 ms of CPU, mostly in the kernel, and
+signing a petition made three: remembering what this process read a second ago saves them.
+Processes stay interchangeable: what is kept here is a copy of shared data, at most `seconds`
+old, and whatever changes the data forgets it here too (the other processes' copies simply
+expire). Tests clear every Recent between tests with `clear_all`.
+"""
+
+from __future__ import annotations
+
+import time
+
+_ALL: list[Recent] = []
+
+
+class Recent:
+    """Values kept for `seconds` in this process, at most `size` of them."""
+
+    def __init__(self, seconds: float, *, size: int = 10_000):
+        self.seconds = seconds
+        self.size = size
+        self._values: dict = {}
+        _ALL.append(self)
+
+    def get(self, key, default=None):
+        kept = self._values.get(key)
+        if kept is None or kept[0] < time.monotonic():
+            return default
+        return kept[1]
+
+    def set(self, key, value) -> None:
+        if len(self._values) >= self.size:
+            self._values.clear()  # rare, and cheaper than keeping an order of use
+        self._values[key] = (time.monotonic() + self.seconds, value)
+
+    def forget(self, key) -> None:
+        self._values.pop(key, None)
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
+def clear_all() -> None:
+    for recent in _ALL:
+        recent.clear()
