@@ -46,18 +46,52 @@ def parse_rate(text: str, *, setting: str = "rate") -> tuple[int, int]:
 def hit(scope: str, who: str | None, *, limit: int, period: int) -> bool:
     """Count one attempt by `who` in `scope`; False once more than `limit` were made in the
     current window of `period` seconds. Nobody to count (no address) is always allowed."""
+    return hits(who, [(scope, limit, period)])
+
+
+def hits(who: str | None, windows: list[tuple[str, int, int]]) -> bool:
+    """Count one attempt by `who` in each (scope, limit, period) window, every window counting
+    it even when another refuses; False if any is over its limit. On Redis this is one round
+    trip (INCR and EXPIRE NX for each window, pipelined), so that a form checked against a short
+    burst and a long window costs no more than one."""
     if not who:
         return True
-    window = int(time.time() // period)
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{who}".encode()).hexdigest()[:24]
-    key = f"ratelimit:{scope}:{period}:{digest}:{window}"
+    now = time.time()
+    counted = [
+        (f"ratelimit:{scope}:{period}:{digest}:{int(now // period)}", limit, period)
+        for scope, limit, period in windows
+    ]
+    client = _redis_client()
+    if client is not None:
+        pipeline = client.pipeline(transaction=False)
+        for key, _limit, period in counted:
+            cache_key = cache.make_and_validate_key(key)
+            pipeline.incr(cache_key)
+            pipeline.expire(cache_key, period + 60, nx=True)
+        counts = pipeline.execute()[0::2]
+    else:
+        counts = [_count(key, period) for key, _limit, period in counted]
+    limits = [limit for _key, limit, _period in counted]
+    return all(count <= limit for count, limit in zip(counts, limits, strict=True))
+
+
+def _redis_client():
+    """The shared cache's Redis client, or None where the cache is not Redis (make run)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def _count(key: str, period: int) -> int:
     cache.add(key, 0, timeout=period + 60)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=period + 60)
-        count = 1
-    return count <= limit
+        return 1
 
 
 def in_networks(ip: str | None, networks: list[str]) -> bool:

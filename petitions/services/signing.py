@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from civic.localcache import Recent
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_soon
-from civic.ratelimits import form_drawn_at, form_token, hit, in_networks, parse_rate
+from civic.ratelimits import form_drawn_at, form_token, hits, in_networks, parse_rate
 from civic.services import area_for_postcode
 from petitions.models import Petition, Signature
 
@@ -146,9 +146,8 @@ def rate_limit_allows(ip: str | None) -> bool:
         return True
     burst = _rate("CIVIC_PETITION_SIGN_BURST", "10/m")
     sustained = _rate("CIVIC_PETITION_SIGN_SUSTAINED", "60/h")
-    allowed = hit("petitions:sign:burst", ip, limit=burst[0], period=burst[1])
     # Both windows count every attempt, so a burst refused still uses the sustained allowance.
-    return hit("petitions:sign:sustained", ip, limit=sustained[0], period=sustained[1]) and allowed
+    return hits(ip, [("petitions:sign:burst", *burst), ("petitions:sign:sustained", *sustained)])
 
 
 def _spam_refusal() -> Refused:

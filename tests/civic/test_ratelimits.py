@@ -1,0 +1,49 @@
+"""Rate limits in the shared cache: each window counts every attempt, one refusing does not stop
+the other counting, a window's count expires with it, and on Redis the windows of one form cost
+one round trip."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from civic.ratelimits import _redis_client, hit, hits
+
+WINDOWS = [("test:burst", 2, 60), ("test:sustained", 3, 3600)]
+
+
+def test_each_window_counts_every_attempt_and_refuses_past_its_limit():
+    outcomes = [hits("192.0.2.1", WINDOWS) for _attempt in range(4)]
+
+    assert outcomes == [True, True, False, False]  # the burst refuses the third ...
+    assert hit("test:sustained", "192.0.2.1", limit=3, period=3600) is False  # ... which counted
+    assert hits("192.0.2.2", WINDOWS) is True  # another address has windows of its own
+    assert hits(None, WINDOWS) is True  # no address, nobody to count
+
+
+def test_on_redis_the_windows_are_one_round_trip_and_expire(monkeypatch):
+    client = _redis_client()
+    if client is None:
+        pytest.skip("needs Redis: set REDIS_URL=redis://… (CI does)")
+    round_trips = []
+    pipeline_execute = type(client.pipeline()).execute
+    command_execute = type(client).execute_command
+
+    def pipelined(self, *args, **kwargs):
+        round_trips.append("pipeline")
+        return pipeline_execute(self, *args, **kwargs)
+
+    def single(self, *args, **kwargs):
+        round_trips.append(args[0])
+        return command_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client.pipeline()), "execute", pipelined)
+    monkeypatch.setattr(type(client), "execute_command", single)
+
+    assert hits("192.0.2.9", WINDOWS) is True
+
+    assert round_trips == ["pipeline"]
+    monkeypatch.undo()
+    keys = client.keys(cache.make_and_validate_key("ratelimit:test:*"))
+    assert len(keys) == 2
+    assert all(0 < client.ttl(key) <= 3660 for key in keys)
