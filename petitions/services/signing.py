@@ -22,6 +22,7 @@ and disposable e-mail domains refused. Settings, read when used:
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -310,8 +311,11 @@ _CONCRETE = [field for field in Signature._meta.concrete_fields if not field.pri
 _UNIQUE = ("petition_id", "email_normalised", "household_place")
 
 
-def _insert_sql(quote) -> str:
-    # Only the model's own table and column names, quoted; every value is a parameter.
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    # Only the model's own table and column names, quoted; every value is a parameter. Built
+    # once per database vendor: the statement never changes.
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _CONCRETE)
     conflict = ", ".join(quote(column) for column in _UNIQUE)
     placeholders = ", ".join(["%s"] * len(_CONCRETE))
@@ -330,7 +334,7 @@ def _insert(fields: dict, *, place: int) -> Signature | None:
     values = [
         field.get_db_prep_save(field.pre_save(signature, True), connection) for field in _CONCRETE
     ]
-    sql = _insert_sql(connection.ops.quote_name)
+    sql = _insert_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
