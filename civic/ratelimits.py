@@ -51,9 +51,9 @@ def hit(scope: str, who: str | None, *, limit: int, period: int) -> bool:
 
 def hits(who: str | None, windows: list[tuple[str, int, int]]) -> bool:
     """Count one attempt by `who` in each (scope, limit, period) window, every window counting
-    it even when another refuses; False if any is over its limit. On Redis this is one round
-    trip (INCR and EXPIRE NX for each window, pipelined), so that a form checked against a short
-    burst and a long window costs no more than one."""
+    it even when another refuses; False if any is over its limit. On Redis this is one command
+    (a small Lua script: INCR each window, and give a new one its expiry), so that a form
+    checked against a short burst and a long window costs one round trip."""
     if not who:
         return True
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{who}".encode()).hexdigest()[:24]
@@ -64,16 +64,35 @@ def hits(who: str | None, windows: list[tuple[str, int, int]]) -> bool:
     ]
     client = _redis_client()
     if client is not None:
-        pipeline = client.pipeline(transaction=False)
-        for key, _limit, period in counted:
-            cache_key = cache.make_and_validate_key(key)
-            pipeline.incr(cache_key)
-            pipeline.expire(cache_key, period + 60, nx=True)
-        counts = pipeline.execute()[0::2]
+        counts = _incr_script(client)(
+            keys=[cache.make_and_validate_key(key) for key, _limit, _period in counted],
+            args=[period + 60 for _key, _limit, period in counted],
+        )
     else:
         counts = [_count(key, period) for key, _limit, period in counted]
     limits = [limit for _key, limit, _period in counted]
     return all(count <= limit for count, limit in zip(counts, limits, strict=True))
+
+
+# INCR each key; a key just made (count 1) gets its expiry in seconds.
+_INCR_LUA = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[index]) end
+  counts[index] = count
+end
+return counts
+"""
+_scripts: dict[int, object] = {}
+
+
+def _incr_script(client):
+    """The counting script registered with this client (EVALSHA, loaded again if Redis lost it)."""
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_INCR_LUA)
+    return script
 
 
 def _redis_client():
