@@ -128,11 +128,10 @@ def _petition_for(request: HttpRequest, petition_id: int) -> Petition:
 
 
 def _petition_to_sign(request: HttpRequest, petition_id: int) -> Petition:
-    """The petition for its signing form: while it is open, from the shared cache (forgotten
-    whenever an officer acts on it, and kept for PAGE_CACHE_SECONDS at most; each process keeps
-    what it read for a second more), since everyone
-    signing a viral petition asks for the same row. Whether it still takes signatures follows
-    from its closing time, which the cached row holds."""
+    """The petition for its signing form, since everyone signing a viral petition asks for the
+    same row: while it is open, from the shared cache (forgotten whenever an officer acts on it,
+    kept for PAGE_CACHE_SECONDS at most), and what this process read a second ago. Whether it
+    still takes signatures follows from its closing time, which the cached row holds."""
     key = petition_key(petition_id)
     petition = recent_petitions.get(key)
     if petition is not None:
