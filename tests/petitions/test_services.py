@@ -277,6 +277,23 @@ def test_the_response_is_e_mailed_to_confirmed_signers_who_asked_only(
     assert "We will plant 40." in Delivery.objects.first().message["text"]
 
 
+def test_signers_are_mailed_in_batches_each_once_with_a_worker_woken_per_chunk(
+    council, monkeypatch, django_capture_on_commit_callbacks
+):
+    import petitions.services
+
+    monkeypatch.setattr(petitions.services, "NOTIFY_BATCH", 1)
+    petition = make_petition(council, response="We will plant 40.")
+    _signers(council, petition)
+
+    with django_capture_on_commit_callbacks() as wakes:
+        assert signers_notify(petition_id=petition.pk, template="response") == 2
+
+    assert len(wakes) == 2  # one INSERT and one wake-up per batch
+    mailed = list(Delivery.objects.order_by("to_email").values_list("to_email", "contact__email"))
+    assert mailed == [("heard0@example.org",) * 2, ("heard1@example.org",) * 2]
+
+
 def test_a_signer_who_withdrew_consent_hears_nothing(council):
     from contacts.services import consent_withdraw
 
