@@ -17,6 +17,6 @@ echo "== pytest"
 # Said without any password a URL may carry.
 hide() { sed -E 's#//[^@/]*@#//#'; }
 echo "database: $(echo "${DATABASE_URL:-SQLite under var/ (embedded default)}" | hide)"
-echo "cache: $(echo "${REDIS_URL:-local memory (embedded default)}" | hide)"
+echo "cache: $(echo "${REDIS_URL:-files under var/ (embedded default)}" | hide)"
 echo "broker: $(echo "${CELERY_BROKER_URL:-SQLite under var/ (embedded default)}" | hide)"
 exec $bin/pytest --create-db "$@"
