@@ -11,6 +11,9 @@ expire). Tests clear every Recent between tests with `clear_all`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+
+from django.core.cache import cache
 
 _ALL: list[Recent] = []
 
@@ -40,6 +43,24 @@ class Recent:
 
     def clear(self) -> None:
         self._values.clear()
+
+    def read_through(
+        self, key: str, make: Callable[[], object], *, seconds: int, keep=lambda value: True
+    ):
+        """The value this process read a moment ago, else the shared cache's, else make()'s
+        (put in the shared cache for `seconds`); a value is remembered here and shared only if
+        keep(value). make() returns None for nothing to remember."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            if value is not None and keep(value):
+                cache.set(key, value, seconds)
+        if value is not None and keep(value):
+            self.set(key, value)
+        return value
 
 
 def clear_all() -> None:

@@ -50,6 +50,11 @@ def cacheable(request: HttpRequest) -> bool:
     )
 
 
+def _values(request: HttpRequest, fill: dict[str, Callable[[], str]]) -> dict[str, str]:
+    """This request's value for each mark: its CSRF token, and what `fill` makes."""
+    return {CSRF: get_token(request), **{name: make() for name, make in fill.items()}}
+
+
 def _filled(content: str, marks: dict[str, str], values: dict[str, str]) -> str:
     for name, mark in marks.items():
         content = content.replace(mark, values[name])
@@ -81,16 +86,14 @@ def serve(
             if response.status_code != 200 or response.streaming:
                 # Not kept: its marks are filled for this request alone.
                 content = response.content.decode(response.charset)
-                values = {CSRF: get_token(request), **{n: make() for n, make in fill.items()}}
-                response.content = _filled(content, marks, values)
+                response.content = _filled(content, marks, _values(request, fill))
                 return response
             content = response.content.decode(response.charset)
             cached = (marks, content, response["Content-Type"])
             cache.set(key, cached, seconds)
         _recent.set(key, cached)
     marks, content, content_type = cached
-    values = {CSRF: get_token(request), **{n: make() for n, make in fill.items()}}
-    return HttpResponse(_filled(content, marks, values), content_type=content_type)
+    return HttpResponse(_filled(content, marks, _values(request, fill)), content_type=content_type)
 
 
 def forget(name: str, object_id) -> None:

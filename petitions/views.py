@@ -132,18 +132,12 @@ def _petition_to_sign(request: HttpRequest, petition_id: int) -> Petition:
     same row: while it is open, from the shared cache (forgotten whenever an officer acts on it,
     kept for PAGE_CACHE_SECONDS at most), and what this process read a second ago. Whether it
     still takes signatures follows from its closing time, which the cached row holds."""
-    key = petition_key(petition_id)
-    petition = recent_petitions.get(key)
-    if petition is not None:
-        return petition
-    petition = cache.get(key)
-    if petition is None:
-        petition = _petition_for(request, petition_id)
-        if petition.status == Status.OPEN:
-            cache.set(key, petition, PAGE_CACHE_SECONDS)
-    if petition.status == Status.OPEN:
-        recent_petitions.set(key, petition)
-    return petition
+    return recent_petitions.read_through(
+        petition_key(petition_id),
+        lambda: _petition_for(request, petition_id),
+        seconds=PAGE_CACHE_SECONDS,
+        keep=lambda petition: petition.status == Status.OPEN,
+    )
 
 
 def _sign_form(petition: Petition, data=None) -> SignatureForm:

@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -295,16 +294,12 @@ def _area_id(petition: Petition, postcode: str) -> int | None:
     """The ward of a postcode, from the shared cache for a while: a viral petition's signers
     share a few thousand postcodes, and a ward's postcodes change once a year at most."""
     key = f"petitions:area:{petition.organisation_id}:{postcode.replace(' ', '')}"
-    cached = _recent_areas.get(key)
-    if cached is not None:
-        return cached or None
-    cached = cache.get(key)
-    if cached is None:
+
+    def look_up() -> int:
         area = area_for_postcode(organisation=petition.organisation, postcode=postcode)
-        cached = area.pk if area else 0
-        cache.set(key, cached, AREA_CACHE_SECONDS)
-    _recent_areas.set(key, cached)
-    return cached or None
+        return area.pk if area else 0  # 0: known to lie outside the wards
+
+    return _recent_areas.read_through(key, look_up, seconds=AREA_CACHE_SECONDS) or None
 
 
 _CONCRETE = [field for field in Signature._meta.concrete_fields if not field.primary_key]
