@@ -205,6 +205,18 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# Its words in the service's own voice (labels, errors, e-mails naming CIVIC_SITE_NAME).
+ACCOUNT_ADAPTER = "civic.accounts.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "civic.accounts.LoginForm",
+    "signup": "civic.accounts.SignupForm",
+    "add_email": "civic.accounts.AddEmailForm",
+    "change_password": "civic.accounts.ChangePasswordForm",
+    "set_password": "civic.accounts.SetPasswordForm",
+    "reset_password": "civic.accounts.ResetPasswordForm",
+    "reset_password_from_key": "civic.accounts.ResetPasswordKeyForm",
+    "reauthenticate": "civic.accounts.ReauthenticateForm",
+}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("CIVIC_LOGIN_FAILED_RATE", "10/m/ip,5/5m/key"),
 }

@@ -76,7 +76,7 @@ def test_repeated_failed_sign_ins_are_refused_even_with_the_right_password(clien
     )
     assert response.status_code == 200  # the form again, with the refusal beside it
     assert "_auth_user_id" not in client.session
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed attempts to sign in" in response.content.decode()
 
 
 @pytest.mark.django_db
