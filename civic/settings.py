@@ -36,8 +36,13 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("CIVIC_TESTING", False) or "pytest" in sys.modules
 # A test run's own embedded broker and cache, so that `make run` from the same checkout (whose
 # worker would take the tests' tasks) and another test run never share them. The worker
-# processes a test starts are given the same directory (tests/worker.py).
-TEST_RUN_DIR = Path(os.environ.get("CIVIC_TEST_RUN_DIR", VAR_DIR / f"test-{os.getpid()}"))
+# processes a test starts are given the same directory (tests/worker.py), and pytest removes it
+# at the end (tests/conftest.py); a CIVIC_TESTING command outside pytest (the migrations check)
+# shares one that stays.
+TEST_RUN_DIR = Path(
+    os.environ.get("CIVIC_TEST_RUN_DIR")
+    or VAR_DIR / (f"test-{os.getpid()}" if "pytest" in sys.modules else "test")
+)
 if TESTING:
     TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
 
