@@ -253,3 +253,27 @@ def test_confirming_an_address_shows_one_success_banner(client):
     assert [" ".join(text.split()) for text in _banners(confirmed.content.decode())] == [
         "Your email address ann@example.org is confirmed."
     ]
+
+
+@pytest.mark.django_db
+def test_a_password_reset_walks_through_pages_in_the_houses_words(client):
+    UserFactory(email="ann@example.org")
+    sent = client.post("/accounts/password/reset/", {"email": "ann@example.org"}, follow=True)
+    assert _read(sent.content.decode())[1] == "Check your email"
+    (message,) = mail.outbox
+    assert message.subject == "Reset your password for civic"
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+/)", message.body).group(1)
+
+    form = client.get(link, follow=True)
+    assert _read(form.content.decode())[1] == "Choose a new password"
+    labels = re.findall(
+        r'<label class="govuk-label[^"]*" for="([^"]+)">\s*(.*?)\s*</label>', form.content.decode()
+    )
+    assert labels == [("id_password1", "New password"), ("id_password2", "Confirm new password")]
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"password1": "a new long passphrase", "password2": "a new long passphrase"},
+        follow=True,
+    )
+    assert _read(done.content.decode())[1] == "Your password has been changed"
+    assert client.get(link, follow=True).content.decode().count("This link has expired") == 2
