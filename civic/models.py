@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +36,20 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        """A site admin, as `manage.py createsuperuser` makes one (docs/operations.md).
+
+        The operator types the address on the server's own console, often before the site can
+        send mail at all, so it counts as verified: allauth's mandatory verification would
+        otherwise keep the first admin out until a message they cannot receive arrives."""
+        from allauth.account.models import EmailAddress
+
         extra.update(is_staff=True, is_superuser=True)
-        return self._create(email, password, **extra)
+        with transaction.atomic(using=self._db):
+            user = self._create(email, password, **extra)
+            EmailAddress.objects.using(self._db).create(
+                user=user, email=user.email, verified=True, primary=True
+            )
+        return user
 
 
 class User(AbstractUser):

@@ -34,6 +34,17 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 # Under pytest the suite brings its own safe values; a plain process never counts as a test run.
 TESTING = env_bool("CIVIC_TESTING", False) or "pytest" in sys.modules
+# A test run's own embedded broker and cache, so that `make run` from the same checkout (whose
+# worker would take the tests' tasks) and another test run never share them. The worker
+# processes a test starts are given the same directory (tests/worker.py), and pytest removes it
+# at the end (tests/conftest.py); a CIVIC_TESTING command outside pytest (the migrations check)
+# shares one that stays.
+TEST_RUN_DIR = Path(
+    os.environ.get("CIVIC_TEST_RUN_DIR")
+    or VAR_DIR / (f"test-{os.getpid()}" if "pytest" in sys.modules else "test")
+)
+if TESTING:
+    TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
 
 _INSECURE_KEY = "django-insecure-civic-local-development-key-not-for-production-use"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -133,7 +144,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so that a Celery worker process started by the tests shares it; one per
     # test run, so that two runs on one machine never share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "database.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles plans for large estimated costs; for the short queries of a web
     # request it costs more than it saves (about 0.1 s on a segment count), so it is off. On SSDs
@@ -160,7 +171,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": VAR_DIR / ("cache-tests" if TESTING else "cache"),
+            "LOCATION": TEST_RUN_DIR / "cache" if TESTING else VAR_DIR / "cache",
             "TIMEOUT": 300,
         }
     }
@@ -199,6 +210,18 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# Its words in the service's own voice (labels, errors, e-mails naming CIVIC_SITE_NAME).
+ACCOUNT_ADAPTER = "civic.accounts.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "civic.accounts.LoginForm",
+    "signup": "civic.accounts.SignupForm",
+    "add_email": "civic.accounts.AddEmailForm",
+    "change_password": "civic.accounts.ChangePasswordForm",
+    "set_password": "civic.accounts.SetPasswordForm",
+    "reset_password": "civic.accounts.ResetPasswordForm",
+    "reset_password_from_key": "civic.accounts.ResetPasswordKeyForm",
+    "reauthenticate": "civic.accounts.ReauthenticateForm",
+}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("CIVIC_LOGIN_FAILED_RATE", "10/m/ip,5/5m/key"),
 }
@@ -275,7 +298,8 @@ ANYMAIL = {
 # Celery: Redis in production; an embedded SQLite broker (kombu's SQLAlchemy transport) locally,
 # so background work still leaves the web request under `make run` with no server running.
 CELERY_BROKER_URL = os.environ.get(
-    "CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    "CELERY_BROKER_URL",
+    f"sqla+sqlite:///{(TEST_RUN_DIR if TESTING else VAR_DIR) / 'broker.sqlite3'}",
 )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300

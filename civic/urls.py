@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -31,6 +32,14 @@ urlpatterns = [
     path("", include("mailing.urls")),
     path("consultations/", include("consultations.urls")),
     path("", include("petitions.urls")),
+    # allauth always routes reauthentication by an e-mailed code; civic asks for the password.
+    *[
+        path(
+            f"accounts/reauthenticate/{rest}",
+            RedirectView.as_view(pattern_name="account_reauthenticate", query_string=True),
+        )
+        for rest in ("code/", "code/confirm/")
+    ],
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

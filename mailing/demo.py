@@ -3,6 +3,7 @@ sending identity, last month's newsletter sent with its figures, and a draft for
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from civic import demo
@@ -75,7 +76,7 @@ def seed_mailing(*, organisations: dict) -> None:
                     event_key=f"demo-click-{row.pk}",
                     event_type="clicked",
                     occurred_at=row.clicked_at,
-                    url="http://127.0.0.1:8000/consultations/",
+                    url=f"{settings.CIVIC_SITE_URL}/consultations/",
                 )
             )
     Delivery.objects.bulk_update(

@@ -16,11 +16,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from email.header import Header
+from functools import lru_cache
 from html import escape
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from civic import formatting
@@ -131,14 +135,32 @@ class Template:
     html: Compiled
 
 
+def footer() -> tuple[str, SafeString]:
+    """The line every e-mail ends with, as text and as HTML: where a person sees, downloads or
+    deletes the data held about them ("My data"). Campaigns carry it in their templates, and
+    mailing.services.transactional_message adds it to every other message."""
+    return _footer(get_language(), settings.CIVIC_SITE_NAME, settings.CIVIC_SITE_URL)
+
+
+@lru_cache(maxsize=16)
+def _footer(language: str | None, site_name: str, site_url: str) -> tuple[str, SafeString]:
+    # Rendered once per language: a petition's confirmations are sent in thousands at once.
+    context = {"site_name": site_name, "my_data_url": site_url + reverse("contacts:my_data")}
+    text = render_to_string("mailing/email/footer.txt", context).strip()
+    html = render_to_string("mailing/email/footer.html", context).strip()
+    return text, mark_safe(html)  # noqa: S308 - our own template, autoescaped
+
+
 def compile_message(*, subject: str, body: str, organisation) -> Template:
     """Compile once per campaign; Template.fill per recipient is string joins only."""
     subject_text, subject_fields = _with_placeholders(subject)
     body_text, body_fields = _with_placeholders(body)
     html_body = markdown_to_html(body_text)
+    footer_text, footer_html = footer()
     html = render_to_string(
         "mailing/email/campaign.html",
         {
+            "footer_html": footer_html,
             "organisation": organisation,
             "body": html_body,
             "subject": subject_text,
@@ -148,6 +170,7 @@ def compile_message(*, subject: str, body: str, organisation) -> Template:
     text = render_to_string(
         "mailing/email/campaign.txt",
         {
+            "footer_text": footer_text,
             "organisation": organisation,
             "body": markdown_to_text(body_text),
             "unsubscribe_placeholder": PLACEHOLDER.format(len(body_fields)),

@@ -16,7 +16,7 @@ CIVIC_TESTING=1 $bin/python manage.py makemigrations --check --dry-run
 echo "== pytest"
 # Said without any password a URL may carry.
 hide() { sed -E 's#//[^@/]*@#//#'; }
-echo "database: $(echo "${DATABASE_URL:-SQLite under var/ (embedded default)}" | hide)"
-echo "cache: $(echo "${REDIS_URL:-files under var/ (embedded default)}" | hide)"
-echo "broker: $(echo "${CELERY_BROKER_URL:-SQLite under var/ (embedded default)}" | hide)"
+echo "database: $(echo "${DATABASE_URL:-SQLite under var/test-<pid>/, kept for this run only (embedded default)}" | hide)"
+echo "cache: $(echo "${REDIS_URL:-files under var/test-<pid>/, kept for this run only (embedded default)}" | hide)"
+echo "broker: $(echo "${CELERY_BROKER_URL:-SQLite under var/test-<pid>/, kept for this run only (embedded default)}" | hide)"
 exec $bin/pytest --create-db "$@"

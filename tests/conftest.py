@@ -4,6 +4,7 @@ skip fails the run, so that a missing PostgreSQL, Redis, worker or browser never
 """
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -34,6 +35,12 @@ def pytest_sessionfinish(session, exitstatus):
                 + ", ".join(_skipped[:10]),
                 red=True,
             )
+
+
+def pytest_unconfigure(config):
+    """The run's own broker and cache files (civic/settings.py TEST_RUN_DIR) go with it."""
+    if "CIVIC_TEST_RUN_DIR" not in os.environ and settings.configured:
+        shutil.rmtree(settings.TEST_RUN_DIR, ignore_errors=True)
 
 
 def uses_postgresql() -> bool:

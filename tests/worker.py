@@ -1,8 +1,9 @@
 """A real Celery worker process for tests that need background work to happen.
 
 The worker runs `celery -A civic worker` in a child process against the test database and the
-configured broker (Redis in CI, the embedded SQLite broker otherwise), so tasks go through the
-same serialisation, broker and process boundary as in production.
+configured broker (Redis in CI, otherwise the test run's own embedded SQLite broker, never the
+var/broker.sqlite3 of `make run`), so tasks go through the same serialisation, broker and process
+boundary as in production.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _worker_env(mail_dir: Path, extra: dict[str, str]) -> dict[str, str]:
         "CIVIC_TESTING": "1",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        # The test run's own embedded cache (and broker, when no CELERY_BROKER_URL is set).
+        "CIVIC_TEST_RUN_DIR": str(settings.TEST_RUN_DIR),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         **extra,

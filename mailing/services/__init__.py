@@ -217,6 +217,7 @@ def campaign_test_send(*, campaign: Campaign, actor, contact: Contact | None = N
         html=preview["html"],
         from_email=str(identity),
         reply_to=[identity.reply_to] if identity.reply_to else None,
+        footer=False,
     )
     audit_record(
         actor=actor,
@@ -267,8 +268,18 @@ def transactional_message(
     from_email: str | None = None,
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    footer: bool = True,
 ) -> Delivery:
-    """A transactional message, not saved yet."""
+    """A transactional message, not saved yet, ending with the footer every e-mail has (a
+    campaign's test already has it from the campaign's own templates)."""
+    if footer:
+        from mailing.rendering import footer as mail_footer
+
+        footer_text, footer_html = mail_footer()
+        text = f"{text.rstrip()}\n\n--\n{footer_text}\n"
+        if html:
+            head, body_end, tail = html.rpartition("</body>")
+            html = f"{head}{footer_html}{body_end}{tail}" if body_end else html + footer_html
     return Delivery(
         organisation=organisation,
         kind=Delivery.Kind.TRANSACTIONAL,

@@ -38,7 +38,7 @@ def test_repeated_failed_admin_sign_ins_are_limited_like_any_other(client):
         {"login": "officer@example.org", "password": "correct-horse-battery"},
     )
     assert "_auth_user_id" not in client.session
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed attempts to sign in" in response.content.decode()
 
 
 def test_the_postcode_form_field_cleans_any_spacing_and_case_to_one_form():
