@@ -15,9 +15,11 @@ import logging
 import secrets
 import zipfile
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -325,11 +327,13 @@ def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> 
         _require(actor, "contacts.erase_contact", locked)
         if locked.anonymised_at is not None:
             return locked
-        return _erase(actor=actor, contact=locked, reason=reason)
+        return _erase(actor=actor, contact=locked, reason=reason, account=True)
 
 
-def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
+def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) -> Contact:
     erased_rows = {section.name: section.eraser(contact) for section in gdpr_registry.sections()}
+    if account:
+        erased_rows["accounts"], erased_rows["staff accounts kept"] = _accounts_delete(contact)
     erased_rows = {name: count for name, count in erased_rows.items() if count}
     if contact.email:
         _imports_scrub(contact)
@@ -383,6 +387,64 @@ def _erase(*, actor: User | None, contact: Contact, reason: str) -> Contact:
         summary += ": " + ", ".join(f"{name} {count}" for name, count in erased_rows.items())
     audit_record(actor=actor, action=AuditEntry.Action.DELETE, obj=contact, summary=summary)
     return contact
+
+
+def _accounts_delete(contact: Contact) -> tuple[int, int]:
+    """Delete the person's site account (and with it allauth's addresses), and end its sessions.
+
+    Their account is the one linked to the contact, or one whose address, or a confirmed extra
+    address, is theirs. Nothing an officer needs hangs on a resident's account (responses,
+    petitions and data requests keep their rows without it), so it is deleted rather than
+    anonymised. A member of staff's account (staff, superuser, or any role) is never deleted
+    this way: it is unlinked and kept, and the audit entry says so. Returns (deleted, kept)."""
+    from allauth.account.models import EmailAddress
+
+    owners = Q(pk=contact.user_id) if contact.user_id else Q(pk__in=[])
+    if contact.email:
+        owners |= Q(email__iexact=contact.email) | Q(
+            emailaddress__email__iexact=contact.email, emailaddress__verified=True
+        )
+    users = User.objects.filter(owners)
+    staff = users.filter(Q(is_staff=True) | Q(is_superuser=True) | Q(roles__isnull=False))
+    kept = set(staff.values_list("pk", flat=True))
+    deleted = set(users.values_list("pk", flat=True)) - kept
+    if contact.email:
+        # Their address left unconfirmed on someone else's account is theirs too.
+        EmailAddress.objects.filter(email__iexact=contact.email).exclude(user_id__in=kept).delete()
+    User.objects.filter(pk__in=deleted).delete()
+    _sessions_end_on_commit(user_ids=deleted, email=contact.email)
+    return len(deleted), len(kept)
+
+
+def _sessions_end_on_commit(*, user_ids: set[int], email: str) -> None:
+    """End the sessions signed in to deleted accounts, and any session that holds the address
+    (allauth keeps it during sign-up and sign-in), from the database and the cache alike.
+
+    Sessions are stored signed, not indexed by user, so every live one is read: a few seconds
+    for a hundred thousand, for a rare request. Sessions kept only in cookies need nothing: a
+    cookie for a deleted account signs nobody in."""
+    engine = import_module(settings.SESSION_ENGINE)
+    if not hasattr(engine.SessionStore, "get_model_class"):
+        return
+    wanted = {str(pk) for pk in user_ids}
+    email = email.strip().lower()
+
+    def end() -> None:
+        store = engine.SessionStore()
+        model = store.get_model_class()
+        ended = []
+        live = model.objects.filter(expire_date__gt=timezone.now())
+        for key, data in live.values_list("session_key", "session_data").iterator():
+            decoded = store.decode(data)
+            if str(decoded.get(SESSION_KEY)) in wanted or (
+                email and email in json.dumps(decoded, default=str).lower()
+            ):
+                ended.append(key)
+        for key in ended:
+            engine.SessionStore(session_key=key).delete()
+
+    if wanted or email:
+        transaction.on_commit(end)
 
 
 def _imports_scrub(contact: Contact) -> None:
@@ -454,6 +516,10 @@ def contacts_retention_run(*, now: datetime | None = None) -> int:
             with transaction.atomic():
                 contact = contacts_past_retention(now=now).select_for_update().filter(pk=pk).first()
                 if contact is not None:
-                    _erase(actor=None, contact=contact, reason="retention period over")
+                    # The site account is the person's own, kept by its own rule (3 years
+                    # without signing in); one council's retention does not close it.
+                    _erase(
+                        actor=None, contact=contact, reason="retention period over", account=False
+                    )
                     erased += 1
         last_pk = batch[-1]
