@@ -29,6 +29,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from civic.exports import spreadsheet_safe
 from civic.models import AuditEntry, User
@@ -331,6 +332,7 @@ def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> 
 
 
 def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) -> Contact:
+    terms = gdpr_registry.identifying_terms(contact)
     erased_rows = {section.name: section.eraser(contact) for section in gdpr_registry.sections()}
     if account:
         erased_rows["accounts"], erased_rows["staff accounts kept"] = _accounts_delete(contact)
@@ -376,10 +378,12 @@ def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) 
             "anonymised_at",
         ]
     )
-    # Django's own admin history names the object as it was shown; name it as it is now.
+    # Django's own admin history names the object as it was shown; name it as it is now, and
+    # any other object it named by the person's details (their account, a petition) by number.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
     ).update(object_repr=contact.audit_label())
+    _admin_history_scrub(terms)
     summary = f"Erased contact #{contact.pk}"
     if reason:
         summary += f" ({reason})"
@@ -445,6 +449,19 @@ def _sessions_end_on_commit(*, user_ids: set[int], email: str) -> None:
 
     if wanted or email:
         transaction.on_commit(end)
+
+
+def _admin_history_scrub(terms: list[str]) -> None:
+    """Entries of Django's admin history whose label names the person are named by number."""
+    if not terms:
+        return
+    named = Q(pk__in=[])
+    for term in terms:
+        named |= Q(object_repr__icontains=term)
+    for entry in LogEntry.objects.filter(named).select_related("content_type"):
+        kind = entry.content_type.name if entry.content_type_id else "object"
+        entry.object_repr = f"{capfirst(kind)} #{entry.object_id}"
+        entry.save(update_fields=["object_repr"])
 
 
 def _imports_scrub(contact: Contact) -> None:

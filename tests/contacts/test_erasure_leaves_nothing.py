@@ -126,17 +126,30 @@ def sessions_holding(needles: list[str]) -> list[str]:
 
 
 def cache_holding(needles: list[str]) -> list[str]:
-    """Every value in the shared cache (pages, counts, sessions), as the bytes Redis keeps."""
-    client = cache._cache.get_client()
-    found = []
-    for key in client.scan_iter(count=1000):
-        raw = client.dump(key) or b""
-        found += [
-            f"cache {key.decode(errors='replace')}: {needle}"
-            for needle in needles
-            if needle.lower().encode() in raw.lower()
-        ]
-    return found
+    """Every value in the shared cache (pages, petitions, sessions), as the bytes it keeps."""
+    values: dict[str, list[bytes]] = {}
+    if hasattr(cache, "_dir"):  # the file-based cache of a checkout without Redis
+        for path in Path(cache._dir).rglob("*"):
+            if path.is_file():
+                values[path.name] = [path.read_bytes()]
+    else:
+        client = cache._cache.get_client()
+        readers = {
+            b"string": lambda key: [client.get(key)],
+            b"hash": lambda key: [*client.hkeys(key), *client.hvals(key)],
+            b"list": lambda key: client.lrange(key, 0, -1),
+            b"set": lambda key: list(client.smembers(key)),
+            b"zset": lambda key: client.zrange(key, 0, -1),
+        }
+        for key in client.scan_iter(count=1000):
+            kind = client.type(key)
+            values[key.decode(errors="replace")] = [key, *readers.get(kind, lambda key: [])(key)]
+    return [
+        f"cache {key}: {needle}"
+        for key, raws in values.items()
+        for needle in needles
+        if any(needle.lower().encode() in (raw or b"").lower() for raw in raws)
+    ]
 
 
 def files_holding(root: Path, needles: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.conf import settings as django_settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import PermissionDenied
@@ -640,3 +641,26 @@ def test_the_privacy_notice_says_what_erasure_deletes_and_what_it_keeps(client):
     assert "When your data is erased" in page
     assert "your account on this website, and you are signed out everywhere" in page
     assert "We keep, without anything that says who you are" in page
+
+
+@pytest.mark.django_db
+def test_django_admin_history_that_named_the_person_names_them_by_number(
+    council, facilitator, person
+):
+    account = UserFactory(email=EMAIL, name=NAME)
+    person.user = account
+    person.save(update_fields=["user"])
+    notice = Notice.objects.create(
+        department=DepartmentFactory(organisation=council), title=f"Thanks to {NAME}"
+    )
+    kept = Notice.objects.create(department=notice.department, title="Bus lanes")
+    for changed in (account, notice, kept, person):
+        LogEntry.objects.log_actions(
+            user_id=facilitator.pk, queryset=[changed], action_flag=CHANGE, single_object=True
+        )
+
+    contact_erase(actor=facilitator, contact=person)
+
+    assert sorted(LogEntry.objects.values_list("object_repr", flat=True)) == sorted(
+        ["Bus lanes", f"Contact #{person.pk}", f"Notice #{notice.pk}", f"User #{account.pk}"]
+    )
