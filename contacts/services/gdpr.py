@@ -384,6 +384,7 @@ def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) 
         content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
     ).update(object_repr=contact.audit_label())
     _admin_history_scrub(terms)
+    _copied_titles_scrub(organisation_id=contact.organisation_id, terms=terms)
     summary = f"Erased contact #{contact.pk}"
     if reason:
         summary += f" ({reason})"
@@ -462,6 +463,21 @@ def _admin_history_scrub(terms: list[str]) -> None:
         kind = entry.content_type.name if entry.content_type_id else "object"
         entry.object_repr = f"{capfirst(kind)} #{entry.object_id}"
         entry.save(update_fields=["object_repr"])
+
+
+def _copied_titles_scrub(*, organisation_id: int, terms: list[str]) -> None:
+    """A title copied onto other people's records (a petition they started, named after them,
+    on its signers' timelines and consents) loses the mention as the title itself does."""
+    copies = {Activity: ["item_title"], ConsentEvent: ["method", "wording"]}
+    for model, fields in copies.items():
+        for field in fields:
+            named = Q(pk__in=[])
+            for term in terms:
+                named |= Q(**{f"{field}__icontains": term})
+            rows = model.objects.filter(named, contact__organisation_id=organisation_id)
+            for row in rows:
+                setattr(row, field, gdpr_registry.redact(getattr(row, field), terms))
+                row.save(update_fields=[field])
 
 
 def _imports_scrub(contact: Contact) -> None:

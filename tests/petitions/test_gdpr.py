@@ -4,8 +4,10 @@ removes who they are and keeps the counts."""
 import pytest
 
 from contacts.models import Contact
+from contacts.services.gdpr import contact_erase
 from petitions.gdpr import erase_signatures, export_signatures
 from petitions.models import Petition, Signature
+from petitions.services import signatures_record
 from petitions.services.counting import petition_count
 from tests.petitions.conftest import add_signatures, make_petition
 
@@ -124,3 +126,24 @@ def test_the_name_the_creator_gave_the_petition_counts_as_theirs(council):
     petition.refresh_from_db()
     assert petition.background.startswith("This text was removed")
     assert (petition.details, petition.creator_name) == ("", "")
+
+
+def test_a_title_that_named_the_creator_leaves_no_trace_on_its_signers_records(council):
+    petition = make_petition(council, title="Back Cara Creator's crossing on Hyde Road")
+    signer = add_signatures(petition, 1, hears_progress=True)[0]
+    signatures_record(petition_id=petition.pk)
+    neighbour = Contact.objects.get(email=signer.email)
+    creator = Contact.objects.create(
+        organisation=council.organisation, email="creator@example.org", name="Cara Creator"
+    )
+
+    contact_erase(actor=None, contact=creator)
+
+    assert Petition.objects.get(pk=petition.pk).title == "Back [erased]'s crossing on Hyde Road"
+    assert list(neighbour.activities.values_list("item_title", flat=True)) == [
+        "Back [erased]'s crossing on Hyde Road"
+    ]
+    assert list(neighbour.consent_events.values_list("method", flat=True)) == [
+        "Signed the petition “Back [erased]'s crossing on Hyde Road”"
+    ]
+    assert Contact.objects.get(pk=neighbour.pk).email == signer.email
