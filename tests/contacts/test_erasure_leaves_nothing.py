@@ -236,7 +236,6 @@ def place(settings, tmp_path):
         "facilitator": facilitator,
         "moderator": moderator,
         "newsletter": newsletter,
-        "tmp": tmp_path,
     }
 
 
@@ -414,14 +413,21 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
     ):
         assert column in held, (column, sorted(held))
     assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])
-    # The append-only log never held her: not her search, not her file's name.
+    # The append-only log never held her: it says a search was made and a file uploaded, not
+    # what was searched for or what the file was called.
+    assert AuditEntry.objects.filter(summary="Viewed the contact list (searched)").count() == 1
+    assert AuditEntry.objects.filter(summary__startswith="Uploaded the file of").count() == 2
     assert [column for column in held if column.startswith("civic_auditentry.")] == []
     assert "contacts_contactimport.file" not in held
     her_id = str(User.objects.get(email__iexact=EMAIL).pk)
-    assert any(
-        SessionStore().decode(session.session_data).get("_auth_user_id") == her_id
-        for session in Session.objects.all()
-    )
+
+    def her_sessions() -> int:
+        return sum(
+            SessionStore().decode(session.session_data).get("_auth_user_id") == her_id
+            for session in Session.objects.all()
+        )
+
+    assert her_sessions() == 1
 
     erase(place, resident, contact)
 
@@ -431,6 +437,7 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
     assert files_holding(media, NEEDLES) == []
     assert counts() == {**before, "users": before["users"] - 1}
     # Her session ended with her account: the page asks for an address instead of showing data.
+    assert her_sessions() == 0
     assert resident.get("/my-data/").context["user"].is_anonymous
     entry = AuditEntry.objects.filter(action="delete").get()
     assert entry.object_repr == f"Contact #{contact.pk}"
