@@ -328,13 +328,16 @@ def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> 
         _require(actor, "contacts.erase_contact", locked)
         if locked.anonymised_at is not None:
             return locked
-        return _erase(actor=actor, contact=locked, reason=reason, account=True)
+        return _erase(actor=actor, contact=locked, reason=reason, requested=True)
 
 
-def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) -> Contact:
+def _erase(*, actor: User | None, contact: Contact, reason: str, requested: bool) -> Contact:
+    """`requested`: the person asked, or an officer erased them. Then their site account goes too,
+    and other records are searched for copies of their details (a scan of the organisation's
+    timelines per person: fine for a request, too slow for retention's thousands a night)."""
     terms = gdpr_registry.identifying_terms(contact)
     erased_rows = {section.name: section.eraser(contact) for section in gdpr_registry.sections()}
-    if account:
+    if requested:
         erased_rows["accounts"], erased_rows["staff accounts kept"] = _accounts_delete(contact)
     erased_rows = {name: count for name, count in erased_rows.items() if count}
     if contact.email:
@@ -383,8 +386,9 @@ def _erase(*, actor: User | None, contact: Contact, reason: str, account: bool) 
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
     ).update(object_repr=contact.audit_label())
-    _admin_history_scrub(terms)
-    _copied_titles_scrub(organisation_id=contact.organisation_id, terms=terms)
+    if requested:
+        _admin_history_scrub(terms)
+        _copied_titles_scrub(organisation_id=contact.organisation_id, terms=terms)
     summary = f"Erased contact #{contact.pk}"
     if reason:
         summary += f" ({reason})"
@@ -552,7 +556,10 @@ def contacts_retention_run(*, now: datetime | None = None) -> int:
                     # The site account is the person's own, kept by its own rule (3 years
                     # without signing in); one council's retention does not close it.
                     _erase(
-                        actor=None, contact=contact, reason="retention period over", account=False
+                        actor=None,
+                        contact=contact,
+                        reason="retention period over",
+                        requested=False,
                     )
                     erased += 1
         last_pk = batch[-1]
