@@ -105,6 +105,10 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
+
     def clean(self) -> None:
         well_formed = self.brand_colour and hex_colour.regex.match(self.brand_colour)
         if well_formed and contrast_ratio(self.brand_colour, "#ffffff") < 4.5:
@@ -140,6 +144,10 @@ class Department(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation.name})"
 
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
+
 
 class Area(models.Model):
     """A ward or district, identified by its ONS code (E05011234 for a ward)."""
@@ -163,6 +171,10 @@ class Area(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
 
 
 class Postcode(models.Model):
@@ -227,6 +239,10 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}, {self.organisation}"
+
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
 
 
 class AuditEntry(models.Model):

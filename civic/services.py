@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import QueryDict
+from django.utils.text import capfirst
 
 from civic.models import (
     Area,
@@ -24,13 +27,41 @@ from civic.models import (
 from civic.postcodes import normalise_postcode
 from civic.rules import organisation_of
 
+# Anything shaped like an e-mail address (local part, @, a domain with a dot).
+_EMAIL_ADDRESS = re.compile(r"[^\s@()<>\[\]\"',;:]+@[^\s@()<>\[\]\"',;:]+\.[^\s@()<>\[\]\"',;:]+")
+EMAIL_REDACTED = "[e-mail address]"
+
 
 def _audit_label(obj) -> str:
-    """How the log names an object; a model holding personal data gives a label without it."""
+    """How the log names an object: by its kind and number, unless the model's `audit_label()`
+    names it otherwise. The log is append-only, so what it holds outlives any erasure: a name a
+    resident chose (a petition's title, an uploaded file's name, a person) must never enter it.
+    A model whose label is written by staff (a department, a campaign) opts in to showing it."""
     if obj is None:
         return ""
-    label = obj.audit_label() if hasattr(obj, "audit_label") else str(obj)
-    return label[:200]
+    if hasattr(obj, "audit_label"):
+        label = obj.audit_label()
+    else:
+        label = f"{capfirst(str(obj._meta.verbose_name))} #{obj.pk}"
+    return audit_text(label)[:200]
+
+
+def audit_text(text: str) -> str:
+    """Text fit for the append-only log: any e-mail address in it is replaced, so that a caller
+    that quotes one by mistake (an officer's reason, a filter) cannot write it in for good."""
+    return _EMAIL_ADDRESS.sub(EMAIL_REDACTED, str(text))
+
+
+def audit_query(query: QueryDict | dict, *, search: str = "q") -> str:
+    """How a list page's query is put in the log: which filters were used, and whether a search
+    was made, never the values typed (a search for a person is their name or address)."""
+    names = sorted({name for name in query if name != search and query.get(name) not in ("", None)})
+    parts = []
+    if query.get(search):
+        parts.append("searched")
+    if names:
+        parts.append("filtered by " + ", ".join(names))
+    return "; ".join(parts)
 
 
 def audit_record(
@@ -41,7 +72,11 @@ def audit_record(
     summary: str = "",
     organisation: Organisation | None = None,
 ) -> AuditEntry:
-    """Record one action by a member of staff, inside the transaction that makes the change."""
+    """Record one action by a member of staff, inside the transaction that makes the change.
+
+    Every entry of the log is written here, so this is where personal data is kept out of it:
+    objects are named by `_audit_label`, and the summary goes through `audit_text`. Callers name
+    files, people and searches by number or kind, never by what a resident typed."""
     organisation_id = organisation.pk if organisation is not None else organisation_of(obj)
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
@@ -51,7 +86,7 @@ def audit_record(
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=_audit_label(obj),
-        summary=summary,
+        summary=audit_text(summary),
     )
 
 
@@ -80,7 +115,7 @@ def role_grant(
         actor=actor,
         action=AuditEntry.Action.CREATE,
         obj=role,
-        summary=f"Gave {user.email} the role {role.get_kind_display()}",
+        summary=f"Gave user #{user.pk} the role {role.get_kind_display()}",
     )
     return role
 
@@ -202,7 +237,7 @@ def postcode_import_start(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
             obj=postcode_import,
-            summary=f"Uploaded {uploaded_file.name} to load postcodes",
+            summary=f"Uploaded file #{postcode_import.pk} to load postcodes",
         )
         transaction.on_commit(lambda: postcode_import_task.delay(postcode_import.pk))
     return postcode_import

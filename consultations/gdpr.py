@@ -4,7 +4,7 @@
 A response belongs to a contact when it was linked on submission (they agreed to be contacted)
 or when its e-mail is theirs. Erasure keeps the response, so the counts stay, and removes what
 identifies the person: the e-mail, the link to the contact and the account, and the answers to
-questions that ask for personal details (e-mail, postcode) or free text that quotes the address.
+questions that ask for personal details (e-mail, postcode) or free text that names them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from consultations.models import Answer, Question, Response
+from contacts.gdpr_registry import mentions
 from contacts.models import Contact
 
 PERSONAL_KINDS = {Question.Kind.EMAIL, Question.Kind.POSTCODE}
@@ -54,10 +55,8 @@ def erase_responses(contact: Contact) -> int:
         return 0
     answers = Answer.objects.filter(response_id__in=responses)
     answers.filter(question__kind__in=PERSONAL_KINDS).update(text=ERASED)
-    if contact.email:
-        answers.filter(text__icontains=contact.email).update(text=ERASED)
-    if contact.name.strip():
-        answers.filter(text__icontains=contact.name.strip()).update(text=ERASED)
+    # Free text that names them (address, its part before the @, name) goes whole.
+    answers.filter(mentions("text", contact)).update(text=ERASED)
     return Response.objects.filter(pk__in=responses).update(
         email="", contact=None, user=None, published=False
     )

@@ -13,7 +13,7 @@ from civic.exports import csv_download
 from civic.models import AuditEntry, Organisation
 from civic.rules import officer_departments, organisations_with_role
 from civic.selectors import scope_to_organisation
-from civic.services import audit_record
+from civic.services import audit_query, audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Segment, Tag
 from contacts.segments import segment_queryset
 from contacts.selectors import KEEPER_ROLES, contacts_visible_to
@@ -153,8 +153,9 @@ class ContactAdmin(KeepersOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            # A list of people is personal data too: who looked, and at what, is recorded.
-            query = request.GET.urlencode()
+            # A list of people is personal data too: who looked is recorded, and whether they
+            # searched or filtered, but not for what (a search for a person is their name).
+            query = audit_query(request.GET)
             audit_record(
                 actor=request.user,
                 action=AuditEntry.Action.VIEW,

@@ -6,8 +6,6 @@ and, while a worker imports, a progress bar with a link that refreshes it (no ti
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -206,8 +204,7 @@ class ContactImportAdmin(KeepersOnlyAdmin):
             request,
             "import.html",
             {
-                "title": _("Import contacts from %(file)s")
-                % {"file": Path(contact_import.file.name).name},
+                "title": _("Import contacts from file %(number)s") % {"number": contact_import.pk},
                 "original": contact_import,
                 "contact_import": contact_import,
                 "form": form,

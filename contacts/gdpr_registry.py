@@ -8,13 +8,19 @@ A feature app registers once, from its AppConfig.ready():
 `exporter(contact)` returns a list of flat dicts (one per row held, values that print well);
 `eraser(contact)` removes or anonymises those rows and returns how many it changed. Both run with
 the contact's personal details still in place, inside the transaction that erases the contact.
+
+Text a person wrote about themselves (a survey answer, a petition's background) goes with them
+when it names them: `mentions(field, contact)` is the one test of "names them" every app uses.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from contacts.models import Contact
@@ -34,6 +40,48 @@ class Section:
 
 
 _sections: dict[str, Section] = {}
+
+# The part of an address before the @ names a person only when it is long enough to be theirs
+# ("jo" would match every "journey"); a full address or name always does.
+LOCAL_PART_MINIMUM = 5
+
+
+def identifying_terms(contact: Contact) -> list[str]:
+    """What a text that names the person contains: their address, the part of it before the @
+    when it is distinctive, and their full name (as the contact and their account hold it)."""
+    terms = []
+    email = (contact.email or "").strip()
+    if email:
+        terms.append(email)
+        local_part = email.rsplit("@", 1)[0]
+        if len(local_part) >= LOCAL_PART_MINIMUM:
+            terms.append(local_part)
+    names = [contact.name, contact.user.name if contact.user_id else ""]
+    for name in (" ".join((name or "").split()) for name in names):
+        if name and name.casefold() not in {term.casefold() for term in terms}:
+            terms.append(name)
+    return terms
+
+
+def mentions(field: str, contact: Contact) -> Q:
+    """Rows whose `field` names the contact, case ignored; no row when nothing identifies them."""
+    query = Q(pk__in=[])
+    for term in identifying_terms(contact):
+        query |= Q(**{f"{field}__icontains": term})
+    return query
+
+
+def names_them(text: str, terms: list[str]) -> bool:
+    """Whether the text holds one of the terms (from `identifying_terms`), case ignored."""
+    folded = (text or "").casefold()
+    return any(term.casefold() in folded for term in terms if term)
+
+
+def redact(text: str, terms: list[str], *, marker: str = "[erased]") -> str:
+    """The text with every one of the terms replaced by the marker, case ignored."""
+    for term in sorted((term for term in terms if term), key=len, reverse=True):
+        text = re.sub(re.escape(term), marker, text, flags=re.IGNORECASE)
+    return text
 
 
 def register(name: str, exporter: Exporter, eraser: Eraser) -> None:

@@ -3,12 +3,16 @@ contacted about, and everything they took part in."""
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civic.fields import PostcodeField
@@ -31,6 +35,10 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
 
 
 class ConsentPurpose(models.Model):
@@ -64,6 +72,10 @@ class ConsentPurpose(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
 
 
 class ContactQuerySet(models.QuerySet):
@@ -258,6 +270,21 @@ class Segment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> str:
+        """Named in the audit log as staff named it (see civic.services.audit_record)."""
+        return str(self)
+
+
+def contact_import_path(instance: ContactImport, filename: str) -> str:
+    """Where an uploaded file is kept, under a random name with the uploaded file's extension.
+
+    A file of contacts is often named after a person or a group of people; its name would travel
+    into pages, consent records and the audit log, which must not hold it (an import is named by
+    its number instead)."""
+    extension = Path(filename).suffix.lower()[:8]
+    folder = timezone.now().strftime("contact-imports/%Y/%m")
+    return f"{folder}/{secrets.token_hex(16)}{extension}"
+
 
 class ContactImport(models.Model):
     """A CSV or XLSX file of contacts a facilitator uploaded: mapped, dry-run, then imported by a
@@ -279,7 +306,7 @@ class ContactImport(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contact_imports"
     )
-    file = models.FileField(_("file"), upload_to="contact-imports/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=contact_import_path)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -313,7 +340,7 @@ class ContactImport(models.Model):
         verbose_name_plural = _("contact imports")
 
     def __str__(self) -> str:
-        return f"{self.file.name} ({self.get_status_display()})"
+        return f"{_('Contact import')} #{self.pk} ({self.get_status_display()})"
 
 
 class DataRequest(models.Model):

@@ -4,17 +4,33 @@ with contacts.gdpr_registry in PetitionsConfig.ready).
 A signature belongs to a contact when it was made with their address (compared as the mailbox,
 as signing does) for a petition of their organisation. Erasure keeps the signature, so the
 count and the ward figures stay true, and removes who made it: name, address, postcode and IP,
-as anonymising after closing does. A petition the person started keeps its text (it was
-published) but no longer names them.
+as anonymising after closing does.
+
+A petition the person started stays, with its signatures and the council's answer, but no longer
+names them: the creator's link and name go, and text they wrote about themselves goes with them,
+as their survey answers do. The background or details that name them (their address, its part
+before the @, their name) are replaced whole, since what is around a name (where they live, their
+children) tells who they are as well; a title that names them keeps its words with the mention
+replaced, since it is what everyone signed.
 """
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from contacts.gdpr_registry import identifying_terms, names_them, redact
 from contacts.models import Contact
 from petitions.models import Petition, Signature
+from petitions.services.counting import page_forget
 from petitions.services.signing import email_normalise
+
+# Shown on the petition's page in place of text that named the person who started it.
+ERASED_TEXT = _(
+    "This text was removed because the person who started the petition asked for their personal "
+    "data to be erased."
+)
 
 
 def _signatures(contact: Contact):
@@ -27,11 +43,9 @@ def _signatures(contact: Contact):
 
 
 def _started(contact: Contact):
-    if not contact.email:
-        return Petition.objects.none()
-    return Petition.objects.filter(
-        creator__email__iexact=contact.email, organisation_id=contact.organisation_id
-    )
+    by_account = Q(creator_id=contact.user_id) if contact.user_id else Q(pk__in=[])
+    by_email = Q(creator__email__iexact=contact.email) if contact.email else Q(pk__in=[])
+    return Petition.objects.filter(by_account | by_email, organisation_id=contact.organisation_id)
 
 
 def export_signatures(contact: Contact) -> list[dict]:
@@ -62,5 +76,14 @@ def export_signatures(contact: Contact) -> list[dict]:
 
 def erase_signatures(contact: Contact) -> int:
     erased = _signatures(contact).strip_identity(now=timezone.now(), marker="erased")
-    _started(contact).update(creator=None, creator_name="")
+    for petition in _started(contact):
+        # The name they gave the petition counts as theirs too, when it differs.
+        terms = [*identifying_terms(contact), " ".join(petition.creator_name.split())]
+        for field in ("background", "details"):
+            if names_them(getattr(petition, field), terms):
+                setattr(petition, field, str(ERASED_TEXT))
+        petition.title = redact(petition.title, terms)[:100]
+        petition.creator, petition.creator_name = None, ""
+        petition.save(update_fields=["background", "details", "title", "creator", "creator_name"])
+        page_forget(petition.pk)
     return erased

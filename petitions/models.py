@@ -254,6 +254,10 @@ class Petition(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def audit_label(self) -> str:
+        """By number only: a resident wrote the title, and the audit log outlives erasure."""
+        return f"Petition #{self.pk}"
+
     def stage_at(self, now=None) -> str:
         """The stage residents see, from the state an officer set, the dates and the answer."""
         now = now or timezone.now()

@@ -21,7 +21,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
@@ -444,8 +443,8 @@ class _Job:
         return self.contact_import.consent_purpose
 
     def consent_method(self, source: str) -> str:
-        name = Path(self.contact_import.file.name).name
-        return (_("Contact import of %(file)s: %(source)s") % {"file": name, "source": source})[
+        number = self.contact_import.pk
+        return (_("Contact import #%(number)s: %(source)s") % {"number": number, "source": source})[
             :200
         ]
 
@@ -723,7 +722,7 @@ def contact_import_upload(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
             obj=contact_import,
-            summary=f"Uploaded {uploaded_file.name} to import contacts",
+            summary=f"Uploaded the file of contact import #{contact_import.pk}",
         )
     return contact_import
 
@@ -795,7 +794,7 @@ def contact_import_dry_run(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
             obj=contact_import,
-            summary=f"Checked {Path(contact_import.file.name).name}: would have "
+            summary=f"Checked contact import #{contact_import.pk}: would have "
             + _summary(contact_import),
         )
     return contact_import
@@ -836,7 +835,7 @@ def contact_import_start(
             actor=actor,
             action=AuditEntry.Action.IMPORT,
             obj=contact_import,
-            summary=f"Started importing {Path(contact_import.file.name).name}",
+            summary=f"Started contact import #{contact_import.pk}",
         )
         transaction.on_commit(lambda: contact_import_task.delay(contact_import.pk))
     return contact_import
@@ -923,7 +922,7 @@ def contact_import_run(
             actor=None,
             action=AuditEntry.Action.IMPORT,
             obj=contact_import,
-            summary=f"Imported {Path(contact_import.file.name).name}: " + _summary(contact_import),
+            summary=f"Imported contact import #{contact_import.pk}: " + _summary(contact_import),
         )
     return contact_import
 

@@ -138,5 +138,10 @@ def test_an_officer_edits_their_own_draft_and_the_edit_is_audited(world, client)
     draft.refresh_from_db()
     assert draft.title == "Bus lanes"
     entry = AuditEntry.objects.get()
-    assert (entry.actor_id, entry.action, entry.object_repr) == (officer.pk, "edit", "Bus lanes")
+    # A feature app's object is named by kind and number unless it opts in to a staff-written name.
+    assert (entry.actor_id, entry.action, entry.object_repr) == (
+        officer.pk,
+        "edit",
+        f"Notice #{draft.pk}",
+    )
     assert entry.organisation_id == draft.department.organisation_id

@@ -145,6 +145,20 @@ def test_viewing_and_editing_a_contact_are_audited(world, client):
     ]
 
 
+def test_a_search_of_the_contact_list_is_audited_without_what_was_searched_for(world, client):
+    client.force_login(world["facilitator"])
+    searched = client.get(
+        "/admin/contacts/contact/", {"q": "Ann Smith ann@example.org", "source__exact": "survey"}
+    )
+    listed = client.get("/admin/contacts/contact/")
+    assert (searched.status_code, listed.status_code) == (200, 200)
+    assert "ann@example.org" in searched.content.decode()  # the search itself still works
+    assert list(AuditEntry.objects.order_by("id").values_list("summary", flat=True)) == [
+        "Viewed the contact list (searched; filtered by source__exact)",
+        "Viewed the contact list",
+    ]
+
+
 def test_the_contact_list_keeps_a_fixed_number_of_queries(
     world, client, django_assert_max_num_queries
 ):

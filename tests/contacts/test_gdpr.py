@@ -8,17 +8,21 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.conf import settings as django_settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
+from django.test import Client
 from django.utils import timezone
 
-from civic.models import AuditEntry, Role
+from civic.models import AuditEntry, Role, User
 from contacts import gdpr_registry
 from contacts.models import (
     Activity,
@@ -31,6 +35,7 @@ from contacts.models import (
 )
 from contacts.services import consent_give, consent_withdraw, participation_record
 from contacts.services.gdpr import (
+    contact_erase,
     contacts_retention_run,
     data_exports_expire,
     data_request_create,
@@ -209,9 +214,16 @@ def petitions_section():
         erased.append(contact.email)
         return 2
 
+    # It stands in for the petitions app's own section, which is put back afterwards.
+    real = next(
+        (section for section in gdpr_registry.sections() if section.name == "petition signatures"),
+        None,
+    )
     gdpr_registry.register("petition signatures", export, erase)
     yield erased
     gdpr_registry.unregister("petition signatures")
+    if real is not None:
+        gdpr_registry.register(real.name, real.exporter, real.eraser)
 
 
 def admin_action(client, model, action, ids, **extra):
@@ -394,6 +406,7 @@ def test_erasure_leaves_the_person_nowhere_in_the_database_and_keeps_the_counts(
     assert done.status_code == 302
 
     assert where_held(EMAIL, "Quillfeather") == []
+    assert not User.objects.filter(email="account-4411@example.com").exists()
     erased = Contact.objects.get(pk=person.pk)
     assert (erased.email, erased.name, erased.phone, erased.postcode) == ("", "", "", "")
     assert (erased.represents, erased.notes, erased.user, erased.tags.count()) == ("", "", None, 0)
@@ -419,7 +432,8 @@ def test_erasure_leaves_the_person_nowhere_in_the_database_and_keeps_the_counts(
         str(person.pk),
     )
     assert entry.summary == (
-        f"Erased contact #{person.pk} (data request #{erasure.pk}): petition signatures 2"
+        f"Erased contact #{person.pk} (data request #{erasure.pk}): petition signatures 2, "
+        "accounts 1"
     )
 
 
@@ -552,3 +566,101 @@ def test_erasure_removes_the_free_text_an_import_quoted_in_a_consent_and_keeps_t
     assert list(ConsentEvent.objects.values_list("method", "action")) == [
         ("Contact import (details removed on erasure)", "given")
     ]
+
+
+# The person's site account --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasure_deletes_the_residents_account_its_addresses_and_its_sessions(
+    council, facilitator, person, client
+):
+    account = UserFactory(email=EMAIL.upper(), name=NAME)
+    spare = UserFactory(email="spare@example.org")
+    EmailAddress.objects.create(user=spare, email=EMAIL, verified=False, primary=False)
+    client.force_login(account)
+    elsewhere = Client()
+    elsewhere.force_login(spare)
+    assert client.get("/my-data/").context["user"] == account
+
+    contact_erase(actor=facilitator, contact=person)
+
+    assert not User.objects.filter(pk=account.pk).exists()
+    assert not EmailAddress.objects.filter(email__iexact=EMAIL).exists()
+    assert User.objects.filter(pk=spare.pk).exists()  # only her unconfirmed address went
+    assert client.get("/my-data/").context["user"].is_anonymous
+    assert elsewhere.get("/my-data/").context["user"] == spare
+    assert Session.objects.count() == 1
+    entry = AuditEntry.objects.get(action="delete")
+    assert entry.summary == f"Erased contact #{person.pk}: accounts 1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["staff", "superuser", "role"])
+def test_erasure_never_deletes_a_member_of_staffs_account(council, facilitator, person, kind):
+    officer = UserFactory(email=EMAIL, is_staff=kind == "staff", is_superuser=kind == "superuser")
+    if kind == "role":
+        RoleFactory(user=officer, organisation=council, kind=Role.Kind.OFFICER)
+    person.user = officer
+    person.save(update_fields=["user"])
+
+    contact_erase(actor=facilitator, contact=person)
+
+    officer.refresh_from_db()
+    assert officer.email == EMAIL
+    assert EmailAddress.objects.filter(user=officer, email=EMAIL).exists()
+    erased = Contact.objects.get(pk=person.pk)
+    assert (erased.user, erased.email, erased.anonymised_at is not None) == (None, "", True)
+    assert AuditEntry.objects.get(action="delete").summary == (
+        f"Erased contact #{person.pk}: staff accounts kept 1"
+    )
+
+
+@pytest.mark.django_db
+def test_retention_anonymises_the_contact_but_leaves_the_site_account(council, person):
+    account = UserFactory(email=EMAIL)
+    person.user = account
+    person.save(update_fields=["user"])
+    Contact.objects.filter(pk=person.pk).update(created_at=timezone.now() - timedelta(days=5000))
+    Activity.objects.filter(contact=person).update(
+        occurred_at=timezone.now() - timedelta(days=5000)
+    )
+    ConsentEvent.objects.filter(contact=person).update(
+        created_at=timezone.now() - timedelta(days=5000)
+    )
+
+    assert contacts_retention_run() == 1
+
+    assert Contact.objects.get(pk=person.pk).anonymised_at is not None
+    assert User.objects.filter(pk=account.pk, email=EMAIL).exists()
+
+
+@pytest.mark.django_db
+def test_the_privacy_notice_says_what_erasure_deletes_and_what_it_keeps(client):
+    page = client.get("/privacy/").content.decode()
+    assert "When your data is erased" in page
+    assert "your account on this website, and you are signed out everywhere" in page
+    assert "We keep, without anything that says who you are" in page
+
+
+@pytest.mark.django_db
+def test_django_admin_history_that_named_the_person_names_them_by_number(
+    council, facilitator, person
+):
+    account = UserFactory(email=EMAIL, name=NAME)
+    person.user = account
+    person.save(update_fields=["user"])
+    notice = Notice.objects.create(
+        department=DepartmentFactory(organisation=council), title=f"Thanks to {NAME}"
+    )
+    kept = Notice.objects.create(department=notice.department, title="Bus lanes")
+    for changed in (account, notice, kept, person):
+        LogEntry.objects.log_actions(
+            user_id=facilitator.pk, queryset=[changed], action_flag=CHANGE, single_object=True
+        )
+
+    contact_erase(actor=facilitator, contact=person)
+
+    assert sorted(LogEntry.objects.values_list("object_repr", flat=True)) == sorted(
+        ["Bus lanes", f"Contact #{person.pk}", f"Notice #{notice.pk}", f"User #{account.pk}"]
+    )

@@ -1,0 +1,443 @@
+"""Erasure leaves nothing behind (UK GDPR, article 17).
+
+One person does everything a resident can: makes an account, answers a survey in their own words,
+starts a petition that names them, signs another, is imported from a file named after them and
+receives a campaign; an officer searches the contact list for their address. Then they are erased,
+through their own "my data" page or by an officer's "Erase now", and every text-like column of
+every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
+session, every cached value and every stored file is searched for their address, its part before
+the @, their name and their surname. Nothing may be found, and every count stays as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from civic.models import AuditEntry, Role, User
+from consultations.models import Answer, Response
+from consultations.services import responding
+from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Segment
+from contacts.services import consent_give, imports
+from contacts.services.gdpr import data_request_create, data_request_process
+from mailing.engine import campaign_send_chunks
+from mailing.models import Campaign, Delivery, SendingIdentity
+from mailing.services import campaign_send_now
+from petitions.models import Petition, PetitionPolicy, Signature
+from petitions.services import petition_create, petition_publish, signatures_record
+from petitions.services.counting import petition_count
+from petitions.services.signing import signature_confirm, signature_sign
+from tests.consultations.conftest import make_consultation
+from tests.factories import (
+    AreaFactory,
+    DepartmentFactory,
+    OrganisationFactory,
+    RoleFactory,
+    UserFactory,
+)
+from tests.petitions.conftest import add_signatures, drawn_token
+
+NAME = "Philippa Quennell-Ashworth"
+EMAIL = "philippa.qa1987@example.net"
+LOCAL_PART = "philippa.qa1987"
+SURNAME = "Quennell-Ashworth"  # a file named after her keeps it whole (spaces become "_")
+NEEDLES = [EMAIL, NAME, LOCAL_PART, SURNAME]
+PASSWORD = "a long and unguessable passphrase 42"
+
+# Column types whose values can hold text; everything else (numbers, dates, booleans) cannot.
+TEXT_TYPES = (
+    "text",
+    "character varying",
+    "character",
+    "json",
+    "jsonb",
+    "bytea",
+    "xml",
+    "tsvector",
+    "ARRAY",
+    "USER-DEFINED",
+)
+
+
+def columns_holding(needles: list[str]) -> dict[str, set[str]]:
+    """Every `table.column` of the public schema that holds one of the needles, case ignored."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.table_name, c.column_name, c.data_type
+            FROM information_schema.columns c
+            JOIN information_schema.tables t
+              ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+            WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+              AND c.data_type = ANY(%s)
+            ORDER BY c.table_name, c.ordinal_position
+            """,
+            [list(TEXT_TYPES)],
+        )
+        columns = cursor.fetchall()
+        patterns = [
+            "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            for needle in needles
+        ]
+        found: dict[str, set[str]] = {}
+        for table, column, data_type in columns:
+            value = (
+                f"encode({connection.ops.quote_name(column)}, 'escape')"
+                if data_type == "bytea"
+                else f"{connection.ops.quote_name(column)}::text"
+            )
+            for needle, pattern in zip(needles, patterns, strict=True):
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)} "  # noqa: S608
+                    f"WHERE {value} ILIKE %s)",
+                    [pattern],
+                )
+                if cursor.fetchone()[0]:
+                    found.setdefault(f"{table}.{column}", set()).add(needle)
+        assert len(columns) > 100, "the catalogue lists every text-like column"
+    return found
+
+
+def sessions_holding(needles: list[str]) -> list[str]:
+    """Sessions are stored signed and base64-encoded, which a search of the column cannot see
+    into: decode each one."""
+    found = []
+    for session in Session.objects.all():
+        decoded = json.dumps(SessionStore().decode(session.session_data)).lower()
+        found += [
+            f"session {session.session_key[:6]}…: {needle}"
+            for needle in needles
+            if needle.lower() in decoded
+        ]
+    return found
+
+
+def cache_holding(needles: list[str]) -> list[str]:
+    """Every value in the shared cache (pages, petitions, sessions), as the bytes it keeps."""
+    values: dict[str, list[bytes]] = {}
+    if hasattr(cache, "_dir"):  # the file-based cache of a checkout without Redis
+        for path in Path(cache._dir).rglob("*"):
+            if path.is_file():
+                values[path.name] = [path.read_bytes()]
+    else:
+        client = cache._cache.get_client()
+        readers = {
+            b"string": lambda key: [client.get(key)],
+            b"hash": lambda key: [*client.hkeys(key), *client.hvals(key)],
+            b"list": lambda key: client.lrange(key, 0, -1),
+            b"set": lambda key: list(client.smembers(key)),
+            b"zset": lambda key: client.zrange(key, 0, -1),
+        }
+        for key in client.scan_iter(count=1000):
+            kind = client.type(key)
+            values[key.decode(errors="replace")] = [key, *readers.get(kind, lambda key: [])(key)]
+    return [
+        f"cache {key}: {needle}"
+        for key, raws in values.items()
+        for needle in needles
+        if any(needle.lower().encode() in (raw or b"").lower() for raw in raws)
+    ]
+
+
+def files_holding(root: Path, needles: list[str]) -> list[str]:
+    """Every file under MEDIA_ROOT, by its path and its contents (and a zip's members)."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        texts = [str(path.relative_to(root)), path.read_bytes().decode("utf-8", "replace")]
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                texts += archive.namelist()
+                texts += [
+                    archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+                ]
+        found += [
+            f"file {path.relative_to(root)}: {needle}"
+            for needle in needles
+            if any(needle.lower() in text.lower() for text in texts)
+        ]
+    return found
+
+
+def counts() -> dict[str, object]:
+    return {
+        "users": User.objects.count(),
+        "contacts": Contact.objects.count(),
+        "activities": Activity.objects.count(),
+        "consent events": ConsentEvent.objects.count(),
+        "responses": Response.objects.filter(status="submitted").count(),
+        "answers": Answer.objects.count(),
+        "petitions": Petition.objects.count(),
+        "signatures": Signature.objects.count(),
+        "signatures per petition": {
+            petition.pk: petition_count(petition_id=petition.pk)
+            for petition in Petition.objects.order_by("pk")
+        },
+        "deliveries": Delivery.objects.count(),
+        "campaign deliveries": Delivery.objects.filter(campaign__isnull=False).count(),
+    }
+
+
+@pytest.fixture
+def place(settings, tmp_path):
+    """A council with a consultation, a petition scheme, a newsletter and a facilitator."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CIVIC_RESPONSE_MIN_SECONDS = 0
+    settings.CIVIC_PETITION_MIN_SECONDS = 0
+    # Mail that has left is out of the council's hands; here it leaves for memory, not var/mail.
+    settings.EMAIL_BACKEND_PATH = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAILERS = {
+        **settings.MAILERS,
+        "outbound": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    }
+    council = OrganisationFactory(name="Northbridge City Council", slug="northbridge")
+    team = DepartmentFactory(organisation=council, name="Democratic Services", slug="democratic")
+    PetitionPolicy.objects.create(organisation=council, department=team)
+    ward = AreaFactory(organisation=council, code="E05000001", name="Ancoats")
+    ward.postcodes.create(organisation=council, postcode="M4 6AA")
+    facilitator = RoleFactory(organisation=council, kind=Role.Kind.FACILITATOR).user
+    moderator = RoleFactory(organisation=council, kind=Role.Kind.OFFICER, departments=[team]).user
+    # A neighbour's open petition, which she will sign.
+    neighbour = UserFactory(email="bernard@example.org", name="Bernard Byers")
+    opened = timezone.now() - timedelta(days=1)
+    bystander = Petition.objects.create(
+        organisation=council,
+        department=team,
+        creator=neighbour,
+        creator_name="Bernard Byers",
+        title="Plant more trees on Oxford Road",
+        background="The road has too few trees.",
+        status=Petition.Status.OPEN,
+        opened_at=opened,
+        closes_at=opened + timedelta(days=180),
+    )
+    add_signatures(bystander, 3, prefix="neighbour")
+    newsletter = ConsentPurpose.objects.create(
+        organisation=council, slug="newsletter", name="the newsletter", description="News"
+    )
+    return {
+        "council": council,
+        "team": team,
+        "survey": make_consultation(team),
+        "facilitator": facilitator,
+        "moderator": moderator,
+        "newsletter": newsletter,
+    }
+
+
+def live_her_life(place) -> tuple[Client, Contact]:
+    """Everything she does, through the same services and pages the site uses."""
+    council, survey = place["council"], place["survey"]
+
+    # An account, made on allauth's sign-up page; her address is then confirmed and she signs in.
+    resident = Client()
+    signed_up = resident.post(
+        "/accounts/signup/", {"email": EMAIL, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert signed_up.status_code == 302
+    EmailAddress.objects.filter(email__iexact=EMAIL).update(verified=True, primary=True)
+    assert (
+        resident.post("/accounts/login/", {"login": EMAIL, "password": PASSWORD}).status_code == 302
+    )
+    user = User.objects.get(email__iexact=EMAIL)
+    user.name = NAME
+    user.save(update_fields=["name"])
+
+    # A survey response in her own words, and she asks to hear the outcome.
+    response = responding.response_start(
+        consultation=survey.consultation, user=user, token=responding.start_token()
+    )
+    questions = survey.questions
+    pages = [
+        {questions["cycles"].pk: str(survey.option("cycles", "Yes").pk),
+         questions["route"].pk: "Along the canal"},
+        {questions["helps"].pk: f"I am {NAME}; write to me at {EMAIL} about the lighting."},
+        {questions["email"].pk: EMAIL, questions["postcode"].pk: "M4 6AA"},
+    ]  # fmt: skip
+    for page, answers in zip(survey.pages, pages, strict=True):
+        response = responding.answers_save(response=response, page=page, answers=answers, user=user)
+    responding.response_submit(
+        response=response,
+        user=user,
+        email=EMAIL,
+        consents=responding.Consents(hear_about_outcome=True, outcome_wording="Tell me"),
+    )
+
+    # A petition she starts, whose text says who she is; it gathers its supporters, a moderator
+    # publishes it, and its page is read (and kept in the shared cache).
+    started = petition_create(
+        user=user,
+        organisation=council,
+        title="Open Ancoats library on Sundays",
+        background=f"I am {NAME}, a mother of two in Ancoats. Write to me at {EMAIL}.",
+        details=f"On the library's forum I am {LOCAL_PART}.",
+        name=NAME,
+        postcode="M4 6AA",
+        hears_progress=True,
+    ).petition
+    Petition.objects.filter(pk=started.pk).update(
+        status=Petition.Status.PENDING, submitted_at=timezone.now()
+    )
+    petition_publish(actor=place["moderator"], petition=started)
+    page = Client().get(f"/petitions/{started.pk}/")
+    assert EMAIL in page.content.decode()
+
+    # A signature on someone else's petition, confirmed, and recorded on her timeline.
+    other = Petition.objects.exclude(pk=started.pk).get()
+    signed = signature_sign(
+        petition=other,
+        name=NAME,
+        email=EMAIL,
+        postcode="M4 6AA",
+        lives_here=True,
+        hears_progress=True,
+        started=drawn_token(),
+        ip="203.0.113.9",
+    )
+    signature_confirm(signature=signed.signature)
+    signatures_record()
+
+    # The council imports her, with a neighbour, from a file named after her.
+    facilitator = place["facilitator"]
+    upload = imports.contact_import_upload(
+        actor=facilitator,
+        organisation=council,
+        uploaded_file=SimpleUploadedFile(
+            f"{NAME}.csv",
+            f"email,name\n{EMAIL},{NAME}\nbernard@example.org,Bernard Byers\n".encode(),
+        ),
+    )
+    imports.contact_import_start(actor=facilitator, contact_import=upload)
+    imports.contact_import_run(contact_import_id=upload.pk)
+
+    # She subscribes to the newsletter and receives a campaign.
+    contact = Contact.objects.get(email__iexact=EMAIL)
+    consent_give(
+        contact=contact,
+        purpose=place["newsletter"],
+        method="The 'my data' page",
+        wording="Send me the newsletter",
+    )
+    campaign = Campaign.objects.create(
+        organisation=council,
+        name="Winter newsletter",
+        identity=SendingIdentity.objects.create(
+            organisation=council, from_name="Northbridge", from_email="news@northbridge.example"
+        ),
+        purpose=place["newsletter"],
+        subject="News for {{ contact.first_name }}",
+        body="Hello {{ contact.name }},\n\nThe library opens on Sundays.",
+        created_by=facilitator,
+    )
+    campaign.segments.add(Segment.objects.create(organisation=council, name="All", definition={}))
+    assert campaign_send_now(campaign=campaign, actor=facilitator) == 1
+    campaign_send_chunks(campaign.pk, seconds=30)
+    assert Delivery.objects.get(campaign=campaign).status == "sent"
+
+    # She asks for a copy of her data, which is built and kept for her to download.
+    copy = data_request_create(contact=contact, kind=DataRequest.Kind.ACCESS)
+    data_request_process(data_request_id=copy.pk)
+
+    # A second list naming her is uploaded and waits to be imported.
+    imports.contact_import_upload(
+        actor=facilitator,
+        organisation=council,
+        uploaded_file=SimpleUploadedFile(
+            "volunteers.csv",
+            f"email,name,notes\n{EMAIL},{NAME},\nann@example.org,Ann,Friend of {EMAIL}\n".encode(),
+        ),
+    )
+
+    # An officer looks for her in the contact list by her address.
+    officer = Client()
+    officer.force_login(facilitator)
+    assert officer.get("/admin/contacts/contact/", {"q": EMAIL}).status_code == 200
+    return resident, contact
+
+
+def erase_through_my_data(place, resident: Client, contact: Contact) -> None:
+    """She asks on her own "my data" page; the request is carried out as the worker does it."""
+    assert (
+        resident.post("/my-data/", {"contact": contact.pk, "request": "erasure"}).status_code == 302
+    )
+    data_request = DataRequest.objects.get(contact=contact, kind=DataRequest.Kind.ERASURE)
+    data_request_process(data_request_id=data_request.pk)
+
+
+def erase_now_by_an_officer(place, resident: Client, contact: Contact) -> None:
+    """She asks by telephone; the facilitator records it and clicks "Erase now"."""
+    data_request = data_request_create(contact=contact, kind=DataRequest.Kind.ERASURE)
+    officer = Client()
+    officer.force_login(place["facilitator"])
+    done = officer.post(
+        "/admin/contacts/datarequest/",
+        {"action": "erase_now", "_selected_action": [str(data_request.pk)], "post": "yes"},
+    )
+    assert done.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("erase", [erase_through_my_data, erase_now_by_an_officer])
+def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_file(
+    postgresql_only, place, erase
+):
+    resident, contact = live_her_life(place)
+    media = Path(settings.MEDIA_ROOT)
+    before = counts()
+    held = columns_holding(NEEDLES)
+    # The search finds her where she is held, so that finding nothing later means something.
+    for column in (
+        "civic_user.email",
+        "account_emailaddress.email",
+        "consultations_answer.text",
+        "contacts_contact.email",
+        "contacts_contact.name",
+        "mailing_delivery.to_email",
+        "petitions_petition.background",
+        "petitions_petition.details",
+        "petitions_signature.email",
+    ):
+        assert column in held, (column, sorted(held))
+    assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])
+    # The append-only log never held her: it says a search was made and a file uploaded, not
+    # what was searched for or what the file was called.
+    assert AuditEntry.objects.filter(summary="Viewed the contact list (searched)").count() == 1
+    assert AuditEntry.objects.filter(summary__startswith="Uploaded the file of").count() == 2
+    assert [column for column in held if column.startswith("civic_auditentry.")] == []
+    assert "contacts_contactimport.file" not in held
+    her_id = str(User.objects.get(email__iexact=EMAIL).pk)
+
+    def her_sessions() -> int:
+        return sum(
+            SessionStore().decode(session.session_data).get("_auth_user_id") == her_id
+            for session in Session.objects.all()
+        )
+
+    assert her_sessions() == 1
+
+    erase(place, resident, contact)
+
+    assert columns_holding(NEEDLES) == {}
+    assert sessions_holding(NEEDLES) == []
+    assert cache_holding(NEEDLES) == []
+    assert files_holding(media, NEEDLES) == []
+    assert counts() == {**before, "users": before["users"] - 1}
+    # Her session ended with her account: the page asks for an address instead of showing data.
+    assert her_sessions() == 0
+    assert resident.get("/my-data/").context["user"].is_anonymous
+    entry = AuditEntry.objects.filter(action="delete").get()
+    assert entry.object_repr == f"Contact #{contact.pk}"
