@@ -166,9 +166,9 @@ def _key(request: HttpRequest) -> str:
 
 
 def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
-    values = {CSRF: get_token(request)}
     for name, mark in marks.items():
-        content = content.replace(mark, values[name] if name == CSRF else request.page_fill[name]())
+        value = get_token(request) if name == CSRF else request.page_fill[name]()
+        content = content.replace(mark, value)
     return content
 
 
@@ -206,6 +206,8 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     if response.streaming:
         return response, None
     content = response.content.decode(response.charset)
+    # Only the marks the page shows are filled in: a page with no form makes no CSRF token.
+    marks = {name: mark for name, mark in marks.items() if mark in content}
     response.content = _filled(content, marks, request)
     if response.status_code != 200 or response.cookies or asked_for_token:
         return response, None
