@@ -3,6 +3,9 @@
 visitor gets a CSRF token of their own, and whatever changes a page, from this process or any
 other, shows at once (within the second each process keeps what it read)."""
 
+# The petitions' fixtures are imported, so pytest's fixture arguments redefine their names.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import os
@@ -102,7 +105,7 @@ def test_every_unshown_table_exists(db):
 
 
 @pytest.fixture
-def resident_pages(council):  # noqa: F811
+def resident_pages(council):
     """The path of every shared page, with a consultation and a petition to show."""
     make_consultation(council.team, slug="riverside", title="Riverside cycle lanes")
     petition = make_petition(council, title="Plant more trees on Oxford Road")
@@ -145,7 +148,7 @@ def test_a_second_visitor_of_any_resident_page_costs_no_query_and_gets_a_token_o
 def test_signed_in_visitors_and_query_strings_get_pages_drawn_for_them(
     client,
     council,
-    resident_pages,  # noqa: F811
+    resident_pages,
 ):
     for path in resident_pages.values():
         client.get(path)
@@ -160,7 +163,7 @@ def test_signed_in_visitors_and_query_strings_get_pages_drawn_for_them(
         assert anonymous.get(path + "?page=1").context is not None, name
 
 
-def test_an_officers_change_shows_at_once_on_every_page_that_shows_it(council, resident_pages):  # noqa: F811
+def test_an_officers_change_shows_at_once_on_every_page_that_shows_it(council, resident_pages):
     from consultations.models import Consultation
     from petitions.models import Petition
 
@@ -180,7 +183,7 @@ def test_an_officers_change_shows_at_once_on_every_page_that_shows_it(council, r
 def test_signing_a_petition_leaves_the_shared_pages_cached(
     council,
     resident_pages,
-    django_assert_num_queries,  # noqa: F811
+    django_assert_num_queries,
 ):
     from petitions.services.signing import signature_sign
 
@@ -199,7 +202,7 @@ def test_signing_a_petition_leaves_the_shared_pages_cached(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_change_committed_by_another_process_shows_within_a_second(council):  # noqa: F811
+def test_a_change_committed_by_another_process_shows_within_a_second(council):
     """As when the worker counts a petition or an officer saves in another web process: the
     change is committed there, and this process draws the pages afresh."""
     petition = make_petition(council, title="Plant more trees on Oxford Road")

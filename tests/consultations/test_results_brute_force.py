@@ -63,7 +63,7 @@ def many(council, survey):
         None,
     ]
     start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
-    for number in range(60):
+    for _number in range(60):
         respond(
             survey,
             area=chance.choice(areas),
