@@ -15,11 +15,11 @@ When it changes. Every write to the database from any process (a view, the admin
 worker counting signatures, a management command) goes through `_watch`, installed on every
 connection: an INSERT, UPDATE, DELETE or TRUNCATE on any table except those no shared page reads
 (`UNSHOWN_TABLES`) changes the pages' generation, which is part of every page's key. The
-generation changes in this process at once, and for every process once the transaction commits,
-so a page drawn from data that was later rolled back or committed is never served after the
-commit. A new table is watched unless it is listed here: a forgotten table costs cache hits, never
-a stale page. What follows from the clock alone (a consultation opening at nine) shows within the
-page's `seconds`, for which it is kept at most.
+connection that wrote draws pages under a generation of its own until it commits, and every
+process gets a new generation once it does: a page drawn from data that was later committed or
+rolled back is never served after that. A new table is watched unless it is listed here: a
+forgotten table costs cache hits, never a stale page. What follows from the clock alone (a
+consultation opening at nine) shows within the page's `seconds`, for which it is kept at most.
 
 Each process also remembers the generation and the pages it read for a second (civic.localcache),
 so that a page everyone reads costs no round trip to Redis; other processes see a change within
@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
@@ -150,7 +150,8 @@ def csrf_mark(request: HttpRequest) -> dict[str, str]:
 
 
 def generation() -> str:
-    """The pages' generation, which every write to a shown table changes."""
+    """The pages' generation, which every committed write to a shown table changes; and this
+    connection's own while it holds uncommitted writes."""
     current = _generation.get(GENERATION)
     if current is None:
         current = cache.get(GENERATION)
@@ -158,6 +159,12 @@ def generation() -> str:
             cache.add(GENERATION, secrets.token_hex(8), None)
             current = cache.get(GENERATION)
         _generation.set(GENERATION, current)
+    connection = connections[DEFAULT_DB_ALIAS]
+    pending = getattr(connection, "pagecache_pending", None)
+    if pending is not None:
+        if connection.in_atomic_block:
+            return f"{current}.{pending}"
+        connection.pagecache_pending = None  # committed (published) or rolled back
     return current
 
 
@@ -218,22 +225,28 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
 # Noticing changes ---------------------------------------------------------------------------------
 
 
-def _publish() -> None:
+def _publish(alias: str) -> None:
     """A new generation for every process, once the change is committed."""
     current = secrets.token_hex(8)
     cache.set(GENERATION, current, None)
     _generation.set(GENERATION, current)
+    connections[alias].pagecache_pending = None
 
 
 def changed(connection) -> None:
-    """A shown table changed on `connection`: this process draws pages afresh at once (it may
-    read the uncommitted change), every process once it commits."""
-    _generation.set(GENERATION, secrets.token_hex(8))
-    if connection.in_atomic_block and any(
-        func is _publish for _savepoints, func, _robust in connection.run_on_commit
-    ):
-        return  # once per transaction
-    transaction.on_commit(_publish, using=connection.alias, robust=True)
+    """A shown table changed on `connection`: while its transaction lasts, this connection
+    draws pages afresh under a generation of its own (it may read the uncommitted change, which
+    nobody else sees); once it commits, every process does."""
+    if connection.in_atomic_block:
+        connection.pagecache_pending = secrets.token_hex(8)
+        if any(
+            isinstance(func, functools.partial) and func.func is _publish
+            for _savepoints, func, _robust in connection.run_on_commit
+        ):
+            return  # once per transaction
+    transaction.on_commit(
+        functools.partial(_publish, connection.alias), using=connection.alias, robust=True
+    )
 
 
 def _watch(execute, sql, params, many, context):
