@@ -168,6 +168,7 @@ def test_an_officers_change_shows_at_once_on_every_page_that_shows_it(council, r
     from petitions.models import Petition
 
     visitor = Client()
+    clear_all()
     for path in resident_pages.values():
         visitor.get(path)
 
