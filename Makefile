@@ -26,6 +26,7 @@ test: install assets
 
 bench: install assets
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/contacts_segment.py
 	$(BIN)/python bench/contacts_import.py
 	$(BIN)/python bench/mailing_send.py

@@ -1,5 +1,7 @@
 """A viral petition: signatures posted by many concurrent clients through a real server, then
-confirmed, against the bare Django view measured in the same run (issue 6).
+confirmed, against the bare Django view measured in the same run (issues 6 and 12: a signature,
+its page and its POST, at no less than 0.1 of the bare view's requests per second, at least 330
+a second as the median of the runs, p99 under 250 ms).
 
     .venv/bin/python bench/petitions_spike.py        (part of `make bench`)
 
@@ -9,11 +11,15 @@ queue that sends the confirmation e-mails into an SMTP sink, and the default que
 the petition) at a lower CPU priority than the web processes.
 
 1. the bare baseline: bench/bare_wsgi.py (a view returning "ok", no middleware) under
-   `wrk -t2 -cN` with the same number of gunicorn workers;
-2. the spike: wrk's clients alternate between fetching the petition page (the form) and posting
-   a signature with an address of their own, for BENCH_SECONDS (default 10) after a warm-up; a
-   Lua script counts the signature POSTs and how each ended (302 to "check your e-mail" is a
-   success; any 5xx is a server error). Every 3xx and 2xx counts as a success for wrk's latency;
+   `wrk -t2 -cN` with the same number of gunicorn workers, served alongside civic and loaded
+   right before each spike, so that the other work of a shared machine, which comes and goes,
+   weighs on both sides of each ratio;
+2. the spike, BENCH_SPIKE_RUNS times (default 3): wrk's clients alternate between fetching the
+   petition page (the form) and posting a signature with an address of their own, for
+   BENCH_SECONDS (default 10) after a warm-up; a Lua script counts the signature POSTs and how
+   each ended (302 to "check your e-mail" is a success; any 5xx is a server error). Every 3xx
+   and 2xx counts as a success for wrk's latency. The run with the median rate gives the rate
+   and the latencies; the ratio to the bare view is the median of the runs' ratios;
 3. the confirmations: every pending signature's e-mailed link is opened and its button pressed
    (GET, then POST with the form's CSRF token), from 16 threads;
 4. then, with the load stopped, the bench waits for the worker's count and checks that the
@@ -25,7 +31,7 @@ Every client comes from 127.0.0.1, so the bench raises the per-address limits ou
 is still counted against both windows, as a real signer's would be; the limits themselves have
 tests of their own. Figures are written
 to bench/results/petitions_spike.json. Environment: BENCH_SECONDS, BENCH_WARMUP_SECONDS,
-BENCH_SPIKE_CONNECTIONS (default 32), BENCH_SPIKE_WORKERS (default 4).
+BENCH_SPIKE_CONNECTIONS (default 32), BENCH_SPIKE_WORKERS (default 4), BENCH_SPIKE_RUNS.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +59,9 @@ WORKERS = int(os.environ.get("BENCH_SPIKE_WORKERS", "4"))
 UK_RECORD_PER_SECOND = 2000 / 60  # the Parliament site's peak, about 2,000 a minute
 AIM_PER_SECOND = 10 * UK_RECORD_PER_SECOND
 AIM_P99_MS = 250
+# A signature (its page and its POST) against one request of the bare view (issue 12).
+AIM_RATIO = 0.1
+RUNS = int(os.environ.get("BENCH_SPIKE_RUNS", "3"))
 CONFIRM_THREADS = 16
 WORKER_NICENESS = 19
 
@@ -212,7 +222,7 @@ def _form_tokens(base_url: str, petition_id: int) -> tuple[str, str, str]:
     return cookie, csrf, started
 
 
-def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int) -> dict:
+def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int, run: str) -> dict:
     cookie, csrf, started = _form_tokens(base_url, petition_id)
     body_start = urllib.parse.urlencode(
         {
@@ -233,10 +243,10 @@ def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int) -> dict
     )
     if harness.warmup_seconds() > 0:
         harness.wrk(base_url + "/", seconds=harness.warmup_seconds(), connections=CONNECTIONS,
-                    script=script, script_args=(*arguments, "warmup"))  # fmt: skip
+                    script=script, script_args=(*arguments, f"{run}w"))  # fmt: skip
     command = [
         harness.ensure_wrk(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-        "-s", str(script), base_url + "/", "--", *arguments, "spike",
+        "-s", str(script), base_url + "/", "--", *arguments, run,
     ]  # fmt: skip
     before = _cpu_by_group()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -252,7 +262,7 @@ def _spike(base_url: str, petition_id: int, workdir: Path, seconds: int) -> dict
     }
     from petitions.models import Signature
 
-    stored = Signature.objects.filter(petition_id=petition_id, email__startswith="spiket").count()
+    stored = Signature.objects.filter(petition_id=petition_id, email__startswith=f"{run}t").count()
     figures.update(
         posts=posts,
         signed=found,
@@ -389,21 +399,38 @@ def _mailed(petition_id: int, timeout: float = 300) -> dict:
     }
 
 
+def _bare(bare_url: str, seconds: int) -> dict:
+    if harness.warmup_seconds() > 0:
+        harness.wrk(bare_url + "/", seconds=harness.warmup_seconds(), connections=CONNECTIONS)
+    bare = harness.wrk(bare_url + "/", seconds=seconds, connections=CONNECTIONS)
+    print(f"bare view: {bare['requests_per_second']:,.0f} requests/s", flush=True)
+    return bare
+
+
 def _measure(env: dict[str, str], petition_id: int, workdir: Path, seconds: int) -> dict:
-    """The spike, the confirmation e-mails, the confirmations and the count, through civic."""
-    with harness.serve("civic.wsgi", env, workers=WORKERS) as base_url:
-        spike = _spike(base_url, petition_id, workdir, seconds)
-        print(
-            "CPU per signature (ms): "
-            + ", ".join(f"{name} {ms}" for name, ms in spike["cpu_ms_per_signature"].items()),
-            flush=True,
-        )
-        print(
-            f"spike: {spike['signed']:,} signatures in {seconds} s, "
-            f"{spike['signatures_per_second']:,.0f}/s; p50 {spike['p50_ms']:.1f} ms, "
-            f"p99 {spike['p99_ms']:.1f} ms; server errors {spike['server_errors']}",
-            flush=True,
-        )
+    """RUNS spikes, each right after the bare view (served alongside, so that the other work of
+    a shared machine, which comes and goes, weighs on both sides of each ratio); then the
+    confirmation e-mails, the confirmations and the count, through civic."""
+    with (
+        harness.serve("bench.bare_wsgi", harness.base_env(), workers=WORKERS) as bare_url,
+        harness.serve("civic.wsgi", env, workers=WORKERS) as base_url,
+    ):
+        harness.check_ok(bare_url + "/")
+        runs = []
+        for number in range(1, RUNS + 1):
+            bare = _bare(bare_url, seconds)
+            spike = _spike(base_url, petition_id, workdir, seconds, f"spike{number}")
+            spike["bare"] = bare
+            spike["ratio_to_bare"] = spike["signatures_per_second"] / bare["requests_per_second"]
+            print(
+                f"spike {number}: {spike['signed']:,} signatures in {seconds} s, "
+                f"{spike['signatures_per_second']:,.0f}/s, {spike['ratio_to_bare']:.3f} of the "
+                f"bare view; p50 {spike['p50_ms']:.1f} ms, p99 {spike['p99_ms']:.1f} ms; server "
+                f"errors {spike['server_errors']}; CPU per signature (ms): "
+                + ", ".join(f"{name} {ms}" for name, ms in spike["cpu_ms_per_signature"].items()),
+                flush=True,
+            )
+            runs.append(spike)
         mailed = _mailed(petition_id)
         print(
             f"confirmation e-mails: {mailed['sent']:,} sent, the last "
@@ -417,7 +444,7 @@ def _measure(env: dict[str, str], petition_id: int, workdir: Path, seconds: int)
             flush=True,
         )
         settled = _settled(petition_id)
-    return {"spike": spike, "mailed": mailed, "confirmations": confirmations, "settled": settled}
+    return {"runs": runs, "mailed": mailed, "confirmations": confirmations, "settled": settled}
 
 
 def main() -> int:
@@ -445,13 +472,10 @@ def main() -> int:
         "petition JSON": harness.count_queries(f"/petitions/{petition_id}.json", env=env),
     }
 
-    print(f"gunicorn {WORKERS} sync workers; wrk -t2 -c{CONNECTIONS} -d{seconds}s", flush=True)
-    with harness.serve("bench.bare_wsgi", harness.base_env(), workers=WORKERS) as bare_url:
-        harness.check_ok(bare_url + "/")
-        if harness.warmup_seconds() > 0:
-            harness.wrk(bare_url + "/", seconds=harness.warmup_seconds(), connections=CONNECTIONS)
-        bare = harness.wrk(bare_url + "/", seconds=seconds, connections=CONNECTIONS)
-    print(f"bare view: {bare['requests_per_second']:,.0f} requests/s", flush=True)
+    print(
+        f"gunicorn {WORKERS} sync workers; wrk -t2 -c{CONNECTIONS} -d{seconds}s; {RUNS} runs",
+        flush=True,
+    )
 
     with smtp_sink("plain") as sink:
         worker = _worker({**env, **sink.env()}, workdir)
@@ -461,23 +485,27 @@ def main() -> int:
             worker.terminate()
             worker.wait(timeout=30)
         measured["mailed"]["received"] = sink.stats()["messages"]
-    spike, mailed, confirmations, settled = (
-        measured[name] for name in ("spike", "mailed", "confirmations", "settled")
+    runs, mailed, confirmations, settled = (
+        measured[name] for name in ("runs", "mailed", "confirmations", "settled")
     )
-
-    ratio = spike["signatures_per_second"] / bare["requests_per_second"]
+    # The run with the median rate stands for the bench; the ratio is the median of the runs'.
+    spike = sorted(runs, key=lambda run: run["signatures_per_second"])[len(runs) // 2]
+    bare = spike["bare"]
+    ratio = statistics.median(run["ratio_to_bare"] for run in runs)
+    signed = sum(run["signed"] for run in runs)
+    stored = sum(run["stored"] for run in runs)
+    posts = sum(run["posts"] for run in runs)
     checks = {
         f"at least {AIM_PER_SECOND:.0f} signatures/s (ten times the UK record)": spike[
             "signatures_per_second"
         ]
         >= AIM_PER_SECOND,
         f"p99 under {AIM_P99_MS} ms": spike["p99_ms"] < AIM_P99_MS,
-        "at least half the bare view's rate": ratio >= 0.5,
-        "no server errors": spike["server_errors"] == 0 and confirmations["server_errors"] == 0,
+        f"at least {AIM_RATIO} of the bare view's rate": ratio >= AIM_RATIO,
+        "no server errors": all(run["server_errors"] == 0 for run in runs)
+        and confirmations["server_errors"] == 0,
         # wrk stops counting with requests still in flight: those are stored, not answered.
-        "every signature answered was stored once": spike["signed"]
-        <= spike["stored"]
-        <= spike["posts"],
+        "every signature answered was stored once": signed <= stored <= posts,
         "every signature's confirmation e-mail sent once": mailed["not_sent"] == 0
         and mailed["sent"] == mailed["received"] == settled["signatures"],
         "count shown equals confirmed signatures": settled["shown"] == settled["confirmed"],
@@ -500,6 +528,7 @@ def main() -> int:
             "machine": harness.machine(),
             "gunicorn_workers": WORKERS,
             "connections": CONNECTIONS,
+            "runs": runs,
             "bare": bare,
             "spike": spike,
             "confirmation_mail": mailed,

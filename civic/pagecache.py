@@ -1,30 +1,41 @@
-"""Whole pages kept in the shared cache for visitors who are not signed in, for pages that
-everyone reads at once (a viral petition's page is fetched by every signer).
+"""Whole pages kept in the shared cache for visitors who are not signed in: every page a resident
+reads (the home page, the lists, a consultation's or a petition's page) is marked `@shared_page`
+once, and costs one cache read instead of its queries and its template while nothing changes.
 
-A cached page still carries what must differ per visitor: each is drawn once with random marks
-where the CSRF token and any other per-request values go (a form's signed start time), and the
-marks are replaced with this request's values when it is served. So a visitor gets a valid CSRF
-token of their own and a fresh start time, and the page costs one cache read instead of its
-queries and its template.
+Per visitor. A cached page still carries what must differ per visitor: it is drawn with random
+marks where the CSRF token and any other per-request value go (a form's signed start time, named
+in `fill` and read in the view with `value()`), and the marks are replaced with this request's
+values when it is served. So each visitor gets a CSRF token of their own. A page that asked for
+the visitor's own token while it was drawn, or set a cookie, is served but never kept.
 
-Only pages that look the same to every anonymous visitor are kept: not for a signed-in user, not
-with a query string (which a page may echo), not while a message waits to be shown, and only an
-answer of 200. A page is kept for a few seconds and forgotten sooner by whatever changes it
-(`forget`), so it is never older than the shortest of those; each process also remembers what it
-read for a second (civic.localcache).
+Which requests. Only what every anonymous visitor sees alike: GET or HEAD, not signed in, no query
+string (a filter or a page number is drawn for the request), no message waiting, an answer of 200.
 
-    serve(request, "petition", 7, seconds=10, draw=..., fill={"token": start_token})
-    forget("petition", 7)
+When it changes. Every write to the database from any process (a view, the admin, a Celery
+worker counting signatures, a management command) goes through `_watch`, installed on every
+connection: an INSERT, UPDATE, DELETE or TRUNCATE on any table except those no shared page reads
+(`UNSHOWN_TABLES`) changes the pages' generation, which is part of every page's key. The
+connection that wrote draws pages under a generation of its own until it commits, and every
+process gets a new generation once it does: a page drawn from data that was later committed or
+rolled back is never served after that. A new table is watched unless it is listed here: a
+forgotten table costs cache hits, never a stale page. What follows from the clock alone (a
+consultation opening at nine) shows within the page's `seconds`, for which it is kept at most.
+
+Each process also remembers the generation and the pages it read for a second (civic.localcache),
+so that a page everyone reads costs no round trip to Redis; other processes see a change within
+that second.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
@@ -32,12 +43,58 @@ from django.utils.translation import get_language
 from civic.localcache import Recent
 
 CSRF = "csrf_token"
-# Each process keeps a page it read for a second, so that a viral page costs no round trip.
-_recent = Recent(1)
+SECONDS = 10  # how long a page is kept at most, for what changes with the clock alone
+GENERATION = "page:generation"
+
+# Tables that no shared page reads: writing them leaves the pages as they are. Signatures in
+# particular, so that a petition being signed keeps its page (the count shown is written onto
+# the petition by the worker, which changes the pages).
+UNSHOWN_TABLES = frozenset(
+    {
+        "django_session",
+        "django_admin_log",
+        "django_content_type",
+        "auth_permission",
+        "auth_group",
+        "auth_group_permissions",
+        "account_emailaddress",
+        "account_emailconfirmation",
+        "civic_user_groups",
+        "civic_user_user_permissions",
+        "civic_role",
+        "civic_role_departments",
+        "civic_auditentry",
+        "civic_postcode",
+        "civic_postcodeimport",
+        "contacts_tag",
+        "contacts_consentpurpose",
+        "contacts_contact_tags",
+        "contacts_contact",
+        "contacts_consentevent",
+        "contacts_activity",
+        "contacts_segment",
+        "contacts_contactimport",
+        "contacts_datarequest",
+        "mailing_sendingidentity",
+        "mailing_ratelimit",
+        "mailing_campaign_segments",
+        "mailing_campaign",
+        "mailing_delivery",
+        "mailing_deliveryevent",
+        "mailing_suppression",
+        "consultations_responseexport",
+        "petitions_signature",
+    }
+)
+
+_pages = Recent(1)
+_generation = Recent(1)
+_WRITE = re.compile(
+    r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)', re.IGNORECASE
+)
 
 
-def _key(name: str, object_id, language: str) -> str:
-    return f"page:{name}:{object_id}:{language}"
+# Which requests share a page ---------------------------------------------------------------------
 
 
 def cacheable(request: HttpRequest) -> bool:
@@ -50,56 +107,158 @@ def cacheable(request: HttpRequest) -> bool:
     )
 
 
-def _values(request: HttpRequest, fill: dict[str, Callable[[], str]]) -> dict[str, str]:
-    """This request's value for each mark: its CSRF token, and what `fill` makes."""
-    return {CSRF: get_token(request), **{name: make() for name, make in fill.items()}}
+Fill = dict[str, Callable[[], str]]
 
 
-def _filled(content: str, marks: dict[str, str], values: dict[str, str]) -> str:
+def shared_page(view=None, *, seconds: int = SECONDS, fill: Fill | None = None):
+    """Serve the view's page from the shared cache to visitors who may share it. `fill` names
+    the per-request values the page shows besides its CSRF token (the view reads each with
+    `value(request, name)`)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            request.page_fill = fill or {}
+            if not cacheable(request):
+                request.page_marks = None
+                return view(request, *args, **kwargs)
+            return _serve(request, seconds, lambda: view(request, *args, **kwargs))
+
+        wrapped.shared_page = True
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
+
+
+def value(request: HttpRequest, name: str) -> str:
+    """The per-request value `name` for the page being drawn: its mark when the page is drawn
+    for the cache (filled in for each visitor), else this request's own value."""
+    marks = getattr(request, "page_marks", None)
+    if marks:
+        return marks[name]
+    return request.page_fill[name]()
+
+
+def csrf_mark(request: HttpRequest) -> dict[str, str]:
+    """Context processor: while a page is drawn for the cache, the CSRF mark stands in for the
+    visitor's token (the {% csrf_token %} tag reads `csrf_token`)."""
+    marks = getattr(request, "page_marks", None)
+    return {CSRF: marks[CSRF]} if marks else {}
+
+
+# Serving ------------------------------------------------------------------------------------------
+
+
+def generation() -> str:
+    """The pages' generation, which every committed write to a shown table changes; and this
+    connection's own while it holds uncommitted writes."""
+    current = _generation.get(GENERATION)
+    if current is None:
+        current = cache.get(GENERATION)
+        if current is None:
+            cache.add(GENERATION, secrets.token_hex(8), None)
+            current = cache.get(GENERATION)
+        _generation.set(GENERATION, current)
+    connection = connections[DEFAULT_DB_ALIAS]
+    pending = getattr(connection, "pagecache_pending", None)
+    if pending is not None:
+        if connection.in_atomic_block:
+            return f"{current}.{pending}"
+        connection.pagecache_pending = None  # committed (published) or rolled back
+    return current
+
+
+def _key(request: HttpRequest) -> str:
+    return f"page:{generation()}:{get_language()}:{request.get_host()}:{request.path}"
+
+
+def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
     for name, mark in marks.items():
-        content = content.replace(mark, values[name])
+        value = get_token(request) if name == CSRF else request.page_fill[name]()
+        content = content.replace(mark, value)
     return content
 
 
-def serve(
-    request: HttpRequest,
-    name: str,
-    object_id,
-    *,
-    seconds: int,
-    draw: Callable[[dict[str, str]], HttpResponse],
-    fill: dict[str, Callable[[], str]] | None = None,
-) -> HttpResponse:
-    """The page `draw(marks)` draws, from the cache when this visitor may share it. `draw`
-    puts each mark into its context (the CSRF mark as `csrf_token`, which the {% csrf_token %}
-    tag reads); `fill` gives each other mark's value for this request."""
-    fill = fill or {}
-    if not cacheable(request):
-        return draw({})
-    key = _key(name, object_id, get_language())
-    cached = _recent.get(key)
+def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse]) -> HttpResponse:
+    key = _key(request)
+    cached = _pages.get(key)
     if cached is None:
         cached = cache.get(key)
         if cached is None:
-            marks = {mark_name: secrets.token_hex(12) for mark_name in (CSRF, *fill)}
-            response = draw(marks)
-            if response.status_code != 200 or response.streaming:
-                # Not kept: its marks are filled for this request alone.
-                content = response.content.decode(response.charset)
-                response.content = _filled(content, marks, _values(request, fill))
+            response, cached = _draw(request, draw)
+            if cached is None:
                 return response
-            content = response.content.decode(response.charset)
-            cached = (marks, content, response["Content-Type"])
             cache.set(key, cached, seconds)
-        _recent.set(key, cached)
-    marks, content, content_type = cached
-    return HttpResponse(_filled(content, marks, _values(request, fill)), content_type=content_type)
+        _pages.set(key, cached)
+    marks, content, headers = cached
+    response = HttpResponse(_filled(content, marks, request))
+    for name, header in headers:
+        response[name] = header
+    return response
 
 
-def forget(name: str, object_id) -> None:
-    """Drop a page in every language, so the next visitor gets it drawn afresh (this process at
-    once, the others within the second they keep what they read)."""
-    keys = [_key(name, object_id, code) for code, _label in settings.LANGUAGES]
-    cache.delete_many(keys)
-    for key in keys:
-        _recent.forget(key)
+def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
+    """The page drawn with marks, filled for this request, and what to keep of it (None if it
+    must not be shared)."""
+    marks = {name: secrets.token_hex(12) for name in (CSRF, *request.page_fill)}
+    asked_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    request.page_marks = marks
+    try:
+        response = draw()
+        if callable(getattr(response, "render", None)) and not response.is_rendered:
+            response.render()
+    finally:
+        request.page_marks = None
+    asked_for_token = request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not asked_before
+    if response.streaming:
+        return response, None
+    content = response.content.decode(response.charset)
+    # Only the marks the page shows are filled in: a page with no form makes no CSRF token.
+    marks = {name: mark for name, mark in marks.items() if mark in content}
+    response.content = _filled(content, marks, request)
+    if response.status_code != 200 or response.cookies or asked_for_token:
+        return response, None
+    headers = [(name, header) for name, header in response.items() if name != "Content-Length"]
+    return response, (marks, content, headers)
+
+
+# Noticing changes ---------------------------------------------------------------------------------
+
+
+def _publish(alias: str) -> None:
+    """A new generation for every process, once the change is committed."""
+    current = secrets.token_hex(8)
+    cache.set(GENERATION, current, None)
+    _generation.set(GENERATION, current)
+    connections[alias].pagecache_pending = None
+
+
+def changed(connection) -> None:
+    """A shown table changed on `connection`: while its transaction lasts, this connection
+    draws pages afresh under a generation of its own (it may read the uncommitted change, which
+    nobody else sees); once it commits, every process does."""
+    if connection.in_atomic_block:
+        connection.pagecache_pending = secrets.token_hex(8)
+        if any(
+            isinstance(func, functools.partial) and func.func is _publish
+            for _savepoints, func, _robust in connection.run_on_commit
+        ):
+            return  # once per transaction
+    transaction.on_commit(
+        functools.partial(_publish, connection.alias), using=connection.alias, robust=True
+    )
+
+
+def _watch(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str):
+        write = _WRITE.match(sql)
+        if write is not None and write.group(1) not in UNSHOWN_TABLES:
+            changed(context["connection"])
+    return result
+
+
+def watch_writes(sender=None, *, connection, **kwargs) -> None:
+    """Receiver of `connection_created`: watch every write on this connection."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)

@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "civic.context_processors.site",
+                "civic.pagecache.csrf_mark",
             ],
         },
     }

@@ -20,11 +20,13 @@ from civic import participation
 from civic.celery import app as celery_app
 from civic.colours import contrast_ratio
 from civic.models import Organisation
+from civic.pagecache import shared_page
 
 logger = logging.getLogger(__name__)
 
 
 @require_safe
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     organisations = list(Organisation.objects.only("pk", "name", "slug"))
     chosen = None
@@ -45,16 +47,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@shared_page
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "civic/accessibility.html")
 
 
 @require_safe
+@shared_page
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "civic/privacy.html")
 
 
 @require_safe
+@shared_page
 def cookies(request: HttpRequest) -> HttpResponse:
     return render(
         request,

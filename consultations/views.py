@@ -28,6 +28,7 @@ from django.views.decorators.http import require_safe
 from civic import participation
 from civic.formatting import markdown_to_html, when
 from civic.models import Area, Department, Postcode
+from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.postcodes import normalise_postcode
 from consultations.models import (
@@ -208,6 +209,7 @@ def _in_order(consultations: QuerySet, now, *, ranked: bool) -> QuerySet:
 
 
 @require_safe
+@shared_page
 def hub(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     published = Consultation.objects.published()
@@ -328,6 +330,7 @@ def _outcome(consultation: Consultation) -> list[Decision]:
 
 
 @require_safe
+@shared_page
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = get_object_or_404(
         Consultation.objects.published()

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from civic import pagecache, participation
 from civic.formatting import day, when
 from civic.models import Area, Organisation
+from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from petitions.api import PetitionDetailSerializer, PetitionSerializer, newest_first
@@ -44,7 +45,7 @@ from petitions.services import (
     policy_for,
     support_url,
 )
-from petitions.services.counting import PAGE, petition_key, recent_petitions
+from petitions.services.counting import petition_key, recent_petitions
 from petitions.services.signing import (
     Refused,
     confirm_days,
@@ -104,14 +105,8 @@ def _describe(petition: Petition, now) -> Petition:
     return petition
 
 
-def _csrf_mark(marks: dict[str, str]) -> dict[str, str]:
-    """The CSRF mark of a page drawn for the cache, in place of this visitor's token."""
-    return {pagecache.CSRF: marks[pagecache.CSRF]} if pagecache.CSRF in marks else {}
-
-
-def _removed(request: HttpRequest, petition: Petition, marks=None) -> HttpResponse:
-    context = {"petition": petition, **_csrf_mark(marks or {})}
-    return render(request, "petitions/removed.html", context, status=410)
+def _removed(request: HttpRequest, petition: Petition) -> HttpResponse:
+    return render(request, "petitions/removed.html", {"petition": petition}, status=410)
 
 
 def _petition_for(request: HttpRequest, petition_id: int) -> Petition:
@@ -200,6 +195,7 @@ def _in_stage(petitions: QuerySet, stage: str, now) -> QuerySet:
 
 
 @require_safe
+@shared_page
 def petition_list(request: HttpRequest) -> HttpResponse:
     """Three queries whatever it lists: the areas to filter by, the count, and the page."""
     now = timezone.now()
@@ -274,24 +270,14 @@ def _progress(petition: Petition, thresholds: list[Threshold]) -> dict | None:
 
 
 @require_safe
+@shared_page(fill={"token": start_token})
 def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
     """The petition's page: for visitors who are not signed in, from the shared cache (drawn
-    again at least every PAGE_CACHE_SECONDS, and as soon as the worker counts it or an officer
-    acts on it), with this visitor's CSRF token and a fresh start time for the form."""
-    return pagecache.serve(
-        request,
-        PAGE,
-        petition_id,
-        seconds=PAGE_CACHE_SECONDS,
-        draw=lambda marks: _detail(request, petition_id, marks),
-        fill={"token": start_token},
-    )
-
-
-def _detail(request: HttpRequest, petition_id: int, marks: dict[str, str]) -> HttpResponse:
+    again as soon as the worker counts it or an officer acts on it), with this visitor's CSRF
+    token and a fresh start time for the form."""
     petition = _petition_for(request, petition_id)
     if petition.status == Status.REMOVED:
-        return _removed(request, petition, marks)
+        return _removed(request, petition)
     now = timezone.now()
     _describe(petition, now)
     thresholds = []
@@ -319,11 +305,10 @@ def _detail(request: HttpRequest, petition_id: int, marks: dict[str, str]) -> Ht
             "wards": _wards(petition),
             "counted_at": when(petition.counted_at) if petition.counted_at else "",
             "form": _sign_form(petition) if signable else None,
-            "token": (marks.get("token") or start_token()) if signable else "",
+            "token": pagecache.value(request, "token") if signable else "",
             "Stage": Stage,
             "Status": Status,
             "debate_day": day(petition.debate_date),
-            **_csrf_mark(marks),
         },
     )
 
@@ -364,6 +349,7 @@ def petition_sign(request: HttpRequest, petition_id: int) -> HttpResponse:
 
 
 @require_safe
+@shared_page
 def petition_signed(request: HttpRequest, petition_id: int) -> HttpResponse:
     """Check your e-mail: the same page whether the signature is new or a repeat, so that it
     tells nobody who has signed. A petition that is not public is not named."""

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -214,7 +214,11 @@ def results_compute(
     answer is coded: a closed consultation's results are counted once."""
     questions = survey_questions(consultation) if questions is None else questions
     responses = submitted_responses(consultation, filters)
-    version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
+    matched = _Matched.of(responses) if filters.active else None
+    if matched is not None:
+        version = matched.version
+    else:
+        version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
     figures = _cached_figures(consultation, filters, questions, version)
     counting = False
     if figures is None and not filters.active:
@@ -224,10 +228,10 @@ def results_compute(
             counting = True
             results_recount_soon(consultation.pk)
     if figures is None:
-        figures = _count(consultation, filters, questions, responses, version)
+        figures = _count(consultation, filters, questions, responses, version, matched)
     chosen, answered, details = figures["chosen"], figures["answered"], figures["details"]
 
-    coded_counts = _cached_theme_counts(consultation, filters, questions, version)
+    coded_counts = _cached_theme_counts(consultation, filters, questions, version, matched)
     themes = list(Theme.objects.filter(consultation=consultation).order_by("name"))
     theme_names = {theme.pk: theme.name for theme in themes}
     per_question_themes: dict[int, list[ThemeCount]] = defaultdict(list)
@@ -342,8 +346,8 @@ def _last_count(consultation, questions) -> dict | None:
     return cache.get(_last_count_key(consultation.pk, questions))
 
 
-def _count(consultation, filters, questions, responses, version) -> dict:
-    figures = _figures(consultation, filters, questions, responses)
+def _count(consultation, filters, questions, responses, version, matched=None) -> dict:
+    figures = _figures(consultation, filters, questions, responses, matched)
     figures.update(total=version["total"], counted_at=timezone.now())
     cache.set(
         _figures_key(consultation, filters, questions, version), figures, RESULTS_CACHE_SECONDS
@@ -382,7 +386,9 @@ def results_recount_soon(consultation_id: int) -> None:
     queue_soon(results_recount_task, consultation_id, delay=_recount_seconds())
 
 
-def _cached_theme_counts(consultation, filters, questions, version) -> list[tuple[int, int, int]]:
+def _cached_theme_counts(
+    consultation, filters, questions, version, matched=None
+) -> list[tuple[int, int, int]]:
     """(theme, question, answers coded) from the cache until an answer is coded or uncoded (a new
     code has a higher id; an uncoding lowers the count) or, when filtered, a response comes."""
     coded = Answer.themes.through.objects.filter(theme__consultation=consultation)
@@ -395,16 +401,19 @@ def _cached_theme_counts(consultation, filters, questions, version) -> list[tupl
     if counts is None:
         # Only submitted responses are coded (see _check_coding): unfiltered, the theme says
         # enough about which answers count.
-        if filters.active:
-            coded = coded.filter(
-                **_matching("answer__response__", consultation, filters, questions)
+        if matched is not None and matched.ids is not None:
+            counts = matched.theme_counts(consultation)
+        else:
+            if filters.active:
+                coded = coded.filter(
+                    **_matching("answer__response__", consultation, filters, questions)
+                )
+            counts = list(
+                coded.values("theme_id", "answer__question_id")
+                .annotate(count=Count("pk"))
+                .order_by()
+                .values_list("theme_id", "answer__question_id", "count")
             )
-        counts = list(
-            coded.values("theme_id", "answer__question_id")
-            .annotate(count=Count("pk"))
-            .order_by()
-            .values_list("theme_id", "answer__question_id", "count")
-        )
         cache.set(key, counts, RESULTS_CACHE_SECONDS)
     return counts
 
@@ -468,7 +477,88 @@ def _matching(path: str, consultation, filters, questions) -> dict:
     return lookups
 
 
-def _figures(consultation, filters, questions, responses) -> dict:
+class _Matched:
+    """The responses a filter keeps, read once as a list of ids, and every figure counted over
+    them by id (PostgreSQL's `= ANY(array)`), so that each count walks only their own answers
+    through the (response, question) index, instead of joining every answer of the survey to
+    the filter again for each figure (seconds over 100,000 responses). Elsewhere (SQLite) `ids`
+    is None and the figures are counted through `_matching`."""
+
+    def __init__(self, ids: list[int] | None, version: dict):
+        self.ids = ids
+        self.version = version
+
+    @classmethod
+    def of(cls, responses: QuerySet[Response]) -> _Matched:
+        if connection.vendor != "postgresql":
+            return cls(None, responses.aggregate(total=Count("pk"), last=Max("submitted_at")))
+        rows = list(responses.order_by().values_list("pk", "submitted_at"))
+        last = max((submitted for _pk, submitted in rows if submitted is not None), default=None)
+        return cls([pk for pk, _submitted in rows], {"total": len(rows), "last": last})
+
+    @staticmethod
+    def _rows(sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def counts(self, counted: list[int], detailed: list[int]) -> tuple[dict, dict, dict, list]:
+        """(chosen, answered, details, days), as `_figures` counts them through `_matching`."""
+        answer, choice = Answer._meta.db_table, AnswerChoice._meta.db_table
+        chosen_sql = (
+            "SELECT c.option_id, COUNT(*), COALESCE(SUM(c.rank), 0), COUNT(c.rank), "  # noqa: S608
+            f"COUNT(*) FILTER (WHERE c.rank = 1) FROM {choice} c "
+            f"JOIN {answer} a ON a.id = c.answer_id WHERE a.response_id = ANY(%s) "
+            "GROUP BY c.option_id"
+        )
+        chosen = {
+            option_id: {"count": count, "rank_sum": rank_sum, "ranked": ranked, "first": first}
+            for option_id, count, rank_sum, ranked, first in self._rows(chosen_sql, [self.ids])
+        }
+        answered_sql = (
+            f"SELECT question_id, COUNT(*) FROM {answer} "  # noqa: S608
+            "WHERE response_id = ANY(%s) AND question_id = ANY(%s) GROUP BY question_id"
+        )
+        answered = {
+            question_id: {"answered": count}
+            for question_id, count in self._rows(answered_sql, [self.ids, counted])
+        }
+        details_sql = (
+            "SELECT question_id, COUNT(*) FILTER (WHERE text <> ''), "  # noqa: S608
+            "COUNT(*) FILTER (WHERE text = ANY(%s)), COALESCE(SUM(number), 0), COUNT(number), "
+            f"MIN(number), MAX(number), MIN(date), MAX(date) FROM {answer} "
+            "WHERE response_id = ANY(%s) AND question_id = ANY(%s) GROUP BY question_id"
+        )
+        names = ("written", "agreed", "number_sum", "number_count", "minimum", "maximum",
+                 "earliest", "latest")  # fmt: skip
+        details = {
+            row[0]: dict(zip(names, row[1:], strict=True))
+            for row in self._rows(details_sql, [_CONSENT_GIVEN, self.ids, detailed])
+        }
+        days_sql = (
+            "SELECT (submitted_at AT TIME ZONE %s)::date AS day, COUNT(*) "  # noqa: S608
+            f"FROM {Response._meta.db_table} WHERE id = ANY(%s) GROUP BY day ORDER BY day"
+        )
+        days = [
+            tuple(row)
+            for row in self._rows(days_sql, [timezone.get_current_timezone_name(), self.ids])
+        ]
+        return chosen, answered, details, days
+
+    def theme_counts(self, consultation: Consultation) -> list[tuple[int, int, int]]:
+        """(theme, question, answers coded) of these responses' answers."""
+        coded, answer = Answer.themes.through._meta.db_table, Answer._meta.db_table
+        sql = (
+            f"SELECT coded.theme_id, a.question_id, COUNT(*) FROM {coded} coded "  # noqa: S608
+            f"JOIN {Theme._meta.db_table} theme ON theme.id = coded.theme_id "
+            f"JOIN {answer} a ON a.id = coded.answer_id "
+            "WHERE theme.consultation_id = %s AND a.response_id = ANY(%s) "
+            "GROUP BY coded.theme_id, a.question_id"
+        )
+        return [tuple(row) for row in self._rows(sql, [consultation.pk, self.ids])]
+
+
+def _figures(consultation, filters, questions, responses, matched=None) -> dict:
     """Counts per option, answers per question, the details of text, number, date and consent
     answers, and responses per day, as plain data for the cache.
 
@@ -481,6 +571,9 @@ def _figures(consultation, filters, questions, responses) -> dict:
     counted = [q.pk for q in questions if q.kind not in _ONE_CHOICE_KINDS or q.allow_other]
     detailed = [q.pk for q in questions if q.kind in _DETAIL_KINDS or q.allow_other]
     bounded = [q.pk for q in questions if q.kind in (Kind.NUMBER, Kind.DATE)]
+    if matched is not None and matched.ids is not None:
+        chosen, answered, details, days = matched.counts(counted, detailed)
+        return _plain(chosen, answered, details, days)
     if filters.active:
         to_choices = _matching("answer__response__", consultation, filters, questions)
         to_answers = _matching("response__", consultation, filters, questions)
@@ -539,6 +632,11 @@ def _figures(consultation, filters, questions, responses) -> dict:
         .order_by("day")
         .values_list("day", "count")
     )
+    return _plain(chosen, answered, details, days)
+
+
+def _plain(chosen: dict, answered: dict, details: dict, days: list) -> dict:
+    """The figures as plain data for the cache."""
     return {
         "chosen": {
             option_id: tuple(row.get(name, 0) for name in ("count", "rank_sum", "ranked", "first"))

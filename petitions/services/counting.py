@@ -25,7 +25,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civic import pagecache
 from civic.localcache import Recent
 from civic.models import Area
 from civic.queueing import queue_soon, soon_key
@@ -95,9 +94,6 @@ def petition_count(*, petition_id: int, now: datetime | None = None) -> int | No
     return total
 
 
-PAGE = "petition"  # the name of a petition's page in civic.pagecache
-
-
 # What each web process read of an open petition a moment ago (see civic.localcache).
 recent_petitions = Recent(1)
 
@@ -108,11 +104,11 @@ def petition_key(petition_id: int) -> str:
 
 
 def page_forget(petition_id: int) -> None:
-    """Once this transaction commits, drop the petition's cached page and row, so that the next
-    visitor sees the change (a new count, a moderator's decision) at once."""
+    """Once this transaction commits, drop the petition's cached row for its signing form, so
+    that the next signer sees the change (a moderator's decision, its closing) at once. Its page
+    follows by itself: writing the petition changes every shared page (civic.pagecache)."""
 
     def forget() -> None:
-        pagecache.forget(PAGE, petition_id)
         cache.delete(petition_key(petition_id))
         recent_petitions.forget(petition_key(petition_id))
 

@@ -1,0 +1,254 @@
+"""Every page a resident reads is served from the shared cache to visitors who are not signed in
+(civic.pagecache): the rule holds for every such page found in the URL configuration, each
+visitor gets a CSRF token of their own, and whatever changes a page, from this process or any
+other, shows at once (within the second each process keeps what it read)."""
+
+# The petitions' fixtures are imported, so pytest's fixture arguments redefine their names.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from civic import pagecache
+from civic.localcache import clear_all
+from petitions.models import Signature
+from tests.consultations.conftest import make_consultation
+from tests.petitions.conftest import (  # noqa: F401
+    _quick_signing,
+    council,
+    drawn_token,
+    make_petition,
+)
+from tests.worker import _database_url
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+OUR_APPS = ("civic", "consultations", "petitions", "contacts", "mailing")
+
+# Pages of our own apps that are not shared, and why. Every other page a visitor can GET without
+# signing in must be a shared page: a new resident page is cached unless it is listed here.
+NOT_SHARED = {
+    "brand_css": "a stylesheet with its own Cache-Control",
+    "healthz": "checks the database, the cache and the broker on every request",
+    "contacts:my_data": "a person's own data",
+    "contacts:my_data_sent": "answers a person's own request",
+    "contacts:my_data_link": "a person's own link",
+    "contacts:data_download": "a person's own data",
+    "mailing:unsubscribe": "a person's own link",
+    "consultations:document": "a file, with its own Cache-Control",
+    "consultations:image": "a file, with its own Cache-Control",
+    "consultations:respond": "a respondent's own answers, kept in their session",
+    "consultations:respond_page": "a respondent's own answers",
+    "consultations:respond_check": "a respondent's own answers",
+    "consultations:respond_done": "a respondent's own reference",
+    "consultations:respond_resume": "a respondent's own link",
+    "petitions:list_json": "open data, cached as JSON for a few seconds",
+    "petitions:detail_json": "open data, cached as JSON for a few seconds",
+    "petitions:start": "for signed-in residents only",
+    "petitions:sign": "the signing form with a visitor's own errors",
+    "petitions:confirm": "a signer's own link",
+    "petitions:share": "for the petition's creator only",
+    "petitions:support": "a supporter's own link",
+}
+
+
+def _patterns(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or ""
+            name = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            yield from _patterns(pattern.url_patterns, name)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, pattern.callback
+
+
+def _our_pages() -> dict[str, object]:
+    """Every named URL served by one of our apps' views (the admin and the API aside)."""
+    return {
+        name: callback
+        for name, callback in _patterns(get_resolver().url_patterns)
+        if callback.__module__.split(".")[0] in OUR_APPS
+        and not callback.__module__.endswith(".api")
+        and name
+        and not name.startswith("admin:")
+    }
+
+
+def test_every_resident_page_is_shared_or_says_why_not():
+    pages = _our_pages()
+    shared = {name for name, view in pages.items() if getattr(view, "shared_page", False)}
+
+    assert set(NOT_SHARED) <= set(pages)  # no stale entry
+    assert shared.isdisjoint(NOT_SHARED)
+    assert set(pages) - set(NOT_SHARED) == shared
+    assert {
+        "home",
+        "consultations:hub",
+        "consultations:detail",
+        "petitions:list",
+        "petitions:detail",
+    } <= shared
+
+
+def test_every_unshown_table_exists(db):
+    assert set(connection.introspection.table_names()) >= pagecache.UNSHOWN_TABLES
+
+
+@pytest.fixture
+def resident_pages(council):
+    """The path of every shared page, with a consultation and a petition to show."""
+    make_consultation(council.team, slug="riverside", title="Riverside cycle lanes")
+    petition = make_petition(council, title="Plant more trees on Oxford Road")
+    arguments = {
+        "consultations:detail": ["riverside"],
+        "petitions:detail": [petition.pk],
+        "petitions:signed": [petition.pk],
+    }
+    pages = _our_pages()
+    return {
+        name: reverse(name, args=arguments.get(name, []))
+        for name, view in pages.items()
+        if getattr(view, "shared_page", False)
+    }
+
+
+def _csrf(html: str) -> str | None:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    return found.group(1) if found else None
+
+
+def test_a_second_visitor_of_any_resident_page_costs_no_query_and_gets_a_token_of_their_own(
+    resident_pages, django_assert_num_queries
+):
+    assert len(resident_pages) >= 8
+    for name, path in resident_pages.items():
+        ann, bob = Client(), Client()
+        first = ann.get(path)
+        assert first.status_code == 200, name
+        with django_assert_num_queries(0):
+            again = bob.get(path)
+        assert again.status_code == 200, name
+        ann_html, bob_html = first.content.decode(), again.content.decode()
+        assert re.sub(r'value="[^"]+"', "", bob_html) == re.sub(r'value="[^"]+"', "", ann_html)
+        if _csrf(ann_html):
+            assert _csrf(bob_html) != _csrf(ann_html), name
+            assert bob.cookies["csrftoken"].value != ann.cookies["csrftoken"].value, name
+
+
+def test_signed_in_visitors_and_query_strings_get_pages_drawn_for_them(
+    client,
+    council,
+    resident_pages,
+):
+    for path in resident_pages.values():
+        client.get(path)
+    client.force_login(council.resident)
+    for name, path in resident_pages.items():
+        response = client.get(path)
+        assert response.context is not None, name  # drawn for the request
+        assert "Sign out" in response.content.decode(), name
+
+    anonymous = Client()
+    for name, path in resident_pages.items():
+        assert anonymous.get(path + "?page=1").context is not None, name
+
+
+def test_an_officers_change_shows_at_once_on_every_page_that_shows_it(council, resident_pages):
+    from consultations.models import Consultation
+    from petitions.models import Petition
+
+    visitor = Client()
+    clear_all()
+    for path in resident_pages.values():
+        visitor.get(path)
+
+    Consultation.objects.filter(slug="riverside").update(title="Riverside walking routes")
+    Petition.objects.update(title="Plant more oaks on Oxford Road")
+    clear_all()  # still drawn afresh once the second this process keeps what it read has passed
+
+    for name in ("home", "consultations:hub", "consultations:detail"):
+        assert "Riverside walking routes" in visitor.get(resident_pages[name]).content.decode()
+    for name in ("home", "petitions:list", "petitions:detail", "petitions:signed"):
+        assert "Plant more oaks" in visitor.get(resident_pages[name]).content.decode(), name
+
+
+def test_signing_a_petition_leaves_the_shared_pages_cached(
+    council,
+    resident_pages,
+    django_assert_num_queries,
+):
+    from petitions.services.signing import signature_sign
+
+    petition = make_petition(council, title="Open all night")
+    visitor = Client()
+    for path in resident_pages.values():
+        visitor.get(path)
+
+    signature_sign(petition=petition, name="Ann", email="ann@example.org", postcode="M4 6AA",
+                   lives_here=True, started=drawn_token(), ip="192.0.2.10")  # fmt: skip
+    assert Signature.objects.count() == 1
+
+    for path in resident_pages.values():
+        with django_assert_num_queries(0):
+            assert visitor.get(path).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_by_another_process_shows_within_a_second(council):
+    """As when the worker counts a petition or an officer saves in another web process: the
+    change is committed there, and this process draws the pages afresh."""
+    petition = make_petition(council, title="Plant more trees on Oxford Road")
+    visitor = Client()
+    paths = ["/", "/petitions/", f"/petitions/{petition.pk}/"]
+    for path in paths:
+        assert "Plant more trees" in visitor.get(path).content.decode()
+
+    environment = {**os.environ, "DATABASE_URL": _database_url(), "CIVIC_TESTING": "1"}
+    code = (
+        "from petitions.models import Petition\n"
+        f"Petition.objects.filter(pk={petition.pk}).update(title='Plant more oaks')\n"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT, env=environment, check=True, capture_output=True,
+    )  # fmt: skip
+
+    clear_all()  # as once the second this process keeps what it read has passed
+    for path in paths:
+        assert "Plant more oaks" in visitor.get(path).content.decode(), path
+
+
+def test_a_page_that_asked_for_the_visitors_own_token_is_not_kept(rf, django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    drawn = []
+
+    @pagecache.shared_page
+    def own_token(request):
+        drawn.append(1)
+        return HttpResponse(f"token {get_token(request)}")
+
+    def visit():
+        request = rf.get("/own-token/")
+        request.user, request.session = AnonymousUser(), SessionStore()
+        request._messages = FallbackStorage(request)
+        return own_token(request)
+
+    first, second = visit(), visit()
+
+    assert len(drawn) == 2
+    assert first.content != second.content
