@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civic.exports import csv_rows, spreadsheet_safe
+from civic.exports import csv_rows, xlsx_write
 from civic.models import AuditEntry
 from civic.queueing import queue
 from civic.services import audit_record
@@ -90,8 +90,8 @@ def export_columns(questions: list[Question]) -> list[ExportColumn]:
 
 
 def _cell(column: ExportColumn, answer: tuple | None, choices: dict[int, int | None] | None):
-    """The value of one cell: text through spreadsheet_safe, numbers as numbers (a number cannot
-    be run as a formula)."""
+    """The value of one cell: text as it was written, numbers as numbers (the writers in
+    civic.exports make every cell safe to open)."""
     holds = column.holds
     if holds == _FLAG:
         return 1 if choices and column.option_id in choices else ""
@@ -102,14 +102,14 @@ def _cell(column: ExportColumn, answer: tuple | None, choices: dict[int, int | N
     text, number, day = answer or ("", None, None)
     if holds == _LABELS:
         chosen = [label for option_id, label in column.options if choices and option_id in choices]
-        return spreadsheet_safe("; ".join([*chosen, text] if text else chosen))
+        return "; ".join([*chosen, text] if text else chosen)
     if holds == _OTHER:
-        return spreadsheet_safe(text)
+        return text
     if number is not None:
         return _number(number)
     if day is not None:
         return day.isoformat()
-    return spreadsheet_safe(text)
+    return text
 
 
 def export_table(
@@ -119,7 +119,7 @@ def export_table(
     started."""
     columns = export_columns(survey_questions(consultation))
     header = [_("Reference"), _("Submitted at"), _("Area"), *(c.header for c in columns)]
-    return [spreadsheet_safe(cell) for cell in header], _export_rows(consultation, filters, columns)
+    return header, _export_rows(consultation, filters, columns)
 
 
 def _export_rows(consultation, filters, columns) -> Iterator[list]:
@@ -166,9 +166,9 @@ def _export_rows(consultation, filters, columns) -> Iterator[list]:
                 else ""
             )
             yield [
-                spreadsheet_safe(reference),
+                reference,
                 submitted,
-                spreadsheet_safe(area or ""),
+                area or "",
                 *[
                     _cell(column, given.get(column.question_id), chosen.get(column.question_id))
                     for column in columns
@@ -271,7 +271,7 @@ def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExpo
                 for text in csv_rows(header, counted):
                     written.write(text.encode("utf-8"))
             else:
-                write_xlsx(header, counted, written)
+                xlsx_write(header, counted, written, sheet=_("Responses"))
             written.seek(0)
             name = f"{export.consultation.slug}-responses{suffix}"
             export.file.save(name, File(written), save=False)
@@ -357,20 +357,3 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for export_id in waiting:
         queue(response_export_task, export_id)
     return {"expired": expired, "queued": len(waiting)}
-
-
-def write_xlsx(header: list[str], rows: Iterable[list], destination) -> None:
-    """Write a workbook row by row (openpyxl's write-only mode keeps only the current row in
-    memory) to a file or file-like object."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def clean(value):
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Responses")[:31])
-    sheet.append([clean(cell) for cell in header])
-    for row in rows:
-        sheet.append([clean(cell) for cell in row])
-    workbook.save(destination)

@@ -39,7 +39,9 @@ def _csv(response) -> list[list[str]]:
 def _xlsx(response) -> list[list]:
     assert isinstance(response, FileResponse)
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return [["" if cell is None else cell for cell in row] for row in workbook.active.values]
+    rows = [["" if cell is None else cell for cell in row] for row in workbook.active.values]
+    # A row ends at its last cell that holds something.
+    return [row + [""] * (len(rows[0]) - len(row)) for row in rows]
 
 
 def _export(client, survey, file_format="csv", **data):
