@@ -65,6 +65,11 @@ def spreadsheet_cell(value) -> str | int | float | Decimal:
     """The one rule for every cell of every export: a number (int, float, Decimal) stays a
     number, which cannot be run as a formula; anything else becomes text through
     spreadsheet_text; None is an empty cell."""
+    kind = value.__class__
+    if kind is str:
+        return spreadsheet_text(value) if value else value
+    if kind is int:
+        return value
     if value is None:
         return ""
     if isinstance(value, str):

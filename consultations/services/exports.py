@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import batched
 
@@ -22,7 +21,17 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,63 +62,52 @@ EXPORT_CHUNK = 2000
 # Export -----------------------------------------------------------------------------------------
 
 
-# What a column holds (ExportColumn.holds).
-_FLAG, _RANK, _OTHER, _LABELS, _VALUE = range(5)
+class QuestionColumns:
+    """A question's columns and how one response's answer fills them: one column for most
+    questions; multiple choice and ranking have one per option (1 or blank; the rank), and a
+    multiple choice with 'Other' a column for what was written in. A chosen option's label, a
+    number or a date otherwise; text as it was written (the writers in civic.exports make every
+    cell safe to open)."""
 
-
-@dataclass
-class ExportColumn:
-    header: str
-    question_id: int
-    holds: int
-    option_id: int | None = None
-    # For a column of chosen labels: the question's options in order, as (id, label).
-    options: tuple[tuple[int, str], ...] = ()
-
-
-def export_columns(questions: list[Question]) -> list[ExportColumn]:
-    """One column per question; multiple choice and ranking have one per option (1 or blank; the
-    rank), and a multiple choice with 'Other' a column for what was written in."""
-    columns = []
-    for number, question in enumerate(questions, start=1):
+    def __init__(self, number: int, question: Question):
+        self.question_id = question.pk
+        self.kind = question.kind
         title = f"Q{number}. {question.text}"
-        options = tuple((option.pk, option.label) for option in question.options.all())
+        options = [(option.pk, option.label) for option in question.options.all()]
+        self.option_ids = [option_id for option_id, _label in options]
+        self.labels = options
+        self.has_options = question.has_options
+        self.other = question.allow_other and question.kind == Kind.MULTIPLE_CHOICE
         if question.kind in (Kind.MULTIPLE_CHOICE, Kind.RANKING):
-            holds = _RANK if question.kind == Kind.RANKING else _FLAG
-            columns += [
-                ExportColumn(f"{title}: {label}", question.pk, holds, option_id=option_id)
-                for option_id, label in options
-            ]
-            if question.allow_other and question.kind == Kind.MULTIPLE_CHOICE:
-                columns.append(ExportColumn(f"{title}: {_('Other')}", question.pk, _OTHER))
-        elif question.has_options:
-            columns.append(ExportColumn(title, question.pk, _LABELS, options=options))
+            self.headers = [f"{title}: {label}" for _option_id, label in options]
+            if self.other:
+                self.headers.append(f"{title}: {_('Other')}")
         else:
-            columns.append(ExportColumn(title, question.pk, _VALUE))
-    return columns
+            self.headers = [title]
+        self.blank = [""] * len(self.headers)
+
+    def cells(self, answer: tuple | None, chosen: dict[int, int | None] | None) -> list:
+        if answer is None:
+            return self.blank
+        text, number, day = answer[0], answer[1], answer[2]
+        kind = self.kind
+        if kind == Kind.MULTIPLE_CHOICE:
+            flags = [1 if option_id in chosen else "" for option_id in self.option_ids]
+            return [*flags, text] if self.other else flags
+        if kind == Kind.RANKING:
+            return [chosen.get(option_id) or "" for option_id in self.option_ids]
+        if self.has_options:
+            picked = [label for option_id, label in self.labels if option_id in chosen]
+            return ["; ".join([*picked, text] if text else picked)]
+        if number is not None:
+            return [_number(number)]
+        if day is not None:
+            return [day.isoformat()]
+        return [text]
 
 
-def _cell(column: ExportColumn, answer: tuple | None, choices: dict[int, int | None] | None):
-    """The value of one cell: text as it was written, numbers as numbers (the writers in
-    civic.exports make every cell safe to open)."""
-    holds = column.holds
-    if holds == _FLAG:
-        return 1 if choices and column.option_id in choices else ""
-    if holds == _RANK:
-        return (choices.get(column.option_id) or "") if choices else ""
-    if answer is None and not choices:
-        return ""
-    text, number, day = answer or ("", None, None)
-    if holds == _LABELS:
-        chosen = [label for option_id, label in column.options if choices and option_id in choices]
-        return "; ".join([*chosen, text] if text else chosen)
-    if holds == _OTHER:
-        return text
-    if number is not None:
-        return _number(number)
-    if day is not None:
-        return day.isoformat()
-    return text
+def export_columns(questions: list[Question]) -> list[QuestionColumns]:
+    return [QuestionColumns(number, question) for number, question in enumerate(questions, 1)]
 
 
 def export_table(
@@ -117,63 +115,97 @@ def export_table(
 ) -> tuple[list[str], Iterator[list]]:
     """The header and a generator of rows: one per submitted response, in the order they were
     started."""
-    columns = export_columns(survey_questions(consultation))
-    header = [_("Reference"), _("Submitted at"), _("Area"), *(c.header for c in columns)]
-    return header, _export_rows(consultation, filters, columns)
+    questions = export_columns(survey_questions(consultation))
+    header = [
+        _("Reference"),
+        _("Submitted at"),
+        _("Area"),
+        *(title for question in questions for title in question.headers),
+    ]
+    return header, _export_rows(consultation, filters, questions)
 
 
-def _export_rows(consultation, filters, columns) -> Iterator[list]:
+def _chosen(listed: str) -> dict[int, int | None]:
+    """{option id: rank} from the "option:rank,option:rank" of _answers_with_choices."""
+    return {
+        int(option_id): int(rank) if rank else None
+        for option_id, _colon, rank in (pair.partition(":") for pair in listed.split(","))
+    }
+
+
+def _answers_with_choices(first: int, last: int, questions: list[QuestionColumns]):
+    """The answers to these questions of the responses with ids first..last, each with its
+    chosen options as one "option:rank,..." text. The choices come from a subquery on each
+    answer of a question with options (an index lookup), not from a join: a join had PostgreSQL
+    read every chosen option of every consultation once per chunk."""
+    with_options = [question.question_id for question in questions if question.has_options]
+    listed = (
+        AnswerChoice.objects.filter(answer_id=OuterRef("pk"))
+        .order_by()
+        .values("answer_id")
+        .annotate(
+            listed=StringAgg(
+                Concat("option_id", Value(":"), "rank", output_field=CharField()),
+                delimiter=Value(","),
+            )
+        )
+        .values("listed")
+    )
+    return (
+        Answer.objects.filter(
+            response_id__gte=first,
+            response_id__lte=last,
+            question_id__in=[question.question_id for question in questions],
+        )
+        .annotate(
+            listed=Case(
+                When(question_id__in=with_options, then=Subquery(listed)),
+                default=Value(None),
+                output_field=CharField(),
+            )
+        )
+        .order_by()
+        .values_list("response_id", "question_id", "text", "number", "date", "listed")
+    )
+
+
+def _export_rows(consultation, filters, questions: list[QuestionColumns]) -> Iterator[list]:
     """Rows from a server-side cursor over the responses in the order they were started; each
-    chunk's answers and choices come in two queries over the chunk's range of response ids (two
-    parameters, not two thousand), and only one chunk is held at a time."""
+    chunk's answers, with their choices, come in one query over the chunk's range of response
+    ids (two parameters, not two thousand), and only one chunk is held at a time."""
     zone = timezone.get_current_timezone()
-    question_ids = sorted({column.question_id for column in columns})
     ordered = (
         submitted_responses(consultation, filters)
         .order_by("pk")
         .values_list("pk", "reference", "submitted_at", "area__name")
     )
+    nothing: dict = {}
     for chunk in batched(ordered.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
         # The range also holds drafts and other consultations' responses: their answers are
         # left out by the question ids or ignored below.
-        first, last = chunk[0][0], chunk[-1][0]
         answers: dict[int, dict[int, tuple]] = defaultdict(dict)
-        for response_id, question_id, text, number, day in (
-            Answer.objects.filter(
-                response_id__gte=first, response_id__lte=last, question_id__in=question_ids
-            )
-            .order_by()
-            .values_list("response_id", "question_id", "text", "number", "date")
+        for response_id, question_id, text, number, day, listed in _answers_with_choices(
+            chunk[0][0], chunk[-1][0], questions
         ):
-            answers[response_id][question_id] = (text, number, day)
-        choices: dict[int, dict[int, dict[int, int | None]]] = defaultdict(dict)
-        for response_id, question_id, option_id, rank in (
-            AnswerChoice.objects.filter(
-                answer__response_id__gte=first,
-                answer__response_id__lte=last,
-                answer__question_id__in=question_ids,
+            answers[response_id][question_id] = (
+                text,
+                number,
+                day,
+                _chosen(listed) if listed else nothing,
             )
-            .order_by()
-            .values_list("answer__response_id", "answer__question_id", "option_id", "rank")
-        ):
-            choices[response_id].setdefault(question_id, {})[option_id] = rank
         for response_id, reference, submitted_at, area in chunk:
-            given = answers.get(response_id, {})
-            chosen = choices.get(response_id, {})
-            submitted = (
+            given = answers.get(response_id, nothing)
+            row = [
+                reference,
                 submitted_at.astimezone(zone).replace(tzinfo=None).isoformat(" ", "minutes")
                 if submitted_at
-                else ""
-            )
-            yield [
-                reference,
-                submitted,
+                else "",
                 area or "",
-                *[
-                    _cell(column, given.get(column.question_id), chosen.get(column.question_id))
-                    for column in columns
-                ],
             ]
+            for question in questions:
+                answer = given.get(question.question_id)
+                row += question.cells(answer, answer[3] if answer else None)
+            yield row
 
 
 def _export_record(actor, consultation: Consultation, file_format: str, filters) -> None:
