@@ -67,38 +67,49 @@ class QuestionColumns:
     questions; multiple choice and ranking have one per option (1 or blank; the rank), and a
     multiple choice with 'Other' a column for what was written in. A chosen option's label, a
     number or a date otherwise; text as it was written (the writers in civic.exports make every
-    cell safe to open)."""
+    cell safe to open). `cells(answer)` takes (text, number, date, chosen), where chosen maps the
+    chosen options' ids (as text, as _chosen gives them) to their rank ("" for none)."""
 
     def __init__(self, number: int, question: Question):
         self.question_id = question.pk
-        self.kind = question.kind
+        self.has_options = question.has_options
         title = f"Q{number}. {question.text}"
-        options = [(option.pk, option.label) for option in question.options.all()]
+        options = [(str(option.pk), option.label) for option in question.options.all()]
         self.option_ids = [option_id for option_id, _label in options]
         self.labels = options
-        self.has_options = question.has_options
-        self.other = question.allow_other and question.kind == Kind.MULTIPLE_CHOICE
-        if question.kind in (Kind.MULTIPLE_CHOICE, Kind.RANKING):
+        if question.kind == Kind.MULTIPLE_CHOICE:
             self.headers = [f"{title}: {label}" for _option_id, label in options]
-            if self.other:
+            if question.allow_other:
                 self.headers.append(f"{title}: {_('Other')}")
+                self.cells = self._flags_and_other
+            else:
+                self.cells = self._flags
+        elif question.kind == Kind.RANKING:
+            self.headers = [f"{title}: {label}" for _option_id, label in options]
+            self.cells = self._ranks
         else:
             self.headers = [title]
+            self.cells = self._labels if question.has_options else self._value
         self.blank = [""] * len(self.headers)
 
-    def cells(self, answer: tuple | None, chosen: dict[int, int | None] | None) -> list:
-        if answer is None:
-            return self.blank
+    def _flags(self, answer: tuple) -> list:
+        chosen = answer[3]
+        return [1 if option_id in chosen else "" for option_id in self.option_ids]
+
+    def _flags_and_other(self, answer: tuple) -> list:
+        return [*self._flags(answer), answer[0]]
+
+    def _ranks(self, answer: tuple) -> list:
+        chosen = answer[3]
+        return [int(chosen.get(option_id) or 0) or "" for option_id in self.option_ids]
+
+    def _labels(self, answer: tuple) -> list:
+        chosen, text = answer[3], answer[0]
+        picked = [label for option_id, label in self.labels if option_id in chosen]
+        return ["; ".join([*picked, text] if text else picked)]
+
+    def _value(self, answer: tuple) -> list:
         text, number, day = answer[0], answer[1], answer[2]
-        kind = self.kind
-        if kind == Kind.MULTIPLE_CHOICE:
-            flags = [1 if option_id in chosen else "" for option_id in self.option_ids]
-            return [*flags, text] if self.other else flags
-        if kind == Kind.RANKING:
-            return [chosen.get(option_id) or "" for option_id in self.option_ids]
-        if self.has_options:
-            picked = [label for option_id, label in self.labels if option_id in chosen]
-            return ["; ".join([*picked, text] if text else picked)]
         if number is not None:
             return [_number(number)]
         if day is not None:
@@ -125,12 +136,13 @@ def export_table(
     return header, _export_rows(consultation, filters, questions)
 
 
-def _chosen(listed: str) -> dict[int, int | None]:
-    """{option id: rank} from the "option:rank,option:rank" of _answers_with_choices."""
-    return {
-        int(option_id): int(rank) if rank else None
-        for option_id, _colon, rank in (pair.partition(":") for pair in listed.split(","))
-    }
+def _chosen(listed: str) -> dict[str, str]:
+    """{option id: rank} from the "option:rank,option:rank" of _answers_with_choices, as text
+    (most answers choose one option)."""
+    if "," not in listed:
+        option_id, _colon, rank = listed.partition(":")
+        return {option_id: rank}
+    return dict(pair.split(":", 1) for pair in listed.split(","))
 
 
 def _answers_with_choices(first: int, last: int, questions: list[QuestionColumns]):
@@ -180,6 +192,7 @@ def _export_rows(consultation, filters, questions: list[QuestionColumns]) -> Ite
         .values_list("pk", "reference", "submitted_at", "area__name")
     )
     nothing: dict = {}
+    layout = [(question.question_id, question.cells, question.blank) for question in questions]
     for chunk in batched(ordered.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
         # The range also holds drafts and other consultations' responses: their answers are
         # left out by the question ids or ignored below.
@@ -202,9 +215,9 @@ def _export_rows(consultation, filters, questions: list[QuestionColumns]) -> Ite
                 else "",
                 area or "",
             ]
-            for question in questions:
-                answer = given.get(question.question_id)
-                row += question.cells(answer, answer[3] if answer else None)
+            for question_id, cells, blank in layout:
+                answer = given.get(question_id)
+                row += blank if answer is None else cells(answer)
             yield row
 
 
