@@ -210,7 +210,7 @@ def xlsx_write(header: list[str], rows: Iterable[Iterable], destination, *, shee
     flat whatever their number.
 
     Written here rather than with a library: XlsxWriter's constant-memory mode, made for this,
-    spent about fifteen times as long per cell as this writer, which put a 100,000-response
+    spent about seventeen times as long per cell as this writer, which put a 100,000-response
     export over its 20-second aim; openpyxl's write-only mode was slower still (see
     docs/exports.md)."""
     columns = [_column_name(index) for index in range(len(header))]
