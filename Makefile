@@ -31,6 +31,7 @@ bench: install assets
 	$(BIN)/python bench/contacts_import.py
 	$(BIN)/python bench/mailing_send.py
 	$(BIN)/python bench/consultations_results.py
+	$(BIN)/python bench/consultations_export.py
 	$(BIN)/python bench/petitions_spike.py
 
 clean:

@@ -22,7 +22,8 @@ Pages, under /admin/consultations/consultation/<id>/results/, named in the admin
 
 Every page needs consultations.view_response on the consultation (officers of its department and
 their organisation's admins); others get 403. Changes go through consultations.services.analysis,
-which checks its own permission and records the audit entry.
+which checks its own permission and records the audit entry (exports through
+consultations.services.exports).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from civic.exports import csv_download
 from civic.models import Area
 from consultations.models import Answer, Consultation, Question, ResponseExport, Theme
-from consultations.services import analysis
+from consultations.services import analysis, exports
 
 ANSWERS_PER_PAGE = 25
 CONTENT_TYPES = {
@@ -300,7 +301,7 @@ class ResultsPages:
                 if result.has_text
                 else None
             )
-        exports = analysis.exports_for(actor=request.user, consultation=consultation)
+        ready = exports.exports_for(actor=request.user, consultation=consultation)
         return self._render(
             request,
             "results.html",
@@ -315,11 +316,11 @@ class ResultsPages:
                 "may_export": request.user.has_perm("consultations.export_responses", consultation),
                 "may_code": request.user.has_perm("consultations.add_theme", consultation),
                 "export_url": self.url("export", consultation.pk),
-                "export_days": analysis.export_days(),
-                "export_inline_rows": analysis.export_inline_rows(),
+                "export_days": exports.export_days(),
+                "export_inline_rows": exports.export_inline_rows(),
                 "exports": [
                     (export, self.url("export_download", consultation.pk, export.pk))
-                    for export in exports
+                    for export in ready
                 ],
             },
         )
@@ -351,11 +352,11 @@ class ResultsPages:
             areas=list(Area.objects.filter(organisation_id=consultation.organisation_id)),
             questions=questions,
         ).filters()
-        if not analysis.export_streams(
+        if not exports.export_streams(
             consultation=consultation, file_format=file_format, filters=filters
         ):
             return self._export_later(request, consultation, file_format, filters)
-        header, rows = analysis.responses_export(
+        header, rows = exports.responses_export(
             actor=request.user, consultation=consultation, file_format=file_format, filters=filters
         )
         filename = f"{slugify(consultation.slug)}-responses.{file_format}"
@@ -364,7 +365,7 @@ class ResultsPages:
     def _export_later(self, request, consultation, file_format, filters):
         # A workbook, or a CSV of many thousands of responses, takes a worker a minute or more;
         # the officer downloads it from the results page when it is ready.
-        analysis.export_request(
+        exports.export_request(
             actor=request.user, consultation=consultation, file_format=file_format, filters=filters
         )
         messages.success(
@@ -385,7 +386,7 @@ class ResultsPages:
             consultation=consultation,
         )
         try:
-            file = analysis.export_open(actor=request.user, export=export)
+            file = exports.export_open(actor=request.user, export=export)
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect(self.url("", consultation.pk) + "#results-exports")

@@ -3,7 +3,7 @@ run twice."""
 
 from celery import shared_task
 
-from consultations.services import analysis, responding
+from consultations.services import analysis, exports, responding
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
@@ -13,13 +13,13 @@ def results_recount_task(consultation_id: int) -> int | None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
 def response_export_task(export_id: int) -> int | None:
-    export = analysis.export_write(export_id=export_id)
+    export = exports.export_write(export_id=export_id)
     return export.rows if export else None
 
 
 @shared_task
 def exports_sweep_task() -> dict[str, int]:
-    return analysis.exports_sweep()
+    return exports.exports_sweep()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)

@@ -1,8 +1,9 @@
 """Officers' actions on a consultation: publishing it, publishing its outcome and updating the
 follow-up actions, each audited; residents who agreed to hear back are told by e-mail.
 
-Responding lives in consultations.services.responding, analysis and exports in
-consultations.services.analysis, the survey builder in consultations.services.builder.
+Responding lives in consultations.services.responding, analysis in
+consultations.services.analysis, exports in consultations.services.exports, the survey builder in
+consultations.services.builder.
 """
 
 from __future__ import annotations

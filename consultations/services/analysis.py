@@ -1,5 +1,6 @@
-"""What a consultation's responses add up to: results for officers, exports, coding free text by
-theme, and what may be shown to everyone (aggregates of closed consultations, published responses).
+"""What a consultation's responses add up to: results for officers, coding free text by theme, and
+what may be shown to everyone (aggregates of closed consultations, published responses). Exports
+of the responses live in consultations.services.exports.
 
 Reads cost a fixed number of queries whatever the number of responses: each figure is grouped in
 the database once for the whole survey, and every filter (area, the answer to another question) is
@@ -7,38 +8,33 @@ a subquery on the responses, never a list of ids. Counting a hundred thousand re
 second or two, so the figures stay in the cache until a response is submitted or an answer coded
 (a closed consultation's are counted once), and a submission has a worker count them again a few
 seconds later: the page shows the last count, with when it was made, while the next one runs.
-Exports walk the responses with a server-side cursor and load their answers a chunk at a time, so
-memory stays flat. Writes (themes, coding, publishing responses) are services with an actor, a
+Writes (themes, coding, publishing responses) are services with an actor, a
 permission check and an audit entry.
 
-Only submitted responses count; drafts never appear in a figure, a list or an export.
+Only submitted responses count; drafts never appear in a figure or a list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import batched
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civic.exports import csv_rows, spreadsheet_safe
 from civic.models import AuditEntry
-from civic.queueing import queue, queue_soon
+from civic.queueing import queue_soon
 from civic.services import audit_record
 from consultations.models import (
     Answer,
@@ -46,7 +42,6 @@ from consultations.models import (
     Consultation,
     Question,
     Response,
-    ResponseExport,
     Theme,
 )
 
@@ -57,8 +52,6 @@ PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
 _ASKS_FOR_NAME = re.compile(r"\b(your|full|first|last|given|family)\s+name\b|\bsurname\b", re.I)
 # A ticked consent question (consultations.services.responding stores "yes").
 _CONSENT_GIVEN = ["yes"]
-# The responses (and their answers and choices) an export loads at once.
-EXPORT_CHUNK = 2000
 
 
 def _require(actor, permission: str, obj) -> None:
@@ -909,331 +902,5 @@ def open_results(*, consultation: Consultation) -> dict | None:
     }
 
 
-# Export -----------------------------------------------------------------------------------------
-
-
-# What a column holds (ExportColumn.holds).
-_FLAG, _RANK, _OTHER, _LABELS, _VALUE = range(5)
-
-
-@dataclass
-class ExportColumn:
-    header: str
-    question_id: int
-    holds: int
-    option_id: int | None = None
-    # For a column of chosen labels: the question's options in order, as (id, label).
-    options: tuple[tuple[int, str], ...] = ()
-
-
-def export_columns(questions: list[Question]) -> list[ExportColumn]:
-    """One column per question; multiple choice and ranking have one per option (1 or blank; the
-    rank), and a multiple choice with 'Other' a column for what was written in."""
-    columns = []
-    for number, question in enumerate(questions, start=1):
-        title = f"Q{number}. {question.text}"
-        options = tuple((option.pk, option.label) for option in question.options.all())
-        if question.kind in (Kind.MULTIPLE_CHOICE, Kind.RANKING):
-            holds = _RANK if question.kind == Kind.RANKING else _FLAG
-            columns += [
-                ExportColumn(f"{title}: {label}", question.pk, holds, option_id=option_id)
-                for option_id, label in options
-            ]
-            if question.allow_other and question.kind == Kind.MULTIPLE_CHOICE:
-                columns.append(ExportColumn(f"{title}: {_('Other')}", question.pk, _OTHER))
-        elif question.has_options:
-            columns.append(ExportColumn(title, question.pk, _LABELS, options=options))
-        else:
-            columns.append(ExportColumn(title, question.pk, _VALUE))
-    return columns
-
-
 def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value.normalize()
-
-
-def _cell(column: ExportColumn, answer: tuple | None, choices: dict[int, int | None] | None):
-    """The value of one cell: text through spreadsheet_safe, numbers as numbers (a number cannot
-    be run as a formula)."""
-    holds = column.holds
-    if holds == _FLAG:
-        return 1 if choices and column.option_id in choices else ""
-    if holds == _RANK:
-        return (choices.get(column.option_id) or "") if choices else ""
-    if answer is None and not choices:
-        return ""
-    text, number, day = answer or ("", None, None)
-    if holds == _LABELS:
-        chosen = [label for option_id, label in column.options if choices and option_id in choices]
-        return spreadsheet_safe("; ".join([*chosen, text] if text else chosen))
-    if holds == _OTHER:
-        return spreadsheet_safe(text)
-    if number is not None:
-        return _number(number)
-    if day is not None:
-        return day.isoformat()
-    return spreadsheet_safe(text)
-
-
-def export_table(
-    *, consultation: Consultation, filters: ResponseFilter = NO_FILTER
-) -> tuple[list[str], Iterator[list]]:
-    """The header and a generator of rows: one per submitted response, in the order they were
-    started."""
-    columns = export_columns(survey_questions(consultation))
-    header = [_("Reference"), _("Submitted at"), _("Area"), *(c.header for c in columns)]
-    return [spreadsheet_safe(cell) for cell in header], _export_rows(consultation, filters, columns)
-
-
-def _export_rows(consultation, filters, columns) -> Iterator[list]:
-    """Rows from a server-side cursor over the responses in the order they were started; each
-    chunk's answers and choices come in two queries over the chunk's range of response ids (two
-    parameters, not two thousand), and only one chunk is held at a time."""
-    zone = timezone.get_current_timezone()
-    question_ids = sorted({column.question_id for column in columns})
-    ordered = (
-        submitted_responses(consultation, filters)
-        .order_by("pk")
-        .values_list("pk", "reference", "submitted_at", "area__name")
-    )
-    for chunk in batched(ordered.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
-        # The range also holds drafts and other consultations' responses: their answers are
-        # left out by the question ids or ignored below.
-        first, last = chunk[0][0], chunk[-1][0]
-        answers: dict[int, dict[int, tuple]] = defaultdict(dict)
-        for response_id, question_id, text, number, day in (
-            Answer.objects.filter(
-                response_id__gte=first, response_id__lte=last, question_id__in=question_ids
-            )
-            .order_by()
-            .values_list("response_id", "question_id", "text", "number", "date")
-        ):
-            answers[response_id][question_id] = (text, number, day)
-        choices: dict[int, dict[int, dict[int, int | None]]] = defaultdict(dict)
-        for response_id, question_id, option_id, rank in (
-            AnswerChoice.objects.filter(
-                answer__response_id__gte=first,
-                answer__response_id__lte=last,
-                answer__question_id__in=question_ids,
-            )
-            .order_by()
-            .values_list("answer__response_id", "answer__question_id", "option_id", "rank")
-        ):
-            choices[response_id].setdefault(question_id, {})[option_id] = rank
-        for response_id, reference, submitted_at, area in chunk:
-            given = answers.get(response_id, {})
-            chosen = choices.get(response_id, {})
-            submitted = (
-                submitted_at.astimezone(zone).replace(tzinfo=None).isoformat(" ", "minutes")
-                if submitted_at
-                else ""
-            )
-            yield [
-                spreadsheet_safe(reference),
-                submitted,
-                spreadsheet_safe(area or ""),
-                *[
-                    _cell(column, given.get(column.question_id), chosen.get(column.question_id))
-                    for column in columns
-                ],
-            ]
-
-
-def _export_record(actor, consultation: Consultation, file_format: str, filters) -> None:
-    _require(actor, "consultations.export_responses", consultation)
-    described = []
-    if filters.area_id is not None:
-        described.append(f"area #{filters.area_id}")
-    if filters.option_id is not None:
-        described.append(f"answer option #{filters.option_id}")
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.EXPORT,
-        obj=consultation,
-        summary=f"Exported the responses as {file_format.upper()}"
-        + (f" (filtered by {', '.join(described)})" if described else ""),
-    )
-
-
-def responses_export(
-    *,
-    actor,
-    consultation: Consultation,
-    file_format: str,
-    filters: ResponseFilter = NO_FILTER,
-) -> tuple[list[str], Iterator[list]]:
-    """Check the officer may export, record the export, and give the header and the rows."""
-    with transaction.atomic():
-        _export_record(actor, consultation, file_format, filters)
-    return export_table(consultation=consultation, filters=filters)
-
-
-def export_days() -> int:
-    return int(getattr(settings, "CIVIC_EXPORT_DAYS", 7))
-
-
-def export_inline_rows() -> int:
-    return int(getattr(settings, "CIVIC_EXPORT_INLINE_ROWS", 20_000))
-
-
-def export_streams(*, consultation: Consultation, file_format: str, filters=NO_FILTER) -> bool:
-    """Whether an export is streamed in the request: a CSV of up to CIVIC_EXPORT_INLINE_ROWS
-    responses. Anything larger (or any XLSX) would outlast a web request's time limit, so a
-    worker writes it (export_request)."""
-    if file_format != "csv":
-        return False
-    limit = export_inline_rows()
-    return submitted_responses(consultation, filters)[: limit + 1].count() <= limit
-
-
-def export_request(
-    *,
-    actor,
-    consultation: Consultation,
-    file_format: str = "xlsx",
-    filters: ResponseFilter = NO_FILTER,
-) -> ResponseExport:
-    """Check and record an export, and have a worker write it once this commits; the officer
-    downloads it from the results page (export_open)."""
-    from consultations.tasks import response_export_task
-
-    if file_format not in ("csv", "xlsx"):
-        raise ValidationError(_("Choose CSV or XLSX."))
-    with transaction.atomic():
-        _export_record(actor, consultation, file_format, filters)
-        export = ResponseExport.objects.create(
-            consultation=consultation,
-            requested_by=actor,
-            file_format=file_format,
-            area_id=filters.area_id,
-            option_id=filters.option_id,
-        )
-        transaction.on_commit(lambda: queue(response_export_task, export.pk))
-    return export
-
-
-def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExport | None:
-    """Write a queued export's workbook into storage (a worker's job; safe to run twice: a
-    finished export is left alone, and a worker that dies half-way leaves it queued for the next
-    attempt, with no file saved)."""
-    with transaction.atomic():
-        export = (
-            ResponseExport.objects.select_for_update(skip_locked=True)
-            .select_related("consultation")
-            .filter(pk=export_id, status=ResponseExport.Status.QUEUED)
-            .first()
-        )
-        if export is None:
-            return None
-        filters = ResponseFilter(area_id=export.area_id, option_id=export.option_id)
-        header, rows = export_table(consultation=export.consultation, filters=filters)
-        counted = _Counted(rows)
-        suffix = f".{export.file_format}"
-        with tempfile.TemporaryFile(suffix=suffix) as written:
-            if export.file_format == "csv":
-                for text in csv_rows(header, counted):
-                    written.write(text.encode("utf-8"))
-            else:
-                write_xlsx(header, counted, written)
-            written.seek(0)
-            name = f"{export.consultation.slug}-responses{suffix}"
-            export.file.save(name, File(written), save=False)
-        now = now or timezone.now()
-        export.rows = counted.count
-        export.status = ResponseExport.Status.READY
-        export.finished_at = now
-        export.expires_at = now + timedelta(days=export_days())
-        export.save()
-    return export
-
-
-class _Counted:
-    """Rows passed through, counted."""
-
-    def __init__(self, rows: Iterable[list]):
-        self.rows, self.count = rows, 0
-
-    def __iter__(self) -> Iterator[list]:
-        for row in self.rows:
-            self.count += 1
-            yield row
-
-
-def exports_for(*, actor, consultation: Consultation) -> QuerySet[ResponseExport]:
-    """The officer's own exports of the consultation that have not expired, newest first."""
-    return ResponseExport.objects.filter(
-        consultation=consultation,
-        requested_by=actor,
-        status__in=[
-            ResponseExport.Status.QUEUED,
-            ResponseExport.Status.READY,
-            ResponseExport.Status.FAILED,
-        ],
-    )[:10]
-
-
-def export_open(*, actor, export: ResponseExport, now: datetime | None = None):
-    """The file of a ready export, for the officer who asked for it while they may still export
-    the consultation's responses; the download is audited. Raises PermissionDenied, or
-    ValidationError when it is not (or no longer) there."""
-    now = now or timezone.now()
-    if export.requested_by_id != getattr(actor, "pk", None):
-        raise PermissionDenied(_("Only the officer who asked for an export may download it."))
-    _require(actor, "consultations.export_responses", export.consultation)
-    if export.status != ResponseExport.Status.READY or not export.file:
-        raise ValidationError(_("This export is not ready."), code="not_ready")
-    if export.expires_at is None or export.expires_at <= now:
-        raise ValidationError(_("This export has expired: export the responses again."))
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.EXPORT,
-        obj=export.consultation,
-        summary=f"Downloaded {export.file_format.upper()} export #{export.pk} "
-        f"({export.rows} responses)",
-    )
-    return export.file.open("rb")
-
-
-def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete the files of exports past their date, and queue again exports that no worker has
-    picked up for a while (the broker was down when they were asked for)."""
-    from consultations.tasks import response_export_task
-
-    now = now or timezone.now()
-    expired = 0
-    with transaction.atomic():
-        for export in ResponseExport.objects.select_for_update(skip_locked=True).filter(
-            status=ResponseExport.Status.READY, expires_at__lte=now
-        ):
-            name, storage = export.file.name, export.file.storage
-            if name:
-                transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
-            export.file = ""
-            export.status = ResponseExport.Status.EXPIRED
-            export.save(update_fields=["file", "status"])
-            expired += 1
-    waiting = list(
-        ResponseExport.objects.filter(
-            status=ResponseExport.Status.QUEUED, created_at__lte=now - timedelta(minutes=10)
-        ).values_list("pk", flat=True)
-    )
-    for export_id in waiting:
-        queue(response_export_task, export_id)
-    return {"expired": expired, "queued": len(waiting)}
-
-
-def write_xlsx(header: list[str], rows: Iterable[list], destination) -> None:
-    """Write a workbook row by row (openpyxl's write-only mode keeps only the current row in
-    memory) to a file or file-like object."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def clean(value):
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Responses")[:31])
-    sheet.append([clean(cell) for cell in header])
-    for row in rows:
-        sheet.append([clean(cell) for cell in row])
-    workbook.save(destination)

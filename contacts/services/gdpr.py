@@ -8,12 +8,12 @@ their own sections through `contacts.gdpr_registry`; this module never imports t
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
 import secrets
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from importlib import import_module
 
@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from civic.exports import spreadsheet_safe
+from civic.exports import csv_rows
 from civic.models import AuditEntry, User
 from civic.services import audit_record
 from contacts import gdpr_registry
@@ -110,26 +110,20 @@ def contact_data(*, contact: Contact) -> dict:
 
 
 def contact_data_csv(data: dict) -> str:
-    """The same sections as one long table: section, row number, field, value."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["section", "number", "field", "value"])
+    """The same sections as one long table: section, row number, field, value (starting with a
+    byte-order mark, so that spreadsheet programs read it as UTF-8)."""
+    return "".join(csv_rows(["section", "number", "field", "value"], _data_rows(data)))
+
+
+def _data_rows(data: dict) -> Iterator[list]:
     for section, content in data.items():
         items = enumerate(content, start=1) if isinstance(content, list) else [("", content)]
         for number, item in items:
             if isinstance(item, dict):
                 for field, value in item.items():
-                    writer.writerow(
-                        [
-                            spreadsheet_safe(section),
-                            number,
-                            spreadsheet_safe(field),
-                            spreadsheet_safe(value),
-                        ]
-                    )
+                    yield [section, number, field, value]
             else:
-                writer.writerow([spreadsheet_safe(section), number, "", spreadsheet_safe(item)])
-    return buffer.getvalue()
+                yield [section, number, "", item]
 
 
 def contact_data_zip(data: dict) -> bytes:
@@ -138,8 +132,7 @@ def contact_data_zip(data: dict) -> bytes:
         archive.writestr(
             "my-data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str)
         )
-        # The byte order mark tells spreadsheet programs the file is UTF-8.
-        archive.writestr("my-data.csv", "\ufeff" + contact_data_csv(data))
+        archive.writestr("my-data.csv", contact_data_csv(data))
     return buffer.getvalue()
 
 

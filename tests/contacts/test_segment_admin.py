@@ -1,6 +1,5 @@
 import pytest
 
-from civic.exports import spreadsheet_safe
 from civic.models import AuditEntry, Role
 from contacts.models import Segment
 from contacts.services import contact_for_email
@@ -97,18 +96,3 @@ def test_a_facilitator_of_another_council_cannot_see_or_export_the_segment(counc
     )
     assert response.status_code == 302  # nothing selected that they may see: no file
     assert not AuditEntry.objects.filter(action="export").exists()
-
-
-@pytest.mark.parametrize(
-    ("value", "safe"),
-    [
-        ("=SUM(A1)", "'=SUM(A1)"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@x", "'@x"),
-        ("ok", "ok"),
-        (None, ""),
-    ],
-)
-def test_spreadsheet_safe_neutralises_formulas(value, safe):
-    assert spreadsheet_safe(value) == safe
