@@ -6,13 +6,14 @@ width.
 The pages are not listed by hand. The demo data of every app (`manage.py seed_demo`) is loaded,
 and the pages are found by following links from every page of the URL resolver that takes no
 argument, once anonymously and once as the demo resident. Pages reached only from an e-mail or
-a form are made below, one entry per route. The first test fails for any route of a project app
-that neither the crawl nor that list reaches, so a new app's pages are checked from the start.
+a form are made below, one entry per route. The test fails for any route of a project app that
+neither the crawl nor that list reaches, so a new app's pages are checked from the start.
 """
 
 from __future__ import annotations
 
 import html.parser
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
-from tests.browser import assert_accessible
+from tests.browser import WIDTHS, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -193,7 +194,7 @@ def resident_pages(settings) -> tuple[list[Example], Client]:
     """Every resident page of the demo, and a client signed in as the demo resident."""
     from civic.models import User
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
     resident = User.objects.get(email="resident@example.org")
     starts = [
         "/" + route
@@ -310,7 +311,11 @@ def _label(example: Example, width: int) -> str:
     return f"{example.path}{' (signed in)' if example.signed_in else ''} at {width} px"
 
 
-def test_every_resident_page_reflows_at_320_390_and_1280_px(page_at, live_server, resident_pages):
+def test_every_resident_page_reflows_at_320_390_and_1280_px_and_passes_axe(
+    page_at, live_server, resident_pages
+):
+    """One pass over every page, so that the demo is loaded and crawled once: the reflow
+    checks at each width, and axe at the phone and desktop widths of the other browser tests."""
     examples, client = resident_pages
     problems: list[str] = []
     checked = 0
@@ -320,31 +325,21 @@ def test_every_resident_page_reflows_at_320_390_and_1280_px(page_at, live_server
             if "text/html" not in response.headers.get("content-type", ""):
                 break
             checked += 1
+            label = _label(example, width)
             if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
                 wide = page.evaluate("document.documentElement.scrollWidth")
-                problems.append(f"{_label(example, width)} scrolls sideways ({wide} px wide)")
+                problems.append(f"{label} scrolls sideways ({wide} px wide)")
             for text in page.evaluate(TEXT_OUTSIDE):
-                problems.append(f"{_label(example, width)}: {text} runs out of its column")
+                problems.append(f"{label}: {text} runs out of its column")
             for word in page.evaluate(BROKEN_WORDS, BROKEN_WORDS_IN):
-                problems.append(f"{_label(example, width)}: {word} is broken across lines")
+                problems.append(f"{label}: {word} is broken across lines")
             for tag in page.evaluate(WRAPPED_TAGS):
-                problems.append(f'{_label(example, width)}: the tag "{tag}" wraps')
+                problems.append(f'{label}: the tag "{tag}" wraps')
+            if width in WIDTHS:
+                try:
+                    assert_accessible(page)
+                except AssertionError as failure:
+                    problems.append(f"{label}: {failure}")
             page.context.close()
     assert checked >= 3 * 30, f"only {checked} pages were checked"
-    assert not problems, "\n".join(problems)
-
-
-def test_every_resident_page_passes_axe_at_390_and_1280_px(page_at, live_server, resident_pages):
-    examples, client = resident_pages
-    problems: list[str] = []
-    for example in examples:
-        for width in (390, 1280):
-            page, response = _open(page_at, live_server, client, example, width)
-            if "text/html" not in response.headers.get("content-type", ""):
-                break
-            try:
-                assert_accessible(page)
-            except AssertionError as failure:
-                problems.append(f"{_label(example, width)}: {failure}")
-            page.context.close()
     assert not problems, "\n".join(problems)
