@@ -47,7 +47,9 @@ def matching(queryset: QuerySet, text: str, fields: Sequence[str]) -> QuerySet:
         return queryset
     found = [
         pk
-        for pk, *values in queryset.values_list("pk", *fields).iterator()
+        for pk, *values in queryset.prefetch_related(None)
+        .values_list("pk", *fields)
+        .iterator(chunk_size=1000)
         if wanted <= stems(" ".join(value or "" for value in values))
     ]
     return queryset.filter(pk__in=found)
