@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from civic import participation
+from civic import participation, search
 from civic.formatting import markdown_to_html, when
 from civic.models import Area, Department, Postcode
 from civic.pagecache import shared_page
@@ -173,7 +173,7 @@ class HubFilterForm(forms.Form):
 
 
 def _search(consultations: QuerySet, text: str) -> QuerySet:
-    """Full-text search in PostgreSQL, ranked; a plain substring match elsewhere (SQLite)."""
+    """Full-text search in PostgreSQL, ranked; stemmed words elsewhere (SQLite, civic.search)."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
@@ -186,9 +186,7 @@ def _search(consultations: QuerySet, text: str) -> QuerySet:
         return consultations.annotate(search=vector, rank=SearchRank(vector, query)).filter(
             search=query
         )
-    return consultations.filter(
-        Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)
-    )
+    return search.matching(consultations, text, ["title", "summary", "body"])
 
 
 def _in_order(consultations: QuerySet, now, *, ranked: bool) -> QuerySet:

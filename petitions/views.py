@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -30,7 +30,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from civic import pagecache, participation
+from civic import pagecache, participation, search
 from civic.formatting import day, when
 from civic.models import Area, Organisation
 from civic.pagecache import shared_page
@@ -172,7 +172,7 @@ def _sign(
 
 
 def _search(petitions: QuerySet, text: str) -> QuerySet:
-    """Full-text search in PostgreSQL, ranked; a plain substring match elsewhere (SQLite)."""
+    """Full-text search in PostgreSQL, ranked; stemmed words elsewhere (SQLite, civic.search)."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
@@ -183,7 +183,7 @@ def _search(petitions: QuerySet, text: str) -> QuerySet:
         return petitions.annotate(search=vector, rank=SearchRank(vector, query)).filter(
             search=query
         )
-    return petitions.filter(Q(title__icontains=text) | Q(background__icontains=text))
+    return search.matching(petitions, text, ["title", "background"])
 
 
 def _in_stage(petitions: QuerySet, stage: str, now) -> QuerySet:

@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from civic.postcodes import normalise_postcode
 from civic.ratelimits import form_drawn_at, form_token, hit, parse_rate
@@ -50,7 +50,7 @@ from consultations.models import (
     Response,
     SurveyPage,
 )
-from consultations.services import consultation_purpose, consultation_url
+from consultations.services import consultation_purpose, consultation_url, wording
 from consultations.services.analysis import results_recount_soon
 
 # Letters and digits that cannot be mistaken for one another when read aloud or retyped
@@ -239,24 +239,10 @@ class Cleaned:
         return AnswerState(option_ids=set(self.choices))
 
 
-REQUIRED_MESSAGES = {
-    Kind.SHORT_TEXT: gettext_lazy("Enter your answer"),
-    Kind.LONG_TEXT: gettext_lazy("Enter your answer"),
-    Kind.SINGLE_CHOICE: gettext_lazy("Select an answer"),
-    Kind.MULTIPLE_CHOICE: gettext_lazy("Select at least one answer"),
-    Kind.DROPDOWN: gettext_lazy("Select an answer"),
-    Kind.SCALE: gettext_lazy("Select an answer"),
-    Kind.RANKING: gettext_lazy("Give each option a rank"),
-    Kind.NUMBER: gettext_lazy("Enter a number"),
-    Kind.DATE: gettext_lazy("Enter a date"),
-    Kind.EMAIL: gettext_lazy("Enter an e-mail address"),
-    Kind.POSTCODE: gettext_lazy("Enter a postcode"),
-    Kind.CONSENT: gettext_lazy("Tick the box to agree"),
-}
-
-
 def required_message(question: Question) -> str:
-    return str(REQUIRED_MESSAGES[question.kind])
+    """The message for a required question left unanswered: it names the question, so that
+    two of them on one page never read the same (consultations.services.wording)."""
+    return wording.required_message(question)
 
 
 def _text(value: Any) -> str:

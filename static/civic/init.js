@@ -6,3 +6,12 @@ import { initAll } from "../build/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+
+// Filters folded behind a "Filter" disclosure on a phone stand open beside the results from
+// tablet width up (the same breakpoint as GOV.UK Frontend's grid). Without this file they simply
+// stay folded, one click away.
+if (window.matchMedia("(min-width: 40.0625em)").matches) {
+  for (const details of document.querySelectorAll("details[data-civic-open-from-tablet]")) {
+    details.open = true;
+  }
+}

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -179,3 +181,33 @@ def test_the_api_refuses_writes(client):
     response = client.post("/api/v1/organisations/", {"name": "Forged", "slug": "forged"})
     assert response.status_code == 405
     assert not Organisation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_home_heading_has_no_caption_of_the_site_name_and_open_items_have_no_tag_boxes(
+    client, a_section, settings
+):
+    """The service's name is already in the header; a caption saying it again above "Have your
+    say" was noise. A chosen council is still named there. What an item's status says ("Closes
+    on 26 December 2026, 5pm") is a line of text, not a tag that wraps into a tall box."""
+    OrganisationFactory(name="Northbridge", slug="northbridge")
+    OrganisationFactory(name="Eastmoor", slug="eastmoor")
+    participation.register(
+        participation.Section(
+            "surveys",
+            "Consultations",
+            10,
+            lambda **kwargs: [
+                participation.Item("Bus lanes", "/x/1", "Northbridge", "Tell us", "Closes soon")
+            ],
+        )
+    )
+    html = client.get("/").content.decode()
+    heading = re.search(r'<h1 class="govuk-heading-xl">(.*?)</h1>', html, re.S).group(1)
+    assert " ".join(heading.split()) == "Have your say"
+    assert "govuk-tag" not in html
+    assert re.search(r'<p class="[^"]*civic-item__status[^"]*">Closes soon</p>', html)
+
+    chosen = client.get("/", {"organisation": "eastmoor"}).content.decode()
+    heading = re.search(r'<h1 class="govuk-heading-xl">(.*?)</h1>', chosen, re.S).group(1)
+    assert re.sub(r"<[^>]+>", " ", heading).split() == ["Eastmoor", "Have", "your", "say"]

@@ -64,6 +64,14 @@ def site(council, settings, tmp_path):
     return {"open": consultation, "closed": closed.consultation}
 
 
+def _open_filters(page):
+    """On a phone the filters are folded behind "Filter"; from tablet width up (with
+    JavaScript) they stand open."""
+    if not page.get_by_label("Search").is_visible():
+        page.locator("#filters summary").click()
+    assert page.get_by_label("Search").is_visible()
+
+
 def _no_sideways_scroll(page, width):
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"{page.url} scrolls sideways at {width} px"
@@ -83,6 +91,7 @@ def test_the_hub_passes_axe_and_filters_with_its_form(page_at, site, width):
     assert_no_csp_errors(page)
     _no_sideways_scroll(page, width)
 
+    _open_filters(page)
     page.get_by_label("Upcoming").check()
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.locator(".civic-item h3").all_inner_texts() == ["Park play area"]
@@ -94,6 +103,7 @@ def test_the_hub_passes_axe_and_filters_with_its_form(page_at, site, width):
 def test_a_bad_postcode_on_the_hub_is_explained_accessibly(page_at, site, width):
     page = page_at(width)
     page.goto("/consultations/")
+    _open_filters(page)
     page.get_by_label("Near me: your postcode").fill("nowhere")
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.title().startswith("Error:")
@@ -136,6 +146,7 @@ def test_a_published_outcome_with_its_tables_passes_axe(page_at, site, width):
 def test_the_hub_and_a_page_work_without_javascript(page_at, site):
     page = page_at(390, javascript_enabled=False)
     page.goto("/consultations/")
+    _open_filters(page)
     page.get_by_label("Search").fill("crashes")
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.locator(".civic-item h3").all_inner_texts() == ["Riverside cycle lanes"]
@@ -173,3 +184,37 @@ def test_an_officer_publishes_the_outcome_in_the_admin_and_it_shows_on_the_page(
     assert "Lighting: 2 answers" in outcome
     assert "Build the lanes" in outcome
     assert_accessible(resident)
+
+
+def test_on_a_phone_the_results_come_before_the_filters_folded_behind_filter(page_at, site):
+    """The nine filters no longer push the results below the fold: one "Filter" line, then the
+    results. The disclosure is a details element, so it works with JavaScript off; once a filter
+    is in use it stays open, showing what is chosen."""
+    page = page_at(390, javascript_enabled=False)
+    page.goto("/consultations/")
+    first_result = page.locator(".civic-item h3").first
+    assert first_result.is_visible()
+    assert not page.get_by_label("Search").is_visible()
+    filters = page.locator("#filters summary")
+    assert filters.inner_text() == "Filter"
+    summary_bottom = filters.bounding_box()["y"] + filters.bounding_box()["height"]
+    assert first_result.bounding_box()["y"] - summary_bottom < 120  # only the count between
+    assert first_result.bounding_box()["y"] < 900  # the first result is on the first screen
+
+    filters.click()
+    page.get_by_label("Upcoming").check()
+    submit(page, page.get_by_role("button", name="Show consultations"))
+    assert page.locator(".civic-item h3").all_inner_texts() == ["Park play area"]
+    assert page.get_by_label("Upcoming").is_visible()
+    assert page.get_by_label("Upcoming").is_checked()
+
+
+def test_at_desktop_width_the_filters_stand_open_beside_the_results(page_at, site):
+    page = page_at(1280)
+    page.goto("/consultations/")
+    search = page.get_by_label("Search")
+    assert search.is_visible()
+    first_result = page.locator(".civic-item h3").first
+    assert search.bounding_box()["x"] < first_result.bounding_box()["x"]
+    assert first_result.bounding_box()["y"] < 900
+    assert_accessible(page)

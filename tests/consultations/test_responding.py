@@ -33,7 +33,7 @@ from consultations.services.responding import (
 from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from mailing.models import Delivery
-from tests.consultations.conftest import make_consultation
+from tests.consultations.conftest import add_question, make_consultation
 from tests.factories import UserFactory
 from tests.worker import wait_for
 
@@ -149,7 +149,9 @@ def test_long_text_keeps_to_its_limit_counting_a_line_break_once(survey):
     assert refused(survey, response, 2, {"helps": "a" * 501}) == {
         "helps": ["Your answer must be 500 characters or fewer"]
     }
-    assert refused(survey, response, 2, {"helps": "   "}) == {"helps": ["Enter your answer"]}
+    assert refused(survey, response, 2, {"helps": "   "}) == {
+        "helps": ["Enter what would help you cycle more"]
+    }
     text = "a" * 249 + "\r\n" + "b" * 250  # 500 characters as the resident typed them
     save(response, survey, 2, {"helps": text})
     assert stored(response, survey, "helps").text == "a" * 249 + "\n" + "b" * 250
@@ -157,7 +159,9 @@ def test_long_text_keeps_to_its_limit_counting_a_line_break_once(survey):
 
 def test_single_choice_needs_an_answer_of_its_own_options(survey):
     response = start(survey)
-    assert refused(survey, response, 1, {"cycles": ""}) == {"cycles": ["Select an answer"]}
+    assert refused(survey, response, 1, {"cycles": ""}) == {
+        "cycles": ["Select whether you cycle by the river"]
+    }
     other_question_option = survey.option("when", "Morning").pk
     for tampered in (other_question_option, "999999", "yes", "1 OR 1=1"):
         assert refused(survey, response, 1, {"cycles": tampered}) == {
@@ -328,7 +332,9 @@ def test_a_consent_question_is_a_tick_and_a_required_one_must_be_ticked(survey):
     question = survey.questions["publish"]
     question.required = True
     question.save()
-    assert refused(survey, response, 3, {"publish": ""}) == {"publish": ["Tick the box to agree"]}
+    assert refused(survey, response, 3, {"publish": ""}) == {
+        "publish": ["Tick the box to agree to “You may publish my answers without my name”"]
+    }
 
 
 def test_one_bad_answer_stores_nothing_of_the_page(survey):
@@ -383,7 +389,7 @@ def test_a_required_question_on_a_page_that_applies_must_be_answered(survey):
     save(response, survey, 1, {"cycles": survey.option("cycles", "Yes").pk})
     with pytest.raises(ValidationError) as caught:
         response_submit(response=response)
-    assert errors_of(caught.value, survey) == {"helps": ["Enter your answer"]}
+    assert errors_of(caught.value, survey) == {"helps": ["Enter what would help you cycle more"]}
     assert Response.objects.get(pk=response.pk).status == "draft"
 
 
@@ -397,7 +403,7 @@ def test_a_question_conditional_on_an_answer_on_its_own_page_is_kept_only_when_i
     save(response, survey, 1, {"cycles": survey.option("cycles", "No").pk, "route": "Towpath"})
     assert not Answer.objects.filter(response=response, question=route)
     assert refused(survey, response, 1, {"cycles": survey.option("cycles", "Yes").pk}) == {
-        "route": ["Enter your answer"]
+        "route": ["Enter which route you use"]
     }
 
 
@@ -892,8 +898,9 @@ def test_errors_show_in_a_summary_and_beside_the_question(survey, client):
     page = resident.page(1, {resident.q("cycles"): ""})
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count("Select an answer") == 2
-    assert f'<a href="#{resident.q("cycles")}">Select an answer</a>' in html
+    message = "Select whether you cycle by the river"
+    assert html.count(message) == 2
+    assert f'<a href="#{resident.q("cycles")}">{message}</a>' in html
     assert "<title>Error:" in re.sub(r"\s+", " ", html).replace("<title> ", "<title>")
     assert not Answer.objects.exists()
 
@@ -1162,3 +1169,26 @@ def test_drafts_that_can_no_longer_be_sent_are_deleted_with_their_answers(counci
     assert not Answer.objects.filter(response_id__in=[abandoned.pk, closed_draft.pk]).exists()
     assert Answer.objects.filter(response=sent).exists()
     assert drafts_remove() == 0
+
+
+def test_two_unanswered_questions_have_two_messages_each_naming_its_question(survey, client):
+    """An error summary never says "Select an answer" twice: each message comes from its
+    question's words."""
+    often = add_question(survey.pages[0], "often", "single_choice", "How often do you cycle?",
+                         options=["Daily", "Weekly", "Never"], required=True,
+                         survey=survey)  # fmt: skip
+    survey.questions["route"].required = True
+    survey.questions["route"].save()
+    resident = Resident(client, survey)
+    resident.start()
+    page = resident.page(1, {resident.q("cycles"): "", resident.q("often"): ""})
+    assert page.status_code == 200
+    summary = re.search(
+        r'<div class="govuk-error-summary__body">(.*?)</div>', page.content.decode(), re.S
+    ).group(1)
+    assert re.findall(r'<a href="#(q\d+)[^"]*">([^<]+)</a>', summary) == [
+        (resident.q("cycles"), "Select whether you cycle by the river"),
+        (resident.q("route"), "Enter which route you use"),
+        (f"q{often.pk}", "Select how often you cycle"),
+    ]
+    assert not Answer.objects.exists()

@@ -82,7 +82,7 @@ def test_a_resident_completes_the_survey_and_sees_the_reference(page_at, survey,
     click(page, "Continue")  # nothing answered: the GOV.UK error summary and the message
     summary = page.locator(".govuk-error-summary")
     assert summary.is_visible()
-    assert summary.get_by_role("link").inner_text() == "Select an answer"
+    assert summary.get_by_role("link").inner_text() == "Select whether you cycle by the river"
     assert page.title().startswith("Error:")
     check_page(page)
     page.get_by_label("Yes" if javascript else "No", exact=True).check()

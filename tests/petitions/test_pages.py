@@ -639,3 +639,33 @@ def test_a_support_link_that_is_wrong_finds_nothing_and_a_published_one_leads_on
     assert client.get(wrong).status_code == 404
     onward = client.get(f"/petitions/{published.pk}/support/{support_token(published)}/")
     assert onward["Location"] == f"/petitions/{published.pk}/"
+
+
+def _breadcrumbs(html: str) -> list[tuple[str, str]]:
+    nav = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', html, re.S).group(0)
+    return re.findall(r'<a class="govuk-breadcrumbs__link" href="([^"]+)">([^<]+)</a>', nav)
+
+
+def test_a_petitions_page_has_breadcrumbs_as_a_consultations_page_has(client, council):
+    """GOV.UK breadcrumbs, drawn by one shared template, lead up from a petition (shown or
+    removed) to the petitions as they lead up from a consultation to the consultations."""
+    from consultations.models import Consultation, SurveyPage
+
+    petition = make_petition(council)
+    removed = make_petition(council, title="Advert", status=Petition.Status.REMOVED)
+    consultation = Consultation.objects.create(
+        department=DepartmentFactory(organisation=council.organisation),
+        title="Bus lanes",
+        slug="bus-lanes",
+        summary="Where?",
+        opens_at=timezone.now() - timedelta(days=1),
+        closes_at=timezone.now() + timedelta(days=9),
+        published_at=timezone.now(),
+    )
+    SurveyPage.objects.create(consultation=consultation, position=0, title="Page")
+
+    consultation_page = client.get("/consultations/bus-lanes/").content.decode()
+    assert _breadcrumbs(consultation_page) == [("/", "Home"), ("/consultations/", "Consultations")]
+    for page in (petition, removed):
+        html = client.get(f"/petitions/{page.pk}/").content.decode()
+        assert _breadcrumbs(html) == [("/", "Home"), ("/petitions/", "Petitions")]
