@@ -19,24 +19,28 @@ _ALL: list[Recent] = []
 
 
 class Recent:
-    """Values kept for `seconds` in this process, at most `size` of them."""
+    """Values kept for `seconds` in this process, at most `size` of them. `clock` is the time
+    they are measured by (a test passes one it moves itself, so no test waits on the wall)."""
 
-    def __init__(self, seconds: float, *, size: int = 10_000):
+    def __init__(
+        self, seconds: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ):
         self.seconds = seconds
         self.size = size
+        self.clock = clock
         self._values: dict = {}
         _ALL.append(self)
 
     def get(self, key, default=None):
         kept = self._values.get(key)
-        if kept is None or kept[0] < time.monotonic():
+        if kept is None or kept[0] < self.clock():
             return default
         return kept[1]
 
     def set(self, key, value) -> None:
         if len(self._values) >= self.size:
             self._values.clear()  # rare, and cheaper than keeping an order of use
-        self._values[key] = (time.monotonic() + self.seconds, value)
+        self._values[key] = (self.clock() + self.seconds, value)
 
     def forget(self, key) -> None:
         self._values.pop(key, None)
