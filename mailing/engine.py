@@ -25,6 +25,7 @@ whose clocks disagree still agree on when a claim lapses.
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import functools
 import hmac
@@ -132,46 +133,49 @@ def renew(*, token: str) -> set[int]:
     return set(held.values_list("pk", flat=True))
 
 
-# The fence: one statement marks the row just sent (if any) and reads how long this worker still
-# holds the next row's claim, on the database's clock. It reads; it takes no lock and writes
-# nothing to the next row. No other worker can claim the row before its lease ends, and the worker
-# writes that row's end-of-data line only while (by its own clock, counted from before it sent
-# the statement) the lease has a margin left. The mark does not require the claim: a row whose
-# message the server has accepted is sent, whoever holds it now, and the worker that took it
-# over then finds its own fence failing instead of sending a copy.
+# The fence asks how long this worker still holds a row's claim, on the database's clock. It reads;
+# it takes no lock and writes nothing. No other worker can claim the row before its lease ends,
+# and the worker writes that row's end-of-data line only while (by its own clock, counted from
+# before it asked) the lease has a margin left.
 _FENCE_STATEMENT = b"civic_mailing_fence"
 _FENCE_SQL = (
-    b"WITH sent AS ("
+    b"SELECT extract(epoch FROM lease_until - clock_timestamp()) FROM mailing_delivery "
+    b"WHERE id = $1 AND claimed_by = $2 AND status = 'sending'"
+)
+# The mark, after the server's 250. It does not require the claim: a row whose message the server
+# has accepted is sent, whoever holds it now, and a worker that took it over then finds its own
+# fence failing instead of sending a copy.
+_MARK_SENT_STATEMENT = b"civic_mailing_mark_sent"
+_MARK_SENT_SQL = (
     b"UPDATE mailing_delivery SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
-    b"lease_until = NULL, error = '', esp_message_id = $2 "
-    b"WHERE id = $1 AND status = 'sending' RETURNING id) "
-    b"SELECT (SELECT count(*) FROM sent), "
-    b"(SELECT extract(epoch FROM lease_until - clock_timestamp()) FROM mailing_delivery "
-    b"WHERE id = $3 AND claimed_by = $4 AND status = 'sending')"
+    b"lease_until = NULL, error = '', esp_message_id = $1 WHERE id = $2 AND status = 'sending'"
 )
 _DUPLICATE_PREPARED_STATEMENT = b"42P05"
-# The database connections the statement was prepared on (it lives as long as the session).
+# The database connections the statements were prepared on (they live as long as the session).
 _prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
 @dataclass
 class _Asked:
-    """A fence statement written to the database whose answer is not read yet."""
+    """A statement written to the database whose answer is not read yet."""
 
-    pgconn: pq.abc.PGconn
+    fence: bool  # a fence, or a mark
+    delivery_id: int
     asked_at: float  # time.monotonic() before the statement was written
-    marked_id: int | None
-    fenced_id: int | None
 
 
 class Fence:
     """Marks rows sent after their 250 and confirms claims before each end-of-data line.
 
-    On PostgreSQL each statement is written without waiting for its answer, which is read when
-    the transport asks to confirm (just before the end-of-data line) or before any other query
-    (`settle`): the round trip to the database overlaps rendering the message and the envelope's
-    round trip to the mail server. The statement is prepared once per database connection.
-    Elsewhere (SQLite, or inside a transaction in tests) each step waits for its answer.
+    On PostgreSQL the statements go in libpq's pipeline mode, each its own transaction, written
+    without waiting for their answers: as soon as a row's 250 is read, the next row's fence and
+    then that row's mark go together, and the fence's answer is read only when the transport
+    asks to confirm, just before the next end-of-data line. The round trip to the database thus
+    overlaps rendering the next message and the envelope's round trip to the mail server, and
+    the fence, asked first, does not wait for the mark's commit to reach the disk. The mark's
+    answer is read before the next statements go, or before any other query (`settle`, which
+    also leaves pipeline mode). Elsewhere (SQLite, or inside a transaction in tests) each step
+    waits for its answer.
     """
 
     def __init__(self, token: str):
@@ -180,65 +184,55 @@ class Fence:
         # Kept in hand when deciding whether a lease still holds: the time from that decision to
         # the end-of-data line leaving, and any difference in the speed of the two clocks.
         self.margin = self.lease / 10
-        self.asked: _Asked | None = None
-        self.fenced_id: int | None = None  # the row the last statement asked about
+        self.pgconn: pq.abc.PGconn | None = None  # in pipeline mode while this is set
+        self.asked: collections.deque[_Asked] = collections.deque()
+        self.fenced_id: int | None = None  # the row the last fence asked about
         self.held_until: float | None = None  # monotonic time until which its claim holds
 
     def ask(self, *, fenced_id: int | None, sent: tuple[int, str] | None = None) -> None:
-        """Mark `sent` (a row id and the ESP's message id) sent, and ask how long this worker
-        holds the claim on row `fenced_id`; the answer is read later."""
-        self.settle()
+        """Ask how long this worker holds the claim on row `fenced_id`, and mark `sent` (a row id
+        and the ESP's message id) sent; the answers are read later."""
+        self._read(until_fence=False)
         self.fenced_id, self.held_until = fenced_id, None
         if not self._pipelined():
             if sent is not None:
                 self._mark_now(*sent)
             return  # confirm() asks, and waits
-        pgconn = self._prepared()
-        marked_id, esp_message_id = sent if sent is not None else (None, "")
-        asked_at = time.monotonic()
-        pgconn.send_query_prepared(
-            _FENCE_STATEMENT,
-            [
-                None if marked_id is None else str(marked_id).encode(),
-                esp_message_id.encode(),
-                None if fenced_id is None else str(fenced_id).encode(),
-                self.token.encode(),
-            ],
-        )
-        # psycopg keeps the connection non-blocking: make sure the whole statement has left.
+        pgconn = self._pipeline()
+        if fenced_id is not None:
+            self.asked.append(_Asked(True, fenced_id, time.monotonic()))
+            pgconn.send_query_prepared(
+                _FENCE_STATEMENT, [str(fenced_id).encode(), self.token.encode()]
+            )
+            pgconn.pipeline_sync()
+        if sent is not None:
+            delivery_id, esp_message_id = sent
+            self.asked.append(_Asked(False, delivery_id, 0.0))
+            pgconn.send_query_prepared(
+                _MARK_SENT_STATEMENT, [esp_message_id.encode(), str(delivery_id).encode()]
+            )
+            pgconn.pipeline_sync()
+        # psycopg keeps the connection non-blocking: make sure every statement has left.
         while pgconn.flush():
             select.select([], [pgconn.socket], [])
-        self.asked = _Asked(pgconn, asked_at, marked_id, fenced_id)
 
     def settle(self) -> None:
-        """Read the answer to the last statement, if it is still unread."""
-        if self.asked is None:
-            return
-        asked, self.asked = self.asked, None
-        rows: list[tuple[bytes | None, ...]] = []
-        while (result := asked.pgconn.get_result()) is not None:
-            if result.status != pq.ExecStatus.TUPLES_OK:
-                raise RuntimeError(result.error_message.decode(errors="replace"))
-            rows = [
-                tuple(result.get_value(row, column) for column in range(result.nfields))
-                for row in range(result.ntuples)
-            ]
-        marked, remaining = rows[0]
-        if asked.marked_id is not None and int(marked) != 1:
-            # Another worker had already sent it: a copy went, with the same Message-ID.
-            logger.warning("Delivery %s was sent by another worker as well", asked.marked_id)
-        if asked.fenced_id is not None and remaining is not None:
-            self.held_until = asked.asked_at + float(remaining) - self.margin
+        """Read every answer still unread and leave pipeline mode: before any other query."""
+        self._read(until_fence=False)
+        if self.pgconn is not None:
+            pgconn, self.pgconn = self.pgconn, None
+            pgconn.exit_pipeline_mode()
 
     def confirm(self, delivery_id: int) -> None:
         """Return only if this worker holds the claim on the row, with the lease to spare, now:
         the transport then writes the end-of-data line at once. Raise ClaimLost otherwise."""
-        self.settle()
+        self._read(until_fence=True)
         held_until = self.held_until if self.fenced_id == delivery_id else None
         if held_until is not None and time.monotonic() < held_until:
             return
         # No answer yet, or one too old to trust (the worker was paused, or the server slow):
         # ask again, extending this row's lease, and wait for the answer.
+        self.settle()
         self.fenced_id, self.held_until = delivery_id, None
         asked_at = time.monotonic()
         extended = Delivery.objects.filter(
@@ -249,6 +243,40 @@ class Fence:
         self.held_until = asked_at + self.lease - self.margin
         if time.monotonic() >= self.held_until:  # paused again while asking: do not trust it
             raise ClaimLost(delivery_id)
+
+    def _read(self, *, until_fence: bool) -> None:
+        """Read answers in the order asked: all of them, or up to the last fence's."""
+        while self.asked and (not until_fence or any(asked.fence for asked in self.asked)):
+            asked = self.asked.popleft()
+            result = self._answer()
+            if not asked.fence and result.command_tuples != 1:
+                # Another worker had sent it too: a copy went, with the same Message-ID.
+                logger.warning("Delivery %s was sent by another worker as well", asked.delivery_id)
+            elif asked.fence and asked.delivery_id == self.fenced_id and result.ntuples:
+                remaining = result.get_value(0, 0)  # NULL: the row is not this worker's
+                if remaining is not None:
+                    self.held_until = asked.asked_at + float(remaining) - self.margin
+
+    def _answer(self) -> pq.abc.PGresult:
+        """The result of the next statement in the pipeline, up to and including its sync."""
+        answer, error, nothing = None, "", 0
+        while True:
+            result = self.pgconn.get_result()
+            if result is None:
+                nothing += 1
+                if nothing > 1:  # nothing more will come: the connection has gone
+                    raise RuntimeError(self.pgconn.error_message.decode(errors="replace"))
+                continue
+            nothing = 0
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                break
+            if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+                answer = result
+            else:
+                error = error or result.error_message.decode(errors="replace")
+        if error or answer is None:
+            raise RuntimeError(error or "A statement in the pipeline gave no answer")
+        return answer
 
     def _mark_now(self, delivery_id: int, esp_message_id: str) -> None:
         marked = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
@@ -266,18 +294,26 @@ class Fence:
     def _pipelined() -> bool:
         return connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    @staticmethod
-    def _prepared() -> pq.abc.PGconn:
+    def _pipeline(self) -> pq.abc.PGconn:
+        if self.pgconn is not None:
+            return self.pgconn
         connection.ensure_connection()
         pgconn = connection.connection.pgconn
         if pgconn not in _prepared_on:
-            result = pgconn.prepare(_FENCE_STATEMENT, _FENCE_SQL)
-            if (
-                result.status != pq.ExecStatus.COMMAND_OK
-                and result.error_field(pq.DiagnosticField.SQLSTATE) != _DUPLICATE_PREPARED_STATEMENT
+            for name, sql in (
+                (_FENCE_STATEMENT, _FENCE_SQL),
+                (_MARK_SENT_STATEMENT, _MARK_SENT_SQL),
             ):
-                raise RuntimeError(result.error_message.decode(errors="replace"))
+                result = pgconn.prepare(name, sql)
+                if (
+                    result.status != pq.ExecStatus.COMMAND_OK
+                    and result.error_field(pq.DiagnosticField.SQLSTATE)
+                    != _DUPLICATE_PREPARED_STATEMENT
+                ):
+                    raise RuntimeError(result.error_message.decode(errors="replace"))
             _prepared_on.add(pgconn)
+        pgconn.enter_pipeline_mode()
+        self.pgconn = pgconn
         return pgconn
 
 
