@@ -453,9 +453,11 @@ CIVIC_MAIL_RATE_PER_SECOND = int(os.environ.get("CIVIC_MAIL_RATE_PER_SECOND", "0
 # Rows a worker claims at a time, and how many tasks a campaign starts with (one per worker).
 CIVIC_MAIL_CHUNK_SIZE = int(os.environ.get("CIVIC_MAIL_CHUNK_SIZE", "200"))
 CIVIC_MAIL_PARALLEL_TASKS = int(os.environ.get("CIVIC_MAIL_PARALLEL_TASKS", "2"))
-# A claim lapses this long after a worker stops renewing it (it died); keep it several times
-# EMAIL_TIMEOUT, since a claim must not lapse while its worker is still talking to the server.
-CIVIC_MAIL_LEASE_SECONDS = int(os.environ.get("CIVIC_MAIL_LEASE_SECONDS", "300"))
+# A claim lapses this long after a worker stops renewing it (it died, or froze), and its rows
+# go to another worker at the next sweep: a crashed worker's share resumes within this plus
+# CIVIC_MAIL_SWEEP_SECONDS (25 s by default; docs/operations.md). A worker renews every third of
+# it, and confirms its claim before completing each message, so a short lease costs no duplicate.
+CIVIC_MAIL_LEASE_SECONDS = float(os.environ.get("CIVIC_MAIL_LEASE_SECONDS", "15"))
 # A sending task gives way after this long and the campaign goes on in a fresh task.
 CIVIC_MAIL_TASK_SECONDS = int(os.environ.get("CIVIC_MAIL_TASK_SECONDS", "120"))
 # Transient failures wait RETRY_SECONDS, doubling each time up to the ceiling, for MAX_ATTEMPTS.

@@ -1,30 +1,47 @@
 """The sending engine: claim rows of the outbox, send them over one connection, mark each sent.
 
 A worker claims a chunk of deliveries with `SELECT ... FOR UPDATE SKIP LOCKED` and stamps them
-with its claim token and a lease. Several workers on one campaign never take the same row; a row
-whose worker died comes back when its lease runs out. A row is marked sent at the commit point of
-its transport (mailing.transports), failed with the reason on a permanent refusal, and put back
-with a growing delay on a transient one, until a ceiling of attempts.
+with its claim token and a lease, which it renews while it works. Several workers on one campaign
+never take the same row; a row whose worker died comes back when its lease runs out, and beat's
+sweep wakes a worker for it (docs/operations.md says how soon).
+
+Sending is at least once, never lost, and fenced (RFC 5321 6.1, RFC 1047: a message is the
+sender's until the server has answered its end of data):
+
+- before it writes the end-of-data line of a row's message, the worker has an answer from the
+  database that it still holds that row's claim, and for how long (`Fence`); without one it drops
+  the connection, so the server discards the message, and goes on with the rows it still holds;
+- the row is marked sent only after the server's 250, in the statement that also asks the next
+  row's fence, sent as soon as the 250 is read and answered while the next message goes out.
+
+So a worker that lost its claim (paused, frozen, cut off longer than its lease) never completes a
+message another worker has taken; a worker killed between a 250 and its mark leaves the row to be
+sent again, once, with the same Message-ID, which receiving systems use to drop the copy; and a
+worker killed at any other moment loses nothing and repeats nothing.
+
+Every lease is reckoned on the database's clock, never a worker's, so that workers on machines
+whose clocks disagree still agree on when a claim lapses.
 """
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import email.utils
+import functools
 import hmac
 import logging
 import secrets
 import select
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from psycopg import pq
@@ -40,7 +57,7 @@ from mailing.rendering import (
     mime_bytes,
 )
 from mailing.services.unsubscribe import unsubscribe_token
-from mailing.transports import Outcome, Outgoing, transport_from_settings
+from mailing.transports import ClaimLost, Outcome, Outgoing, transport_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +66,14 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def claimable_q(now) -> Q:
+def lease_seconds() -> float:
+    return float(_setting("CIVIC_MAIL_LEASE_SECONDS", 15))
+
+
+def claimable_q(now=None) -> Q:
+    """Rows due to be sent: queued and due, or claimed by a worker whose lease has lapsed. `now`
+    is the database's clock unless given."""
+    now = Now() if now is None else now
     return Q(status=Delivery.Status.QUEUED, next_attempt_at__lte=now) | Q(
         status=Delivery.Status.SENDING, lease_until__lt=now
     )
@@ -70,9 +94,7 @@ def claim(
 ) -> list[Delivery]:
     """Take up to `size` rows no other worker holds, for this worker alone, loaded with only the
     fields sending reads (and the contact's)."""
-    now = timezone.now()
-    lease = timedelta(seconds=_setting("CIVIC_MAIL_LEASE_SECONDS", 300))
-    rows = Delivery.objects.filter(claimable_q(now))
+    rows = Delivery.objects.filter(claimable_q())
     if campaign_id is not None:
         rows = rows.filter(campaign_id=campaign_id)
     if delivery_id is not None:
@@ -87,7 +109,9 @@ def claim(
         )
         if ids:
             Delivery.objects.filter(pk__in=ids).update(
-                status=Delivery.Status.SENDING, claimed_by=token, lease_until=now + lease
+                status=Delivery.Status.SENDING,
+                claimed_by=token,
+                lease_until=Now() + timedelta(seconds=lease_seconds()),
             )
     if not ids:
         return []
@@ -99,99 +123,197 @@ def claim(
     )
 
 
-def renew(*, token: str) -> int:
-    lease = timedelta(seconds=_setting("CIVIC_MAIL_LEASE_SECONDS", 300))
-    return Delivery.objects.filter(claimed_by=token, status=Delivery.Status.SENDING).update(
-        lease_until=timezone.now() + lease
-    )
+def renew(*, token: str) -> set[int]:
+    """Extend the lease of every row this worker still holds; returns their ids. A row another
+    worker has taken since is not among them (a claim always writes its own token), so the rows
+    missing are the ones this worker must leave alone."""
+    held = Delivery.objects.filter(claimed_by=token, status=Delivery.Status.SENDING)
+    held.update(lease_until=Now() + timedelta(seconds=lease_seconds()))
+    # Only this worker writes its token, so a row still held now was held, and renewed, above.
+    return set(held.values_list("pk", flat=True))
 
 
-class CommitFailed(Exception):
-    """The row could not be marked sent (its claim was lost): the chunk's claims are stale."""
-
-
+# The fence asks how long this worker still holds a row's claim, on the database's clock. It reads;
+# it takes no lock and writes nothing. No other worker can claim the row before its lease ends,
+# and the worker writes that row's end-of-data line only while (by its own clock, counted from
+# before it asked) the lease has a margin left.
+_FENCE_STATEMENT = b"civic_mailing_fence"
+_FENCE_SQL = (
+    b"SELECT extract(epoch FROM lease_until - clock_timestamp()) FROM mailing_delivery "
+    b"WHERE id = $1 AND claimed_by = $2 AND status = 'sending'"
+)
+# The mark, after the server's 250. It does not require the claim: a row whose message the server
+# has accepted is sent, whoever holds it now, and a worker that took it over then finds its own
+# fence failing instead of sending a copy.
 _MARK_SENT_STATEMENT = b"civic_mailing_mark_sent"
 _MARK_SENT_SQL = (
     b"UPDATE mailing_delivery SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
-    b"lease_until = NULL, error = '', esp_message_id = $1 "
-    b"WHERE id = $2 AND claimed_by = $3 AND status = 'sending'"
+    b"lease_until = NULL, error = '', esp_message_id = $1 WHERE id = $2 AND status = 'sending'"
 )
 _DUPLICATE_PREPARED_STATEMENT = b"42P05"
-# The database connections the statement was prepared on (it lives as long as the session).
+# The database connections the statements were prepared on (they live as long as the session).
 _prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
-class SentMarks:
-    """Marks rows sent for a transport's commit point without waiting for the database.
+@dataclass
+class _Asked:
+    """A statement written to the database whose answer is not read yet."""
 
-    On PostgreSQL the UPDATE of a row is written to the server and the transport writes its own
-    last line straight after it (see mailing.transports); the answer is read only when the
-    connection is next needed: at the next row's commit point, or before any other query
-    (`settle`). Each row is still marked in its own autocommitted UPDATE, written before its
-    message is complete, so a killed worker loses nothing; it only stops waiting for each
-    commit in turn. The UPDATE is a statement prepared once per database connection.
+    fence: bool  # a fence, or a mark
+    delivery_id: int
+    asked_at: float  # time.monotonic() before the statement was written
+
+
+class Fence:
+    """Marks rows sent after their 250 and confirms claims before each end-of-data line.
+
+    On PostgreSQL the statements go in libpq's pipeline mode, each its own transaction, written
+    without waiting for their answers: as soon as a row's 250 is read, the next row's fence and
+    then that row's mark go together, and the fence's answer is read only when the transport
+    asks to confirm, just before the next end-of-data line. The round trip to the database thus
+    overlaps rendering the next message and the envelope's round trip to the mail server, and
+    the fence, asked first, does not wait for the mark's commit to reach the disk. The mark's
+    answer is read before the next statements go, or before any other query (`settle`, which
+    also leaves pipeline mode). Elsewhere (SQLite, or inside a transaction in tests) each step
+    waits for its answer.
     """
 
     def __init__(self, token: str):
         self.token = token
-        self.pending: tuple[int, pq.abc.PGconn] | None = None
+        self.lease = lease_seconds()
+        # Kept in hand when deciding whether a lease still holds: the time from that decision to
+        # the end-of-data line leaving, and any difference in the speed of the two clocks.
+        self.margin = self.lease / 10
+        self.pgconn: pq.abc.PGconn | None = None  # in pipeline mode while this is set
+        self.asked: collections.deque[_Asked] = collections.deque()
+        self.fenced_id: int | None = None  # the row the last fence asked about
+        self.held_until: float | None = None  # monotonic time until which its claim holds
 
-    def commit(self, delivery: Delivery, esp_message_id: str) -> Callable[[], None]:
-        """The commit callback for the transport sending `delivery`."""
-        return lambda: self.start(delivery, esp_message_id)
-
-    def start(self, delivery: Delivery, esp_message_id: str) -> None:
-        self.settle()
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
-            updated = Delivery.objects.filter(
-                pk=delivery.pk, claimed_by=self.token, status=Delivery.Status.SENDING
-            ).update(
-                status=Delivery.Status.SENT,
-                sent_at=timezone.now(),
-                attempts=delivery.attempts + 1,
-                lease_until=None,
-                error="",
-                esp_message_id=esp_message_id,
+    def ask(self, *, fenced_id: int | None, sent: tuple[int, str] | None = None) -> None:
+        """Ask how long this worker holds the claim on row `fenced_id`, and mark `sent` (a row id
+        and the ESP's message id) sent; the answers are read later."""
+        self._read(until_fence=False)
+        self.fenced_id, self.held_until = fenced_id, None
+        if not self._pipelined():
+            if sent is not None:
+                self._mark_now(*sent)
+            return  # confirm() asks, and waits
+        pgconn = self._pipeline()
+        if fenced_id is not None:
+            self.asked.append(_Asked(True, fenced_id, time.monotonic()))
+            pgconn.send_query_prepared(
+                _FENCE_STATEMENT, [str(fenced_id).encode(), self.token.encode()]
             )
-            if updated != 1:
-                raise CommitFailed(delivery.pk)
-            return
-        pgconn = self._prepared()
-        pgconn.send_query_prepared(
-            _MARK_SENT_STATEMENT,
-            [esp_message_id.encode(), str(delivery.pk).encode(), self.token.encode()],
-        )
-        # psycopg keeps the connection non-blocking: make sure the whole UPDATE has left.
+            pgconn.pipeline_sync()
+        if sent is not None:
+            delivery_id, esp_message_id = sent
+            self.asked.append(_Asked(False, delivery_id, 0.0))
+            pgconn.send_query_prepared(
+                _MARK_SENT_STATEMENT, [esp_message_id.encode(), str(delivery_id).encode()]
+            )
+            pgconn.pipeline_sync()
+        # psycopg keeps the connection non-blocking: make sure every statement has left.
         while pgconn.flush():
             select.select([], [pgconn.socket], [])
-        self.pending = (delivery.pk, pgconn)
 
     def settle(self) -> None:
-        """Wait for the last row's UPDATE; CommitFailed if it marked nothing."""
-        if self.pending is None:
+        """Read every answer still unread and leave pipeline mode: before any other query."""
+        self._read(until_fence=False)
+        if self.pgconn is not None:
+            pgconn, self.pgconn = self.pgconn, None
+            pgconn.exit_pipeline_mode()
+
+    def confirm(self, delivery_id: int) -> None:
+        """Return only if this worker holds the claim on the row, with the lease to spare, now:
+        the transport then writes the end-of-data line at once. Raise ClaimLost otherwise."""
+        self._read(until_fence=True)
+        held_until = self.held_until if self.fenced_id == delivery_id else None
+        if held_until is not None and time.monotonic() < held_until:
             return
-        delivery_id, pgconn = self.pending
-        self.pending = None
-        updated = False
-        while (result := pgconn.get_result()) is not None:
-            if result.status != pq.ExecStatus.COMMAND_OK:
-                raise RuntimeError(result.error_message.decode(errors="replace"))
-            updated = result.command_tuples == 1
-        if not updated:
-            raise CommitFailed(delivery_id)
+        # No answer yet, or one too old to trust (the worker was paused, or the server slow):
+        # ask again, extending this row's lease, and wait for the answer.
+        self.settle()
+        self.fenced_id, self.held_until = delivery_id, None
+        asked_at = time.monotonic()
+        extended = Delivery.objects.filter(
+            pk=delivery_id, claimed_by=self.token, status=Delivery.Status.SENDING
+        ).update(lease_until=Now() + timedelta(seconds=self.lease))
+        if extended != 1:
+            raise ClaimLost(delivery_id)
+        self.held_until = asked_at + self.lease - self.margin
+        if time.monotonic() >= self.held_until:  # paused again while asking: do not trust it
+            raise ClaimLost(delivery_id)
+
+    def _read(self, *, until_fence: bool) -> None:
+        """Read answers in the order asked: all of them, or up to the last fence's."""
+        while self.asked and (not until_fence or any(asked.fence for asked in self.asked)):
+            asked = self.asked.popleft()
+            result = self._answer()
+            if not asked.fence and result.command_tuples != 1:
+                # Another worker had sent it too: a copy went, with the same Message-ID.
+                logger.warning("Delivery %s was sent by another worker as well", asked.delivery_id)
+            elif asked.fence and asked.delivery_id == self.fenced_id and result.ntuples:
+                remaining = result.get_value(0, 0)  # NULL: the row is not this worker's
+                if remaining is not None:
+                    self.held_until = asked.asked_at + float(remaining) - self.margin
+
+    def _answer(self) -> pq.abc.PGresult:
+        """The result of the next statement in the pipeline, up to and including its sync."""
+        answer, error, nothing = None, "", 0
+        while True:
+            result = self.pgconn.get_result()
+            if result is None:
+                nothing += 1
+                if nothing > 1:  # nothing more will come: the connection has gone
+                    raise RuntimeError(self.pgconn.error_message.decode(errors="replace"))
+                continue
+            nothing = 0
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                break
+            if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+                answer = result
+            else:
+                error = error or result.error_message.decode(errors="replace")
+        if error or answer is None:
+            raise RuntimeError(error or "A statement in the pipeline gave no answer")
+        return answer
+
+    def _mark_now(self, delivery_id: int, esp_message_id: str) -> None:
+        marked = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            lease_until=None,
+            error="",
+            esp_message_id=esp_message_id,
+        )
+        if marked != 1:
+            logger.warning("Delivery %s was sent by another worker as well", delivery_id)
 
     @staticmethod
-    def _prepared() -> pq.abc.PGconn:
+    def _pipelined() -> bool:
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def _pipeline(self) -> pq.abc.PGconn:
+        if self.pgconn is not None:
+            return self.pgconn
         connection.ensure_connection()
         pgconn = connection.connection.pgconn
         if pgconn not in _prepared_on:
-            result = pgconn.prepare(_MARK_SENT_STATEMENT, _MARK_SENT_SQL)
-            if (
-                result.status != pq.ExecStatus.COMMAND_OK
-                and result.error_field(pq.DiagnosticField.SQLSTATE) != _DUPLICATE_PREPARED_STATEMENT
+            for name, sql in (
+                (_FENCE_STATEMENT, _FENCE_SQL),
+                (_MARK_SENT_STATEMENT, _MARK_SENT_SQL),
             ):
-                raise RuntimeError(result.error_message.decode(errors="replace"))
+                result = pgconn.prepare(name, sql)
+                if (
+                    result.status != pq.ExecStatus.COMMAND_OK
+                    and result.error_field(pq.DiagnosticField.SQLSTATE)
+                    != _DUPLICATE_PREPARED_STATEMENT
+                ):
+                    raise RuntimeError(result.error_message.decode(errors="replace"))
             _prepared_on.add(pgconn)
+        pgconn.enter_pipeline_mode()
+        self.pgconn = pgconn
         return pgconn
 
 
@@ -408,43 +530,59 @@ def _still_wanted(campaign: Campaign, rows: list[Delivery]) -> set[int]:
 
 
 def send_rows(rows: list[Delivery], *, token: str, transport, build, limiter) -> int:
-    """Send claimed rows over one connection; returns how many were sent."""
-    marks = SentMarks(token)
+    """Send claimed rows over one connection; returns how many were sent. A row whose claim this
+    worker has lost is left to the worker that took it."""
+    fence = Fence(token)
     sent = 0
-    renew_every = _setting("CIVIC_MAIL_LEASE_SECONDS", 300) / 3
+    renew_every = fence.lease / 3
     renewed = time.monotonic()
+    pending = list(rows)
     try:
-        for index, delivery in enumerate(rows):
+        while pending:
             if time.monotonic() - renewed > renew_every:
-                marks.settle()
-                renew(token=token)
+                fence.settle()
+                held = renew(token=token)
                 renewed = time.monotonic()
+                pending = [row for row in pending if row.pk in held]
+                if not pending:
+                    logger.warning("Lost the claim on the rest of this chunk; stopping it")
+                    break
+            delivery = pending.pop(0)
+            if fence.fenced_id != delivery.pk:
+                fence.ask(fenced_id=delivery.pk)
             outgoing = build(delivery)
             if limiter.per_second:
-                marks.settle()  # the limiter reserves its slots in the database
-            limiter.wait(len(rows) - index)
-            outcome = transport.send(outgoing, marks.commit(delivery, outgoing.message_id))
+                fence.settle()  # the limiter reserves its slots in the database
+            limiter.wait(len(pending) + 1)
+            try:
+                outcome = transport.send(outgoing, functools.partial(fence.confirm, delivery.pk))
+            except ClaimLost:
+                # Paused or cut off past the lease, and another worker took the row: this
+                # message was abandoned unfinished. Keep only the rows still held.
+                logger.warning("Lost the claim on delivery %s; left it to its new worker",
+                               delivery.pk)  # fmt: skip
+                renewed = float("-inf")  # renew at once: learn which rows are still held
+                continue
             if outcome.sent:
                 sent += 1
-                if outcome.esp_message_id and outcome.esp_message_id != outgoing.message_id:
-                    marks.settle()
-                    Delivery.objects.filter(pk=delivery.pk).update(
-                        esp_message_id=outcome.esp_message_id
-                    )
+                # The row is marked at once, in one statement with the next row's fence.
+                fence.ask(
+                    fenced_id=pending[0].pk if pending else None,
+                    sent=(delivery.pk, outcome.esp_message_id or outgoing.message_id),
+                )
             else:
-                marks.settle()
+                fence.settle()
                 record_failure(delivery, token, outcome)
-        marks.settle()
-    except CommitFailed:
-        # Our claim had lapsed and another worker took the row: this chunk's claims are stale,
-        # so stop before sending anything more (leases are renewed well before that happens).
-        logger.warning("Lost the claim on a delivery; stopping this chunk", exc_info=True)
+        fence.settle()
     finally:
-        # Only after an unexpected error can an answer still be unread; read it so that the
-        # connection serves the queries that follow (the error itself is what goes up).
-        with contextlib.suppress(CommitFailed, RuntimeError):
-            marks.settle()
-        transport.close()
+        try:
+            # Only after an unexpected error can an answer still be unread: read it, so that
+            # the connection serves the queries that follow (that error is what goes up).
+            fence.settle()
+        except RuntimeError:
+            logger.warning("The last mark's answer could not be read", exc_info=True)
+        finally:
+            transport.close()
     return sent
 
 
@@ -489,7 +627,7 @@ def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> i
             status=Delivery.Status.CANCELLED
         )
     elif out_of_time:
-        left = Delivery.objects.filter(claimable_q(timezone.now()), campaign_id=campaign_id)
+        left = Delivery.objects.filter(claimable_q(), campaign_id=campaign_id)
         if left.exists():
             _campaign_continue(campaign_id)
     campaign_finish_if_done(campaign_id)

@@ -2,19 +2,21 @@
 the file backend of `make run`).
 
 The SMTP transport is written on the standard library's smtplib because it needs one thing no
-mail backend offers: to write the end-of-data line only after the database has been told the
-message is sent. A worker killed before that line is written leaves a mail server that discards
-the half-received message and a row still claimed, so the message goes again, once; a worker
-killed after both writes left the process leaves a sent row and a delivered message. The only
-gap left is between those two consecutive writes, a few microseconds; RFC 1047 explains why SMTP
-allows no less.
+mail backend offers: to write the end-of-data line only once the database has confirmed that
+this worker still holds the row's claim (the fence, mailing.engine.Fence), and to abandon the
+message unfinished when it has not: a server discards a message whose connection is dropped
+before its end-of-data line. The row is marked sent only after the server's 250 (RFC 5321 6.1;
+RFC 1047): a worker killed before the end-of-data line leaves a discarded message and a row
+still claimed, which goes again once its lease lapses; one killed between the server's 250 and
+the mark leaves a message that goes twice, with the same Message-ID.
 
 When the server offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA go in one write and
 their three answers are read after it: one round trip where there were three.
 
-A Django mailer makes one call per message; the row is marked sent after the call returns, so a
-worker killed during that call may send that one message again, with the same Message-ID, which
-ESPs and mailbox providers use to drop the copy.
+A Django mailer makes one call per message, which cannot be abandoned half way: the claim is
+confirmed before the call and the row marked sent after it returns, so a worker killed during
+the call, or paused past its lease in it, may send that one message again, with the same
+Message-ID, which ESPs and mailbox providers use to drop the copy.
 """
 
 from __future__ import annotations
@@ -52,10 +54,14 @@ class Outcome:
     esp_message_id: str = ""
 
 
-# commit() starts marking the row sent and returns without waiting for the database: the engine
-# reads the answer before its next query, and stops the chunk if the row's claim was lost. It may
-# raise (a claim found lost meanwhile): the message must then not be completed.
-Commit = Callable[[], None]
+class ClaimLost(Exception):
+    """This worker no longer holds the row's claim (another worker may be sending it): its message
+    must not be completed."""
+
+
+# confirm() returns once the database has answered that this worker holds the row's claim with
+# time to spare, and raises ClaimLost otherwise: the message must then not be completed.
+Confirm = Callable[[], None]
 
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 # What may not stand between the angle brackets of MAIL FROM or RCPT TO: it would end the command.
@@ -122,7 +128,7 @@ class SmtpTransport:
             self.connection.close()
             self.connection = None
 
-    def send(self, message: Outgoing, commit: Commit) -> Outcome:
+    def send(self, message: Outgoing, confirm: Confirm) -> Outcome:
         sender = _envelope_address(message.from_address)
         recipient = _envelope_address(message.to_address)
         if sender is None or recipient is None:
@@ -139,24 +145,21 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
-        # The commit point: the row is marked sent, then the end-of-data line goes at once.
+        # The fence: the end-of-data line goes only with the database's word that the claim holds.
         try:
-            commit()
+            confirm()
         except BaseException:
             # The end-of-data line will not follow: the server discards the half-received message.
             self._drop()
             raise
         try:
             connection.send(b".\r\n")
-        except (smtplib.SMTPException, OSError) as error:
-            self._drop()
-            return Outcome(sent=False, transient=True, reason=f"Connection: {error}")
-        try:
             code, reply = connection.getreply()
-        except (smtplib.SMTPException, OSError):
-            # The message was complete on the wire; treat it as sent rather than send it twice.
+        except (smtplib.SMTPException, OSError) as error:
+            # Without a 250 the message is still ours to send (RFC 5321 6.1): it goes again,
+            # perhaps twice if the server had it, with the same Message-ID.
             self._drop()
-            return Outcome(sent=True, reason="No answer after the end of data")
+            return Outcome(sent=False, transient=True, reason=f"End of data: {error}")
         if code != 250:
             return self._refused(code, reply, stage="end of data")
         return Outcome(sent=True, esp_message_id=message.message_id)
@@ -219,7 +222,7 @@ class MailerTransport:
             finally:
                 self.connection = None
 
-    def send(self, message: Outgoing, commit: Commit) -> Outcome:
+    def send(self, message: Outgoing, confirm: Confirm) -> Outcome:
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.text,
@@ -232,6 +235,7 @@ class MailerTransport:
             email.attach_alternative(message.html, "text/html")
         # anymail carries metadata to the ESP and back in its tracking webhooks.
         email.metadata = {"civic_delivery": str(message.delivery_id)}
+        confirm()  # nothing has gone yet: ClaimLost leaves nothing to undo
         try:
             self.open()
             self.connection.send_messages([email])
@@ -240,7 +244,6 @@ class MailerTransport:
             return Outcome(sent=False, transient=_is_transient(error), reason=str(error)[:2000])
         status = getattr(email, "anymail_status", None)
         esp_id = (getattr(status, "message_id", None) or message.message_id) if status else ""
-        commit()
         return Outcome(sent=True, esp_message_id=str(esp_id or message.message_id))
 
 

@@ -2,7 +2,9 @@
 
 A message counts only once the server has answered the end of its data, as a real mail server
 would; a connection dropped in the middle of a message leaves nothing behind. Answers can be
-scripted per recipient to test retries and refusals.
+scripted per recipient to test retries and refusals, and the server can hold a recipient's
+conversation at a chosen step until the test lets it go (`hold`), so that a test kills or pauses
+the client at exactly that step rather than at a random moment.
 """
 
 from __future__ import annotations
@@ -14,10 +16,39 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Hold:
+    """The first conversation that reaches `step` for `address` waits there until released:
+    "rcpt" before RCPT TO is answered (the message is not complete: nothing is delivered if
+    the client goes), "data" after the end of data is received and the message recorded, but
+    before the 250 that tells the client so."""
+
+    address: str
+    step: str
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    client_port: int = 0  # the client's end of the held connection
+    taken: bool = False
+
+    def wait(self, timeout: float = 60) -> Hold:
+        if not self.reached.wait(timeout):
+            pytest.fail(f"no conversation reached {self.step} for {self.address}")
+        return self
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def _stop_here(self, session) -> None:
+        self.client_port = session.peer[1]
+        self.reached.set()
+        while not self.released.is_set():
+            await asyncio.sleep(0.01)
 
 
 @dataclass
@@ -43,6 +74,8 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if hold := self.sink._take_hold(address, "rcpt"):
+            await hold._stop_here(session)
         scripted = self.sink.answers.get(address.lower())
         if scripted:
             answer = scripted.pop(0) if len(scripted) > 1 else scripted[0]
@@ -63,6 +96,9 @@ class _Handler:
                     at=time.monotonic(),
                 )
             )
+        for address in envelope.rcpt_tos:
+            if hold := self.sink._take_hold(address, "data"):
+                await hold._stop_here(session)
         return "250 Message accepted"
 
 
@@ -73,6 +109,7 @@ class SmtpSink:
         # Per recipient, the answers to give to RCPT in turn (the last one repeats).
         self.answers: dict[str, list[str]] = defaultdict(list)
         self.delay = 0.0
+        self.holds: list[Hold] = []
         self.controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=_free_port(), data_size_limit=10_000_000
         )
@@ -80,9 +117,6 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         self.controller.start()
         return self
-
-    def stop(self) -> None:
-        self.controller.stop()
 
     @property
     def port(self) -> int:
@@ -95,6 +129,36 @@ class SmtpSink:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.port),
         }
+
+    def hold(self, address: str, step: str) -> Hold:
+        """Hold the first conversation that reaches `step` ("rcpt" or "data") for `address`."""
+        assert step in {"rcpt", "data"}
+        hold = Hold(address.lower(), step)
+        with self.lock:
+            self.holds.append(hold)
+        return hold
+
+    def _take_hold(self, address: str, step: str) -> Hold | None:
+        with self.lock:
+            for hold in self.holds:
+                if not hold.taken and (hold.address, hold.step) == (address.lower(), step):
+                    hold.taken = True
+                    return hold
+        return None
+
+    def stop(self) -> None:
+        for hold in self.holds:  # a test that failed half way leaves nothing waiting
+            hold.release()
+        self.controller.stop()
+
+    def message_ids(self, address: str) -> list[str]:
+        """The Message-ID of every copy received for `address`."""
+        with self.lock:
+            return [
+                message.message["Message-ID"]
+                for message in self.received
+                if address in message.recipients
+            ]
 
     def recipients(self) -> list[str]:
         with self.lock:

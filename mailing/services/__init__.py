@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -329,14 +330,18 @@ def mailing_sweep() -> dict[str, int]:
     sending = Campaign.objects.filter(status=Campaign.Status.SENDING)
     for campaign_id in sending.values_list("pk", flat=True):
         rows = Delivery.objects.filter(campaign_id=campaign_id)
-        working = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=now)
-        # A worker that is sending picks up lapsed rows itself; wake one only if none is.
-        if rows.filter(claimable_q(now)).exists() and not working.exists():
+        # Leases are reckoned on the database's clock (see mailing.engine).
+        working = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=Now())
+        orphaned = rows.filter(status=Delivery.Status.SENDING, lease_until__lt=Now())
+        # Rows whose worker died get a worker at once, even while another sends the campaign
+        # (it may be slow to come to them: a rate limit, a long chunk); other due rows wake one
+        # only if none is sending, since a worker that is sending takes them itself.
+        if orphaned.exists() or (rows.filter(claimable_q()).exists() and not working.exists()):
             campaign_send_task.delay(campaign_id)
             woken += 1
         else:
             campaign_finish_if_done(campaign_id)
-    if Delivery.objects.filter(claimable_q(now), kind=Delivery.Kind.TRANSACTIONAL).exists():
+    if Delivery.objects.filter(claimable_q(), kind=Delivery.Kind.TRANSACTIONAL).exists():
         transactional_send_task.delay(None)
         woken += 1
     return {"started": started, "woken": woken}

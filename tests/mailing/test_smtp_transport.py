@@ -1,6 +1,6 @@
 """The SMTP transport on its own, against aiosmtpd with and without PIPELINING and against a
-server scripted line by line: what goes on the wire, where the commit point falls, and what a
-refusal reports."""
+server scripted line by line: what goes on the wire, where the fence falls, and what a refusal
+reports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mailing.transports import Outgoing, SmtpTransport, _data_payload
+from mailing.transports import ClaimLost, Outgoing, SmtpTransport, _data_payload
 
 RAW = (
     b"From: news@northbridge.example\r\nTo: ann@example.org\r\nSubject: News\r\n\r\n"
@@ -28,30 +28,30 @@ def _message(to_address: str = "ann@example.org", delivery_id: int = 1) -> Outgo
     )
 
 
-class Commits:
-    """The commit callback, counting its calls and what the server had received at each."""
+class Confirms:
+    """The fence's callback, counting its calls and what the server had received at each."""
 
     def __init__(self, sink=None):
         self.sink = sink
-        self.received_at_commit: list[int] = []
+        self.received_at_confirm: list[int] = []
 
     def __call__(self) -> None:
-        self.received_at_commit.append(len(self.sink.received) if self.sink else 0)
+        self.received_at_confirm.append(len(self.sink.received) if self.sink else 0)
 
     @property
     def count(self) -> int:
-        return len(self.received_at_commit)
+        return len(self.received_at_confirm)
 
 
 def _transport(port: int) -> SmtpTransport:
     return SmtpTransport(host="127.0.0.1", port=port, timeout=5)
 
 
-def test_a_server_offering_pipelining_gets_the_message_intact_after_the_commit_point(
+def test_a_server_offering_pipelining_gets_the_message_intact_after_the_confirm_point(
     pipelining_smtp_sink,
 ):
     transport = _transport(pipelining_smtp_sink.port)
-    first, second = Commits(pipelining_smtp_sink), Commits(pipelining_smtp_sink)
+    first, second = Confirms(pipelining_smtp_sink), Confirms(pipelining_smtp_sink)
     try:
         outcomes = [
             transport.send(_message("ann@example.org", 1), first),
@@ -65,8 +65,8 @@ def test_a_server_offering_pipelining_gets_the_message_intact_after_the_commit_p
         (True, "<civic.1.test@northbridge.example>"),
         (True, "<civic.2.test@northbridge.example>"),
     ]
-    # Each row was marked before its end of data was written, so before the server had it.
-    assert (first.received_at_commit, second.received_at_commit) == ([0], [1])
+    # Each claim was confirmed before its end of data was written, so before the server had it.
+    assert (first.received_at_confirm, second.received_at_confirm) == ([0], [1])
     received = pipelining_smtp_sink.received
     assert [(message.sender, message.recipients) for message in received] == [
         ("news@northbridge.example", ["ann@example.org"]),
@@ -84,17 +84,17 @@ def test_a_pipelined_refused_recipient_fails_with_its_reason_and_the_connection_
 ):
     pipelining_smtp_sink.answers["nobody@example.org"] = [answer]
     transport = _transport(pipelining_smtp_sink.port)
-    refused_commit, next_commit = Commits(), Commits()
+    refused_confirm, next_confirm = Confirms(), Confirms()
     try:
-        refused = transport.send(_message("nobody@example.org", 1), refused_commit)
-        following = transport.send(_message("ann@example.org", 2), next_commit)
+        refused = transport.send(_message("nobody@example.org", 1), refused_confirm)
+        following = transport.send(_message("ann@example.org", 2), next_confirm)
     finally:
         transport.close()
 
     assert (refused.sent, refused.transient) == (False, transient)
     assert refused.reason == f"RCPT TO: {answer}"
-    assert refused_commit.count == 0  # nothing to mark: the message never started
-    assert (following.sent, next_commit.count) == (True, 1)
+    assert refused_confirm.count == 0  # nothing to mark: the message never started
+    assert (following.sent, next_confirm.count) == (True, 1)
     assert pipelining_smtp_sink.recipients() == ["ann@example.org"]
 
 
@@ -102,7 +102,7 @@ class ScriptedServer:
     """One SMTP connection, answered from a script by command; records every line it reads and
     every chunk as it arrived."""
 
-    def __init__(self, answers: dict[str, str], *, end_of_data: str = "250 OK"):
+    def __init__(self, answers: dict[str, str], *, end_of_data: str | None = "250 OK"):
         self.answers = {"MAIL": "250 OK", "RCPT": "250 OK", "DATA": "354 Go ahead",
                         "RSET": "250 OK", "QUIT": "221 Bye", **answers}  # fmt: skip
         self.end_of_data = end_of_data
@@ -125,6 +125,8 @@ class ScriptedServer:
                     line, buffer = buffer.split(b"\r\n", 1)
                     self.lines.append(line)
                     if in_data:
+                        if line == b"." and self.end_of_data is None:
+                            return  # gone without a word, as a server that crashed
                         if line == b".":
                             in_data = False
                             connection.sendall(self.end_of_data.encode() + b"\r\n")
@@ -151,16 +153,16 @@ def test_data_accepted_after_a_refused_recipient_ends_at_once_as_an_empty_messag
         {"RCPT": "550 5.1.1 No such mailbox"}, end_of_data="554 5.5.1 No valid recipients"
     )
     transport = _transport(server.port)
-    commits = Commits()
+    confirms = Confirms()
     try:
-        outcome = transport.send(_message(), commits)
+        outcome = transport.send(_message(), confirms)
     finally:
         transport.close()
         server.stop()
 
     assert (outcome.sent, outcome.transient) == (False, False)
     assert outcome.reason == "RCPT TO: 550 5.1.1 No such mailbox"
-    assert commits.count == 0
+    assert confirms.count == 0
     assert server.lines[1:] == [
         b"MAIL FROM:<news@northbridge.example>",
         b"RCPT TO:<ann@example.org>",
@@ -181,7 +183,7 @@ def test_a_refused_sender_is_the_reason_given_though_every_answer_is_read():
     )
     transport = _transport(server.port)
     try:
-        outcome = transport.send(_message(), Commits())
+        outcome = transport.send(_message(), Confirms())
     finally:
         transport.close()
         server.stop()
@@ -194,15 +196,15 @@ def test_a_refused_sender_is_the_reason_given_though_every_answer_is_read():
 def test_a_server_without_pipelining_gets_one_command_at_a_time():
     server = ScriptedServer({"EHLO": "250-scripted\r\n250 8BITMIME"})
     transport = _transport(server.port)
-    commits = Commits()
+    confirms = Confirms()
     try:
-        outcome = transport.send(_message(), commits)
+        outcome = transport.send(_message(), confirms)
         assert transport.pipelining is False
     finally:
         transport.close()
         server.stop()
 
-    assert (outcome.sent, commits.count) == (True, 1)
+    assert (outcome.sent, confirms.count) == (True, 1)
     assert server.chunks[1:4] == [
         b"MAIL FROM:<news@northbridge.example>\r\n",
         b"RCPT TO:<ann@example.org>\r\n",
@@ -215,9 +217,9 @@ def test_aiosmtpd_without_pipelining_refuses_a_recipient_and_takes_the_next(smtp
     smtp_sink.answers["nobody@example.org"] = ["550 5.1.1 No such mailbox"]
     transport = _transport(smtp_sink.port)
     try:
-        refused = transport.send(_message("nobody@example.org", 1), Commits())
+        refused = transport.send(_message("nobody@example.org", 1), Confirms())
         assert transport.pipelining is False
-        sent = transport.send(_message("ann@example.org", 2), Commits())
+        sent = transport.send(_message("ann@example.org", 2), Confirms())
     finally:
         transport.close()
 
@@ -230,24 +232,41 @@ def test_aiosmtpd_without_pipelining_refuses_a_recipient_and_takes_the_next(smtp
     assert smtp_sink.recipients() == ["ann@example.org"]
 
 
-def test_a_commit_that_fails_leaves_the_message_unfinished_and_the_server_discards_it(
+def test_a_lost_claim_leaves_the_message_unfinished_and_the_server_discards_it(
     pipelining_smtp_sink,
 ):
-    def commit():
-        raise RuntimeError("the claim was lost")
+    def confirm():
+        raise ClaimLost(1)
 
     transport = _transport(pipelining_smtp_sink.port)
-    with pytest.raises(RuntimeError):
-        transport.send(_message(), commit)
+    with pytest.raises(ClaimLost):
+        transport.send(_message(), confirm)
     assert transport.connection is None
     transport.close()
     time.sleep(0.2)  # time for the server to see the connection go
     assert pipelining_smtp_sink.received == []
 
 
+def test_a_message_the_server_never_answers_is_not_counted_as_sent():
+    """RFC 5321 6.1: the message is the sender's until the server has said 250 to its end of data;
+    without that answer it goes again (a copy, at worst, with the same Message-ID)."""
+    server = ScriptedServer({}, end_of_data=None)  # the connection closes after the dot
+    transport = _transport(server.port)
+    confirms = Confirms()
+    try:
+        outcome = transport.send(_message(), confirms)
+    finally:
+        transport.close()
+        server.stop()
+
+    assert (outcome.sent, outcome.transient, confirms.count) == (False, True, 1)
+    assert outcome.reason.startswith("End of data: ")
+    assert server.lines[-1] == b"."
+
+
 def test_an_address_that_would_end_the_command_early_is_refused_before_anything_is_sent():
     transport = SmtpTransport(host="127.0.0.1", port=1)  # nothing listens: nothing may be tried
-    outcome = transport.send(_message("ann@example.org>\r\nRCPT TO:<eve@example.org"), Commits())
+    outcome = transport.send(_message("ann@example.org>\r\nRCPT TO:<eve@example.org"), Confirms())
 
     assert (outcome.sent, outcome.transient) == (False, False)
     assert outcome.reason.startswith("Not an address SMTP can carry as it is:")
