@@ -222,6 +222,24 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     return response, (marks, content, headers)
 
 
+def forget_all() -> None:
+    """Delete every kept page, of every generation. A write moves pages to a new generation but
+    leaves the old copies to expire; after an erasure no copy of a page that showed the person may
+    stay behind, so the erasure deletes them all (erasures are rare, and pages are drawn again in
+    a moment). On Redis only the pages go; other caches have no way to list keys, so the whole
+    cache is cleared (the embedded file cache of `make run`)."""
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):  # Django's Redis cache (and civic.cache's)
+        client = backend.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("page:*"), count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    else:
+        cache.clear()
+    _pages.clear()
+    _generation.clear()
+
+
 # Noticing changes ---------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from civic import pagecache
 from civic.exports import csv_rows
 from civic.models import AuditEntry, User
 from civic.services import audit_record
@@ -388,6 +389,8 @@ def _erase(*, actor: User | None, contact: Contact, reason: str, requested: bool
     if erased_rows:
         summary += ": " + ", ".join(f"{name} {count}" for name, count in erased_rows.items())
     audit_record(actor=actor, action=AuditEntry.Action.DELETE, obj=contact, summary=summary)
+    # Shared pages drawn before the erasure (a petition they started) go with it.
+    transaction.on_commit(pagecache.forget_all)
     return contact
 
 
