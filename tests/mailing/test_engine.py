@@ -142,13 +142,23 @@ def test_the_rate_limit_holds_across_two_workers(
     for _number in range(2):
         celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="20")
     campaign = newsletter.campaign()
+    started = time.monotonic()  # the sink's clock; every slot is reserved after this moment
     campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
 
-    wait_for(lambda: _finished(campaign), timeout=60, message="the campaign did not finish")
+    wait_for(lambda: _finished(campaign), timeout=120, message="the campaign did not finish")
     times = sorted(message.at for message in smtp_sink.received)
     assert len(times) == 160
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 38 <= rate <= 42, f"{rate:.1f} messages a second against a limit of 40"
+    assert len(set(smtp_sink.recipients())) == 160
+    # The limit as a bound that load cannot blur: the workers share slots 1/40 s apart, starting
+    # no earlier than the send, and no message leaves before its slot, so the k-th message to
+    # arrive cannot arrive before k/40 s after the send, however the two workers interleave.
+    # (How close to 40 a second they come on a quiet machine is the mailing bench's business.)
+    early = [
+        (index, round(started + index / 40 - at, 3))
+        for index, at in enumerate(times)
+        if at < started + index / 40 - 0.005
+    ]
+    assert early == [], f"messages sent ahead of the 40/s limit (index, seconds early): {early}"
 
 
 @pytest.fixture
