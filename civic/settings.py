@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so that its 400 gets every header above; everything above is lazy about the input.
+    "civic.middleware.UnstorableInputMiddleware",
 ]
 
 ROOT_URLCONF = "civic.urls"
