@@ -1,7 +1,9 @@
 """Open data about the councils on this installation: organisations, departments and areas."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from civic.api_base import ID_REGEX, SLUG_REGEX, FilteredListMixin, SlugFilter
 from civic.models import Area, Department, Organisation
 
 
@@ -27,25 +29,44 @@ class AreaSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "population", "organisation"]
 
 
+class OrganisationFilters(serializers.Serializer):
+    organisation = SlugFilter(help_text="Only this organisation's (its slug).")
+
+
 class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The councils and other organisations on this installation."""
+
     queryset = Organisation.objects.all()
     serializer_class = OrganisationSerializer
     lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
 
 
-class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=[OrganisationFilters]))
+class DepartmentViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
+    """The organisations' departments (a consultation or petition belongs to one)."""
+
     serializer_class = DepartmentSerializer
+    filters_class = OrganisationFilters
+    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         queryset = Department.objects.select_related("organisation")
-        organisation = self.request.query_params.get("organisation")
-        return queryset.filter(organisation__slug=organisation) if organisation else queryset
+        if self.action == "list" and self.filters().get("organisation"):
+            queryset = queryset.filter(organisation__slug=self.filters()["organisation"])
+        return queryset
 
 
-class AreaViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=[OrganisationFilters]))
+class AreaViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
+    """The organisations' areas (wards), with their population."""
+
     serializer_class = AreaSerializer
+    filters_class = OrganisationFilters
+    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         queryset = Area.objects.select_related("organisation")
-        organisation = self.request.query_params.get("organisation")
-        return queryset.filter(organisation__slug=organisation) if organisation else queryset
+        if self.action == "list" and self.filters().get("organisation"):
+            queryset = queryset.filter(organisation__slug=self.filters()["organisation"])
+        return queryset

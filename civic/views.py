@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from civic import participation
 from civic.celery import app as celery_app
 from civic.colours import contrast_ratio
+from civic.middleware import API_PREFIX
 from civic.models import Organisation
 from civic.pagecache import shared_page
 
@@ -133,6 +134,9 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path_info.startswith(API_PREFIX):
+        # An address under the API that matches no route: JSON, as the API's schema says.
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return render(request, "404.html", {"title": _("Page not found")}, status=404)
 
 

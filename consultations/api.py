@@ -14,7 +14,6 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -22,6 +21,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
+from civic.api_base import SLUG_REGEX, ChoiceFilter, FilteredListMixin, SlugFilter
 from civic.models import Area
 from consultations.models import Consultation, Decision, FollowUpAction, Topic
 from consultations.services import analysis
@@ -169,25 +169,21 @@ class PublishedResponseSerializer(serializers.Serializer):
 # Views ------------------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "organisation", str, description="Only this organisation's (its slug)."
-            ),
-            OpenApiParameter(
-                "stage",
-                str,
-                enum=[stage for stage in Consultation.Stage.values if stage != "draft"],
-                description="Only consultations at this stage.",
-            ),
-        ]
+class ConsultationFilters(serializers.Serializer):
+    organisation = SlugFilter(help_text="Only this organisation's (its slug).")
+    stage = ChoiceFilter(
+        [stage for stage in Consultation.Stage.choices if stage[0] != Consultation.Stage.DRAFT],
+        help_text="Only consultations at this stage.",
     )
-)
-class ConsultationViewSet(viewsets.ReadOnlyModelViewSet):
+
+
+@extend_schema_view(list=extend_schema(parameters=[ConsultationFilters]))
+class ConsultationViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     """Published consultations; a consultation's outcome, and its results once it has closed."""
 
     lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
+    filters_class = ConsultationFilters
 
     def get_queryset(self):
         consultations = (
@@ -197,12 +193,13 @@ class ConsultationViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("-opens_at", "pk")
         )
         if self.action == "list":
-            organisation = self.request.query_params.get("organisation")
-            if organisation:
-                consultations = consultations.filter(department__organisation__slug=organisation)
-            stage = self.request.query_params.get("stage")
-            if stage in Consultation.Stage.values and stage != Consultation.Stage.DRAFT:
-                consultations = consultations.in_stage(stage)
+            filters = self.filters()
+            if filters.get("organisation"):
+                consultations = consultations.filter(
+                    department__organisation__slug=filters["organisation"]
+                )
+            if filters.get("stage"):
+                consultations = consultations.in_stage(filters["stage"])
         elif self.action == "retrieve":
             consultations = consultations.prefetch_related(
                 "decisions__actions", "decisions__questions", "decisions__themes"

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,10 +11,11 @@ class MailingConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
 
-        from mailing import webhooks
+        from mailing import webhook_urls, webhooks
 
         tracking.connect(webhooks.tracking_received, dispatch_uid="mailing.tracking")
         inbound.connect(webhooks.inbound_received, dispatch_uid="mailing.inbound")
+        checks.register(webhook_urls.esp_webhooks_check, checks.Tags.security)
 
         from contacts import gdpr_registry
         from mailing import gdpr, segments

@@ -16,13 +16,13 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
 
+from civic.api_base import ID_REGEX, ChoiceFilter, FilteredListMixin, SlugFilter
 from civic.models import Area
 from petitions.models import Petition, Threshold
 
@@ -139,7 +139,9 @@ class DebateSerializer(serializers.Serializer):
 
 
 class RejectionSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Petition.Reason.choices)
+    reason = serializers.ChoiceField(
+        choices=Petition.Reason.choices, allow_blank=True, help_text="Blank when none was given."
+    )
     reason_label = serializers.CharField()
     explanation = serializers.CharField()
 
@@ -244,36 +246,33 @@ class PetitionDetailSerializer(PetitionSerializer):
 # Views ------------------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "organisation", str, description="Only this organisation's (its slug)."
-            ),
-            OpenApiParameter(
-                "stage",
-                str,
-                enum=[str(stage) for stage in PUBLIC_STAGES],
-                description="Only petitions at this stage.",
-            ),
-            OpenApiParameter("area", str, description="Only petitions about this area (its code)."),
-        ]
+class PetitionFilters(serializers.Serializer):
+    organisation = SlugFilter(help_text="Only this organisation's (its slug).")
+    stage = ChoiceFilter(
+        [(stage.value, stage.label) for stage in PUBLIC_STAGES],
+        help_text="Only petitions at this stage.",
     )
-)
-class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
+    area = SlugFilter(help_text="Only petitions about this area (its code).")
+
+
+@extend_schema_view(list=extend_schema(parameters=[PetitionFilters]))
+class PetitionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     """Published and rejected petitions, newest first: their stage and signature counts, and for
     one petition its thresholds, the council's response and debate, and signatures by ward."""
+
+    lookup_value_regex = ID_REGEX
+    filters_class = PetitionFilters
 
     def get_queryset(self):
         petitions = Petition.objects.public().select_related("organisation", "area")
         if self.action == "list":
-            params = self.request.query_params
-            if params.get("organisation"):
-                petitions = petitions.filter(organisation__slug=params["organisation"])
-            if params.get("stage") in PUBLIC_STAGES:
-                petitions = petitions.in_stage(params["stage"])
-            if params.get("area"):
-                petitions = petitions.filter(area__code=params["area"])
+            filters = self.filters()
+            if filters.get("organisation"):
+                petitions = petitions.filter(organisation__slug=filters["organisation"])
+            if filters.get("stage"):
+                petitions = petitions.in_stage(filters["stage"])
+            if filters.get("area"):
+                petitions = petitions.filter(area__code=filters["area"])
         return newest_first(petitions)
 
     def get_serializer_class(self):

@@ -34,7 +34,12 @@ TIMES = (
 
 @pytest.fixture(autouse=True)
 def _webhook_secret(settings):
+    """Postmark sends this installation's mail: only its webhooks are answered."""
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    settings.MAILERS = {
+        **settings.MAILERS,
+        "outbound": {"BACKEND": "anymail.backends.postmark.EmailBackend"},
+    }
 
 
 @pytest.fixture
