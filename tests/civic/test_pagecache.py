@@ -81,6 +81,8 @@ def _our_pages() -> dict[str, object]:
         and not callback.__module__.endswith(".api")
         and name
         and not name.startswith("admin:")
+        # The ESP's webhooks (mailing.webhook_urls) answer the ESP's POSTs, not visitors.
+        and not name.startswith("anymail:")
     }
 
 

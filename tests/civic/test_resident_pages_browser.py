@@ -32,8 +32,9 @@ from tests.browser import WIDTHS, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Parts of the URL space that are not for residents: the officers' admin and the API.
-NOT_FOR_RESIDENTS = ("admin/", "api/")
+# Parts of the URL space that are not for residents: the officers' admin, the API, and the
+# webhooks the ESP posts to (mailing.webhook_urls).
+NOT_FOR_RESIDENTS = ("admin/", "api/", "anymail/")
 # Routes of project apps that answer with something other than a page.
 NOT_PAGES = {
     "brand_css": "the stylesheet of the council's colours",

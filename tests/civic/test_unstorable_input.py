@@ -110,7 +110,12 @@ def test_no_url_answers_a_nul_with_a_server_error(who, request):
         if "%00" in with_nul:
             _assert_refused(client.get(with_nul), f"GET {with_nul}")
         clean = url(chain, None)
-        assert resolve(clean).url_name == pattern.name, clean
+        match = resolve(clean)
+        if match.url_name != pattern.name:
+            # An earlier pattern answers this address first (civic's redirect in front of a
+            # route allauth always adds): that one is the URL served, and is walked in its turn.
+            assert any(match.func is other.callback for _chain, other in PATTERNS), clean
+            continue
         _assert_refused(client.get(f"{clean}?x=%00"), f"GET {clean}?x=%00")
         _assert_refused(client.get(f"{clean}?x%00=1"), f"GET {clean}?x%00=1")
         _assert_refused(
