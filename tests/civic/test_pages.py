@@ -211,3 +211,20 @@ def test_the_home_heading_has_no_caption_of_the_site_name_and_open_items_have_no
     chosen = client.get("/", {"organisation": "eastmoor"}).content.decode()
     heading = re.search(r'<h1 class="govuk-heading-xl">(.*?)</h1>', chosen, re.S).group(1)
     assert re.sub(r"<[^>]+>", " ", heading).split() == ["Eastmoor", "Have", "your", "say"]
+
+
+def test_the_server_error_page_says_what_happened_without_the_session_or_the_database():
+    """No django_db mark: any query would fail the test."""
+    from django.test import RequestFactory
+
+    from civic.views import server_error
+
+    request = RequestFactory().get("/consultations/")  # no session, no user: as when all fails
+    response = server_error(request)
+
+    page = " ".join(response.content.decode().split())
+    assert response.status_code == 500
+    assert "<title> Sorry, there is a problem with the service </title>" in page
+    assert '<h1 class="govuk-heading-l"> Sorry, there is a problem with the service </h1>' in page
+    assert "what you sent may not have been saved" in page
+    assert 'href="#main-content"' in page and 'id="main-content"' in page
