@@ -113,27 +113,9 @@ def _load(sizes: dict[str, int]) -> None:
     django.setup()
     from django.db import connection
 
-    from bench.consultations_results import AREAS, build_survey, load
-    from civic.models import Area, Department, Organisation, Role, User
+    from bench.consultations_results import load_consultations
 
-    organisation = Organisation.objects.create(name="Bench Council", slug="bench")
-    department = Department.objects.create(
-        organisation=organisation, name="Transport", slug="transport"
-    )
-    areas = [
-        Area.objects.create(organisation=organisation, code=f"E0500{n:04d}", name=f"Ward {n}").pk
-        for n in range(AREAS)
-    ]
-    officer = User.objects.create_user(email="officer@bench.example", is_staff=True)
-    Role.objects.create(user=officer, organisation=organisation, kind=Role.Kind.OFFICER)
-    Role.objects.get(user=officer).departments.add(department)
-    for name, count in sizes.items():
-        consultation, questions = build_survey(
-            department, slug=f"bench-{name}", title=f"Bench consultation ({count:,} responses)"
-        )
-        load(connection, consultation, questions, areas, count)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+    load_consultations(connection, sizes)
 
 
 def _loaded(sizes: dict[str, int]) -> bool:

@@ -104,6 +104,34 @@ def median_seconds(action, runs: int = 5) -> float:
     return statistics.median(times)
 
 
+def load_consultations(connection, sizes: dict[str, int]) -> dict:
+    """A council with AREAS wards, an officer of its transport department, and for each name in
+    `sizes` a bench survey with that many responses; the bench consultations by name."""
+    from civic.models import Area, Department, Organisation, Role, User
+
+    organisation = Organisation.objects.create(name="Bench Council", slug="bench")
+    department = Department.objects.create(
+        organisation=organisation, name="Transport", slug="transport"
+    )
+    areas = [
+        Area.objects.create(organisation=organisation, code=f"E0500{n:04d}", name=f"Ward {n}").pk
+        for n in range(AREAS)
+    ]
+    officer = User.objects.create_user(email="officer@bench.example", is_staff=True)
+    Role.objects.create(user=officer, organisation=organisation, kind=Role.Kind.OFFICER)
+    Role.objects.get(user=officer).departments.add(department)
+    consultations = {}
+    for name, count in sizes.items():
+        consultation, questions = build_survey(
+            department, slug=f"bench-{name}", title=f"Bench consultation ({count:,} responses)"
+        )
+        load(connection, consultation, questions, areas, count)
+        consultations[name] = consultation
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return consultations
+
+
 def build_survey(department, *, slug: str, title: str):
     from datetime import timedelta
 
@@ -283,7 +311,7 @@ def main() -> int:
     from django.urls import reverse
     from django.utils import timezone
 
-    from civic.models import Area, Department, Organisation, Role, User
+    from civic.models import Area, User
     from consultations.models import Consultation, Question, Response
     from consultations.services import analysis
     from consultations.services import exports as response_exports
@@ -299,27 +327,9 @@ def main() -> int:
         officer = User.objects.get(email="officer@bench.example")
         areas = list(Area.objects.order_by("pk").values_list("pk", flat=True))
     else:
-        organisation = Organisation.objects.create(name="Bench Council", slug="bench")
-        department = Department.objects.create(
-            organisation=organisation, name="Transport", slug="transport"
-        )
-        areas = [
-            Area.objects.create(
-                organisation=organisation, code=f"E0500{n:04d}", name=f"Ward {n}"
-            ).pk
-            for n in range(AREAS)
-        ]
-        officer = User.objects.create_user(email="officer@bench.example", is_staff=True)
-        Role.objects.create(user=officer, organisation=organisation, kind=Role.Kind.OFFICER)
-        Role.objects.get(user=officer).departments.add(department)
-        for name, count in sizes.items():
-            consultation, questions = build_survey(
-                department, slug=f"bench-{name}", title=f"Bench consultation ({count:,} responses)"
-            )
-            load(connection, consultation, questions, areas, count)
-            consultations[name] = consultation
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        consultations = load_consultations(connection, sizes)
+        areas = list(Area.objects.order_by("pk").values_list("pk", flat=True))
+        officer = User.objects.get(email="officer@bench.example")
     loaded_in = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM consultations_answer")
