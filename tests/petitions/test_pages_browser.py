@@ -83,7 +83,8 @@ def test_a_resident_signs_and_confirms_without_javascript(page_at, petition, wid
     assert page.locator(".govuk-panel__title").inner_text() == "Thank you for signing"
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
-    page.get_by_role("link", name=re.compile("Go to the petition")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("Go to the petition")).click()
     assert page.locator("h1").inner_text() == "Plant more trees on Oxford Road"
     check(page_at, width, confirm)
 
