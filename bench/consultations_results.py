@@ -12,7 +12,9 @@ written answers coded with themes. Then, in the same run and the same process:
   admin page with nothing of the consultation on it), and the plain count of the consultation's
   submitted responses (one index scan);
 - the results service (consultations.services.analysis.results_compute), unfiltered and filtered
-  by the answer to another question;
+  by a ward, by an answer and by both: over the results index a worker builds after submissions
+  (consultations.services.results_index), also with 1,000 responses submitted since the build,
+  and by the database alone (no index yet) for two of them;
 - the results page (/admin/consultations/consultation/<id>/results/) through Django's test client,
   with its number of queries: counting in the request (nothing counted yet), showing the last
   count while responses have come since (what officers see; a worker counts again), and after
@@ -313,7 +315,7 @@ def main() -> int:
 
     from civic.models import Area, User
     from consultations.models import Consultation, Question, Response
-    from consultations.services import analysis
+    from consultations.services import analysis, results_index
     from consultations.services import exports as response_exports
 
     sizes = {"large": RESPONSES, "small": max(RESPONSES // 10, 1)}
@@ -354,12 +356,19 @@ def main() -> int:
         cache.clear()  # count every figure, as after a new response
         return analysis.results_compute(consultation=large)
 
-    def results_filtered():
+    kept = {}
+
+    def counted_afresh(*, indexed: bool) -> None:
+        # Nothing counted yet, with or without the index a worker built.
         cache.clear()
-        return analysis.results_compute(
-            consultation=large,
-            filters=analysis.ResponseFilter(option_id=first_option.pk, area_id=areas[0]),
-        )
+        if indexed:
+            cache.set(results_index.index_key(large.pk), kept["index"], None)
+
+    build_started = time.perf_counter()
+    analysis.results_recount(consultation_id=large.pk)
+    index_build_seconds = time.perf_counter() - build_started
+    kept["index"] = cache.get(results_index.index_key(large.pk))
+    assert kept["index"] is not None and kept["index"].size == RESPONSES
 
     multiple_choice = (
         Question.objects.filter(page__consultation=large, kind="multiple_choice")
@@ -368,11 +377,11 @@ def main() -> int:
         .options.first()
     )
 
-    def results_filtered_by(**chosen):
+    def results_filtered_by(*, indexed: bool = True, **chosen):
         """The figures counted for one filter (issue 12: under a second for any filter)."""
 
         def results():
-            cache.clear()
+            counted_afresh(indexed=indexed)
             return analysis.results_compute(
                 consultation=large, filters=analysis.ResponseFilter(**chosen)
             )
@@ -412,19 +421,43 @@ def main() -> int:
         f"loaded {sum(sizes.values()):,} submitted responses (+5% drafts) in two consultations: "
         f"{answers:,} answers, {choices:,} chosen options, in {loaded_in:.1f} s"
     )
+
+    def since_the_build(count: int):
+        """Drafts submitted after the index was built: counted by the database and added."""
+        chosen = drafts[-count:]
+        Response.objects.filter(pk__in=chosen).update(
+            status="submitted", submitted_at=timezone.now()
+        )
+        return chosen
+
     timings = {
         "admin index page (baseline)": median_seconds(admin_index),
         "count of submitted responses (baseline)": median_seconds(plain_count),
         "results service, figures counted": median_seconds(results_service),
-        "results service, two filters, counted": median_seconds(results_filtered),
-        "results service, a ward, counted": median_seconds(results_filtered_by(area_id=areas[0])),
-        "results service, an answer, counted": median_seconds(
+        "results service, a ward, indexed": median_seconds(results_filtered_by(area_id=areas[0])),
+        "results service, an answer, indexed": median_seconds(
             results_filtered_by(option_id=first_option.pk)
         ),
-        "results service, an answer most chose, counted": median_seconds(
+        "results service, an answer most chose, indexed": median_seconds(
             results_filtered_by(option_id=multiple_choice.pk)
         ),
-        "recount by a worker (results_recount)": median_seconds(recount),
+        "results service, two filters, indexed": median_seconds(
+            results_filtered_by(option_id=first_option.pk, area_id=areas[0])
+        ),
+    }
+    submitted_since = since_the_build(1000)
+    timings["results service, most chose, 1,000 since, indexed"] = median_seconds(
+        results_filtered_by(option_id=multiple_choice.pk)
+    )
+    Response.objects.filter(pk__in=submitted_since).update(status="draft", submitted_at=None)
+    timings |= {
+        "results service, a ward, database only": median_seconds(
+            results_filtered_by(indexed=False, area_id=areas[0])
+        ),
+        "results service, most chose, database only": median_seconds(
+            results_filtered_by(indexed=False, option_id=multiple_choice.pk)
+        ),
+        "recount and index build by a worker": median_seconds(recount),
         "results page, counted in the request": median_seconds(results_page_counted),
         "results page, last count (responses since)": median_seconds(results_page_last_count),
         "results page, counted since the last response": median_seconds(results_page),
@@ -506,7 +539,7 @@ def main() -> int:
         timings["results page, counted since the last response"],
     )
     counted_seconds = timings["results page, counted in the request"]
-    recount_seconds = timings["recount by a worker (results_recount)"]
+    recount_seconds = timings["recount and index build by a worker"]
     met = page_seconds < TARGET_SECONDS
     print(
         f"\nresults page with {submitted:,} responses: {page_seconds:.3f} s at most "
@@ -516,12 +549,13 @@ def main() -> int:
         f"{'met' if met else 'NOT met'}"
     )
     filter_seconds = max(
-        seconds for label, seconds in timings.items() if label.startswith("results service, a")
+        seconds for label, seconds in timings.items() if label.endswith(", indexed")
     )
-    filter_seconds = max(filter_seconds, timings["results service, two filters, counted"])
+    filter_met = filter_seconds < TARGET_SECONDS
     print(
-        f"slowest filter: {filter_seconds:.3f} s; target under {TARGET_SECONDS:.0f} s "
-        f"{'met' if filter_seconds < TARGET_SECONDS else 'NOT met'}"
+        f"slowest filter over the index a worker built: {filter_seconds:.3f} s "
+        f"(the index built in {index_build_seconds:.1f} s, after submissions); "
+        f"target under {TARGET_SECONDS:.0f} s {'met' if filter_met else 'NOT met'}"
     )
     harness.write_results(
         "consultations_results",
@@ -543,10 +577,13 @@ def main() -> int:
             "csv_peak_growth": growth,
             "xlsx_export": xlsx,
             "target_met": met,
+            "filter_seconds": filter_seconds,
+            "index_build_seconds": index_build_seconds,
+            "filter_target_met": filter_met,
             "memory_flat": flat,
         },
     )
-    return 0 if met and flat else 1
+    return 0 if met and flat and filter_met else 1
 
 
 if __name__ == "__main__":

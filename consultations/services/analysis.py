@@ -3,11 +3,13 @@ what may be shown to everyone (aggregates of closed consultations, published res
 of the responses live in consultations.services.exports.
 
 Reads cost a fixed number of queries whatever the number of responses: each figure is grouped in
-the database once for the whole survey, and every filter (area, the answer to another question) is
-a subquery on the responses, never a list of ids. Counting a hundred thousand responses takes a
-second or two, so the figures stay in the cache until a response is submitted or an answer coded
-(a closed consultation's are counted once), and a submission has a worker count them again a few
-seconds later: the page shows the last count, with when it was made, while the next one runs.
+the database once for the whole survey. Counting a hundred thousand responses takes a second or
+two, so the figures stay in the cache until a response is submitted or an answer coded (a closed
+consultation's are counted once), and a submission has a worker count them again a few seconds
+later: the page shows the last count, with when it was made, while the next one runs. The same
+worker keeps the responses as sets (consultations.services.results_index), so that a filter (an
+area, the answer to another question) is counted in a fraction of a second, exactly, however many
+responses came since; until it has, the database counts the filtered responses.
 Writes (themes, coding, publishing responses) are services with an actor, a
 permission check and an audit entry.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,6 +46,7 @@ from consultations.models import (
     Response,
     Theme,
 )
+from consultations.services import results_index
 
 Kind = Question.Kind
 # Answers that identify the respondent: never published, never in open data.
@@ -207,7 +210,9 @@ def results_compute(
     answer is coded: a closed consultation's results are counted once."""
     questions = survey_questions(consultation) if questions is None else questions
     responses = submitted_responses(consultation, filters)
-    matched = _Matched.of(responses) if filters.active else None
+    matched: _Matched | _Indexed | None = None
+    if filters.active:
+        matched = _Indexed.of(consultation, filters, questions) or _Matched.of(responses)
     if matched is not None:
         version = matched.version
     else:
@@ -310,10 +315,7 @@ LAST_COUNT_SECONDS = 7 * 24 * 3600
 
 
 def _survey_key(questions: list[Question]) -> str:
-    survey = [
-        (question.pk, [option.pk for option in question.options.all()]) for question in questions
-    ]
-    return hashlib.sha256(repr(survey).encode()).hexdigest()
+    return results_index.survey_key(questions)
 
 
 def _figures_key(consultation, filters, questions, version) -> str:
@@ -362,7 +364,18 @@ def results_recount(*, consultation_id: int) -> int | None:
     version = responses.aggregate(total=Count("pk"), last=Max("submitted_at"))
     if _cached_figures(consultation, NO_FILTER, questions, version) is None:
         _count(consultation, NO_FILTER, questions, responses, version)
+    _index_refresh(consultation, questions)
     return version["total"]
+
+
+def _index_refresh(consultation: Consultation, questions: list[Question]) -> None:
+    """Build the consultation's results index (PostgreSQL) when there is none for this survey
+    or many responses came or went since the last build."""
+    if connection.vendor != "postgresql":
+        return
+    index = results_index.index_get(consultation.pk, _survey_key(questions))
+    if index is None or results_index.Snapshot.against_now(index, consultation).stale:
+        results_index.index_build(consultation, questions, consent_given=_CONSENT_GIVEN)
 
 
 def _recount_seconds() -> float:
@@ -394,7 +407,7 @@ def _cached_theme_counts(
     if counts is None:
         # Only submitted responses are coded (see _check_coding): unfiltered, the theme says
         # enough about which answers count.
-        if matched is not None and matched.ids is not None:
+        if matched is not None and matched.counts_themes:
             counts = matched.theme_counts(consultation)
         else:
             if filters.active:
@@ -481,6 +494,10 @@ class _Matched:
         self.ids = ids
         self.version = version
 
+    @property
+    def counts_themes(self) -> bool:
+        return self.ids is not None
+
     @classmethod
     def of(cls, responses: QuerySet[Response]) -> _Matched:
         if connection.vendor != "postgresql":
@@ -551,6 +568,67 @@ class _Matched:
         return [tuple(row) for row in self._rows(sql, [consultation.pk, self.ids])]
 
 
+class _Indexed:
+    """A filter counted over the results index a worker built (see results_index): the
+    indexed responses it keeps as a bitmap, and those submitted since that it keeps, counted by
+    the database."""
+
+    counts_themes = True
+
+    def __init__(self, snapshot: results_index.Snapshot, bits: int, since: list[int]):
+        self.snapshot, self.bits, self.since = snapshot, bits, since
+        self.version = {"total": bits.bit_count() + len(since), "last": snapshot.last}
+
+    @classmethod
+    def of(cls, consultation, filters, questions) -> _Indexed | None:
+        if connection.vendor != "postgresql":
+            return None
+        index = results_index.index_get(consultation.pk, _survey_key(questions))
+        if index is None:
+            results_recount_soon(consultation.pk)
+            return None
+        snapshot = results_index.Snapshot.against_now(index, consultation)
+        if snapshot.stale:
+            results_recount_soon(consultation.pk)
+        bits = snapshot.matching(area_id=filters.area_id, option_id=filters.option_id)
+        since = []
+        if snapshot.since:
+            since = list(
+                submitted_responses(consultation, filters)
+                .filter(pk__in=snapshot.since)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        return cls(snapshot, bits, since)
+
+    def figures(self, counted: list[int], detailed: list[int]) -> dict:
+        figures = results_index.figures(
+            self.snapshot.index, self.bits, counted=counted, detailed=detailed
+        )
+        if self.since:
+            since = _Matched(self.since, {}).counts(counted, detailed)
+            figures = results_index.figures_add(figures, _plain(*since))
+        return figures
+
+    def theme_counts(self, consultation: Consultation) -> list[tuple[int, int, int]]:
+        """(theme, question, answers coded) of the kept responses' answers: the codes (a few
+        of the written answers, and they change while officers code) are read, and kept when
+        their response is."""
+        coded, answer = Answer.themes.through._meta.db_table, Answer._meta.db_table
+        sql = (
+            f"SELECT coded.theme_id, a.question_id, a.response_id FROM {coded} coded "  # noqa: S608
+            f"JOIN {Theme._meta.db_table} theme ON theme.id = coded.theme_id "
+            f"JOIN {answer} a ON a.id = coded.answer_id WHERE theme.consultation_id = %s"
+        )
+        keeps = self.snapshot.keeps(self.bits, self.since)
+        counts = Counter(
+            (theme_id, question_id)
+            for theme_id, question_id, response_id in _Matched._rows(sql, [consultation.pk])
+            if keeps(response_id)
+        )
+        return [(theme_id, question_id, count) for (theme_id, question_id), count in counts.items()]
+
+
 def _figures(consultation, filters, questions, responses, matched=None) -> dict:
     """Counts per option, answers per question, the details of text, number, date and consent
     answers, and responses per day, as plain data for the cache.
@@ -564,6 +642,8 @@ def _figures(consultation, filters, questions, responses, matched=None) -> dict:
     counted = [q.pk for q in questions if q.kind not in _ONE_CHOICE_KINDS or q.allow_other]
     detailed = [q.pk for q in questions if q.kind in _DETAIL_KINDS or q.allow_other]
     bounded = [q.pk for q in questions if q.kind in (Kind.NUMBER, Kind.DATE)]
+    if isinstance(matched, _Indexed):
+        return matched.figures(counted, detailed)
     if matched is not None and matched.ids is not None:
         chosen, answered, details, days = matched.counts(counted, detailed)
         return _plain(chosen, answered, details, days)

@@ -1,6 +1,7 @@
 """Every filter of the results, by area, by each option of each question and by both, gives the
-same figures as counting the responses one by one in Python: whichever way the database counts
-them (a join, or the matching responses' ids)."""
+same figures as counting the responses one by one in Python: whichever way they are counted (by
+the database, or over the results index a worker built, with responses submitted and deleted
+since the build counted too)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from consultations.models import Answer, AnswerChoice, Response, Theme
-from consultations.services import analysis
+from consultations.services import analysis, results_index
 from tests.consultations.test_results import respond
 from tests.factories import AreaFactory
 
@@ -158,7 +159,42 @@ def _computed(survey, filters: analysis.ResponseFilter) -> dict:
     return {"responses": results.responses, "questions": questions, "days": days}
 
 
-def test_every_filter_gives_the_figures_of_a_count_by_hand(survey, many):
+@pytest.fixture(params=["database", "index", "index and since"])
+def counted_by(request, survey, many):
+    """How the filtered figures are counted: by the database (no index), over an index of every
+    response, or over an index built before more responses came and one went."""
+    consultation = survey.consultation
+    if request.param == "database":
+        results_index.index_forget(consultation.pk)
+        return request.param
+    analysis.results_recount(consultation_id=consultation.pk)
+    if request.param == "index and since":
+        chance = random.Random(7)
+        start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+        for _number in range(12):
+            answers = _random_answers(survey, chance)
+            if "trips" in answers:
+                answers["trips"] = Decimal(answers["trips"]) + Decimal("0.25")
+            respond(
+                survey,
+                area=chance.choice(many),
+                submitted_at=start - timedelta(days=chance.randint(0, 6)),
+                answers=answers,
+            )
+        Response.objects.filter(consultation=consultation, status="submitted").order_by(
+            "pk"
+        ).first().delete()
+    questions = analysis.survey_questions(consultation)
+    indexed = analysis._Indexed.of(
+        consultation, analysis.ResponseFilter(area_id=many[0].pk), questions
+    )
+    assert indexed is not None
+    assert bool(indexed.since) == (request.param == "index and since")
+    assert not indexed.snapshot.stale
+    return request.param
+
+
+def test_every_filter_gives_the_figures_of_a_count_by_hand(survey, many, counted_by):
     options = [
         option for question in survey.questions.values() for option in question.options.all()
     ]
