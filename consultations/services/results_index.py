@@ -30,7 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from consultations.models import Answer, AnswerChoice, Response
@@ -93,7 +93,11 @@ def _rows(sql: str, params: list) -> list[tuple]:
 
 def index_build(consultation, questions, *, consent_given: list[str]) -> ResultsIndex | None:
     """Read every submitted response's answers once and keep them as sets in the cache (run by a
-    worker). None where the database is not PostgreSQL."""
+    worker). None where the database is not PostgreSQL.
+
+    The responses are numbered once, in a temporary table, and every set is read as the array
+    of its responses' numbers: drafts, and responses submitted while the index is built (they
+    are counted as "since"), are in no set."""
     if connection.vendor != "postgresql":
         return None
     response, answer, choice = (
@@ -102,18 +106,57 @@ def index_build(consultation, questions, *, consent_given: list[str]) -> Results
         AnswerChoice._meta.db_table,
     )
     question_ids = [question.pk for question in questions]
-    responses = _rows(
-        "SELECT id, area_id, (submitted_at AT TIME ZONE %s)::date AS day "  # noqa: S608
-        f"FROM {response} WHERE consultation_id = %s AND status = %s ORDER BY day, id",
-        [timezone.get_current_timezone_name(), consultation.pk, Response.Status.SUBMITTED],
-    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.results_positions")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE results_positions ON COMMIT DROP AS "  # noqa: S608
+            "SELECT id, area_id, day, (row_number() OVER (ORDER BY day, id) - 1)::int AS pos "
+            "FROM (SELECT id, area_id, (submitted_at AT TIME ZONE %s)::date AS day "
+            f"FROM {response} WHERE consultation_id = %s AND status = %s) submitted",
+            [timezone.get_current_timezone_name(), consultation.pk, Response.Status.SUBMITTED],
+        )
+        cursor.execute("ALTER TABLE results_positions ADD PRIMARY KEY (id)")
+        cursor.execute("ANALYZE results_positions")
+        responses = _rows("SELECT id, area_id, day FROM results_positions ORDER BY pos", [])
+        last = _rows(
+            f"SELECT MAX(r.submitted_at) FROM {response} r "  # noqa: S608
+            "JOIN results_positions p ON p.id = r.id",
+            [],
+        )
+        chosen = _rows(
+            "SELECT c.option_id, c.rank, array_agg(p.pos) "  # noqa: S608
+            f"FROM {choice} c JOIN {answer} a ON a.id = c.answer_id "
+            "JOIN results_positions p ON p.id = a.response_id "
+            "WHERE a.question_id = ANY(%s) GROUP BY c.option_id, c.rank",
+            [question_ids],
+        )
+        answers = _rows(
+            "SELECT a.question_id, array_agg(p.pos), "  # noqa: S608
+            "array_agg(p.pos) FILTER (WHERE a.text <> ''), "
+            "array_agg(p.pos) FILTER (WHERE a.text = ANY(%s)) "
+            f"FROM {answer} a JOIN results_positions p ON p.id = a.response_id "
+            "WHERE a.question_id = ANY(%s) GROUP BY a.question_id",
+            [consent_given, question_ids],
+        )
+        values = _rows(
+            "SELECT a.question_id, "  # noqa: S608
+            "array_agg(p.pos ORDER BY p.pos) FILTER (WHERE a.number IS NOT NULL), "
+            "array_agg((a.number * 100)::bigint ORDER BY p.pos) "
+            "FILTER (WHERE a.number IS NOT NULL), "
+            "array_agg(p.pos ORDER BY p.pos) FILTER (WHERE a.date IS NOT NULL), "
+            "array_agg(a.date - DATE '0001-01-01' + 1 ORDER BY p.pos) "
+            "FILTER (WHERE a.date IS NOT NULL) "
+            f"FROM {answer} a JOIN results_positions p ON p.id = a.response_id "
+            "WHERE a.question_id = ANY(%s) AND (a.number IS NOT NULL OR a.date IS NOT NULL) "
+            "GROUP BY a.question_id",
+            [question_ids],
+        )
     size = len(responses)
-    position = {row[0]: number for number, row in enumerate(responses)}
     index = ResultsIndex(
         survey=survey_key(questions),
         ids=array("q", (row[0] for row in responses)),
         days=[],
-        last=None,
+        last=last[0][0] if last else None,
         built_at=timezone.now(),
     )
     by_area: dict[int, list[int]] = {}
@@ -126,72 +169,24 @@ def index_build(consultation, questions, *, consent_given: list[str]) -> Results
         else:
             index.days.append((day, number, 1))
     index.areas = {area_id: _bitmap(kept, size) for area_id, kept in by_area.items()}
-    last = _rows(
-        f"SELECT MAX(submitted_at) FROM {response} "  # noqa: S608
-        "WHERE consultation_id = %s AND status = %s",
-        [consultation.pk, Response.Status.SUBMITTED],
-    )
-    index.last = last[0][0] if last else None
-
-    def kept(response_ids) -> list[int]:
-        # Drafts, and responses submitted after the first read, are not in this index.
-        return [position[pk] for pk in response_ids if pk in position]
-
-    chosen_sql = (
-        "SELECT c.option_id, c.rank, array_agg(a.response_id) "  # noqa: S608
-        f"FROM {choice} c JOIN {answer} a ON a.id = c.answer_id "
-        "WHERE a.question_id = ANY(%s) GROUP BY c.option_id, c.rank"
-    )
-    chosen: dict[int, int] = {}
-    for option_id, rank, response_ids in _rows(chosen_sql, [question_ids]):
-        bits = _bitmap(kept(response_ids), size)
-        chosen[option_id] = chosen.get(option_id, 0) | bits
+    for option_id, rank, positions in chosen:
+        bits = _bitmap(positions, size)
+        index.chosen[option_id] = index.chosen.get(option_id, 0) | bits
         if rank is not None:
             index.ranked[(option_id, rank)] = bits
-    index.chosen = chosen
-
-    answers_sql = (
-        "SELECT question_id, array_agg(response_id), "  # noqa: S608
-        "array_agg(response_id) FILTER (WHERE text <> ''), "
-        "array_agg(response_id) FILTER (WHERE text = ANY(%s)) "
-        f"FROM {answer} WHERE question_id = ANY(%s) GROUP BY question_id"
-    )
-    for question_id, answered, written, agreed in _rows(answers_sql, [consent_given, question_ids]):
-        index.answered[question_id] = _bitmap(kept(answered), size)
+    for question_id, answered, written, agreed in answers:
+        index.answered[question_id] = _bitmap(answered, size)
         if written:
-            index.written[question_id] = _bitmap(kept(written), size)
+            index.written[question_id] = _bitmap(written, size)
         if agreed:
-            index.agreed[question_id] = _bitmap(kept(agreed), size)
-
-    values_sql = (
-        "SELECT question_id, array_agg(response_id) FILTER (WHERE number IS NOT NULL), "  # noqa: S608
-        "array_agg((number * 100)::bigint) FILTER (WHERE number IS NOT NULL), "
-        "array_agg(date - DATE '0001-01-01' + 1) FILTER (WHERE date IS NOT NULL), "
-        "array_agg(response_id) FILTER (WHERE date IS NOT NULL) "
-        f"FROM {answer} WHERE question_id = ANY(%s) "
-        "AND (number IS NOT NULL OR date IS NOT NULL) GROUP BY question_id"
-    )
-    for question_id, with_number, numbers, days, with_date in _rows(values_sql, [question_ids]):
+            index.agreed[question_id] = _bitmap(agreed, size)
+    for question_id, with_number, numbers, with_date, days in values:
         if numbers:
-            pairs = [
-                (position[pk], value)
-                for pk, value in zip(with_number, numbers, strict=True)
-                if pk in position
-            ]
-            index.numbers[question_id] = _columns(pairs)
+            index.numbers[question_id] = (array("q", with_number), array("q", numbers))
         if days:
-            pairs = [
-                (position[pk], value)
-                for pk, value in zip(with_date, days, strict=True)
-                if pk in position
-            ]
-            index.dates[question_id] = _columns(pairs)
+            index.dates[question_id] = (array("q", with_date), array("q", days))
     cache.set(index_key(consultation.pk), index, INDEX_SECONDS)
     return index
-
-
-def _columns(pairs: list[tuple[int, int]]) -> tuple[array, array]:
-    return array("q", (pair[0] for pair in pairs)), array("q", (pair[1] for pair in pairs))
 
 
 def index_get(consultation_id: int, survey: str) -> ResultsIndex | None:
