@@ -37,7 +37,7 @@ WORKDIR /app
 # pyproject.toml does not package.
 COPY pyproject.toml README.md requirements.lock ./
 RUN mkdir civic && touch civic/__init__.py \
-    && pip install -c requirements.lock . \
+    && pip install -c requirements.lock ".[esp]" \
     && pip uninstall --yes civic \
     && rm -rf civic build ./*.egg-info
 
