@@ -10,8 +10,9 @@ class ConsultationsConfig(AppConfig):
     def ready(self) -> None:
         from civic import participation
         from consultations import gdpr
+        from consultations.models import ACTIVITY_RESPONSE, SOURCE_SURVEY
         from consultations.views import open_items
-        from contacts import gdpr_registry
+        from contacts import gdpr_registry, kinds
 
         participation.register(
             participation.Section(
@@ -21,3 +22,5 @@ class ConsultationsConfig(AppConfig):
         gdpr_registry.register(
             "consultation responses", gdpr.export_responses, gdpr.erase_responses
         )
+        kinds.register_source(SOURCE_SURVEY, _("Survey"))
+        kinds.register_activity(ACTIVITY_RESPONSE, _("Survey response"))

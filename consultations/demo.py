@@ -18,6 +18,8 @@ from django.utils import timezone
 from civic import demo
 from civic.models import Area, Department, User
 from consultations.models import (
+    ACTIVITY_RESPONSE,
+    SOURCE_SURVEY,
     Answer,
     AnswerChoice,
     Consultation,
@@ -32,7 +34,7 @@ from consultations.models import (
     Topic,
 )
 from consultations.services.builder import ABOUT_YOU, ABOUT_YOU_INTRO, ABOUT_YOU_TITLE, PREFER_NOT
-from contacts.models import Activity, Contact
+from contacts.models import Contact
 from contacts.services import participation_record
 
 TOPICS = [
@@ -405,11 +407,11 @@ def _on_timeline(consultation, response, number: int) -> None:
     activity = participation_record(
         organisation=consultation.organisation,
         email=email,
-        kind=Activity.Kind.RESPONSE,
+        kind=ACTIVITY_RESPONSE,
         item=consultation,
         item_title=consultation.title,
         reference=response.reference,
-        source=Contact.Source.SURVEY,
+        source=SOURCE_SURVEY,
         department=consultation.department,
         occurred_at=response.submitted_at,
     )

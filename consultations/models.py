@@ -87,6 +87,11 @@ class ConsultationQuerySet(models.QuerySet):
         }[stage]()
 
 
+# How contacts records a respondent (declared in ConsultationsConfig.ready, contacts.kinds).
+SOURCE_SURVEY = "survey"
+ACTIVITY_RESPONSE = "response"
+
+
 class Consultation(models.Model):
     class Stage(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from civic import demo
+from contacts import kinds
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, Tag
 
 
@@ -34,7 +35,7 @@ def seed_contacts(*, organisations: dict) -> None:
     areas = list(organisation.areas.prefetch_related("postcodes"))
     first_names = ["Amira", "Ben", "Chloe", "Dev", "Ewa", "Farid", "Grace", "Hamza", "Isla"]
     last_names = ["Ahmed", "Brown", "Clarke", "Davies", "Evans", "Fraser", "Green", "Hughes"]
-    sources = [choice for choice, _label in Contact.Source.choices]
+    sources = [choice for choice, _label in kinds.source_choices()]
     now = timezone.now()
     for number in range(300):
         area = areas[number % len(areas)]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.fields import PostcodeField
 from civic.models import Area, Organisation
+from contacts import kinds
 
 
 class Tag(models.Model):
@@ -111,10 +112,9 @@ class Contact(models.Model):
         GROUP = "group", _("Organisation or group")
 
     class Source(models.TextChoices):
+        """Contacts' own sources; feature apps declare theirs (contacts.kinds)."""
+
         IMPORT = "import", _("Import")
-        SURVEY = "survey", _("Survey")
-        PETITION = "petition", _("Petition")
-        EVENT = "event", _("Event")
         SIGN_UP = "sign_up", _("Sign-up")
         TYPED_IN = "typed_in", _("Typed in")
 
@@ -132,7 +132,7 @@ class Contact(models.Model):
     represents = models.CharField(
         _("organisation or group they represent"), max_length=200, blank=True
     )
-    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=16, choices=kinds.source_choices)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
     notes = models.TextField(_("notes"), blank=True)
     user = models.ForeignKey(
@@ -199,15 +199,9 @@ class ConsentEvent(models.Model):
 class Activity(models.Model):
     """One act of participation, recorded by a feature app through contacts.services."""
 
-    class Kind(models.TextChoices):
-        RESPONSE = "response", _("Survey response")
-        SIGNATURE = "signature", _("Petition signature")
-        RSVP = "rsvp", _("Event booking")
-        VOTE = "vote", _("Budget vote")
-        CONTRIBUTION = "contribution", _("Debate contribution")
-
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What the person did: a kind a feature app declared (contacts.kinds).
+    kind = models.CharField(max_length=16, choices=kinds.activity_choices)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.CharField(max_length=64)
     item = GenericForeignKey("content_type", "object_id")

@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from civic.models import Organisation
+from contacts import kinds
 from contacts.models import Activity, ConsentPurpose, Contact, live_consent_q
 
 FIELDS = {
@@ -94,7 +95,7 @@ def _condition(condition: dict, organisation: Organisation) -> Q:
     elif field == "area":
         query = Q(area__organisation=organisation, area__code__iexact=value)
     elif field == "source":
-        if value not in Contact.Source.values:
+        if not kinds.is_source(value):
             raise ValidationError(f"Unknown source {value!r}")
         query = Q(source=value)
     elif field == "consent":
@@ -115,7 +116,7 @@ def _condition(condition: dict, organisation: Organisation) -> Q:
             )
         )
     elif field == "took_part_kind":
-        if value not in Activity.Kind.values:
+        if not kinds.is_activity(value):
             raise ValidationError(f"Unknown kind of participation {value!r}")
         query = Q(Exists(Activity.objects.filter(contact=OuterRef("pk"), kind=value)))
     elif field == "joined_after":

@@ -9,8 +9,9 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         from civic import participation
-        from contacts import gdpr_registry
+        from contacts import gdpr_registry, kinds
         from petitions import gdpr
+        from petitions.models import ACTIVITY_SIGNATURE, SOURCE_PETITION
         from petitions.views import open_items
 
         participation.register(
@@ -19,3 +20,5 @@ class PetitionsConfig(AppConfig):
             )
         )
         gdpr_registry.register("petition signatures", gdpr.export_signatures, gdpr.erase_signatures)
+        kinds.register_source(SOURCE_PETITION, _("Petition"))
+        kinds.register_activity(ACTIVITY_SIGNATURE, _("Petition signature"))

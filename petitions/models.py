@@ -128,6 +128,11 @@ class PetitionQuerySet(models.QuerySet):
         raise ValueError(stage)
 
 
+# How contacts records a signer (declared in PetitionsConfig.ready, contacts.kinds).
+SOURCE_PETITION = "petition"
+ACTIVITY_SIGNATURE = "signature"
+
+
 class Petition(models.Model):
     class Status(models.TextChoices):
         SPONSORING = "sponsoring", _("Gathering supporters")

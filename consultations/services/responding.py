@@ -42,6 +42,8 @@ from civic.postcodes import normalise_postcode
 from civic.ratelimits import form_drawn_at, form_token, hit, parse_rate
 from civic.services import area_for_postcode
 from consultations.models import (
+    ACTIVITY_RESPONSE,
+    SOURCE_SURVEY,
     Answer,
     AnswerChoice,
     Consultation,
@@ -793,7 +795,6 @@ def response_submit(
 
 
 def _participation_record(response: Response, survey: Survey, user, consents: Consents) -> None:
-    from contacts.models import Activity, Contact
     from contacts.services import ConsentGiven, participation_record
 
     consultation = response.consultation
@@ -828,11 +829,11 @@ def _participation_record(response: Response, survey: Survey, user, consents: Co
     activity = participation_record(
         organisation=consultation.organisation,
         email=response.email,
-        kind=Activity.Kind.RESPONSE,
+        kind=ACTIVITY_RESPONSE,
         item=consultation,
         item_title=consultation.title,
         reference=response.reference,
-        source=Contact.Source.SURVEY,
+        source=SOURCE_SURVEY,
         postcode=postcode,
         user=user,
         department=consultation.department,

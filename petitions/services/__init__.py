@@ -37,7 +37,13 @@ from civic.models import AuditEntry, Organisation
 from civic.postcodes import normalise_postcode
 from civic.services import audit_record
 from contacts.models import ConsentPurpose, Contact
-from petitions.models import Petition, PetitionPolicy, Signature
+from petitions.models import (
+    ACTIVITY_SIGNATURE,
+    SOURCE_PETITION,
+    Petition,
+    PetitionPolicy,
+    Signature,
+)
 from petitions.services.counting import count_soon, page_forget, petition_count
 from petitions.services.signing import email_normalise, signer_clean
 
@@ -662,7 +668,6 @@ def signatures_record(*, petition_id: int | None = None, limit: int = 20_000) ->
     """Make each confirmed signer who asked to hear about a petition a contact with that consent,
     the signature on their timeline (a worker does this in batches after confirmations, so
     signing stays fast). Claimed with SKIP LOCKED: workers at once never record one twice."""
-    from contacts.models import Activity
     from contacts.services import ConsentGiven, participation_record
 
     recorded = 0
@@ -688,11 +693,11 @@ def signatures_record(*, petition_id: int | None = None, limit: int = 20_000) ->
                 participation_record(
                     organisation=petition.organisation,
                     email=signature.email,
-                    kind=Activity.Kind.SIGNATURE,
+                    kind=ACTIVITY_SIGNATURE,
                     item=petition,
                     item_title=petition.title,
                     reference=f"petition-{petition.pk}-signature-{signature.pk}",
-                    source=Contact.Source.PETITION,
+                    source=SOURCE_PETITION,
                     name=signature.name,
                     postcode=signature.postcode,
                     department=petition.department,

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact
+from contacts.models import ConsentEvent, ConsentPurpose, Contact
 from contacts.services import (
     ConsentGiven,
     consent_give,
@@ -115,11 +115,11 @@ def test_a_feature_records_participation_once_with_the_consent_given(council):
             organisation=council,
             email="ann@example.org",
             name="Ann",
-            kind=Activity.Kind.RESPONSE,
+            kind="response",
             item=notice,
             item_title=notice.title,
             reference="response-17",
-            source=Contact.Source.SURVEY,
+            source="survey",
             department=department,
             consents=[ConsentGiven(outcome, WORDING, "Bus lanes survey")],
         )

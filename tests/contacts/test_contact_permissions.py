@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from civic.models import AuditEntry, Role
-from contacts.models import Activity, Contact
+from contacts.models import Contact
 from contacts.services import contact_for_email, participation_record
 from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
 from tests.scoped_feature.models import Notice
@@ -24,7 +24,7 @@ def world():
         participation_record(
             organisation=north,
             email=email,
-            kind=Activity.Kind.RESPONSE,
+            kind="response",
             item=item,
             item_title=item.title,
             reference=email,
@@ -205,7 +205,7 @@ def test_an_officer_sees_only_their_departments_part_of_a_timeline(world, client
     participation_record(
         organisation=ann.organisation,
         email="ann@example.org",
-        kind=Activity.Kind.RESPONSE,
+        kind="response",
         item=parks_item,
         item_title="Playgrounds",
         reference="ann-parks",

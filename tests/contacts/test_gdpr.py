@@ -89,11 +89,11 @@ def person(council):
         email=EMAIL,
         name=NAME,
         postcode="M4 6AA",
-        kind=Activity.Kind.RESPONSE,
+        kind="response",
         item=notice,
         item_title=notice.title,
         reference="response-17",
-        source=Contact.Source.SURVEY,
+        source="survey",
         occurred_at=RESPONDED_AT,
     )
     contact = Contact.objects.get(email=EMAIL)
@@ -493,7 +493,7 @@ def test_retention_anonymises_exactly_the_contacts_with_no_live_consent_and_noth
         participation_record(
             organisation=council,
             email=who.email,
-            kind=Activity.Kind.RESPONSE,
+            kind="response",
             item=notice,
             item_title="Parks",
             reference=f"r-{who.pk}-{at.timestamp()}",

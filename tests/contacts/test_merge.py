@@ -94,7 +94,7 @@ def three_records(council):
     def act(contact, reference, day):
         Activity.objects.create(
             contact=contact,
-            kind=Activity.Kind.RESPONSE,
+            kind="response",
             item=notice,
             item_title="Parks",
             occurred_at=datetime(2025, 5, day, tzinfo=UTC),

@@ -256,7 +256,7 @@ def test_signers_who_asked_become_contacts_with_that_consent_once(council):
     contacts = Contact.objects.filter(organisation=council.organisation).order_by("email")
     assert [contact.email for contact in contacts] == ["heard0@example.org", "heard1@example.org"]
     assert all(consent_is_live(contact=contact, purpose=purpose) for contact in contacts)
-    assert Activity.objects.filter(kind=Activity.Kind.SIGNATURE).count() == 2
+    assert Activity.objects.filter(kind="signature").count() == 2
 
 
 def test_the_response_is_e_mailed_to_confirmed_signers_who_asked_only(
