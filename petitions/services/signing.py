@@ -110,9 +110,11 @@ def _allow_list() -> list[str]:
 # The e-mail address -----------------------------------------------------------------------------
 
 
-def email_normalise(email: str) -> str:
-    """The address as its mailbox: lower case, and without the dots or +tags of providers that
-    ignore them (Gmail delivers j.o.e+petitions@ to joe@)."""
+def signature_email_key(email: str) -> str:
+    """The key a signature's address is kept under to find a second signature from the same
+    mailbox (`Signature.email_normalised`): lower case, and without the dots or +tags of
+    providers that ignore them (Gmail delivers j.o.e+petitions@ to joe@). Not a contact's key,
+    which keeps the address as typed but for case (contacts.services.contact_email_key)."""
     local, _at, domain = email.strip().lower().rpartition("@")
     domain = _SAME_DOMAIN.get(domain, domain)
     if domain in _IGNORES_PLUS_TAGS:
@@ -256,7 +258,7 @@ def signature_sign(
         "petition": petition,
         "name": name,
         "email": email,
-        "email_normalised": email_normalise(email),
+        "email_normalised": signature_email_key(email),
         "postcode": postcode,
         "area_id": _area_id(petition, postcode),
         "hears_progress": bool(hears_progress),
