@@ -215,12 +215,12 @@ class PageForm:
 
     @property
     def error_links(self) -> list[tuple[str, str]]:
-        """(input id, message) in the order of the page, for the error summary."""
+        """("#input id", message) in the order of the page, for the error summary."""
         links = []
         for question in self.questions:
             for anchor, messages in self.errors.items():
                 if anchor == self.name(question) or anchor.startswith(f"{self.name(question)}-"):
-                    links += [(anchor, message) for message in messages]
+                    links += [(f"#{anchor}", message) for message in messages]
         return links
 
     def items(self) -> list[QuestionItem]:

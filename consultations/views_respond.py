@@ -440,6 +440,13 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
         for number, survey_page in enumerate(survey.pages, 1)
         for question in survey_page.questions.all()
     }
+    missing = [
+        {
+            "question": question,
+            "url": f"{_page_url(consultation, numbers[question.pk])}?next=check#q{question.pk}",
+        }
+        for question in missing
+    ]
     return render(
         request,
         "consultations/respond/check.html",
@@ -447,14 +454,14 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             "consultation": consultation,
             "sections": sections,
             "form": form,
-            "missing": [
-                {
-                    "question": question,
-                    "url": f"{_page_url(consultation, numbers[question.pk])}?next=check"
-                    f"#q{question.pk}",
-                }
-                for question in missing
-            ],
+            "missing": missing,
+            # In the error summary after a submission, each linking to its question's page.
+            "missing_links": [
+                (item["url"], _("Answer “%(question)s”") % {"question": item["question"].text})
+                for item in missing
+            ]
+            if show_missing
+            else [],
             "show_missing": show_missing,
             "refusal": refusal,
         },

@@ -20,7 +20,7 @@ from civic import demo
 from civic.models import Area, Department, Role
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
 from petitions.services.counting import petition_count
-from petitions.services.signing import email_normalise
+from petitions.services.signing import signature_email_key
 
 FIRST_NAMES = ["Amira", "Ben", "Chloe", "Dev", "Ewa", "Femi", "Grace", "Hamza", "Isla", "Jon"]
 SURNAMES = ["Ahmed", "Brown", "Clarke", "Davies", "Evans", "Fox", "Green", "Hughes", "Khan"]
@@ -216,7 +216,7 @@ def _signatures(petition: Petition, count: int, areas: list, randomness, now) ->
                 petition=petition,
                 name=name,
                 email=email,
-                email_normalised=email_normalise(email),
+                email_normalised=signature_email_key(email),
                 postcode=randomness.choice(postcodes) if postcodes else "SW1A 1AA",
                 area=area,
                 status=Signature.Status.CONFIRMED,

@@ -24,7 +24,7 @@ from contacts.gdpr_registry import identifying_terms, names_them, redact
 from contacts.models import Contact
 from petitions.models import Petition, Signature
 from petitions.services.counting import page_forget
-from petitions.services.signing import email_normalise
+from petitions.services.signing import signature_email_key
 
 # Shown on the petition's page in place of text that named the person who started it.
 ERASED_TEXT = _(
@@ -37,7 +37,7 @@ def _signatures(contact: Contact):
     if not contact.email:
         return Signature.objects.none()
     return Signature.objects.filter(
-        email_normalised=email_normalise(contact.email),
+        email_normalised=signature_email_key(contact.email),
         petition__organisation_id=contact.organisation_id,
     )
 

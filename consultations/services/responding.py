@@ -9,7 +9,8 @@ response), and a partial unique constraint refuses a second response by one sign
 Abuse protection avoids CAPTCHAs, which shut out the people a council most needs to hear from:
 a honeypot field, a minimum time between loading the start page and submitting (the start form
 carries a signed timestamp), and a limit per client address on starting, submitting and asking
-for resume links. Settings (read when used, never at import):
+for resume links, all checked by the shared guard for public forms (civic.form_guard). Settings
+(read when used, never at import):
 
     CIVIC_RESPONSE_RATE          "20/h": starts, submits and resume links per address per period
     CIVIC_RESPONSE_MIN_SECONDS   5: the least time from the start page to submitting
@@ -36,10 +37,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.postcodes import normalise_postcode
-from civic.ratelimits import form_drawn_at, form_token, hit, parse_rate
 from civic.services import area_for_postcode
 from consultations.models import (
     ACTIVITY_RESPONSE,
@@ -68,25 +69,9 @@ RESUME_SALT = "consultations.respond-resume"
 Kind = Question.Kind
 
 
-class Refused(ValidationError):
-    """A response the service will not take, with a message for the resident and a code:
-    closed, sign_in, already_responded, submitted, spam, rate_limited, tampered."""
-
-
 # ---------------------------------------------------------------------------------------------
 # Settings, read when used
 # ---------------------------------------------------------------------------------------------
-
-
-def _rate() -> tuple[int, int]:
-    """CIVIC_RESPONSE_RATE as (how many, per how many seconds): "20/h", "5/m", "100/d"."""
-    return parse_rate(
-        getattr(settings, "CIVIC_RESPONSE_RATE", "20/h"), setting="CIVIC_RESPONSE_RATE"
-    )
-
-
-def _minimum_seconds() -> float:
-    return float(getattr(settings, "CIVIC_RESPONSE_MIN_SECONDS", 5))
 
 
 def resume_days() -> int:
@@ -98,33 +83,21 @@ def resume_days() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def rate_limit_allows(*, ip: str | None, action: str) -> bool:
-    """Count one attempt from this address; False once it has made more than the rate allows in
-    the current period."""
-    limit, period = _rate()
-    return hit(f"consultations:respond:{action}", ip, limit=limit, period=period)
-
-
-def start_token(*, now: float | None = None) -> str:
-    """The signed moment the start page was drawn, carried by its form."""
-    return form_token(START_SALT, now=now)
-
-
-def _spam_refusal() -> Refused:
-    # Says nothing of why, so that a script learns nothing; a person simply tries again.
-    return Refused(
-        _("We could not accept that just now. Wait a moment, then try again."), code="spam"
-    )
-
-
-def _rate_refusal() -> Refused:
-    return Refused(
-        _(
-            "There have been too many responses from your internet connection in a short time. "
-            "Try again later."
-        ),
-        code="rate_limited",
-    )
+# A response the service will not take is a Refused (civic.form_guard), coded closed, sign_in,
+# already_responded, submitted, spam, rate_limited or tampered. The start page's form carries
+# the signed moment it was drawn; the least time is counted from it to submitting. Starting,
+# submitting and asking for a resume link are each limited per address (the guard's steps).
+RESPONDING = FormGuard(
+    action="consultations:respond",
+    salt=START_SALT,
+    least_seconds=Setting("CIVIC_RESPONSE_MIN_SECONDS", 5),
+    limits=[Limit("", "CIVIC_RESPONSE_RATE", "20/h")],
+    too_many=gettext_lazy(
+        "There have been too many responses from your internet connection in a short time. "
+        "Try again later."
+    ),
+)
+start_token = RESPONDING.token  # the signed moment the start page was drawn, carried by its form
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,11 +512,10 @@ def response_start(
     _require_person(consultation, user)
     if already_responded(consultation=consultation, user=user):
         raise _already_refusal()
-    started_at = form_drawn_at(token, START_SALT)
-    if honeypot or started_at is None:
-        raise _spam_refusal()
-    if not rate_limit_allows(ip=ip, action="start"):
-        raise _rate_refusal()
+    # The start page is a button: the least fill time is counted from here to submitting.
+    started_at = RESPONDING.check(
+        honeypot=honeypot, token=token, ip=ip, step="start", fill_time=False
+    )
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -741,9 +713,7 @@ def response_submit(
         consultation = locked.consultation
         _require_open(consultation, now)
         _require_person(consultation, user, locked)
-        elapsed = (now - locked.started_at).total_seconds()
-        if honeypot or elapsed < _minimum_seconds():
-            raise _spam_refusal()
+        RESPONDING.refuse_spam(honeypot=honeypot, drawn_at=locked.started_at, now=now)
 
         survey, visible, _answered, missing = survey_progress(locked)
         errors: dict[Any, ValidationError] = {
@@ -764,8 +734,7 @@ def response_submit(
                 errors["email"] = error
         if errors:
             raise ValidationError(errors)
-        if not rate_limit_allows(ip=ip, action="submit"):
-            raise _rate_refusal()
+        RESPONDING.refuse_too_many(ip, step="submit")
 
         locked.answers.exclude(question_id__in=visible.questions).delete()
         _area_update(locked, survey, visible)
@@ -970,8 +939,7 @@ def resume_link_send(*, response: Response, email: str, ip: str | None = None) -
     with transaction.atomic():
         locked = _lock_draft(response)
         _require_open(locked.consultation)
-        if not rate_limit_allows(ip=ip, action="resume-link"):
-            raise _rate_refusal()
+        RESPONDING.refuse_too_many(ip, step="resume-link")
         locked.email = email
         locked.saved_at = timezone.now()
         locked.save(update_fields=["email", "saved_at"])

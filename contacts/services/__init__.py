@@ -19,7 +19,10 @@ from civic.services import area_for_postcode, audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Tag
 
 
-def normalise_email(email: str) -> str:
+def contact_email_key(email: str) -> str:
+    """The address a contact is kept and found under: trimmed and in lower case, and otherwise
+    as typed, because the contact is written to at it (unlike a petition signature's duplicate
+    check, which also drops the dots and +tags some providers ignore)."""
     return (email or "").strip().lower()
 
 
@@ -36,7 +39,7 @@ def contact_for_email(
 
     Details already held are kept; blanks are filled from what is given now.
     """
-    email = normalise_email(email)
+    email = contact_email_key(email)
     if not email or "@" not in email:
         raise ValueError("A contact is found or made by a real e-mail address")
     contact = (
@@ -216,7 +219,7 @@ def contact_tag(*, actor: User, contacts: list[Contact], tag_name: str) -> Tag:
 def contact_save_typed_in(*, actor: User, contact: Contact, changed: list[str]) -> Contact:
     """A contact a member of staff typed in or edited: the e-mail normalised and the ward worked
     out again from the postcode, as for contacts made any other way. Audited by the admin."""
-    contact.email = normalise_email(contact.email)
+    contact.email = contact_email_key(contact.email)
     if "postcode" in changed or contact._state.adding:
         contact.area = (
             area_for_postcode(organisation=contact.organisation, postcode=contact.postcode)

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from civic.models import User
 from contacts.models import ConsentPurpose, Contact
-from contacts.services import consent_give, consent_is_live, consent_withdraw, normalise_email
+from contacts.services import consent_give, consent_is_live, consent_withdraw, contact_email_key
 
 LINK_SALT = "contacts.my-data-link"
 LINK_MAX_AGE = 60 * 60 * 24 * 3  # three days
@@ -38,12 +38,12 @@ def my_data_link_request(*, email: str) -> None:
     address, and the mail leaves from a worker, so nobody learns from the page who is known."""
     from contacts.tasks.my_data import my_data_link_send_task
 
-    email = normalise_email(email)
+    email = contact_email_key(email)
     transaction.on_commit(lambda: my_data_link_send_task.delay(email))
 
 
 def contacts_for_email(email: str):
-    return Contact.objects.active().filter(email__iexact=normalise_email(email))
+    return Contact.objects.active().filter(email__iexact=contact_email_key(email))
 
 
 def contacts_for_user(user: User):

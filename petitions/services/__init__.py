@@ -45,7 +45,7 @@ from petitions.models import (
     Signature,
 )
 from petitions.services.counting import count_soon, page_forget, petition_count
-from petitions.services.signing import email_normalise, signer_clean
+from petitions.services.signing import signature_email_key, signer_clean
 
 LOCK_MINUTES = 15
 
@@ -209,7 +209,7 @@ def petition_create(
         petition=petition,
         name=name,
         email=user.email,
-        email_normalised=email_normalise(user.email),
+        email_normalised=signature_email_key(user.email),
         postcode=postcode,
         area=area_for_postcode(organisation=organisation, postcode=postcode),
         hears_progress=hears_progress,

@@ -9,7 +9,8 @@ address is told instead, a limited number of times, so the form reveals nobody's
 Abuse controls without a CAPTCHA: a honeypot field, a least time between drawing the form and
 posting it (a signed timestamp in the form), per-address limits over a short burst and over a
 longer window (networks on an allow-list, such as a library's or a council's own, are exempt),
-and disposable e-mail domains refused. Settings, read when used:
+all checked by the shared guard for public forms (civic.form_guard), and disposable e-mail
+domains refused. Settings, read when used:
 
     CIVIC_PETITION_SIGN_BURST        "10/m"   signatures from one address in a short burst
     CIVIC_PETITION_SIGN_SUSTAINED    "60/h"   ... and over a longer window
@@ -37,11 +38,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.localcache import Recent
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_soon
-from civic.ratelimits import form_drawn_at, form_token, hits, in_networks, parse_rate
 from civic.services import area_for_postcode
 from petitions.models import Petition, Signature
 
@@ -69,11 +71,6 @@ _IGNORES_PLUS_TAGS = {
 _SAME_DOMAIN = {"googlemail.com": "gmail.com"}
 
 
-class Refused(ValidationError):
-    """A signature the service will not take, with a message for the resident and a code:
-    closed, spam, rate_limited."""
-
-
 @dataclass
 class Signed:
     """What happened, for tests and logs; the resident sees the same page whatever it says."""
@@ -86,14 +83,6 @@ class Signed:
 # Settings ---------------------------------------------------------------------------------------
 
 
-def _rate(name: str, default: str) -> tuple[int, int]:
-    return parse_rate(getattr(settings, name, default), setting=name)
-
-
-def minimum_seconds() -> float:
-    return float(getattr(settings, "CIVIC_PETITION_MIN_SECONDS", 3))
-
-
 def confirm_days() -> int:
     return int(getattr(settings, "CIVIC_PETITION_CONFIRM_DAYS", 7))
 
@@ -102,17 +91,14 @@ def _repeat_notices() -> int:
     return int(getattr(settings, "CIVIC_PETITION_REPEAT_NOTICES", 3))
 
 
-def _allow_list() -> list[str]:
-    networks = getattr(settings, "CIVIC_PETITION_IP_ALLOWLIST", [])
-    return [networks] if isinstance(networks, str) else list(networks)
-
-
 # The e-mail address -----------------------------------------------------------------------------
 
 
-def email_normalise(email: str) -> str:
-    """The address as its mailbox: lower case, and without the dots or +tags of providers that
-    ignore them (Gmail delivers j.o.e+petitions@ to joe@)."""
+def signature_email_key(email: str) -> str:
+    """The key a signature's address is kept under to find a second signature from the same
+    mailbox (`Signature.email_normalised`): lower case, and without the dots or +tags of
+    providers that ignore them (Gmail delivers j.o.e+petitions@ to joe@). Not a contact's key,
+    which keeps the address as typed but for case (contacts.services.contact_email_key)."""
     local, _at, domain = email.strip().lower().rpartition("@")
     domain = _SAME_DOMAIN.get(domain, domain)
     if domain in _IGNORES_PLUS_TAGS:
@@ -134,27 +120,23 @@ def is_disposable(email: str) -> bool:
 
 # Abuse protection -------------------------------------------------------------------------------
 
-
-def start_token(*, now: float | None = None) -> str:
-    """The signed moment the form was drawn, carried by the form."""
-    return form_token(START_SALT, now=now)
-
-
-def rate_limit_allows(ip: str | None) -> bool:
-    """Count one signature from this address against the burst and the sustained limits."""
-    if in_networks(ip, _allow_list()):
-        return True
-    burst = _rate("CIVIC_PETITION_SIGN_BURST", "10/m")
-    sustained = _rate("CIVIC_PETITION_SIGN_SUSTAINED", "60/h")
-    # Both windows count every attempt, so a burst refused still uses the sustained allowance.
-    return hits(ip, [("petitions:sign:burst", *burst), ("petitions:sign:sustained", *sustained)])
-
-
-def _spam_refusal() -> Refused:
-    # Says nothing of why, so that a script learns nothing; a person simply tries again.
-    return Refused(
-        _("We could not accept that just now. Wait a moment, then try again."), code="spam"
-    )
+# A signature the service will not take is a Refused (civic.form_guard), coded closed, spam,
+# rate_limited or invalidated.
+SIGNING = FormGuard(
+    action="petitions:sign",
+    salt=START_SALT,
+    least_seconds=Setting("CIVIC_PETITION_MIN_SECONDS", 3),
+    limits=[
+        Limit("burst", "CIVIC_PETITION_SIGN_BURST", "10/m"),
+        Limit("sustained", "CIVIC_PETITION_SIGN_SUSTAINED", "60/h"),
+    ],
+    allow_list="CIVIC_PETITION_IP_ALLOWLIST",
+    too_many=gettext_lazy(
+        "There have been too many signatures from your internet connection in a short time. "
+        "Try again later."
+    ),
+)
+start_token = SIGNING.token  # the signed moment the form was drawn, carried by the form
 
 
 # Signing ----------------------------------------------------------------------------------------
@@ -241,22 +223,12 @@ def signature_sign(
     if supporter != (petition.status == Petition.Status.SPONSORING) or not petition.is_signable:
         raise Refused(_("This petition is not open for signatures."), code="closed")
     name, email, postcode = _clean(name, email, postcode, lives_here)
-    drawn_at = form_drawn_at(started, START_SALT)
-    if honeypot or drawn_at is None or (now - drawn_at).total_seconds() < minimum_seconds():
-        raise _spam_refusal()
-    if not rate_limit_allows(ip):
-        raise Refused(
-            _(
-                "There have been too many signatures from your internet connection in a short "
-                "time. Try again later."
-            ),
-            code="rate_limited",
-        )
+    SIGNING.check(honeypot=honeypot, token=started, ip=ip, now=now)
     fields = {
         "petition": petition,
         "name": name,
         "email": email,
-        "email_normalised": email_normalise(email),
+        "email_normalised": signature_email_key(email),
         "postcode": postcode,
         "area_id": _area_id(petition, postcode),
         "hears_progress": bool(hears_progress),

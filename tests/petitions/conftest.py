@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from civic.models import Role
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
-from petitions.services.signing import email_normalise, start_token
+from petitions.services.signing import signature_email_key, start_token
 from tests.factories import (
     AreaFactory,
     DepartmentFactory,
@@ -100,7 +100,7 @@ def add_signatures(petition: Petition, count: int, *, area=None, status="confirm
             petition=petition,
             name=f"Signer {number}",
             email=f"{prefix}{number}@example.org",
-            email_normalised=email_normalise(f"{prefix}{number}@example.org"),
+            email_normalised=signature_email_key(f"{prefix}{number}@example.org"),
             postcode="M4 6AA" if area is None or area.name == "Ancoats" else "M15 5AA",
             area=area,
             status=status,

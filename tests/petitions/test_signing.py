@@ -17,9 +17,9 @@ from petitions.models import Petition, Signature
 from petitions.services.signing import (
     Refused,
     confirmations_send,
-    email_normalise,
     is_disposable,
     signature_confirm,
+    signature_email_key,
     signature_from_token,
     signature_sign,
     unconfirmed_remove,
@@ -76,7 +76,7 @@ def petition(council):
     ],
 )
 def test_addresses_are_compared_as_their_mailbox(typed, mailbox):
-    assert email_normalise(typed) == mailbox
+    assert signature_email_key(typed) == mailbox
 
 
 def test_disposable_domains_and_their_subdomains_are_recognised():
