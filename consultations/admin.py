@@ -28,18 +28,17 @@ from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rules.contrib.admin import ObjectPermissionsStackedInline, ObjectPermissionsTabularInline
 
-from civic.admin_base import ScopedModelAdmin
-from civic.models import Area, AuditEntry, User
+from civic.admin_base import AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin
+from civic.models import Area, User
 from civic.rules import organisations_with_role
 from civic.selectors import scope_to_department, scope_to_organisation
-from civic.services import audit_record
 from civic.validators import validate_upload
 from consultations import services
 from consultations.admin_results import results_urls
@@ -63,26 +62,6 @@ BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 # Shared behaviour -------------------------------------------------------------------------------
-
-
-class InlineAuditMixin:
-    """An audit entry for the rows added, changed or removed through an inline."""
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        added = len(getattr(formset, "new_objects", []))
-        changed = len(getattr(formset, "changed_objects", []))
-        removed = len(getattr(formset, "deleted_objects", []))
-        if added or changed or removed:
-            audit_record(
-                actor=request.user,
-                action=AuditEntry.Action.EDIT,
-                obj=form.instance,
-                summary=(
-                    f"Changed {formset.model._meta.verbose_name_plural}: {added} added, "
-                    f"{changed} changed, {removed} removed"
-                ),
-            )
 
 
 class AnswersKeptMixin:
@@ -467,7 +446,7 @@ class StageFilter(admin.SimpleListFilter):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
+class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, AdminPagesMixin, ScopedModelAdmin):
     form = ConsultationForm
     department_path = "department"
     list_display = ["title", "stage_label", "department", "opens_at", "closes_at"]
@@ -544,17 +523,11 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
 
     # Pages --------------------------------------------------------------------------------------
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
+    def admin_pages(self):
         return [
-            path(
-                "<int:object_id>/preview/",
-                view(self.preview_view),
-                name="consultations_consultation_preview",
-            ),
+            self.page_path("<int:object_id>/preview/", self.preview_view, "preview"),
             # Results, free text, exports and published responses (consultations.admin_results).
             *results_urls(self),
-            *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -586,6 +559,7 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
             page.condition_text = builder.condition_describe(page.condition, questions)
             for question in page.questions.all():
                 question.condition_text = builder.condition_describe(question.condition, questions)
+        # Drawn in the public site's layout, so without the admin's context.
         return TemplateResponse(
             request,
             "admin/consultations/consultation/preview.html",

@@ -22,24 +22,21 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, Value, When
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from rules.contrib.admin import ObjectPermissionsTabularInline
 
-from civic.admin_base import ScopedModelAdmin
+from civic.admin_base import AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin
 from civic.formatting import day
 from civic.forms import service_errors_onto
-from civic.models import AuditEntry
 from civic.selectors import scope_to_department, scope_to_organisation_admin
-from civic.services import audit_record
 from petitions import services
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
 
@@ -87,7 +84,7 @@ class PetitionPolicyForm(forms.ModelForm):
 
 
 @admin.register(PetitionPolicy)
-class PetitionPolicyAdmin(ScopedModelAdmin):
+class PetitionPolicyAdmin(InlineAuditMixin, ScopedModelAdmin):
     """One per council, set by its organisation admins; officers see petitions, not the scheme."""
 
     form = PetitionPolicyForm
@@ -107,20 +104,6 @@ class PetitionPolicyAdmin(ScopedModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["organisation"] if obj is not None else []
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        counts = [len(getattr(formset, name, [])) for name in ("new_objects", "changed_objects")]
-        removed = len(getattr(formset, "deleted_objects", []))
-        if any(counts) or removed:
-            audit_record(
-                actor=request.user,
-                action=AuditEntry.Action.EDIT,
-                obj=form.instance,
-                summary=(
-                    f"Changed thresholds: {counts[0]} added, {counts[1]} changed, {removed} removed"
-                ),
-            )
 
 
 # Forms of the petition's page -------------------------------------------------------------------
@@ -434,7 +417,7 @@ class LockState:
 
 
 @admin.register(Petition)
-class PetitionAdmin(ScopedModelAdmin):
+class PetitionAdmin(AdminPagesMixin, ScopedModelAdmin):
     """The moderation queue and each petition's page. The list is scoped in the query to the
     petitions of the officer's departments (their organisation's for its admins)."""
 
@@ -597,52 +580,32 @@ class PetitionAdmin(ScopedModelAdmin):
 
     # Pages --------------------------------------------------------------------------------------
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        info = f"{self.opts.app_label}_{self.opts.model_name}"
+    def admin_pages(self):
         return [
             *(
-                path(
+                self.page_path(
                     f"<int:object_id>/{action.name.replace('_', '-')}/",
-                    view(self.action_view),
+                    self.action_view,
+                    action.name,
                     {"name": action.name},
-                    name=f"{info}_{action.name}",
                 )
                 for action in ACTIONS
             ),
-            path(
-                "<int:object_id>/release/",
-                view(self.release_view),
-                name=f"{info}_release",
-            ),
-            path(
-                "<int:object_id>/invalidate/",
-                view(self.invalidate_view),
-                name=f"{info}_invalidate",
-            ),
-            *super().get_urls(),
+            self.page_path("<int:object_id>/release/", self.release_view, "release"),
+            self.page_path("<int:object_id>/invalidate/", self.invalidate_view, "invalidate"),
         ]
 
     def _url(self, name: str, petition: Petition) -> str:
         return reverse(f"{self.admin_site.name}:petitions_petition_{name}", args=[petition.pk])
 
     def _petition(self, request, object_id, *, permission: str = "") -> Petition:
-        """The petition if it is in the officer's scope (404 otherwise, as for one that is gone),
-        and if they hold `permission` on it where one is named (403 otherwise)."""
-        petition = self.get_object(request, str(object_id))
-        if petition is None or not self.has_view_permission(request, petition):
-            raise Http404(_("No such petition."))
-        if permission and not request.user.has_perm(permission, petition):
-            raise PermissionDenied
-        return petition
+        return self.page_object(request, object_id, permission=permission)
 
     def _render(self, request, template: str, petition: Petition, context: dict):
-        return TemplateResponse(
+        return self.page_response(
             request,
             f"admin/petitions/petition/{template}",
             {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
                 "original": petition,
                 "petition": petition,
                 "change_url": self._url("change", petition),
