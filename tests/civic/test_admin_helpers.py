@@ -69,6 +69,37 @@ def test_the_audit_log_and_the_outbox_are_read_only_even_for_a_site_admin(client
 
 
 @pytest.mark.django_db
+def test_an_admin_that_nobody_may_change_says_so_with_the_read_only_mixin():
+    """Not with its own copies of has_add/has_change/has_delete_permission. (An admin whose rows
+    may still be deleted, as the postcode imports, is not read-only.)"""
+    request = RequestFactory().get("/admin/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    admins = list(admin.site._registry.values())
+    admins += [
+        inline(model_admin.model, admin.site)
+        for model_admin in list(admins)
+        for inline in model_admin.inlines
+    ]
+    refused = [
+        model_admin
+        for model_admin in admins
+        if not model_admin.has_change_permission(request)
+        and not model_admin.has_delete_permission(request)
+        and not (
+            model_admin.has_add_permission(request, None)
+            if isinstance(model_admin, admin.options.InlineModelAdmin)
+            else model_admin.has_add_permission(request)
+        )
+    ]
+    assert refused
+    assert [
+        type(model_admin).__name__
+        for model_admin in refused
+        if not isinstance(model_admin, ReadOnlyAdminMixin)
+    ] == []
+
+
+@pytest.mark.django_db
 def test_a_refused_upload_is_named_at_the_top_of_the_page_with_a_link_to_its_field(client):
     council = OrganisationFactory()
     client.force_login(RoleFactory(organisation=council, kind=Role.Kind.OFFICER).user)
