@@ -1,12 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from civic import selectors, services
-from civic.admin_base import AuditedAdminMixin, ScopedModelAdmin
+from civic.admin_base import (
+    AdminPagesMixin,
+    AuditedAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedModelAdmin,
+)
 from civic.models import (
     Area,
     AuditEntry,
@@ -66,22 +71,15 @@ class PostcodeUploadForm(forms.Form):
 
 
 @admin.register(Area)
-class AreaAdmin(ScopedModelAdmin):
+class AreaAdmin(AdminPagesMixin, ScopedModelAdmin):
     list_display = ["name", "code", "organisation", "population"]
     list_filter = ["organisation"]
     list_select_related = ["organisation"]
     search_fields = ["name", "code"]
     change_list_template = "admin/civic/area/change_list.html"
 
-    def get_urls(self):
-        return [
-            path(
-                "load-postcodes/",
-                self.admin_site.admin_view(self.load_postcodes_view),
-                name="civic_area_load_postcodes",
-            ),
-            *super().get_urls(),
-        ]
+    def admin_pages(self):
+        return [self.page_path("load-postcodes/", self.load_postcodes_view, "load_postcodes")]
 
     def load_postcodes_view(self, request):
         if not request.user.has_perm("civic.load_postcodes"):
@@ -104,13 +102,11 @@ class AreaAdmin(ScopedModelAdmin):
                 request, _("The file is loading in the background; its progress is listed here.")
             )
             return redirect(reverse("admin:civic_postcodeimport_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "title": _("Load postcodes"),
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/civic/area/load_postcodes.html", context)
+        return self.page_response(
+            request,
+            "admin/civic/area/load_postcodes.html",
+            {"form": form, "title": _("Load postcodes")},
+        )
 
 
 @admin.register(Postcode)
@@ -211,7 +207,7 @@ class RoleAdmin(ScopedModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     """Read-only, for everyone including site admins; the database refuses changes as well."""
 
     list_display = ["created_at", "actor_label", "action", "object_repr", "summary"]
@@ -222,12 +218,3 @@ class AuditEntryAdmin(ScopedModelAdmin):
     def get_queryset(self, request):
         queryset = super(ScopedModelAdmin, self).get_queryset(request)
         return selectors.scope_to_organisation_admin(queryset, request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

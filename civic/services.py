@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import QueryDict
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from civic.models import (
     Area,
@@ -62,6 +63,33 @@ def audit_query(query: QueryDict | dict, *, search: str = "q") -> str:
     if names:
         parts.append("filtered by " + ", ".join(names))
     return "; ".join(parts)
+
+
+def require(
+    actor: User | None,
+    permission: str,
+    obj=None,
+    *,
+    message: str | None = None,
+    system: bool = False,
+) -> None:
+    """Refuse with `PermissionDenied` unless `actor` holds `permission` on `obj`.
+
+    Every service checks its officer here, before it changes anything. `message` is what the
+    officer reads, in plain English ("You do not run this consultation.").
+
+    The rule for `actor=None`: None means the platform acting on its own (a worker, a
+    management command, an erasure the person asked for), never a forgotten argument. It is let
+    through only where the service says the platform may do this, by passing `system=True`; such
+    a service types its argument `actor: User | None`. Everywhere else None is refused, so a
+    caller that did not pass the officer cannot act unchecked.
+    """
+    if actor is None:
+        if system:
+            return
+    elif actor.has_perm(permission, obj):
+        return
+    raise PermissionDenied(message or _("You do not have permission to do that."))
 
 
 def audit_record(

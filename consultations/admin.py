@@ -14,34 +14,40 @@ option or question somebody answered is never removed: the answers hold it (on_d
 and the admin says so on the page instead of failing.
 
 Publishing, the outcome and follow-up actions go through consultations.services, so that the
-permission checks, the audit log and the e-mails to residents live in one place.
+permission checks, the audit log and the e-mails to residents live in one place. The forms are in
+consultations.admin_forms, the actions on consultations in consultations.admin_actions, and the
+pages about responses in consultations.admin_results.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import ActionLocation
-from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rules.contrib.admin import ObjectPermissionsStackedInline, ObjectPermissionsTabularInline
 
-from civic.admin_base import ScopedModelAdmin
-from civic.models import Area, AuditEntry, User
+from civic.admin_base import AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin
+from civic.models import Area, User
 from civic.rules import organisations_with_role
 from civic.selectors import scope_to_department, scope_to_organisation
-from civic.services import audit_record
-from civic.validators import validate_upload
 from consultations import services
+from consultations.admin_actions import ConsultationActionsMixin, consultation_admin_url
+from consultations.admin_forms import (
+    ConsultationForm,
+    DecisionAdminForm,
+    DecisionForm,
+    DocumentForm,
+    QuestionForm,
+    SurveyPageForm,
+    limit_to_consultation,
+)
 from consultations.admin_results import results_urls
 from consultations.models import (
     Answer,
@@ -52,37 +58,11 @@ from consultations.models import (
     Option,
     Question,
     SurveyPage,
-    Theme,
     Topic,
 )
 from consultations.services import builder
 
-DOCUMENT_TYPES = (".pdf", ".docx", ".xlsx", ".odt", ".ods", ".csv", ".txt")
-IMAGE_TYPES = (".png", ".jpg", ".jpeg")
-BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-
-
 # Shared behaviour -------------------------------------------------------------------------------
-
-
-class InlineAuditMixin:
-    """An audit entry for the rows added, changed or removed through an inline."""
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        added = len(getattr(formset, "new_objects", []))
-        changed = len(getattr(formset, "changed_objects", []))
-        removed = len(getattr(formset, "deleted_objects", []))
-        if added or changed or removed:
-            audit_record(
-                actor=request.user,
-                action=AuditEntry.Action.EDIT,
-                obj=form.instance,
-                summary=(
-                    f"Changed {formset.model._meta.verbose_name_plural}: {added} added, "
-                    f"{changed} changed, {removed} removed"
-                ),
-            )
 
 
 class AnswersKeptMixin:
@@ -203,65 +183,7 @@ class RowLabelsMixin:
         return RowLabelledFormSet
 
 
-def _consultation_url(consultation: Consultation, anchor: str = "") -> str:
-    url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
-    return f"{url}#{anchor}" if anchor else url
-
-
-# Conditions in forms ----------------------------------------------------------------------------
-
-
-class ConditionFormMixin:
-    """A select of every question and answer of the survey in place of the JSON condition;
-    the choice is checked by the builder against where the page or question stands."""
-
-    consultation: Consultation | None = None
-
-    def _setup_condition(self):
-        self.fields["condition"] = forms.CharField(
-            label=_("Show only when"),
-            required=False,
-            widget=forms.Select(choices=builder.condition_choices(self.consultation)),
-            help_text=_("Choose an answer from an earlier page, or show this always."),
-        )
-        # The select's value, also what a bound form compares with to see a change.
-        self.initial["condition"] = builder.condition_to_value(self.instance.condition)
-
-    def _clean_condition(self, *, consultation: Consultation | None, page_order) -> None:
-        value = self.cleaned_data.get("condition", "")
-        try:
-            condition = builder.condition_from_value(value)
-            if condition is not None and consultation is None:
-                raise ValidationError(_("Choose the page first, then the condition."))
-            if condition is not None:
-                condition = builder.condition_validate(
-                    condition, consultation=consultation, before=page_order
-                )
-        except ValidationError as error:
-            self.add_error("condition", error)
-            return
-        self.cleaned_data["condition"] = condition
-        self.instance.condition = condition
-
-
 # Consultations ----------------------------------------------------------------------------------
-
-
-class DocumentForm(forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["title", "file", "position"]
-
-    def clean_file(self):
-        uploaded = self.cleaned_data.get("file")
-        if uploaded and "file" in self.changed_data:
-            validate_upload(uploaded, allowed=DOCUMENT_TYPES)
-        return uploaded
-
-    def save(self, commit=True):
-        if "file" in self.changed_data and self.instance.file:
-            self.instance.size = self.instance.file.size
-        return super().save(commit)
 
 
 class DocumentInline(RowLabelsMixin, ObjectPermissionsTabularInline):
@@ -271,25 +193,6 @@ class DocumentInline(RowLabelsMixin, ObjectPermissionsTabularInline):
     fields = ["title", "file", "position", "size"]
     readonly_fields = ["size"]
     verbose_name_plural = _("Documents residents can download")
-
-
-class SurveyPageForm(ConditionFormMixin, forms.ModelForm):
-    class Meta:
-        model = SurveyPage
-        fields = ["position", "title", "intro", "condition"]
-        widgets = {"intro": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_condition()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.instance.position = cleaned.get("position", self.instance.position) or 0
-        self._clean_condition(
-            consultation=self.consultation, page_order=builder.page_order(self.instance)
-        )
-        return cleaned
 
 
 class SurveyPageInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsStackedInline):
@@ -347,30 +250,6 @@ class SurveyPageInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsStackedInli
         )
 
 
-class DecisionForm(forms.ModelForm):
-    class Meta:
-        model = Decision
-        fields = ["position", "we_asked", "you_said", "we_did", "questions", "themes"]
-        widgets = {
-            "we_asked": forms.Textarea(attrs={"rows": 3}),
-            "you_said": forms.Textarea(attrs={"rows": 3}),
-            "we_did": forms.Textarea(attrs={"rows": 3}),
-            "questions": forms.CheckboxSelectMultiple,
-            "themes": forms.CheckboxSelectMultiple,
-        }
-
-
-def _limit_to_consultation(form_class, consultation: Consultation | None):
-    """The decision form with questions and themes of this consultation only."""
-    questions = Question.objects.filter(page__consultation=consultation).select_related("page")
-    themes = Theme.objects.filter(consultation=consultation)
-    if consultation is None:
-        questions, themes = Question.objects.none(), Theme.objects.none()
-    form_class.base_fields["questions"].queryset = questions
-    form_class.base_fields["themes"].queryset = themes
-    return form_class
-
-
 class DecisionInline(ObjectPermissionsStackedInline):
     model = Decision
     form = DecisionForm
@@ -381,7 +260,7 @@ class DecisionInline(ObjectPermissionsStackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        _limit_to_consultation(formset.form, obj)
+        limit_to_consultation(formset.form, obj)
         return formset
 
     @admin.display(description=_("follow-up actions"))
@@ -393,64 +272,6 @@ class DecisionInline(ObjectPermissionsStackedInline):
             reverse("admin:consultations_decision_change", args=[decision.pk]),
             _("Follow-up actions and their status"),
         )
-
-
-class ConsultationForm(forms.ModelForm):
-    class Meta:
-        model = Consultation
-        fields = [
-            "title",
-            "slug",
-            "department",
-            "summary",
-            "body",
-            "areas",
-            "topics",
-            "lead_officer",
-            "contact_details",
-            "opens_at",
-            "closes_at",
-            "image",
-            "image_alt",
-            "allow_anonymous",
-            "one_response_per_person",
-        ]
-        widgets = {
-            "areas": forms.CheckboxSelectMultiple,
-            "topics": forms.CheckboxSelectMultiple,
-            # The admin draws a file field as a group under a legend, which does not name the
-            # input inside it.
-            "image": AdminFileWidget(attrs={"aria-label": _("Image")}),
-        }
-
-    def clean_image(self):
-        image = self.cleaned_data.get("image")
-        if image and "image" in self.changed_data:
-            validate_upload(image, allowed=IMAGE_TYPES)
-        return image
-
-    def clean(self):
-        cleaned = super().clean()
-        department = cleaned.get("department") or getattr(self.instance, "department", None)
-        if department is None:
-            return cleaned
-        organisation_id = department.organisation_id
-        if any(area.organisation_id != organisation_id for area in cleaned.get("areas") or []):
-            self.add_error("areas", _("Choose areas of the department's own council."))
-        if any(topic.organisation_id != organisation_id for topic in cleaned.get("topics") or []):
-            self.add_error("topics", _("Choose topics of the department's own council."))
-        lead = cleaned.get("lead_officer")
-        if lead is not None and not lead.roles.filter(organisation_id=organisation_id).exists():
-            self.add_error("lead_officer", _("Choose someone who works for the council."))
-        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
-        if opens and closes and closes <= opens:
-            self.add_error("closes_at", _("The closing time must be after the opening time."))
-        if cleaned.get("image") and not cleaned.get("image_alt"):
-            self.add_error(
-                "image_alt",
-                _("Describe what the image shows, for people who cannot see it."),
-            )
-        return cleaned
 
 
 class StageFilter(admin.SimpleListFilter):
@@ -467,7 +288,13 @@ class StageFilter(admin.SimpleListFilter):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
+class ConsultationAdmin(
+    AnswersKeptMixin,
+    InlineAuditMixin,
+    ConsultationActionsMixin,
+    AdminPagesMixin,
+    ScopedModelAdmin,
+):
     form = ConsultationForm
     department_path = "department"
     list_display = ["title", "stage_label", "department", "opens_at", "closes_at"]
@@ -488,7 +315,6 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
         (_("Who may respond"), {"fields": ["allow_anonymous", "one_response_per_person"]}),
     ]
     inlines = [DocumentInline, SurveyPageInline, DecisionInline]
-    actions = ["publish", "publish_outcome", "add_about_you", "duplicate"]
     change_form_template = "admin/consultations/consultation/change_form.html"
     answered_message = _(
         "Residents have responded to “%(object)s”, so it cannot be removed. Unpublished drafts "
@@ -544,17 +370,11 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
 
     # Pages --------------------------------------------------------------------------------------
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
+    def admin_pages(self):
         return [
-            path(
-                "<int:object_id>/preview/",
-                view(self.preview_view),
-                name="consultations_consultation_preview",
-            ),
+            self.page_path("<int:object_id>/preview/", self.preview_view, "preview"),
             # Results, free text, exports and published responses (consultations.admin_results).
             *results_urls(self),
-            *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -586,128 +406,17 @@ class ConsultationAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
             page.condition_text = builder.condition_describe(page.condition, questions)
             for question in page.questions.all():
                 question.condition_text = builder.condition_describe(question.condition, questions)
+        # Drawn in the public site's layout, so without the admin's context.
         return TemplateResponse(
             request,
             "admin/consultations/consultation/preview.html",
             {
                 "consultation": consultation,
                 "pages": pages,
-                "change_url": _consultation_url(consultation),
+                "change_url": consultation_admin_url(consultation),
                 "title": _("Preview of %(title)s") % {"title": consultation.title},
             },
         )
-
-    # Actions ------------------------------------------------------------------------------------
-
-    def has_publish_permission(self, request) -> bool:
-        return request.user.has_perm("consultations.publish_consultation")
-
-    def _each(self, request, queryset, act, done_message) -> list:
-        """Run one service per consultation; refusals become error messages naming it."""
-        results = []
-        for consultation in queryset.select_related("department"):
-            try:
-                result = act(consultation)
-            except (ValidationError, PermissionDenied) as error:
-                reason = " ".join(getattr(error, "messages", None) or [str(error)])
-                self.message_user(request, f"{consultation.title}: {reason}", messages.ERROR)
-                continue
-            results.append(result)
-            self.message_user(request, done_message(consultation, result), messages.SUCCESS)
-        return results
-
-    @admin.action(
-        description=_("Publish"),
-        description_plural=_("Publish the selected consultations"),
-        permissions=["publish"],
-        location=BOTH_LOCATIONS,
-    )
-    def publish(self, request, queryset):
-        def act(consultation):
-            problems = builder.survey_problems(consultation)
-            if problems:
-                raise ValidationError([str(problem) for problem in problems])
-            services.consultation_publish(consultation=consultation, actor=request.user)
-
-        self._each(
-            request,
-            queryset,
-            act,
-            lambda consultation, _result: (
-                _("“%(title)s” is published.") % {"title": consultation.title}
-            ),
-        )
-
-    @admin.action(
-        description=_("Publish the outcome"),
-        description_plural=_("Publish the outcome of the selected consultations"),
-        permissions=["change"],
-        location=BOTH_LOCATIONS,
-    )
-    def publish_outcome(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda consultation: services.outcome_publish(
-                consultation=consultation, actor=request.user
-            ),
-            lambda consultation, told: (
-                ngettext(
-                    "The outcome of “%(title)s” is published; %(count)d resident will be told.",
-                    "The outcome of “%(title)s” is published; %(count)d residents will be told.",
-                    told,
-                )
-                % {"title": consultation.title, "count": told}
-            ),
-        )
-
-    @admin.action(
-        description=_("Add 'About you' questions"),
-        description_plural=_("Add 'About you' questions to the selected consultations"),
-        permissions=["change"],
-        location=BOTH_LOCATIONS,
-    )
-    def add_about_you(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda consultation: builder.about_you_add(
-                consultation=consultation, actor=request.user
-            ),
-            lambda consultation, page: (
-                ngettext(
-                    "“%(title)s” has an 'About you' page with %(count)d question.",
-                    "“%(title)s” has an 'About you' page with %(count)d questions.",
-                    len(builder.ABOUT_YOU),
-                )
-                % {"title": consultation.title, "count": len(builder.ABOUT_YOU)}
-            ),
-        )
-
-    @admin.action(
-        description=_("Duplicate as a new draft"),
-        description_plural=_("Duplicate the selected consultations as new drafts"),
-        permissions=["add"],
-        location=BOTH_LOCATIONS,
-    )
-    def duplicate(self, request, queryset):
-        copies = self._each(
-            request,
-            queryset,
-            lambda consultation: builder.consultation_duplicate(
-                consultation=consultation, actor=request.user
-            ),
-            lambda consultation, copy: (
-                _(
-                    "“%(title)s” is copied as a draft at /consultations/%(slug)s/. Change its "
-                    "title, address and dates before publishing it."
-                )
-                % {"title": consultation.title, "slug": copy.slug}
-            ),
-        )
-        if len(copies) == 1:
-            return redirect(_consultation_url(copies[0]))
-        return None
 
 
 # Questions --------------------------------------------------------------------------------------
@@ -730,47 +439,6 @@ class OptionInline(AnsweredRowsKeptInlineMixin, RowLabelsMixin, ObjectPermission
         if not obj.has_options:
             return 0
         return 1 if obj.options.exists() else 3
-
-
-class QuestionForm(ConditionFormMixin, forms.ModelForm):
-    class Meta:
-        model = Question
-        fields = [
-            "page",
-            "position",
-            "kind",
-            "text",
-            "help_text",
-            "required",
-            "max_length",
-            "min_value",
-            "max_value",
-            "allow_other",
-            "condition",
-        ]
-        widgets = {"help_text": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_condition()
-
-    def clean(self):
-        cleaned = super().clean()
-        page = cleaned.get("page") or getattr(self.instance, "page", None)
-        expected = self.consultation
-        if page is not None and expected is not None and page.consultation_id != expected.pk:
-            self.add_error("page", _("Choose a page of the same consultation."))
-        kind = cleaned.get("kind") or self.instance.kind
-        low, high = cleaned.get("min_value"), cleaned.get("max_value")
-        if low is not None and high is not None and high < low:
-            self.add_error("max_value", _("The largest number must not be below the smallest."))
-        if cleaned.get("allow_other") and kind != Question.Kind.MULTIPLE_CHOICE:
-            self.add_error("allow_other", _("'Other, please specify' is for multiple choice."))
-        self._clean_condition(
-            consultation=page.consultation if page is not None else None,
-            page_order=builder.page_order(page) if page is not None else (0, 0),
-        )
-        return cleaned
 
 
 @admin.register(Question)
@@ -857,7 +525,7 @@ class QuestionAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
             )
 
     def _back_to_consultation(self, request, obj):
-        return HttpResponseRedirect(_consultation_url(obj.page.consultation, "pages-group"))
+        return HttpResponseRedirect(consultation_admin_url(obj.page.consultation, "pages-group"))
 
     def response_post_save_add(self, request, obj):
         return self._back_to_consultation(request, obj)
@@ -874,22 +542,6 @@ class FollowUpActionInline(RowLabelsMixin, ObjectPermissionsTabularInline):
     extra = 1
     fields = ["description", "status", "updated_at"]
     readonly_fields = ["updated_at"]
-
-
-class DecisionAdminForm(DecisionForm):
-    class Meta(DecisionForm.Meta):
-        fields = ["consultation", *DecisionForm.Meta.fields]
-
-    def clean(self):
-        cleaned = super().clean()
-        consultation = cleaned.get("consultation") or getattr(self.instance, "consultation", None)
-        if consultation is None:
-            return cleaned
-        if any(q.page.consultation_id != consultation.pk for q in cleaned.get("questions") or []):
-            self.add_error("questions", _("Choose questions of this consultation."))
-        if any(theme.consultation_id != consultation.pk for theme in cleaned.get("themes") or []):
-            self.add_error("themes", _("Choose themes of this consultation."))
-        return cleaned
 
 
 @admin.register(Decision)
@@ -922,7 +574,7 @@ class DecisionAdmin(InlineAuditMixin, ScopedModelAdmin):
                     Consultation.objects.filter(pk=chosen), request.user
                 ).first()
         if "questions" in form.base_fields:
-            _limit_to_consultation(form, consultation)
+            limit_to_consultation(form, consultation)
         return form
 
     def save_formset(self, request, form, formset, change):
@@ -954,7 +606,7 @@ class DecisionAdmin(InlineAuditMixin, ScopedModelAdmin):
         return None
 
     def response_post_save_change(self, request, obj):
-        return HttpResponseRedirect(_consultation_url(obj.consultation, "decisions-group"))
+        return HttpResponseRedirect(consultation_admin_url(obj.consultation, "decisions-group"))
 
 
 @admin.register(Topic)

@@ -1,12 +1,13 @@
 """Officers' pages about a consultation's responses: results, free text and themes, exports, and
 publishing chosen responses. They hang off the consultation's admin; its `get_urls` adds them
-before the admin's own (whose `<path:object_id>/` would otherwise catch them):
+before the admin's own (whose `<path:object_id>/` would otherwise catch them), as pages of
+civic.admin_base.AdminPagesMixin:
 
     from consultations.admin_results import results_urls
 
-    class ConsultationAdmin(...):
-        def get_urls(self):
-            return [*results_urls(self), *super().get_urls()]
+    class ConsultationAdmin(AdminPagesMixin, ...):
+        def admin_pages(self):
+            return [*results_urls(self)]
 
 Pages, under /admin/consultations/consultation/<id>/results/, named in the admin namespace:
 
@@ -35,13 +36,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from civic.admin_base import admin_page_path, admin_page_response
 from civic.exports import csv_download
 from civic.models import Area
 from consultations.models import Answer, Consultation, Question, ResponseExport, Theme
@@ -64,26 +66,16 @@ COLUMN_AREA = 140
 def results_urls(model_admin) -> list:
     """The URL patterns of these pages, for ConsultationAdmin.get_urls (see the module's top)."""
     pages = ResultsPages(model_admin)
-    view = model_admin.admin_site.admin_view
-    info = f"{model_admin.opts.app_label}_{model_admin.opts.model_name}"
+
+    def page(route: str, view, name: str):
+        return admin_page_path(model_admin, f"<int:object_id>/results/{route}", view, name)
+
     return [
-        path("<int:object_id>/results/", view(pages.results), name=f"{info}_results"),
-        path("<int:object_id>/results/export/", view(pages.export), name=f"{info}_results_export"),
-        path(
-            "<int:object_id>/results/exports/<int:export_id>/",
-            view(pages.export_download),
-            name=f"{info}_results_export_download",
-        ),
-        path(
-            "<int:object_id>/results/questions/<int:question_id>/",
-            view(pages.answers),
-            name=f"{info}_results_answers",
-        ),
-        path(
-            "<int:object_id>/results/publish/",
-            view(pages.publish),
-            name=f"{info}_results_publish",
-        ),
+        page("", pages.results, "results"),
+        page("export/", pages.export, "results_export"),
+        page("exports/<int:export_id>/", pages.export_download, "results_export_download"),
+        page("questions/<int:question_id>/", pages.answers, "results_answers"),
+        page("publish/", pages.publish, "results_publish"),
     ]
 
 
@@ -253,12 +245,11 @@ class ResultsPages:
         return consultation
 
     def _render(self, request, template: str, consultation: Consultation, context: dict):
-        return render(
+        return admin_page_response(
+            self.model_admin,
             request,
             f"admin/consultations/results/{template}",
             {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
                 "original": consultation,
                 "consultation": consultation,
                 "results_url": self.url("", consultation.pk),

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import ScopedModelAdmin
+from civic.admin_base import ReadOnlyAdminMixin, ScopedModelAdmin
 from civic.exports import csv_download
 from civic.models import AuditEntry, Organisation
 from civic.rules import officer_departments, organisations_with_role
@@ -44,7 +44,7 @@ class KeepersOnlyAdmin(ScopedModelAdmin):
         return field
 
 
-class ConsentEventInline(admin.TabularInline):
+class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The consent history: append-only, so shown and never edited here."""
 
     model = ConsentEvent
@@ -58,14 +58,8 @@ class ConsentEventInline(admin.TabularInline):
         # Consent is the keepers' business: officers see the timeline of their items only.
         return request.user.has_perm("contacts.change_contact", obj)
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ActivityInline(admin.TabularInline):
+class ActivityInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The contact's timeline of participation, newest first."""
 
     model = Activity
@@ -85,12 +79,6 @@ class ActivityInline(admin.TabularInline):
         return queryset.filter(
             Q(contact__organisation__in=keepers) | Q(department__in=officer_departments(user))
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ContactForm(forms.ModelForm):

@@ -7,11 +7,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from civic.admin_base import admin_page_path, admin_page_response
 from civic.models import AuditEntry
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
@@ -107,15 +107,15 @@ class DataRequestAdmin(KeepersOnlyAdmin):
             )
             return None
         if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Erase these people's data?"),
-                "opts": self.model._meta,
-                "data_requests": to_erase,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(
-                request, "admin/contacts/datarequest/erase_confirmation.html", context
+            return admin_page_response(
+                self,
+                request,
+                "admin/contacts/datarequest/erase_confirmation.html",
+                {
+                    "title": _("Erase these people's data?"),
+                    "data_requests": to_erase,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
             )
         erased = 0
         for data_request in to_erase:
@@ -178,16 +178,18 @@ def merge_contacts(modeladmin, request, queryset):
             % {"count": len(others), "contact": keep},
         )
         return redirect(reverse("admin:contacts_contact_change", args=[keep.pk]))
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": _("Merge these contacts?"),
-        "opts": modeladmin.model._meta,
-        "contacts": contacts,
-        "keep_id": keep.pk if keep else contacts[0].pk,
-        "no_choice": request.POST.get("post") == "yes" and keep is None,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/contacts/contact/merge_confirmation.html", context)
+    return admin_page_response(
+        modeladmin,
+        request,
+        "admin/contacts/contact/merge_confirmation.html",
+        {
+            "title": _("Merge these contacts?"),
+            "contacts": contacts,
+            "keep_id": keep.pk if keep else contacts[0].pk,
+            "no_choice": request.POST.get("post") == "yes" and keep is None,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 def _has_merge_permission(self, request) -> bool:
@@ -220,11 +222,7 @@ _contact_admin_urls = ContactAdmin.get_urls
 
 def _contact_admin_get_urls(self):
     return [
-        path(
-            "duplicates/",
-            self.admin_site.admin_view(duplicates_view),
-            name="contacts_contact_duplicates",
-        ),
+        admin_page_path(self, "duplicates/", duplicates_view, "duplicates"),
         *_contact_admin_urls(self),
     ]
 

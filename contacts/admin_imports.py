@@ -10,10 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from civic.admin_base import admin_page_response
 from civic.models import Organisation
 from civic.selectors import scope_to_organisation
 from civic.validators import validate_upload
@@ -116,10 +117,8 @@ class ContactImportAdmin(KeepersOnlyAdmin):
         }
 
     def _page(self, request, template: str, context: dict):
-        return render(
-            request,
-            f"admin/contacts/contactimport/{template}",
-            {**self.admin_site.each_context(request), "opts": self.opts, **context},
+        return admin_page_response(
+            self, request, f"admin/contacts/contactimport/{template}", context
         )
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.html import format_html
@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
+from civic.admin_base import AdminPagesMixin, ReadOnlyAdminMixin
 from civic.models import AuditEntry, Organisation
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
@@ -98,7 +99,7 @@ class SuppressionAdmin(KeepersOnlyAdmin):
         return {"reason": Suppression.Reason.MANUAL, **super().get_changeform_initial_data(request)}
 
 
-class DeliveryEventInline(admin.TabularInline):
+class DeliveryEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryEvent
     extra = 0
     can_delete = False
@@ -109,15 +110,9 @@ class DeliveryEventInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("mailing.view_delivery", obj)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(KeepersOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, KeepersOnlyAdmin):
     """The outbox, read-only: the record of what was sent to whom."""
 
     list_display = ["to_email", "kind", "status", "campaign", "attempts", "created_at", "sent_at"]
@@ -158,15 +153,6 @@ class DeliveryAdmin(KeepersOnlyAdmin):
         if delivery.message:
             return delivery.message.get("subject", "")
         return delivery.campaign.subject if delivery.campaign else ""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Campaigns --------------------------------------------------------------------------------------
@@ -261,7 +247,7 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(KeepersOnlyAdmin):
+class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
     form = CampaignForm
     list_display = ["name", "organisation", "status", "scheduled_for", "started_at", "pages"]
     list_filter = ["status"]
@@ -365,23 +351,15 @@ class CampaignAdmin(KeepersOnlyAdmin):
 
     # Pages --------------------------------------------------------------------------------------
 
-    def get_urls(self):
-        info = f"{self.opts.app_label}_{self.opts.model_name}"
-        view = self.admin_site.admin_view
+    def admin_pages(self):
+        preview = xframe_options_sameorigin(csp_override(PREVIEW_CSP)(self.preview_view))
         return [
-            path("<int:object_id>/send/", view(self.send_view), name=f"{info}_send"),
-            path(
-                "<int:object_id>/preview/<str:token>/",
-                view(xframe_options_sameorigin(csp_override(PREVIEW_CSP)(self.preview_view))),
-                name=f"{info}_preview",
+            self.page_path("<int:object_id>/send/", self.send_view, "send"),
+            self.page_path("<int:object_id>/preview/<str:token>/", preview, "preview"),
+            self.page_path("<int:object_id>/progress/", self.progress_view, "progress"),
+            self.page_path(
+                "<int:object_id>/progress/figures/", self.figures_view, "progress_figures"
             ),
-            path("<int:object_id>/progress/", view(self.progress_view), name=f"{info}_progress"),
-            path(
-                "<int:object_id>/progress/figures/",
-                view(self.figures_view),
-                name=f"{info}_progress_figures",
-            ),
-            *super().get_urls(),
         ]
 
     def _campaign(self, request, object_id) -> Campaign:
@@ -416,11 +394,7 @@ class CampaignAdmin(KeepersOnlyAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _page(self, request, template: str, context: dict) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            f"admin/mailing/campaign/{template}",
-            {**self.admin_site.each_context(request), "opts": self.opts, **context},
-        )
+        return self.page_response(request, f"admin/mailing/campaign/{template}", context)
 
     def send_view(self, request, object_id):
         campaign = self._campaign(request, object_id)

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry
-from civic.services import audit_record
+from civic.services import audit_record, require
 from consultations.models import Consultation, FollowUpAction
 from contacts.models import ConsentPurpose, Contact
 
-
-def _require(actor, permission: str, obj) -> None:
-    if not actor.has_perm(permission, obj):
-        raise PermissionDenied(_("You do not run this consultation."))
+# What an officer reads when a service refuses them.
+NOT_RUNNING = gettext_lazy("You do not run this consultation.")
 
 
 def consultation_purpose(consultation: Consultation) -> ConsentPurpose:
@@ -53,7 +52,7 @@ def consultation_url(consultation: Consultation) -> str:
 @transaction.atomic
 def consultation_publish(*, consultation: Consultation, actor) -> None:
     """Make the consultation public: upcoming until it opens, then open until it closes."""
-    _require(actor, "consultations.publish_consultation", consultation)
+    require(actor, "consultations.publish_consultation", consultation, message=NOT_RUNNING)
     if consultation.published_at is not None:
         raise ValidationError(_("This consultation is already published."))
     if not consultation.pages.filter(questions__isnull=False).exists():
@@ -77,7 +76,7 @@ def consultation_publish(*, consultation: Consultation, actor) -> None:
 def outcome_publish(*, consultation: Consultation, actor) -> int:
     """Publish 'We asked, you said, we did' once the consultation has closed; returns how many
     residents are told by e-mail."""
-    _require(actor, "consultations.change_consultation", consultation)
+    require(actor, "consultations.change_consultation", consultation, message=NOT_RUNNING)
     if consultation.stage != Consultation.Stage.CLOSED:
         raise ValidationError(_("An outcome can be published only after the consultation closes."))
     if not consultation.decisions.exists():
@@ -98,7 +97,7 @@ def outcome_publish(*, consultation: Consultation, actor) -> int:
 def action_status_change(*, action: FollowUpAction, status: str, actor) -> int:
     """Move a follow-up action on; residents who asked to hear are told once it is public."""
     consultation = action.decision.consultation
-    _require(actor, "consultations.change_consultation", consultation)
+    require(actor, "consultations.change_consultation", consultation, message=NOT_RUNNING)
     if status not in FollowUpAction.Status.values:
         raise ValidationError(_("Choose a status from the list."))
     if action.status == status:

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from civic.models import AuditEntry
 from civic.queueing import queue_soon
-from civic.services import audit_record
+from civic.services import audit_record, require
 from consultations.models import (
     Answer,
     AnswerChoice,
@@ -46,7 +46,7 @@ from consultations.models import (
     Response,
     Theme,
 )
-from consultations.services import results_index
+from consultations.services import NOT_RUNNING, results_index
 
 Kind = Question.Kind
 # Answers that identify the respondent: never published, never in open data.
@@ -55,11 +55,6 @@ PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
 _ASKS_FOR_NAME = re.compile(r"\b(your|full|first|last|given|family)\s+name\b|\bsurname\b", re.I)
 # A ticked consent question (consultations.services.responding stores "yes").
 _CONSENT_GIVEN = ["yes"]
-
-
-def _require(actor, permission: str, obj) -> None:
-    if actor is None or not actor.has_perm(permission, obj):
-        raise PermissionDenied(_("You do not run this consultation."))
 
 
 # Filters ----------------------------------------------------------------------------------------
@@ -772,7 +767,7 @@ def text_answers(
 
 @transaction.atomic
 def theme_create(*, actor, consultation: Consultation, name: str) -> Theme:
-    _require(actor, "consultations.add_theme", consultation)
+    require(actor, "consultations.add_theme", consultation, message=NOT_RUNNING)
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Enter a name for the theme.")})
@@ -793,7 +788,7 @@ def theme_create(*, actor, consultation: Consultation, name: str) -> Theme:
 
 
 def _check_coding(actor, answer: Answer, theme: Theme) -> None:
-    _require(actor, "consultations.change_theme", theme)
+    require(actor, "consultations.change_theme", theme, message=NOT_RUNNING)
     if answer.response.consultation_id != theme.consultation_id:
         raise ValidationError(_("Choose a theme of this consultation."))
     if answer.response.status != Response.Status.SUBMITTED:
@@ -854,7 +849,7 @@ def responses_publish(
 ) -> int:
     """Publish (or withdraw) the chosen responses; only responses whose respondents agreed to
     publication can be published. Returns how many changed."""
-    _require(actor, "consultations.publish_consultation", consultation)
+    require(actor, "consultations.publish_consultation", consultation, message=NOT_RUNNING)
     ids = {int(pk) for pk in response_ids}
     if not ids:
         raise ValidationError(_("Choose at least one response."))

@@ -11,21 +11,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from civic.models import AuditEntry
-from civic.services import audit_record
+from civic.services import audit_record, require
 from consultations.models import Consultation, Option, Question, SurveyPage
+from consultations.services import NOT_RUNNING
 
 ANSWERED = "answered"
-
-
-def _require(actor, permission: str, obj) -> None:
-    if not actor.has_perm(permission, obj):
-        raise PermissionDenied(_("You do not run this consultation."))
 
 
 # Conditions -------------------------------------------------------------------------------------
@@ -259,7 +255,7 @@ ABOUT_YOU_INTRO = (
 @transaction.atomic
 def about_you_add(*, consultation: Consultation, actor) -> SurveyPage:
     """Add the 'About you' page at the end of the survey, each question with 'Prefer not to say'."""
-    _require(actor, "consultations.change_consultation", consultation)
+    require(actor, "consultations.change_consultation", consultation, message=NOT_RUNNING)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if Question.objects.filter(page__consultation=consultation, about_you=True).exists():
         raise ValidationError(
@@ -327,8 +323,8 @@ def consultation_duplicate(*, consultation: Consultation, actor) -> Consultation
     """A new draft with the consultation's details and its whole survey, conditions pointing at
     the copies of their questions and options. Documents, responses and the outcome stay with
     the original."""
-    _require(actor, "consultations.view_consultation", consultation)
-    _require(actor, "consultations.add_consultation", consultation)
+    require(actor, "consultations.view_consultation", consultation, message=NOT_RUNNING)
+    require(actor, "consultations.add_consultation", consultation, message=NOT_RUNNING)
     title = _("%(title)s (copy)") % {"title": consultation.title}
     for _attempt in range(5):
         try:

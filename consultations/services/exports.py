@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from civic.exports import csv_rows, xlsx_write
 from civic.models import AuditEntry
 from civic.queueing import queue
-from civic.services import audit_record
+from civic.services import audit_record, require
 from consultations.models import (
     Answer,
     AnswerChoice,
@@ -46,11 +46,11 @@ from consultations.models import (
     Question,
     ResponseExport,
 )
+from consultations.services import NOT_RUNNING
 from consultations.services.analysis import (
     NO_FILTER,
     ResponseFilter,
     _number,
-    _require,
     submitted_responses,
     survey_questions,
 )
@@ -222,7 +222,7 @@ def _export_rows(consultation, filters, questions: list[QuestionColumns]) -> Ite
 
 
 def _export_record(actor, consultation: Consultation, file_format: str, filters) -> None:
-    _require(actor, "consultations.export_responses", consultation)
+    require(actor, "consultations.export_responses", consultation, message=NOT_RUNNING)
     described = []
     if filters.area_id is not None:
         described.append(f"area #{filters.area_id}")
@@ -361,7 +361,7 @@ def export_open(*, actor, export: ResponseExport, now: datetime | None = None):
     now = now or timezone.now()
     if export.requested_by_id != getattr(actor, "pk", None):
         raise PermissionDenied(_("Only the officer who asked for an export may download it."))
-    _require(actor, "consultations.export_responses", export.consultation)
+    require(actor, "consultations.export_responses", export.consultation, message=NOT_RUNNING)
     if export.status != ResponseExport.Status.READY or not export.file:
         raise ValidationError(_("This export is not ready."), code="not_ready")
     if export.expires_at is None or export.expires_at <= now:

@@ -14,11 +14,11 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from civic.models import AuditEntry, User
-from civic.services import audit_record
+from civic.services import audit_record, require
 from contacts.models import Activity, Contact, Tag
-from contacts.services.gdpr import _require
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
@@ -88,7 +88,7 @@ FILLED_FROM_OTHERS = ["email", "name", "phone", "represents", "user_id"]
 
 
 @transaction.atomic
-def contacts_merge(*, actor: User | None, keep: Contact, others: list[Contact]) -> Contact:
+def contacts_merge(*, actor: User, keep: Contact, others: list[Contact]) -> Contact:
     """Move everything held about `others` onto `keep`, fill its blanks, and delete the others.
 
     The rows are locked in one order (by id) so two merges that share a contact wait for each
@@ -112,7 +112,12 @@ def contacts_merge(*, actor: User | None, keep: Contact, others: list[Contact]) 
     if any(contact.anonymised_at for contact in locked.values()):
         raise ValueError("An erased contact cannot be merged")
     for contact in locked.values():
-        _require(actor, "contacts.merge_contacts", contact)
+        require(
+            actor,
+            "contacts.merge_contacts",
+            contact,
+            message=_("You cannot merge this council's contacts."),
+        )
     kept = locked[keep.pk]
     merged = [locked[pk] for pk in sorted(other_ids)]
 

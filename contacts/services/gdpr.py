@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
@@ -30,11 +29,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from civic import pagecache
 from civic.exports import csv_rows
 from civic.models import AuditEntry, User
-from civic.services import audit_record
+from civic.services import audit_record, require
 from contacts import gdpr_registry
 from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
 from contacts.services.imports import import_files_without
@@ -44,18 +44,11 @@ logger = logging.getLogger(__name__)
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 ERASED = "[erased]"
 RETENTION_BATCH = 500
+NOT_DATA_REQUESTS = _("You cannot handle this council's requests about personal data.")
 
 
 def export_days() -> int:
     return int(getattr(settings, "CIVIC_DATA_EXPORT_DAYS", 7))
-
-
-def _require(actor: User | None, permission: str, obj) -> None:
-    """Officers act only where the rules allow; the system (actor None) acts for the council."""
-    if actor is not None and not actor.has_perm(permission, obj):
-        raise PermissionDenied(
-            f"{actor} may not {permission} on {obj._meta.verbose_name} #{obj.pk}"
-        )
 
 
 def _when(value: datetime | None) -> str:
@@ -173,8 +166,8 @@ def data_request_prepare(*, actor: User, data_request: DataRequest) -> DataReque
 
     with transaction.atomic():
         locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
-        _require(actor, "contacts.change_datarequest", locked)
-        _require(actor, "contacts.export_contacts", locked)
+        require(actor, "contacts.change_datarequest", locked, message=NOT_DATA_REQUESTS)
+        require(actor, "contacts.export_contacts", locked, message=NOT_DATA_REQUESTS)
         if locked.kind != DataRequest.Kind.ACCESS:
             raise ValueError("Only a request for a copy of someone's data has a download")
         if locked.status in (DataRequest.Status.READY, DataRequest.Status.DONE):
@@ -199,7 +192,7 @@ def data_request_erase(*, actor: User, data_request: DataRequest) -> DataRequest
     """An officer erases the contact of an erasure request, now, in one transaction."""
     with transaction.atomic():
         locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
-        _require(actor, "contacts.change_datarequest", locked)
+        require(actor, "contacts.change_datarequest", locked, message=NOT_DATA_REQUESTS)
         if locked.kind != DataRequest.Kind.ERASURE:
             raise ValueError("Only a request to erase someone's data can be erased")
         if locked.status == DataRequest.Status.DONE:
@@ -319,7 +312,13 @@ def contact_erase(*, actor: User | None, contact: Contact, reason: str = "") -> 
     """
     with transaction.atomic():
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
-        _require(actor, "contacts.erase_contact", locked)
+        require(
+            actor,
+            "contacts.erase_contact",
+            locked,
+            message=_("You cannot erase this council's contacts."),
+            system=True,
+        )
         if locked.anonymised_at is not None:
             return locked
         return _erase(actor=actor, contact=locked, reason=reason, requested=True)

@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation
 from civic.queueing import queue
-from civic.services import audit_record
+from civic.services import audit_record, require
 from contacts.models import Contact
 from contacts.segments import segment_queryset
 from mailing.models import Campaign, Delivery, Suppression
@@ -69,10 +70,8 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
     )
 
 
-def _require(actor, campaign: Campaign) -> None:
-    if not actor.has_perm("mailing.send_campaign", campaign):
-        raise PermissionDenied(_("You cannot send this organisation's campaigns."))
-
+# What an officer reads when a service refuses them.
+NOT_SENDER = gettext_lazy("You cannot send this organisation's campaigns.")
 
 REFUSALS = {
     Campaign.Status.SENDING: _("Only a draft, scheduled or paused campaign can be sent."),
@@ -129,7 +128,7 @@ def _start_workers(campaign_id: int) -> None:
 @transaction.atomic
 def campaign_send_now(*, campaign: Campaign, actor) -> int:
     """Freeze the audience and start sending; returns how many deliveries were queued."""
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Send",
           started_at=timezone.now())  # fmt: skip
     count = audience_freeze(campaign)
@@ -139,7 +138,7 @@ def campaign_send_now(*, campaign: Campaign, actor) -> int:
 
 @transaction.atomic
 def campaign_schedule(*, campaign: Campaign, actor, when: datetime) -> None:
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     if when <= timezone.now():
         raise ValidationError({"scheduled_for": _("Choose a time in the future.")})
     _move(campaign, Campaign.Status.SCHEDULED, actor=actor, summary="Schedule",
@@ -162,13 +161,13 @@ def campaign_start_scheduled(*, campaign: Campaign) -> int:
 
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign, actor) -> None:
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     _move(campaign, Campaign.Status.PAUSED, actor=actor, summary="Pause")
 
 
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign, actor) -> None:
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     if campaign.status != Campaign.Status.PAUSED:
         raise ValidationError(_("Only a paused campaign can be resumed."))
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Resume")
@@ -178,7 +177,7 @@ def campaign_resume(*, campaign: Campaign, actor) -> None:
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign, actor) -> int:
     """Stop for good: every delivery not yet handed to a worker is cancelled."""
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     _move(campaign, Campaign.Status.CANCELLED, actor=actor, summary="Cancel",
           finished_at=timezone.now())  # fmt: skip
     return Delivery.objects.filter(campaign=campaign, status=Delivery.Status.QUEUED).update(
@@ -205,7 +204,7 @@ def campaign_preview(*, campaign: Campaign, contact: Contact | None) -> dict[str
 @transaction.atomic
 def campaign_test_send(*, campaign: Campaign, actor, contact: Contact | None = None) -> Delivery:
     """The campaign as `contact` would see it, sent to the facilitator's own address."""
-    _require(actor, campaign)
+    require(actor, "mailing.send_campaign", campaign, message=NOT_SENDER)
     if not actor.email:
         raise ValidationError(_("Your account has no e-mail address to send the test to."))
     preview = campaign_preview(campaign=campaign, contact=contact)

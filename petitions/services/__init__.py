@@ -32,10 +32,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation
 from civic.postcodes import normalise_postcode
-from civic.services import audit_record
+from civic.services import audit_record, require
 from contacts.models import ConsentPurpose, Contact
 from petitions.models import (
     ACTIVITY_SIGNATURE,
@@ -48,11 +49,7 @@ from petitions.services.counting import count_soon, page_forget, petition_count
 from petitions.services.signing import signature_email_key, signer_clean
 
 LOCK_MINUTES = 15
-
-
-def _require(actor, permission: str, petition: Petition) -> None:
-    if actor is None or not actor.has_perm(permission, petition):
-        raise PermissionDenied(_("You do not moderate this council's petitions."))
+NOT_MODERATOR = gettext_lazy("You do not moderate this council's petitions.")
 
 
 def policy_for(organisation: Organisation) -> PetitionPolicy:
@@ -242,7 +239,7 @@ def moderation_queue_notice(petition: Petition) -> None:
 def moderation_lock(*, actor, petition: Petition, now: datetime | None = None) -> bool:
     """Hold the petition for this moderator for LOCK_MINUTES (renewed while they work on it).
     False while another moderator holds it."""
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     held = Petition.objects.filter(
         Q(locked_by__isnull=True) | Q(locked_by=actor) | Q(locked_until__lte=now),
@@ -300,7 +297,7 @@ def _move(locked: Petition, status: str) -> None:
 
 @transaction.atomic
 def petition_publish(*, actor, petition: Petition, now: datetime | None = None) -> Petition:
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     locked = _locked_for_action(actor, petition, now)
     _move(locked, Petition.Status.OPEN)
@@ -333,7 +330,7 @@ def petition_reject(
 ) -> Petition:
     """Reject with one of Petition.Reason and an explanation, both e-mailed to the creator. A
     rejected petition stays visible with its reason unless hidden for legal reasons."""
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     errors = {}
     if reason not in Petition.Reason.values:
@@ -374,7 +371,7 @@ def petition_reject(
 
 @transaction.atomic
 def petition_hide(*, actor, petition: Petition, now: datetime | None = None) -> Petition:
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     locked = _locked_for_action(actor, petition, now)
     _move(locked, Petition.Status.HIDDEN)
@@ -395,7 +392,7 @@ def petition_remove(
     *, actor, petition: Petition, reason: str, now: datetime | None = None
 ) -> Petition:
     """Take a petition down (its page answers 410 Gone); signatures stop counting."""
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     reason = str(reason or "").strip()
     if not reason:
         raise ValidationError(
@@ -429,7 +426,7 @@ def response_publish(
     *, actor, petition: Petition, text: str, now: datetime | None = None
 ) -> Petition:
     """Publish the council's response; every confirmed signer who asked to hear is e-mailed."""
-    _require(actor, "petitions.respond_petition", petition)
+    require(actor, "petitions.respond_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     text = str(text or "").strip()
     if not text:
@@ -452,7 +449,7 @@ def response_publish(
 
 @transaction.atomic
 def debate_schedule(*, actor, petition: Petition, when: date) -> Petition:
-    _require(actor, "petitions.respond_petition", petition)
+    require(actor, "petitions.respond_petition", petition, message=NOT_MODERATOR)
     locked = _locked_for_action(actor, petition, timezone.now())
     _require_published(locked)
     if when is None:
@@ -480,7 +477,7 @@ def debate_publish(
 ) -> Petition:
     """Publish what the debate decided (with links to the minutes and the video); every
     confirmed signer who asked to hear is e-mailed."""
-    _require(actor, "petitions.respond_petition", petition)
+    require(actor, "petitions.respond_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     summary = str(summary or "").strip()
     if not summary:
@@ -632,7 +629,7 @@ def signatures_invalidate(
 ) -> int:
     """Strike out the matching signatures (pending or confirmed), audited, and count the
     petition again in the same transaction. Returns how many."""
-    _require(actor, "petitions.moderate_petition", petition)
+    require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     reason = str(reason or "").strip()
     if not reason:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -400,11 +401,11 @@ def test_an_officer_of_another_department_cannot_create_themes_or_code(council, 
     answer = Answer.objects.get(response=responses["ann"], question=survey.questions["helps"])
     before = AuditEntry.objects.count()
 
-    with pytest.raises(analysis.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         analysis.theme_create(
             actor=council.other_officer, consultation=survey.consultation, name="Other"
         )
-    with pytest.raises(analysis.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         analysis.answer_theme_add(actor=council.other_officer, answer=answer, theme=theme)
 
     assert list(answer.themes.all()) == []
