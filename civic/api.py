@@ -1,4 +1,8 @@
-"""Open data about the councils on this installation: organisations, departments and areas."""
+"""Open data about the councils on this installation: organisations, departments and areas.
+
+civic/urls.py finds this module, as it finds every app's api.py, and adds these routes with
+`register(router)`.
+"""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -27,6 +31,12 @@ class AreaSerializer(serializers.ModelSerializer):
     class Meta:
         model = Area
         fields = ["id", "code", "name", "population", "organisation"]
+
+
+def register(router) -> None:
+    router.register("organisations", OrganisationViewSet, basename="organisation")
+    router.register("departments", DepartmentViewSet, basename="department")
+    router.register("areas", AreaViewSet, basename="area")
 
 
 class OrganisationFilters(serializers.Serializer):

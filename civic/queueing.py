@@ -1,11 +1,23 @@
-"""Queueing Celery tasks from the web process, for every app.
+"""The one way to queue background work, for every app.
 
-queue(task, *args)          queue now; if the broker is down, log it and go on (each caller
-                            has a sweep or a schedule that catches up)
-queue_soon(task, id, ...)   queue once this transaction commits, to run `delay` seconds later,
-                            and only once however often it is asked for meanwhile: a worker
-                            counts a petition or a survey's results once per few seconds,
-                            whatever the number of signatures or responses
+Callers name the task by its registered name ("petitions.tasks.petition_count_task") and never
+import it: a service stays importable without its app's tasks, the tasks import the services at
+the top with no cycle, and tests/civic/test_queueing.py checks that every name queued anywhere is
+a task the Celery app knows.
+
+queue_after_commit(name, *args)   the usual case for a service: queue once the transaction
+                                  commits, so the worker finds the rows it needs; nothing is sent
+                                  if it rolls back
+queue(name, *args)                queue now, outside a transaction (a beat sweep, a worker's
+                                  follow-up task)
+queue_soon(name, id, delay=)      queue once the transaction commits, to run `delay` seconds
+                                  later, and only once however often it is asked for meanwhile:
+                                  a worker counts a petition or a survey's results once per few
+                                  seconds, whatever the number of signatures or responses
+
+If the broker is down, each of them logs it and goes on rather than fail a change that has
+committed: a sweep or a schedule catches up (or the next request asks again), and the log names
+the task and its arguments for the work that has neither.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import logging
 from django.core.cache import cache
 from django.db import transaction
 
+from civic.celery import app
 from civic.localcache import Recent
 
 logger = logging.getLogger(__name__)
@@ -22,25 +35,31 @@ logger = logging.getLogger(__name__)
 _set_here = Recent(0.5)
 
 
-def queue(task, *args, countdown: float | None = None) -> bool:
-    """Queue a task; False (logged) when the broker could not take it."""
+def queue(name: str, *args, countdown: float | None = None) -> bool:
+    """Queue the task registered as `name` now; False (logged) when the broker could not take it."""
     try:
-        task.apply_async(args, countdown=countdown)
+        app.send_task(name, args=args, countdown=countdown)
     except Exception:
-        logger.warning("Could not queue %s%r", task.name, args, exc_info=True)
+        logger.warning("Could not queue %s%r", name, args, exc_info=True)
         return False
     return True
 
 
-def soon_key(task, object_id) -> str:
+def queue_after_commit(name: str, *args, countdown: float | None = None) -> None:
+    """Queue the task registered as `name` once the current transaction commits (at once when
+    there is none); nothing is queued if it rolls back."""
+    transaction.on_commit(lambda: queue(name, *args, countdown=countdown))
+
+
+def soon_key(name: str, object_id) -> str:
     """The cache key that stands for a queue_soon of this task and object still to run."""
-    return f"queued-soon:{task.name}:{object_id}"
+    return f"queued-soon:{name}:{object_id}"
 
 
-def queue_soon(task, object_id, *, delay: float) -> None:
-    """Queue task(object_id) to run in `delay` seconds, once this transaction commits, unless
+def queue_soon(name: str, object_id, *, delay: float) -> None:
+    """Queue name(object_id) to run in `delay` seconds, once this transaction commits, unless
     one is already waiting; if the broker is down, the next request asks again."""
-    key = soon_key(task, object_id)
+    key = soon_key(name, object_id)
 
     def once() -> None:
         # A task this process queued less than half its delay ago runs after this commit, so
@@ -48,7 +67,7 @@ def queue_soon(task, object_id, *, delay: float) -> None:
         if delay >= 1 and _set_here.get(key):
             return
         if cache.add(key, 1, timeout=max(delay, 1)):
-            if queue(task, object_id, countdown=delay):
+            if queue(name, object_id, countdown=delay):
                 _set_here.set(key, True)
             else:
                 cache.delete(key)

@@ -26,6 +26,7 @@ from civic.models import (
     User,
 )
 from civic.postcodes import normalise_postcode
+from civic.queueing import queue_after_commit
 from civic.rules import organisation_of
 
 # Anything shaped like an e-mail address (local part, @, a domain with a dot).
@@ -255,8 +256,6 @@ def postcode_import_start(
     *, actor: User, organisation: Organisation, uploaded_file
 ) -> PostcodeImport:
     """Keep the uploaded file and queue its loading once the row is committed."""
-    from civic.tasks import postcode_import_task
-
     with transaction.atomic():
         postcode_import = PostcodeImport.objects.create(
             organisation=organisation, file=uploaded_file, uploaded_by=actor
@@ -267,7 +266,7 @@ def postcode_import_start(
             obj=postcode_import,
             summary=f"Uploaded file #{postcode_import.pk} to load postcodes",
         )
-        transaction.on_commit(lambda: postcode_import_task.delay(postcode_import.pk))
+        queue_after_commit("civic.tasks.postcode_import_task", postcode_import.pk)
     return postcode_import
 
 

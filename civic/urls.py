@@ -6,20 +6,19 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-import consultations.api
-import petitions.api
-from civic import api, views
+from civic import views
+from civic.discovery import app_modules
 
 # Staff sign in through the same rate-limited allauth form as everyone else: Django's own admin
 # login has no limit on failed attempts.
 admin.site.login = views.admin_login
 
+# Each app's api.py adds its viewsets with register(router), found as seed_demo finds demo.py;
+# an api module without register() belongs to a third-party app, not to the open data API.
 router = DefaultRouter()
-router.register("organisations", api.OrganisationViewSet, basename="organisation")
-router.register("departments", api.DepartmentViewSet, basename="department")
-router.register("areas", api.AreaViewSet, basename="area")
-consultations.api.register(router)
-petitions.api.register(router)
+for api_module in app_modules("api"):
+    if callable(getattr(api_module, "register", None)):
+        api_module.register(router)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -6,7 +6,8 @@ closed consultations (counts per option of the choice questions, never free text
 you' questions, never who answered); and the responses officers published with their respondents'
 agreement, without contact details, postcodes, names or consent.
 
-civic/urls.py adds these routes with `consultations.api.register(router)`.
+civic/urls.py finds this module, as it finds every app's api.py, and adds these routes with
+`register(router)`.
 """
 
 from __future__ import annotations

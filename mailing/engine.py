@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone
 from psycopg import pq
 
+from civic.queueing import queue
 from contacts.models import Contact
 from mailing.models import Campaign, Delivery, RateLimit
 from mailing.rendering import (
@@ -637,12 +638,8 @@ def campaign_send_chunks(campaign_id: int, *, seconds: float | None = None) -> i
 def _campaign_continue(campaign_id: int) -> None:
     """A fresh task for the rest of the campaign; without one, beat's sweep would wake only once
     no other worker is sending it, and until then this worker would sit idle."""
-    from mailing.tasks import campaign_send_task  # mailing.tasks imports this module
-
-    try:
-        campaign_send_task.delay(campaign_id)
-    except Exception:  # the broker is down: the sweep queues it when the broker is back
-        logger.warning("Could not queue campaign %s's next task", campaign_id, exc_info=True)
+    # If the broker is down, the sweep queues it when the broker is back.
+    queue("mailing.tasks.campaign_send_task", campaign_id)
 
 
 def campaign_finish_if_done(campaign_id: int) -> bool:

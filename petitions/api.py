@@ -6,7 +6,8 @@ or removed), with their stage, counts, the thresholds they reached, the council'
 debate, and the signatures by ward. Never personal data: no names, e-mail addresses or
 postcodes, of signers or of the person who started it.
 
-civic/urls.py adds these routes with `petitions.api.register(router)`.
+civic/urls.py finds this module, as it finds every app's api.py, and adds these routes with
+`register(router)`.
 """
 
 from __future__ import annotations

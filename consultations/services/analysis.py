@@ -382,9 +382,9 @@ def results_recount_soon(consultation_id: int) -> None:
     however many responses come in that time: after a submission commits, or when the page finds
     figures older than the last response. If the broker is down the next submission or page
     view asks again."""
-    from consultations.tasks import results_recount_task
-
-    queue_soon(results_recount_task, consultation_id, delay=_recount_seconds())
+    queue_soon(
+        "consultations.tasks.results_recount_task", consultation_id, delay=_recount_seconds()
+    )
 
 
 def _cached_theme_counts(

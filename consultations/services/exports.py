@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from civic.exports import csv_rows, xlsx_write
 from civic.models import AuditEntry
-from civic.queueing import queue
+from civic.queueing import queue, queue_after_commit
 from civic.services import audit_record, require
 from consultations.models import (
     Answer,
@@ -58,6 +58,7 @@ from consultations.services.analysis import (
 Kind = Question.Kind
 # The responses (and their answers and choices) an export loads at once.
 EXPORT_CHUNK = 2000
+RESPONSE_EXPORT = "consultations.tasks.response_export_task"
 
 # Export -----------------------------------------------------------------------------------------
 
@@ -277,8 +278,6 @@ def export_request(
 ) -> ResponseExport:
     """Check and record an export, and have a worker write it once this commits; the officer
     downloads it from the results page (export_open)."""
-    from consultations.tasks import response_export_task
-
     if file_format not in ("csv", "xlsx"):
         raise ValidationError(_("Choose CSV or XLSX."))
     with transaction.atomic():
@@ -290,7 +289,7 @@ def export_request(
             area_id=filters.area_id,
             option_id=filters.option_id,
         )
-        transaction.on_commit(lambda: queue(response_export_task, export.pk))
+        queue_after_commit(RESPONSE_EXPORT, export.pk)
     return export
 
 
@@ -379,8 +378,6 @@ def export_open(*, actor, export: ResponseExport, now: datetime | None = None):
 def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Delete the files of exports past their date, and queue again exports that no worker has
     picked up for a while (the broker was down when they were asked for)."""
-    from consultations.tasks import response_export_task
-
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
@@ -400,5 +397,5 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
         ).values_list("pk", flat=True)
     )
     for export_id in waiting:
-        queue(response_export_task, export_id)
+        queue(RESPONSE_EXPORT, export_id)
     return {"expired": expired, "queued": len(waiting)}

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from civic import pagecache
 from civic.exports import csv_rows
 from civic.models import AuditEntry, User
+from civic.queueing import queue_after_commit
 from civic.services import audit_record, require
 from contacts import gdpr_registry
 from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
@@ -162,8 +163,6 @@ def data_request_create(*, contact: Contact, kind: str) -> DataRequest:
 
 def data_request_prepare(*, actor: User, data_request: DataRequest) -> DataRequest:
     """An officer starts building the download of a subject access request, in the background."""
-    from contacts.tasks.gdpr import data_request_process_task
-
     with transaction.atomic():
         locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
         require(actor, "contacts.change_datarequest", locked, message=NOT_DATA_REQUESTS)
@@ -184,7 +183,7 @@ def data_request_prepare(*, actor: User, data_request: DataRequest) -> DataReque
             summary=f"Prepared the download for data request #{locked.pk} "
             f"of contact #{locked.contact_id}",
         )
-        transaction.on_commit(lambda: data_request_process_task.delay(locked.pk))
+        queue_after_commit("contacts.tasks.gdpr.data_request_process_task", locked.pk)
     return locked
 
 

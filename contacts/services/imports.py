@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation, Postcode, User
 from civic.postcodes import normalise_postcode
+from civic.queueing import queue_after_commit
 from civic.services import audit_record
 from civic.validators import validate_upload
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, ContactImport, Tag
@@ -809,8 +810,6 @@ def contact_import_start(
     consent_purpose: ConsentPurpose | object | None = _KEEP,
 ) -> ContactImport:
     """Queue the import on a worker once this transaction has committed."""
-    from contacts.tasks.imports import contact_import_task
-
     with transaction.atomic():
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
         if locked.status not in _STARTABLE:
@@ -837,7 +836,7 @@ def contact_import_start(
             obj=contact_import,
             summary=f"Started contact import #{contact_import.pk}",
         )
-        transaction.on_commit(lambda: contact_import_task.delay(contact_import.pk))
+        queue_after_commit("contacts.tasks.imports.contact_import_task", contact_import.pk)
     return contact_import
 
 

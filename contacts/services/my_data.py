@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from civic.models import User
+from civic.queueing import queue_after_commit
 from contacts.models import ConsentPurpose, Contact
 from contacts.services import consent_give, consent_is_live, consent_withdraw, contact_email_key
 
@@ -36,10 +37,8 @@ def my_data_contacts_from_token(token: str):
 def my_data_link_request(*, email: str) -> None:
     """Queue the e-mail with the link. The same answer is given whether or not we hold the
     address, and the mail leaves from a worker, so nobody learns from the page who is known."""
-    from contacts.tasks.my_data import my_data_link_send_task
-
     email = contact_email_key(email)
-    transaction.on_commit(lambda: my_data_link_send_task.delay(email))
+    queue_after_commit("contacts.tasks.my_data.my_data_link_send_task", email)
 
 
 def contacts_for_email(email: str):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation
-from civic.queueing import queue
+from civic.queueing import queue, queue_after_commit
 from civic.services import audit_record, require
 from contacts.models import Contact
 from contacts.segments import segment_queryset
@@ -48,6 +48,10 @@ __all__ = [
     "unsubscribe_target",
     "unsubscribe_token",
 ]
+
+# The tasks that send, by their registered names (civic.queueing).
+CAMPAIGN_SEND = "mailing.tasks.campaign_send_task"
+TRANSACTIONAL_SEND = "mailing.tasks.transactional_send_task"
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
@@ -119,10 +123,9 @@ def audience_freeze(campaign: Campaign) -> int:
 
 
 def _start_workers(campaign_id: int) -> None:
-    from mailing.tasks import campaign_send_task
-
+    """Queue, once this commits, the tasks that send the campaign in parallel."""
     for _index in range(settings.CIVIC_MAIL_PARALLEL_TASKS):
-        campaign_send_task.delay(campaign_id)
+        queue_after_commit(CAMPAIGN_SEND, campaign_id)
 
 
 @transaction.atomic
@@ -132,7 +135,7 @@ def campaign_send_now(*, campaign: Campaign, actor) -> int:
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Send",
           started_at=timezone.now())  # fmt: skip
     count = audience_freeze(campaign)
-    transaction.on_commit(lambda: _start_workers(campaign.pk))
+    _start_workers(campaign.pk)
     return count
 
 
@@ -155,7 +158,7 @@ def campaign_start_scheduled(*, campaign: Campaign) -> int:
     locked.started_at = timezone.now()
     locked.save(update_fields=["status", "started_at"])
     count = audience_freeze(locked)
-    transaction.on_commit(lambda: _start_workers(locked.pk))
+    _start_workers(locked.pk)
     return count
 
 
@@ -171,7 +174,7 @@ def campaign_resume(*, campaign: Campaign, actor) -> None:
     if campaign.status != Campaign.Status.PAUSED:
         raise ValidationError(_("Only a paused campaign can be resumed."))
     _move(campaign, Campaign.Status.SENDING, actor=actor, summary="Resume")
-    transaction.on_commit(lambda: _start_workers(campaign.pk))
+    _start_workers(campaign.pk)
 
 
 @transaction.atomic
@@ -233,11 +236,10 @@ def transactional_enqueue(**message) -> Delivery:
     """Record a message (transactional_message's arguments) and send it from a worker on the
     transactional queue, never from the web request. Consent is not needed: this is mail the
     person asked for."""
-    from mailing.tasks import transactional_send_task
-
     delivery = transactional_message(**message)
     delivery.save()
-    transaction.on_commit(lambda: _wake(transactional_send_task, delivery.pk))
+    # If the broker is down, the row waits in the outbox for beat's sweep.
+    queue_after_commit(TRANSACTIONAL_SEND, delivery.pk)
     return delivery
 
 
@@ -247,13 +249,12 @@ def transactional_enqueue_many(messages: list[dict]) -> list[Delivery]:
     many people are sent at the same moment (the confirmations of a petition everyone is signing,
     a petition's news to its signers)."""
     from mailing.engine import TRANSACTIONAL_CHUNK
-    from mailing.tasks import transactional_send_task
 
     deliveries = Delivery.objects.bulk_create(
         [transactional_message(**message) for message in messages]
     )
     for _chunk in range(0, len(deliveries), TRANSACTIONAL_CHUNK):
-        transaction.on_commit(lambda: _wake(transactional_send_task, None))
+        queue_after_commit(TRANSACTIONAL_SEND, None)
     return deliveries
 
 
@@ -296,11 +297,6 @@ def transactional_message(
     )
 
 
-def _wake(task, *args) -> None:
-    """Queue a task; if the broker is down the row waits in the outbox for beat's sweep."""
-    queue(task, *args)
-
-
 def suppress(*, organisation_id: int, email: str, reason: str) -> bool:
     """Never mail this address for the organisation again; True if it was new."""
     try:
@@ -316,7 +312,6 @@ def mailing_sweep() -> dict[str, int]:
     work that has no task (a retry whose delay is over, rows of a worker that died, tasks lost
     when Redis restarted). Extra wake-ups are harmless: workers claim rows with SKIP LOCKED."""
     from mailing.engine import campaign_finish_if_done, claimable_q
-    from mailing.tasks import campaign_send_task, transactional_send_task
 
     now = timezone.now()
     started = 0
@@ -336,12 +331,12 @@ def mailing_sweep() -> dict[str, int]:
         # (it may be slow to come to them: a rate limit, a long chunk); other due rows wake one
         # only if none is sending, since a worker that is sending takes them itself.
         if orphaned.exists() or (rows.filter(claimable_q()).exists() and not working.exists()):
-            campaign_send_task.delay(campaign_id)
-            woken += 1
+            if queue(CAMPAIGN_SEND, campaign_id):
+                woken += 1
         else:
             campaign_finish_if_done(campaign_id)
-    if Delivery.objects.filter(claimable_q(), kind=Delivery.Kind.TRANSACTIONAL).exists():
-        transactional_send_task.delay(None)
+    transactional = Delivery.objects.filter(claimable_q(), kind=Delivery.Kind.TRANSACTIONAL)
+    if transactional.exists() and queue(TRANSACTIONAL_SEND, None):
         woken += 1
     return {"started": started, "woken": woken}
 

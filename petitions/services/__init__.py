@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation
 from civic.postcodes import normalise_postcode
+from civic.queueing import queue_after_commit
 from civic.services import audit_record, require
 from contacts.models import ConsentPurpose, Contact
 from petitions.models import (
@@ -506,9 +507,7 @@ def debate_publish(
 
 def _notify_signers(petition: Petition, template: str) -> None:
     """E-mail every confirmed signer who asked to hear, from a worker once this commits."""
-    from petitions.tasks import petition_notify_task
-
-    transaction.on_commit(lambda: petition_notify_task.delay(petition.pk, template))
+    queue_after_commit("petitions.tasks.petition_notify_task", petition.pk, template)
 
 
 def signers_notify(*, petition_id: int, template: str) -> int:

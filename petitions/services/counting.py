@@ -31,6 +31,7 @@ from civic.queueing import queue_soon, soon_key
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
 
 logger = logging.getLogger(__name__)
+PETITION_COUNT = "petitions.tasks.petition_count_task"
 
 
 def _count_seconds() -> float:
@@ -41,9 +42,7 @@ def count_soon(petition_id: int) -> None:
     """Have a worker count the petition in CIVIC_PETITION_COUNT_SECONDS, once however many
     signatures change meanwhile; queued when the transaction commits. If the broker is down,
     the scheduled recount catches up."""
-    from petitions.tasks import petition_count_task
-
-    queue_soon(petition_count_task, petition_id, delay=_count_seconds())
+    queue_soon(PETITION_COUNT, petition_id, delay=_count_seconds())
 
 
 def _by_ward(petition_id: int) -> list[list]:
@@ -185,8 +184,6 @@ def _tell_team(petition: Petition, policy: PetitionPolicy, threshold, total: int
 def petitions_recount(*, now: datetime | None = None) -> dict[str, int]:
     """Count every petition that takes or recently took signatures again, logging each whose
     published count had drifted from its confirmed signatures."""
-    from petitions.tasks import petition_count_task
-
     drifted = counted = 0
     for petition_id, shown in Petition.objects.filter(
         status__in=[Petition.Status.OPEN, Petition.Status.SPONSORING],
@@ -194,7 +191,7 @@ def petitions_recount(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", "signature_count"):
         # A count already queued will catch up with recent confirmations: only a difference
         # with none queued is drift.
-        queued = cache.get(soon_key(petition_count_task, petition_id)) is not None
+        queued = cache.get(soon_key(PETITION_COUNT, petition_id)) is not None
         total = petition_count(petition_id=petition_id, now=now)
         counted += 1
         if total is not None and total != shown and not queued:

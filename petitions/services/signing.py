@@ -329,9 +329,7 @@ def confirmations_soon(petition_id: int) -> None:
     """Have a worker put the petition's new confirmation e-mails in the outbox within a second,
     once however many people sign meanwhile: the signing request only stores the signature. If
     the broker is down, the sweep every minute sends them."""
-    from petitions.tasks import confirmations_send_task
-
-    queue_soon(confirmations_send_task, petition_id, delay=1)
+    queue_soon("petitions.tasks.confirmations_send_task", petition_id, delay=1)
 
 
 def _confirmations(signatures: list[Signature]) -> list[dict]:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -120,7 +121,8 @@ def test_the_owner_sends_now_and_the_audience_is_frozen(
         contact.email for contact in subscribers
     )
     assert set(deliveries.values_list("status", flat=True)) == {Delivery.Status.QUEUED}
-    assert len(callbacks) == 1  # the workers are started once the audience is committed
+    # Each of the tasks that send in parallel is queued once the audience is committed.
+    assert len(callbacks) == settings.CIVIC_MAIL_PARALLEL_TASKS == 2
     entry = AuditEntry.objects.get(summary="Send campaign")
     assert entry.actor_id == newsletter.facilitator.pk
     page = client.get(response.url)

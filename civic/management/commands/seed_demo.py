@@ -7,9 +7,9 @@ nothing. Feature apps add their own demo data in later issues.
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils.module_loading import autodiscover_modules
 
 from civic import demo
+from civic.discovery import app_modules
 from civic.models import Area, Department, Organisation, Postcode, Role, User
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on purpose for the local demo
@@ -116,7 +116,7 @@ class Command(BaseCommand):
             logins.append((email, kind.label if kind else "Site admin"))
 
         # Apps above the core add their own demo data through civic.demo, found in <app>/demo.py.
-        autodiscover_modules("demo")
+        app_modules("demo")
         for seeder in demo.seeders():
             seeder(organisations=organisations)
 
