@@ -7,6 +7,7 @@ from celery import shared_task
 
 from mailing import engine
 from mailing.services import mailing_sweep
+from mailing.services.notices import consenters_notify
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -17,6 +18,11 @@ def campaign_send_task(campaign_id: int) -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def transactional_send_task(delivery_id: int | None) -> int:
     return engine.transactional_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+def consenters_notify_task(purpose_id: int, subject: str, text: str) -> int:
+    return consenters_notify(purpose_id=purpose_id, subject=subject, text=text)
 
 
 @shared_task

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from tests.components import describe_components
 
-pytest_plugins = ["tests.browser", "tests.worker", "tests.smtp_sink"]
+pytest_plugins = ["tests.browser", "tests.worker", "tests.smtp_sink", "tests.broker"]
 
 _skipped: list[str] = []
 

@@ -9,7 +9,6 @@ consultations.services.builder.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,7 +20,9 @@ from django.utils.translation import gettext_lazy
 from civic.models import AuditEntry
 from civic.services import audit_record, require
 from consultations.models import Consultation, FollowUpAction
-from contacts.models import ConsentPurpose, Contact
+from contacts.models import ConsentPurpose
+from contacts.services import item_purpose
+from mailing.services.notices import consenters_notify_after_commit
 
 # What an officer reads when a service refuses them.
 NOT_RUNNING = gettext_lazy("You do not run this consultation.")
@@ -29,20 +30,15 @@ NOT_RUNNING = gettext_lazy("You do not run this consultation.")
 
 def consultation_purpose(consultation: Consultation) -> ConsentPurpose:
     """The consent purpose 'news about this consultation': its outcome and follow-up actions."""
-    purpose, _created = ConsentPurpose.objects.get_or_create(
+    return item_purpose(
         organisation_id=consultation.department.organisation_id,
-        slug=f"consultation-{consultation.pk}",
-        defaults={
-            "name": _("News about “%(title)s”") % {"title": consultation.title[:150]},
-            "description": _(
-                "An e-mail when the council publishes what it decided after this consultation, "
-                "and when an action it promised changes."
-            ),
-            "content_type": ContentType.objects.get_for_model(Consultation),
-            "object_id": str(consultation.pk),
-        },
+        item=consultation,
+        name=_("News about “%(title)s”") % {"title": consultation.title[:150]},
+        description=_(
+            "An e-mail when the council publishes what it decided after this consultation, "
+            "and when an action it promised changes."
+        ),
     )
-    return purpose
 
 
 def consultation_url(consultation: Consultation) -> str:
@@ -122,29 +118,13 @@ def action_status_change(*, action: FollowUpAction, status: str, actor) -> int:
 
 
 def _notify(consultation: Consultation, *, subject: str, template: str, extra=None) -> int:
-    """One transactional message to each contact with a live consent for the consultation's
-    news, sent by the mailing engine's workers after this transaction commits."""
-    from mailing.services import transactional_enqueue
-
-    purpose = consultation_purpose(consultation)
-    contacts = Contact.objects.active().with_live_consent(purpose).exclude(email="")
-    count = 0
-    for contact in contacts.iterator():
-        text = render_to_string(
-            template,
-            {
-                "consultation": consultation,
-                "contact": contact,
-                "url": consultation_url(consultation),
-                **(extra or {}),
-            },
-        )
-        transactional_enqueue(
-            organisation=consultation.department.organisation,
-            to_email=contact.email,
-            subject=subject,
-            text=text,
-            contact=contact,
-        )
-        count += 1
-    return count
+    """Tell everyone with a live consent for the consultation's news, in the words drawn once
+    here: a worker puts the messages in the outbox after this transaction commits (mailing's
+    notices). The number of people who will be told."""
+    text = render_to_string(
+        template,
+        {"consultation": consultation, "url": consultation_url(consultation), **(extra or {})},
+    )
+    return consenters_notify_after_commit(
+        purpose=consultation_purpose(consultation), subject=subject, text=text
+    )

@@ -138,6 +138,24 @@ class ConsentGiven:
     method: str
 
 
+def item_purpose(*, organisation_id: int, item, name: str, description: str) -> ConsentPurpose:
+    """The consent purpose "news about this item" (a consultation, a petition, a budget...):
+    one per item, keyed by its kind and id (its slug is `<model>-<id>`), made the first time a
+    person asks to hear about it. `name` and `description` are the words people consent to."""
+    content_type = ContentType.objects.get_for_model(item)
+    purpose, _created = ConsentPurpose.objects.get_or_create(
+        organisation_id=organisation_id,
+        slug=f"{content_type.model}-{item.pk}",
+        defaults={
+            "name": str(name)[:200],
+            "description": description,
+            "content_type": content_type,
+            "object_id": str(item.pk),
+        },
+    )
+    return purpose
+
+
 @transaction.atomic
 def participation_record(
     *,

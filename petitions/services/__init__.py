@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -38,7 +37,9 @@ from civic.models import AuditEntry, Organisation
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_after_commit
 from civic.services import audit_record, require
-from contacts.models import ConsentPurpose, Contact
+from contacts.models import ConsentPurpose
+from contacts.services import item_purpose
+from mailing.services.notices import consenters_notify
 from petitions.models import (
     ACTIVITY_SIGNATURE,
     SOURCE_PETITION,
@@ -67,19 +68,14 @@ def petition_url(petition: Petition) -> str:
 
 def petition_purpose(petition: Petition) -> ConsentPurpose:
     """The consent purpose 'news about this petition': its response and debate."""
-    purpose, _created = ConsentPurpose.objects.get_or_create(
+    return item_purpose(
         organisation_id=petition.organisation_id,
-        slug=f"petition-{petition.pk}",
-        defaults={
-            "name": _("News about the petition “%(title)s”") % {"title": petition.title[:150]},
-            "description": _(
-                "An e-mail when the council responds to this petition, and when it is debated."
-            ),
-            "content_type": ContentType.objects.get_for_model(Petition),
-            "object_id": str(petition.pk),
-        },
+        item=petition,
+        name=_("News about the petition “%(title)s”") % {"title": petition.title[:150]},
+        description=_(
+            "An e-mail when the council responds to this petition, and when it is debated."
+        ),
     )
-    return purpose
 
 
 def _drawn(petition: Petition, template: str, **extra) -> tuple[str, str]:
@@ -511,42 +507,13 @@ def _notify_signers(petition: Petition, template: str) -> None:
 
 
 def signers_notify(*, petition_id: int, template: str) -> int:
-    """One message to each contact with a live consent for the petition's news, put in the
-    outbox five hundred at a time. Their consent is recorded first, so that nobody who confirmed
-    a moment ago is missed."""
+    """One message to each contact with a live consent for the petition's news, through
+    mailing's notices (in batches, drawn once). Run by a worker; the signers' consents are
+    recorded first, so that nobody who confirmed a moment ago is missed."""
     petition = Petition.objects.select_related("organisation").get(pk=petition_id)
     signatures_record(petition_id=petition.pk)
-    purpose = petition_purpose(petition)
     subject, text = _drawn(petition, template)  # the same for everyone: drawn once
-    contacts = Contact.objects.active().with_live_consent(purpose).exclude(email="")
-    sent, batch = 0, []
-    for contact in contacts.iterator(chunk_size=NOTIFY_BATCH):
-        batch.append(
-            {
-                "organisation": petition.organisation,
-                "to_email": contact.email,
-                "subject": subject,
-                "text": text,
-                "contact": contact,
-            }
-        )
-        if len(batch) == NOTIFY_BATCH:
-            sent += _enqueue_batch(batch)
-            batch = []
-    return sent + _enqueue_batch(batch)
-
-
-NOTIFY_BATCH = 500
-
-
-def _enqueue_batch(messages: list[dict]) -> int:
-    """Messages into the outbox in one INSERT, a worker woken per chunk it sends."""
-    from mailing.services import transactional_enqueue_many
-
-    if messages:
-        with transaction.atomic():
-            transactional_enqueue_many(messages)
-    return len(messages)
+    return consenters_notify(purpose_id=petition_purpose(petition).pk, subject=subject, text=text)
 
 
 # Signatures: officers' invalidation, contacts, anonymising ----------------------------------

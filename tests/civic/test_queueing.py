@@ -28,50 +28,6 @@ ROOT = Path(settings.BASE_DIR)
 TASK = "civic.tasks.postcode_import_task"
 
 
-class Broker:
-    """The test run's own broker, read as a worker reads it (through kombu), so the tests see the
-    messages Celery sent and not our account of them."""
-
-    QUEUES = ("default", "transactional")
-
-    def take(self, queue_name: str = "default") -> list[tuple[str, list, datetime | None]]:
-        """(task name, arguments, when it is to run) of every message waiting in the queue,
-        taken off it."""
-        messages = []
-        with celery_app.connection_for_read() as connection:
-            waiting = connection.SimpleQueue(queue_name)
-            try:
-                while True:
-                    try:
-                        message = waiting.get(block=False)
-                    except waiting.Empty:
-                        break
-                    eta = message.headers["eta"]
-                    messages.append(
-                        (
-                            message.headers["task"],
-                            message.payload[0],
-                            datetime.fromisoformat(eta) if eta else None,
-                        )
-                    )
-                    message.ack()
-            finally:
-                waiting.close()
-        return messages
-
-    def empty(self) -> None:
-        for queue_name in self.QUEUES:
-            self.take(queue_name)
-
-
-@pytest.fixture
-def broker():
-    broker = Broker()
-    broker.empty()
-    yield broker
-    broker.empty()  # no worker of a later test runs what was left here
-
-
 @pytest.fixture
 def broker_down():
     """The Celery app sends to an address where nothing answers (as when Redis is down) until

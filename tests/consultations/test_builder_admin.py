@@ -29,6 +29,8 @@ from tests.consultations.conftest import make_consultation
 from tests.consultations.test_pages import submitted_response
 
 pytestmark = pytest.mark.django_db
+# What a worker runs to put a notice in the outbox (mailing.services.notices).
+NOTIFY = "mailing.tasks.consenters_notify_task"
 
 CHANGELIST = "/admin/consultations/consultation/"
 
@@ -648,12 +650,17 @@ def test_decisions_offer_only_the_consultations_own_questions_and_themes(
     assert list(decision_page.context["adminform"].form.fields["themes"].queryset) == [mine]
 
 
-def test_publishing_the_outcome_tells_the_residents_who_asked(client, officer, closed):
+def test_publishing_the_outcome_tells_the_residents_who_asked(
+    client, officer, closed, broker, django_capture_on_commit_callbacks
+):
     survey, _decision, _action = closed
-    response = run_action(client, "publish_outcome", survey.consultation)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(client, "publish_outcome", survey.consultation)
     assert messages_of(response) == [
         "The outcome of “Riverside cycle lanes” is published; 1 resident will be told."
     ]
+    assert not Delivery.objects.exists()  # a worker puts them in the outbox
+    assert broker.run(NOTIFY) == [1]
     assert Delivery.objects.get().to_email == "heard@example.org"
     assert "We asked, you said, we did" in client.get("/consultations/closed/").content.decode()
 
@@ -668,7 +675,7 @@ def test_the_outcome_of_an_open_consultation_is_refused_with_a_message(client, o
 
 
 def test_an_action_status_change_goes_through_the_service_and_residents_are_told(
-    client, officer, closed
+    client, officer, closed, broker, django_capture_on_commit_callbacks
 ):
     survey, decision, action = closed
     Consultation.objects.filter(pk=survey.consultation.pk).update(
@@ -676,8 +683,10 @@ def test_an_action_status_change_goes_through_the_service_and_residents_are_told
     )
     page = client.get(change_url(decision))
     data = form_data(page, "decision_form", **{"actions-0-status": "in_progress"})
-    response = client.post(change_url(decision), data, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(change_url(decision), data, follow=True)
     assert "1 resident will be told about the change." in messages_of(response)
+    assert broker.run(NOTIFY) == [1]
     action.refresh_from_db()
     assert action.status == "in_progress"
     assert AuditEntry.objects.filter(

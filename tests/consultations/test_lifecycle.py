@@ -31,6 +31,8 @@ from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
 
 pytestmark = pytest.mark.django_db
+# What a worker runs to put a notice in the outbox (mailing.services.notices).
+NOTIFY = "mailing.tasks.consenters_notify_task"
 
 OPENS = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 CLOSES = datetime(2027, 3, 14, 17, 0, tzinfo=UTC)
@@ -159,11 +161,13 @@ def test_the_outcome_can_be_published_only_after_closing(council, survey):
 
 
 def test_the_published_outcome_shows_on_the_page_and_the_hub_and_residents_are_told(
-    client, council, told
+    client, council, told, broker, django_capture_on_commit_callbacks
 ):
     consultation, _action = told
     assert "We asked, you said, we did" not in client.get("/consultations/told/").content.decode()
-    assert outcome_publish(consultation=consultation, actor=council.officer) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outcome_publish(consultation=consultation, actor=council.officer) == 1
+    assert broker.run(NOTIFY) == [1]
     consultation.refresh_from_db()
     assert consultation.stage == Stage.OUTCOME
     page = client.get("/consultations/told/").content.decode()
@@ -176,19 +180,33 @@ def test_the_published_outcome_shows_on_the_page_and_the_hub_and_residents_are_t
     assert "/consultations/told/" in delivery.message["text"]
 
 
-def test_an_action_moved_on_before_the_outcome_is_out_tells_nobody(council, told):
+def test_an_action_moved_on_before_the_outcome_is_out_tells_nobody(
+    council, told, broker, django_capture_on_commit_callbacks
+):
     _consultation, action = told
-    assert action_status_change(action=action, status="in_progress", actor=council.officer) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = action_status_change(action=action, status="in_progress", actor=council.officer)
+    assert changed == 0
+    assert broker.run(NOTIFY) == []
     assert not Delivery.objects.exists()
     action.refresh_from_db()
     assert action.status == "in_progress"
 
 
-def test_an_action_moved_on_after_the_outcome_is_out_tells_those_who_asked(client, council, told):
+def test_an_action_moved_on_after_the_outcome_is_out_tells_those_who_asked(
+    client, council, told, broker, django_capture_on_commit_callbacks
+):
     consultation, action = told
-    outcome_publish(consultation=consultation, actor=council.officer)
-    action_status_change(action=action, status="done", actor=council.officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome_publish(consultation=consultation, actor=council.officer)
+        action_status_change(action=action, status="done", actor=council.officer)
+    assert broker.run(NOTIFY) == [1, 1]
     assert Delivery.objects.count() == 2
+    subjects = sorted(Delivery.objects.values_list("message__subject", flat=True))
+    assert subjects == [
+        f"An update on {consultation.title}",
+        f"What we decided: {consultation.title}",
+    ]
     html = client.get("/consultations/told/").content.decode()
     assert "Build the lanes" in html and ">Done</strong>" in html
 

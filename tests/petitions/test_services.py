@@ -280,9 +280,9 @@ def test_the_response_is_e_mailed_to_confirmed_signers_who_asked_only(
 def test_signers_are_mailed_in_batches_each_once_with_a_worker_woken_per_chunk(
     council, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import petitions.services
+    import mailing.services.notices
 
-    monkeypatch.setattr(petitions.services, "NOTIFY_BATCH", 1)
+    monkeypatch.setattr(mailing.services.notices, "NOTICE_BATCH", 1)
     petition = make_petition(council, response="We will plant 40.")
     _signers(council, petition)
 
