@@ -20,14 +20,6 @@ HELPS = "What would help you cycle more?"
 ONLY_IF_YES = f"Shown only to people who answered “Yes” to “{CYCLES}”."
 
 
-def _signed_in_page(page_at, live_server, client, user, width):
-    client.force_login(user)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
-
-
 def _checked(page) -> None:
     assert_accessible(page)
     assert_no_csp_errors(page)
@@ -66,9 +58,9 @@ def _add_question(page, survey_page: str, *, kind: str, text: str, options=(), c
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
-    council, page_at, live_server, client, width
+    council, page_at, signed_in_page, width
 ):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+    page = signed_in_page(council.officer, width)
     resident = page_at(width)
 
     page.goto(CHANGELIST)
@@ -156,8 +148,8 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_list_of_consultations_is_accessible(council, page_at, live_server, client, width):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+def test_the_list_of_consultations_is_accessible(council, signed_in_page, width):
+    page = signed_in_page(council.officer, width)
 
     page.goto(CHANGELIST)
 

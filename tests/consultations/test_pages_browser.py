@@ -161,13 +161,9 @@ def test_the_hub_and_a_page_work_without_javascript(page_at, site):
 
 
 def test_an_officer_publishes_the_outcome_in_the_admin_and_it_shows_on_the_page(
-    page_at, live_server, client, council, site
+    page_at, signed_in_page, council, site
 ):
-    client.force_login(council.officer)
-    page = page_at(1280)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    page = signed_in_page(council.officer)
     page.goto(f"/admin/consultations/consultation/{site['closed'].pk}/change/")
     page.locator("select[name='CHANGE_FORM-action']").select_option("publish_outcome")
     submit(page, page.locator("button[name='index']").first)

@@ -17,7 +17,7 @@ from consultations.services.responding import (
     start_token,
 )
 from mailing.models import Delivery
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, sign_in, submit
 from tests.consultations.conftest import make_consultation
 from tests.factories import UserFactory
 
@@ -183,9 +183,7 @@ def test_a_resident_saves_a_draft_and_resumes_it_from_the_emailed_link(page_at, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_pages_that_turn_a_resident_away_are_accessible(
-    page_at, council, live_server, client, width
-):
+def test_the_pages_that_turn_a_resident_away_are_accessible(page_at, council, width):
     make_consultation(council.department, slug="closed", opens=-30, closes=-1)
     make_consultation(council.department, slug="upcoming", opens=3, closes=30)
     signed_in_only = make_consultation(council.department, slug="members")
@@ -213,10 +211,7 @@ def test_the_pages_that_turn_a_resident_away_are_accessible(
         user=ann,
     )
     response_submit(response=response, user=ann)
-    client.force_login(ann)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(page, ann)
     page.goto("/consultations/members/respond/")
     assert page.locator("h1").inner_text() == "You have already responded"
     assert response.reference in page.locator("main").inner_text()

@@ -606,21 +606,13 @@ def test_the_campaign_list_costs_the_same_queries_for_one_campaign_or_five(newsl
 # In a browser ----------------------------------------------------------------------------------
 
 
-def _signed_in_page(page_at, live_server, client, user):
-    client.force_login(user)
-    page = page_at(1280)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_progress_page_updates_itself_under_the_csp_and_stops_when_sent(
-    newsletter, page_at, live_server, client
+    newsletter, signed_in_page
 ):
     campaign = _sent_campaign(newsletter)
-    page = _signed_in_page(page_at, live_server, client, newsletter.facilitator)
+    page = signed_in_page(newsletter.facilitator)
 
     page.goto(_url(campaign, "progress"))
     assert page.locator("#figure-sent td").inner_text() == "4"
@@ -637,12 +629,10 @@ def test_the_progress_page_updates_itself_under_the_csp_and_stops_when_sent(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_preview_shows_the_message_in_a_sandboxed_frame(
-    newsletter, page_at, live_server, client
-):
+def test_the_preview_shows_the_message_in_a_sandboxed_frame(newsletter, signed_in_page):
     ann = _subscriber(newsletter, name="Ann Smith", email="ann@example.org")
     campaign = newsletter.campaign()
-    page = _signed_in_page(page_at, live_server, client, newsletter.facilitator)
+    page = signed_in_page(newsletter.facilitator)
 
     page.goto(_url(campaign, "send"))
     page.get_by_label("Someone in the audience").select_option(str(ann.pk))

@@ -110,12 +110,9 @@ def test_mistakes_in_the_signing_form_are_summarised_and_accessible(page_at, pet
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_signed_in_resident_starts_a_petition_and_sees_the_link_to_share(
-    page_at, live_server, client, council, width
+    page_at, signed_in_page, council, width
 ):
-    client.force_login(council.resident)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+    page = signed_in_page(council.resident, width)
 
     page.goto("/petitions/start/")
     assert_accessible(page)
