@@ -53,6 +53,14 @@ def postgresql_only():
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)")
 
 
+@pytest.fixture
+def cast(db):
+    """One person of each role for Northbridge, and Eastmoor's officer and admin (tests/cast.py)."""
+    from tests.cast import make_cast
+
+    return make_cast()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
