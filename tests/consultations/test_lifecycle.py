@@ -29,6 +29,7 @@ from consultations.services import (
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
+from tests.consultations.factories import ConsultationFactory, SurveyPageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,15 +112,10 @@ def test_publishing_a_draft_makes_it_upcoming_and_is_audited(council, dated):
 
 
 def test_a_survey_without_questions_cannot_be_published(council):
-    consultation = Consultation.objects.create(
-        department=council.department,
-        title="Empty",
-        slug="empty",
-        summary="Nothing yet",
-        opens_at=OPENS,
-        closes_at=CLOSES,
+    consultation = ConsultationFactory(
+        department=council.department, opens_at=OPENS, closes_at=CLOSES, published_at=None
     )
-    SurveyPage.objects.create(consultation=consultation, title="Nothing")
+    SurveyPageFactory(consultation=consultation, title="Nothing")
     with pytest.raises(ValidationError, match="Add at least one question"):
         consultation_publish(consultation=consultation, actor=council.officer)
 

@@ -5,7 +5,6 @@ with the number of responses."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,11 +19,10 @@ from django.utils import timezone
 from civic.models import AuditEntry
 from consultations.models import Answer, AnswerChoice, Response, Theme
 from consultations.services import analysis
+from tests.consultations.factories import ResponseFactory
 from tests.factories import AreaFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-_references = itertools.count(1)
 
 
 def respond(survey, *, answers: dict, area=None, submitted_at=None, status="submitted",
@@ -32,10 +30,9 @@ def respond(survey, *, answers: dict, area=None, submitted_at=None, status="subm
     """A response with its answers: text for text questions, an option label (or a list of them)
     for choice questions, {label: rank} for a ranking, a number, a date, or ("Other", text)."""
     submitted = status == Response.Status.SUBMITTED
-    response = Response.objects.create(
+    response = ResponseFactory(
         consultation=survey.consultation,
         status=status,
-        reference=f"R{next(_references):06d}",
         area=area,
         agrees_to_publish=agrees_to_publish,
         submitted_at=(submitted_at or timezone.now()) if submitted else None,
