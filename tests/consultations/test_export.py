@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from civic.models import AuditEntry, Role
@@ -222,7 +220,9 @@ def test_only_the_officer_who_asked_downloads_an_export(council, survey, respons
     assert AuditEntry.objects.count() == before
 
 
-def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, responses, client):
+def test_an_export_not_ready_or_expired_is_not_downloaded(
+    council, survey, responses, client, clock
+):
     client.force_login(council.officer)
     _export(client, survey, "xlsx")
     queued = ResponseExport.objects.get()
@@ -230,9 +230,9 @@ def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, respo
     response = client.get(_download_url(survey, queued), follow=True)
     assert "This export is not ready." in response.content.decode()
 
-    exports.export_write(export_id=queued.pk)
-    later = timezone.now() + timedelta(days=exports.export_days(), minutes=1)
-    assert exports.exports_sweep(now=later) == {"expired": 1, "queued": 0}
+    exports.export_write(export_id=queued.pk, now=clock.now)
+    clock.advance(days=exports.export_days(), minutes=1)
+    assert exports.exports_sweep(now=clock.now) == {"expired": 1, "queued": 0}
     queued.refresh_from_db()
     assert (queued.status, queued.file.name) == (ResponseExport.Status.EXPIRED, "")
     response = client.get(_download_url(survey, queued), follow=True)
@@ -240,12 +240,12 @@ def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, respo
     assert "Download export" not in response.content.decode()
 
 
-def test_the_sweep_queues_again_an_export_no_worker_picked_up(council, survey, responses):
+def test_the_sweep_queues_again_an_export_no_worker_picked_up(council, survey, responses, clock):
     exports.export_request(actor=council.officer, consultation=survey.consultation)
 
-    assert exports.exports_sweep()["queued"] == 0
-    later = timezone.now() + timedelta(minutes=11)
-    assert exports.exports_sweep(now=later) == {"expired": 0, "queued": 1}
+    assert exports.exports_sweep(now=clock.now)["queued"] == 0
+    clock.advance(minutes=11)
+    assert exports.exports_sweep(now=clock.now) == {"expired": 0, "queued": 1}
 
 
 @pytest.mark.worker
