@@ -111,6 +111,13 @@ def signed_in_page(page_at):
     return make
 
 
+def assert_on_page(page, *, heading: str) -> str:
+    """Assert the page's first <h1> (see tests/pages.py) and give back the text of its main."""
+    found = " ".join(page.locator("h1").first.inner_text().split())
+    assert found == heading, f"expected the page {heading!r} at {page.url}, got {found!r}"
+    return page.locator("main").inner_text()
+
+
 def assert_accessible(page) -> None:
     """Fail with every WCAG 2.2 A/AA violation axe-core finds on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe

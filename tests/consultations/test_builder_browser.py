@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from consultations.models import Consultation, Question
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -120,7 +120,7 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
     with page.expect_navigation():
         page.get_by_role("link", name="Preview as a resident").click()
     _checked(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Survey preview"
+    assert_on_page(page, heading="Survey preview")
     first = page.get_by_role("region", name="Cycling")
     assert "Page 1 of 2" in first.inner_text()
     question = first.get_by_role("group", name=CYCLES)

@@ -17,6 +17,7 @@ from consultations.models import ResponseExport
 from consultations.services import exports
 from tests.consultations.test_results import make_responses, respond, results_url
 from tests.factories import RoleFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +237,7 @@ def test_an_export_not_ready_or_expired_is_not_downloaded(
     queued.refresh_from_db()
     assert (queued.status, queued.file.name) == (ResponseExport.Status.EXPIRED, "")
     response = client.get(_download_url(survey, queued), follow=True)
+    assert_page(response, heading="Results: Riverside cycle lanes")
     assert "This export is not ready." in response.content.decode()
     assert "Download export" not in response.content.decode()
 
@@ -301,7 +303,7 @@ def test_an_officer_of_another_department_cannot_export_and_nothing_is_audited(
 
     response = _export(client, survey, file_format)
 
-    assert response.status_code == 403
+    assert_page(response, heading="403 Forbidden", status=403)
     assert b"ann@example.org" not in response.content
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
 

@@ -30,6 +30,7 @@ from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
 from tests.consultations.factories import ConsultationFactory, SurveyPageFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,8 @@ def test_the_published_outcome_shows_on_the_page_and_the_hub_and_residents_are_t
     client, council, told
 ):
     consultation, _action = told
-    assert "We asked, you said, we did" not in client.get("/consultations/told/").content.decode()
+    before = assert_page(client.get("/consultations/told/"), heading="Riverside cycle lanes")
+    assert "We asked, you said, we did" not in before
     assert outcome_publish(consultation=consultation, actor=council.officer) == 1
     consultation.refresh_from_db()
     assert consultation.stage == Stage.OUTCOME

@@ -17,7 +17,14 @@ from consultations.services.responding import (
     start_token,
 )
 from mailing.models import Delivery
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, sign_in, submit
+from tests.browser import (
+    WIDTHS,
+    assert_accessible,
+    assert_no_csp_errors,
+    assert_on_page,
+    sign_in,
+    submit,
+)
 from tests.consultations.conftest import make_consultation
 from tests.factories import UserFactory
 
@@ -105,7 +112,7 @@ def test_a_resident_completes_the_survey_and_sees_the_reference(page_at, survey,
     respond_to_page_three(page)
     click(page, "Continue")
 
-    assert page.locator("h1").inner_text() == "Check your answers before sending your response"
+    assert_on_page(page, heading="Check your answers before sending your response")
     check_page(page)
     summary = page.locator(".govuk-summary-list").first
     assert ("Yes" if javascript else "No") in summary.inner_text()

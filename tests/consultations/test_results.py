@@ -21,6 +21,7 @@ from consultations.models import Answer, AnswerChoice, Response, Theme
 from consultations.services import analysis
 from tests.consultations.factories import ResponseFactory
 from tests.factories import AreaFactory, UserFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -496,7 +497,7 @@ def test_the_results_page_shows_a_chart_and_a_table_for_each_choice_question(
     page = client.get(results_url(survey.consultation))
 
     assert page.status_code == 200
-    html = page.content.decode()
+    html = assert_page(page, heading="Results: Riverside cycle lanes")
     assert _table(html, survey.questions["cycles"]) == {"Yes": (2, "50.0"), "No": (2, "50.0")}
     assert _table(html, survey.questions["improve"])["Other (written in)"] == (1, "33.3")
     assert html.count('role="img"') == 6  # five choice questions and responses over time
@@ -537,6 +538,7 @@ def test_an_officer_codes_an_answer_on_the_written_answers_page(council, survey,
     assert created.status_code == tagged.status_code == 302
     assert list(answer.themes.all()) == [theme]
     assert listing.context["page_obj"].paginator.count == 1
+    assert_page(listing, heading="Written answers: What would help you cycle more?")
     assert "More lighting please" in listing.content.decode()
     assert "A draft secret" not in listing.content.decode()
     themes = results[results.index('id="results-themes"') :]
@@ -563,7 +565,7 @@ def test_an_officer_publishes_chosen_responses_from_the_publish_page(
     listing = client.get(url)
     client.post(url, {"action": "publish", "response": [responses["ann"].pk]})
 
-    html = listing.content.decode()
+    html = assert_page(listing, heading="Publish responses: Riverside cycle lanes")
     assert responses["ann"].reference in html
     assert responses["bob"].reference not in html  # did not agree
     assert "ann@example.org" not in html
@@ -592,6 +594,7 @@ def test_only_those_who_run_the_consultation_see_its_results(
 
     assert response.status_code == status
     if status == 403:
+        assert_page(response, heading="403 Forbidden", status=403)
         assert b"More lighting please" not in response.content
 
 

@@ -10,6 +10,7 @@ from contacts.services.my_data import my_data_token
 from tests.browser import WIDTHS, assert_accessible, submit
 from tests.contacts.factories import ConsentPurposeFactory
 from tests.factories import OrganisationFactory, UserFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 
@@ -96,7 +97,7 @@ def test_the_link_shows_the_data_and_saves_changed_consents(held, client):
 def test_a_forged_or_old_link_answers_410_and_shows_nothing(held, client):
     forged = client.get("/my-data/link/not-a-real-token/")
     old = signing.dumps("ann@example.org", salt="contacts.my-data-link", compress=True)
-    assert forged.status_code == 410
+    assert_page(forged, heading="This link has expired", status=410)
     assert "Ann Example" not in forged.content.decode()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("contacts.services.my_data.LINK_MAX_AGE", -1)

@@ -15,9 +15,10 @@ from django.utils import timezone
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Campaign, Delivery, DeliveryEvent, RateLimit, Suppression
-from tests.browser import assert_no_csp_errors, submit
+from tests.browser import assert_no_csp_errors, assert_on_page, submit
 from tests.factories import RoleFactory, UserFactory
 from tests.mailing.conftest import make_newsletter
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -346,7 +347,7 @@ def test_the_preview_shows_the_contacts_name_escaped(newsletter, client):
 
     response = client.post(_url(campaign, "send"), {"action": "preview", "contact": ann.pk})
 
-    assert response.status_code == 200
+    assert_page(response, heading="Send November newsletter")
     preview = response.context["preview"]
     assert preview["subject"] == "News for <b>Ann</b>"
     content = response.content.decode()
@@ -361,7 +362,7 @@ def test_the_preview_shows_the_contacts_name_escaped(newsletter, client):
 
     frame = client.get(preview["frame_url"])
 
-    assert frame.status_code == 200
+    assert_page(frame, heading=None)
     html = frame.content.decode()
     assert "Hello &lt;b&gt;Ann&lt;/b&gt;," in html
     assert "<b>Ann" not in html
@@ -493,7 +494,7 @@ def test_the_progress_page_shows_exact_figures_and_clicks_per_link(newsletter, c
 
     response = client.get(_url(campaign, "progress"))
 
-    assert response.status_code == 200
+    assert_page(response, heading="Progress of November newsletter")
     content = response.content.decode()
     assert {key: int(value) for key, value in FIGURE_ROW.findall(content)} == EXPECTED_FIGURES
     assert LINK_ROW.findall(content) == EXPECTED_LINKS
@@ -516,7 +517,7 @@ def test_the_figures_partial_is_the_polled_element_with_the_same_counts(newslett
 
     response = client.get(_url(campaign, "figures"), headers={"HX-Request": "true"})
 
-    assert response.status_code == 200
+    assert_page(response, heading=None)
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="campaign-figures"')
     assert "<html" not in content
@@ -529,8 +530,10 @@ def test_polling_and_the_timed_refresh_stop_when_the_campaign_has_finished(newsl
     campaign = _sent_campaign(newsletter, status=Campaign.Status.SENT)
     client.force_login(newsletter.facilitator)
 
-    page = client.get(_url(campaign, "progress")).content.decode()
-    partial = client.get(_url(campaign, "figures")).content.decode()
+    page = assert_page(
+        client.get(_url(campaign, "progress")), heading="Progress of November newsletter"
+    )
+    partial = assert_page(client.get(_url(campaign, "figures")), heading=None)
 
     for content in (page, partial):
         assert "hx-get" not in content
@@ -623,6 +626,7 @@ def test_the_progress_page_updates_itself_under_the_csp_and_stops_when_sent(
 
     page.locator("#campaign-status", has_text="Sent").wait_for(timeout=10000)
     assert page.locator("#figure-sent td").inner_text() == "6"
+    assert_on_page(page, heading="Progress of November newsletter")
     assert page.locator("#campaign-figures[hx-get]").count() == 0
     assert_no_csp_errors(page)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
 from petitions.services.signing import confirmations_send
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.petitions.conftest import make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -156,6 +156,7 @@ def test_the_listing_and_a_rejected_petition_are_accessible(page_at, council, pe
 
     page = check(page_at, width, f"/petitions/{rejected.pk}/")
     assert page.locator("#rejection-reason").inner_text() == "The council is already doing it"
+    assert_on_page(page, heading="Close the library on Sundays")
     assert page.get_by_label("Your e-mail address").count() == 0
 
 
