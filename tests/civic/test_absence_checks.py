@@ -67,6 +67,10 @@ def _page_names(function: ast.AST) -> set[str]:
     return names
 
 
+def _uses_locator(node: ast.AST) -> bool:
+    return any(isinstance(part, ast.Call) and _name_of(part) in LOCATORS for part in ast.walk(node))
+
+
 def _absence_checks(function: ast.AST) -> list[int]:
     """The lines of the function's checks that something is not on a page."""
     page_names = _page_names(function)
@@ -76,6 +80,14 @@ def _absence_checks(function: ast.AST) -> list[int]:
             lines.append(node.lineno)
         if not isinstance(node, ast.Assert):
             continue
+        if (  # assert not page.get_by_label("Search").is_visible()
+            isinstance(node.test, ast.UnaryOp)
+            and isinstance(node.test.op, ast.Not)
+            and isinstance(node.test.operand, ast.Call)
+            and _name_of(node.test.operand) == "is_visible"
+            and _uses_locator(node.test.operand)
+        ):
+            lines.append(node.lineno)
         for compare in (part for part in ast.walk(node.test) if isinstance(part, ast.Compare)):
             pairs = zip(compare.ops, compare.comparators, strict=True)
             for operator, right in pairs:
@@ -87,10 +99,7 @@ def _absence_checks(function: ast.AST) -> list[int]:
                     and right.value == 0
                     and isinstance(compare.left, ast.Call)
                     and _name_of(compare.left) == "count"
-                    and any(
-                        isinstance(part, ast.Call) and _name_of(part) in LOCATORS
-                        for part in ast.walk(compare.left)
-                    )
+                    and _uses_locator(compare.left)
                 ):
                     lines.append(node.lineno)
     return sorted(set(lines))
@@ -139,6 +148,7 @@ def test_hidden(client):
 
 def test_locator(page):
     assert page.locator(".secret").count() == 0
+    assert not page.get_by_label("Secret").is_visible()
 """
     checked = """
 def test_hidden(client):
@@ -149,5 +159,9 @@ def test_hidden(client):
 def test_not_a_page(client):
     assert "_auth_user_id" not in client.session
 """
-    assert unchecked_absences(unchecked) == [("test_hidden", 4), ("test_locator", 8)]
+    assert unchecked_absences(unchecked) == [
+        ("test_hidden", 4),
+        ("test_locator", 8),
+        ("test_locator", 9),
+    ]
     assert unchecked_absences(checked) == []

@@ -9,7 +9,13 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from consultations.models import Answer, Consultation, Decision, FollowUpAction, Theme, Topic
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import (
+    WIDTHS,
+    assert_accessible,
+    assert_no_csp_errors,
+    assert_on_page,
+    submit,
+)
 from tests.consultations.conftest import make_consultation
 from tests.consultations.test_pages import submitted_response
 
@@ -188,6 +194,7 @@ def test_on_a_phone_the_results_come_before_the_filters_folded_behind_filter(pag
     is in use it stays open, showing what is chosen."""
     page = page_at(390, javascript_enabled=False)
     page.goto("/consultations/")
+    assert_on_page(page, heading="Consultations")
     first_result = page.locator(".civic-item h3").first
     assert first_result.is_visible()
     assert not page.get_by_label("Search").is_visible()
