@@ -3,6 +3,9 @@
 `page_at(width)` gives a fresh page of that width (390 px phone, 1280 px desktop);
 `assert_accessible` runs axe on the page and fails with every violation listed.
 `javascript_enabled=False` gives a page with scripts off, to show a flow works without them.
+`signed_in_page(user, width)` gives a fresh page already signed in as that user, and
+`sign_in(page, user)` signs an open page's browser in (both with a session made by Django's test
+client, so no test types a password it is not testing).
 """
 
 from __future__ import annotations
@@ -75,11 +78,44 @@ def page_at(chromium, live_server):
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.console_errors = errors
         page.javascript_enabled = javascript_enabled
+        page.context_base_url = live_server.url
         return page
 
     yield make
     for context in contexts:
         context.close()
+
+
+def sign_in(page, user) -> None:
+    """Give the page's browser a session signed in as `user`, as a sign-in would."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies(
+        [{"name": name, "value": client.cookies[name].value, "url": page.context_base_url}]
+    )
+
+
+@pytest.fixture
+def signed_in_page(page_at):
+    """A fresh page signed in as the given user: `signed_in_page(council.officer, 390)`."""
+
+    def make(user, width: int = 1280, *, javascript_enabled: bool = True):
+        page = page_at(width, javascript_enabled=javascript_enabled)
+        sign_in(page, user)
+        return page
+
+    return make
+
+
+def assert_on_page(page, *, heading: str) -> str:
+    """Assert the page's first <h1> (see tests/pages.py) and give back the text of its main."""
+    found = " ".join(page.locator("h1").first.inner_text().split())
+    assert found == heading, f"expected the page {heading!r} at {page.url}, got {found!r}"
+    return page.locator("main").inner_text()
 
 
 def assert_accessible(page) -> None:

@@ -4,7 +4,9 @@ skip fails the run, so that a missing PostgreSQL, Redis, worker or browser never
 """
 
 import os
+import random
 import shutil
+import zlib
 
 import pytest
 from django.conf import settings
@@ -51,6 +53,42 @@ def uses_postgresql() -> bool:
 def postgresql_only():
     if not uses_postgresql():
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)")
+
+
+@pytest.fixture
+def chance(request) -> random.Random:
+    """Randomness the test can repeat: seeded from the test's id (or CIVIC_TEST_SEED), and the
+    seed is printed with a failure so that the same draw can be run again."""
+    seed = int(os.environ.get("CIVIC_TEST_SEED") or zlib.crc32(request.node.nodeid.encode()))
+    request.node.chance_seed = seed
+    return random.Random(seed)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    seed = getattr(item, "chance_seed", None)
+    if report.failed and seed is not None:
+        report.sections.append(("chance", f"drawn with CIVIC_TEST_SEED={seed}"))
+    return report
+
+
+@pytest.fixture
+def clock():
+    """A clock the test moves (tests/clock.py), starting at the wall clock's current second."""
+    from django.utils import timezone
+
+    from tests.clock import Clock
+
+    return Clock(timezone.now().replace(microsecond=0))
+
+
+@pytest.fixture
+def cast(db):
+    """One person of each role for Northbridge, and Eastmoor's officer and admin (tests/cast.py)."""
+    from tests.cast import make_cast
+
+    return make_cast()
 
 
 @pytest.fixture(autouse=True)

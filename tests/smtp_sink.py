@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -102,6 +103,36 @@ class _Handler:
         return "250 Message accepted"
 
 
+class _CountingSMTP(SMTP):
+    """The server, counting the client connections it has open, so that a test can wait until
+    it has seen a client go instead of sleeping."""
+
+    def __init__(self, handler, *, sink: SmtpSink, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.sink = sink
+
+    def connection_made(self, transport) -> None:
+        with self.sink.lock:
+            self.sink.open_connections += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error) -> None:
+        try:
+            super().connection_lost(error)
+        finally:
+            with self.sink.lock:
+                self.sink.open_connections -= 1
+
+
+class _Controller(Controller):
+    def __init__(self, sink: SmtpSink, *args, **kwargs):
+        self.sink = sink
+        super().__init__(*args, **kwargs)
+
+    def factory(self):
+        return _CountingSMTP(self.handler, sink=self.sink, **self.SMTP_kwargs)
+
+
 class SmtpSink:
     def __init__(self):
         self.received: list[Received] = []
@@ -110,8 +141,13 @@ class SmtpSink:
         self.answers: dict[str, list[str]] = defaultdict(list)
         self.delay = 0.0
         self.holds: list[Hold] = []
-        self.controller = Controller(
-            _Handler(self), hostname="127.0.0.1", port=_free_port(), data_size_limit=10_000_000
+        self.open_connections = 0
+        self.controller = _Controller(
+            self,
+            _Handler(self),
+            hostname="127.0.0.1",
+            port=_free_port(),
+            data_size_limit=10_000_000,
         )
 
     def start(self) -> SmtpSink:
@@ -145,6 +181,15 @@ class SmtpSink:
                     hold.taken = True
                     return hold
         return None
+
+    def wait_closed(self, timeout: float = 30) -> None:
+        """Wait until the server has seen every client connection close: after that, a message
+        it has not received will not arrive."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections:
+            if time.monotonic() >= deadline:
+                pytest.fail(f"{self.open_connections} connection(s) to the sink stayed open")
+            time.sleep(0.01)
 
     def stop(self) -> None:
         for hold in self.holds:  # a test that failed half way leaves nothing waiting

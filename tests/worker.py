@@ -4,11 +4,18 @@ The worker runs `celery -A civic worker` in a child process against the test dat
 configured broker (Redis in CI, otherwise the test run's own embedded SQLite broker, never the
 var/broker.sqlite3 of `make run`), so tasks go through the same serialisation, broker and process
 boundary as in production.
+
+`celery_worker` is one worker for the whole run, for tests that only need their tasks done: it
+takes tasks only while such a test runs, and before the test ends every task it took has ended.
+`celery_workers` starts workers of the test's own, with settings of its own, for tests that kill,
+pause or restart them (and `fresh_celery_worker` is one of those with the default settings).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -185,6 +192,104 @@ def celery_workers(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def celery_worker(celery_workers):
-    """One worker on the test database with the default settings."""
+def fresh_celery_worker(celery_workers):
+    """A worker of the test's own on the test database, started with the environment the test
+    has set (a mail directory, a MEDIA_ROOT), and stopped after it."""
     return celery_workers.start()
+
+
+QUEUES = ["transactional", "default"]
+_RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] received")
+_ENDED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded|raised|retry|failed)")
+
+
+class SharedWorker(Worker):
+    """The run's worker. Between the tests that use it, it listens to no queue, so the tasks
+    other tests leave on the broker never run in it against a later test's rows."""
+
+    def __init__(self, worker: Worker, name: str):
+        super().__init__(worker.process, worker.log_path, worker.mail_dir)
+        self.name = name
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        self._earlier = self.mail_dir.parent / "earlier-mail"
+        self._earlier.mkdir(exist_ok=True)
+
+    def _control(self, command: str) -> None:
+        from civic.celery import app
+
+        for queue in QUEUES:
+            answers = getattr(app.control, command)(
+                queue, destination=[self.name], reply=True, timeout=10
+            )
+            if not answers:
+                pytest.fail(f"the shared worker did not answer {command}:\n{self.log()}")
+
+    def begin(self) -> None:
+        """Start taking tasks, with an empty broker and an empty mailbox."""
+        from civic.celery import app
+
+        if self.process.poll() is not None:
+            pytest.fail(f"the shared Celery worker has exited:\n{self.log()}")
+        with app.connection_for_write() as broker:
+            for queue in QUEUES:
+                broker.default_channel.queue_purge(queue)
+        for path in self.mail_dir.glob("*.log"):  # the worker is idle: no file is being written
+            path.rename(self._earlier / f"{len(list(self._earlier.iterdir()))}-{path.name}")
+        self._control("add_consumer")
+
+    def _idle(self) -> bool:
+        log = self.log()
+        return set(_RECEIVED.findall(log)) <= set(_ENDED.findall(log))
+
+    def end(self) -> None:
+        """Stop taking tasks, and wait until every task taken has ended."""
+        self._control("cancel_consumer")
+        wait_for(lambda: self._idle() and self._idle(), timeout=120, interval=0.1,
+                 message=f"the shared worker's tasks did not end:\n{self.log()}")  # fmt: skip
+
+
+def _shares_workers() -> bool:
+    """A worker takes and drops queues when told through the broker; Redis carries that, the
+    embedded SQLite broker does not (no broadcast), so there each test starts its own worker."""
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
+@pytest.fixture(scope="session")
+def _shared_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    if not _shares_workers():
+        yield None
+        return
+    base = tmp_path_factory.mktemp("shared-worker")
+    name = f"shared-{os.getpid()}@{socket.gethostname()}"
+    # It starts listening to a queue of its own that nothing is sent to, and takes the real ones
+    # only while a test that uses it runs.
+    idle_queue = f"idle-{os.getpid()}"
+    command = [
+        "worker", "--pool=solo", "--loglevel=INFO", "-Q", idle_queue, "-n", name,
+        "--without-heartbeat", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    with django_db_blocker.unblock():
+        worker = SharedWorker(_start(base, "shared-worker", {}, command), name)
+    try:
+        wait_for(lambda: "ready." in worker.log() or worker.process.poll() is not None,
+                 timeout=60, message="the shared Celery worker did not start")  # fmt: skip
+        if worker.process.poll() is not None:
+            pytest.fail(f"the shared Celery worker exited at start:\n{worker.log()}")
+        yield worker
+    finally:
+        _stop(worker.process)
+
+
+@pytest.fixture
+def celery_worker(request, transactional_db, _shared_worker):
+    """A worker on the test database with the default settings: the run's shared one (see
+    SharedWorker), or on the embedded broker one of the test's own."""
+    if _shared_worker is None:
+        yield request.getfixturevalue("fresh_celery_worker")
+        return
+    connection.close()  # the worker opens its own connections to the same database
+    _shared_worker.begin()
+    try:
+        yield _shared_worker
+    finally:
+        _shared_worker.end()

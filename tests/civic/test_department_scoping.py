@@ -3,20 +3,16 @@ the API, not on a page. Shown on a test-only department-owned feature (tests/sco
 
 import pytest
 
-from civic.models import AuditEntry, Role
-from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
+from civic.models import AuditEntry
 from tests.scoped_feature.models import Notice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.scoped_feature.urls")]
 
 
 @pytest.fixture
-def world():
-    north = OrganisationFactory(name="Northbridge")
-    east = OrganisationFactory(name="Eastmoor")
-    transport = DepartmentFactory(organisation=north, name="Transport")
-    parks = DepartmentFactory(organisation=north, name="Parks")
-    planning = DepartmentFactory(organisation=east, name="Planning")
+def world(cast):
+    transport, parks = cast.department, cast.other_department
+    planning = cast.other_council_department
     notices = {
         "transport draft": Notice.objects.create(department=transport, title="transport draft"),
         "parks draft": Notice.objects.create(department=parks, title="parks draft"),
@@ -27,15 +23,7 @@ def world():
     }
     people = {
         "anonymous": None,
-        "resident": UserFactory(),
-        "transport officer": RoleFactory(
-            organisation=north, kind=Role.Kind.OFFICER, departments=[transport]
-        ).user,
-        "facilitator": RoleFactory(organisation=north, kind=Role.Kind.FACILITATOR).user,
-        "organisation admin": RoleFactory(
-            organisation=north, kind=Role.Kind.ORGANISATION_ADMIN
-        ).user,
-        "site admin": UserFactory(is_staff=True, is_superuser=True),
+        **cast.only("resident", "officer", "facilitator", "organisation admin", "site admin"),
     }
     return people, notices
 
@@ -44,14 +32,14 @@ def world():
 VISIBLE = {
     "anonymous": {"parks published"},
     "resident": {"parks published"},
-    "transport officer": {"transport draft", "parks published"},
+    "officer": {"transport draft", "parks published"},
     "facilitator": {"parks published"},
     "organisation admin": {"transport draft", "parks draft", "parks published"},
     "site admin": {"transport draft", "parks draft", "parks published", "planning draft"},
 }
 # Who sees which notice in the admin (only what they run).
 IN_ADMIN = {
-    "transport officer": {"transport draft"},
+    "officer": {"transport draft"},
     "facilitator": set(),
     "organisation admin": {"transport draft", "parks draft", "parks published"},
     "site admin": {"transport draft", "parks draft", "parks published", "planning draft"},
@@ -100,7 +88,7 @@ def test_the_admin_lists_only_the_items_of_the_persons_departments(world, client
 
 def test_an_officer_cannot_open_or_change_another_departments_draft_in_the_admin(world, client):
     people, notices = world
-    client.force_login(people["transport officer"])
+    client.force_login(people["officer"])
     draft = notices["parks draft"]
     assert client.get(f"/admin/scoped_feature/notice/{draft.pk}/change/").status_code == 302
     response = client.post(
@@ -115,7 +103,7 @@ def test_an_officer_cannot_open_or_change_another_departments_draft_in_the_admin
 
 def test_an_officer_can_only_choose_their_own_departments_for_a_new_item(world, client):
     people, _notices = world
-    client.force_login(people["transport officer"])
+    client.force_login(people["officer"])
     response = client.get("/admin/scoped_feature/notice/add/")
     choices = {
         label
@@ -127,7 +115,7 @@ def test_an_officer_can_only_choose_their_own_departments_for_a_new_item(world, 
 
 def test_an_officer_edits_their_own_draft_and_the_edit_is_audited(world, client):
     people, notices = world
-    officer = people["transport officer"]
+    officer = people["officer"]
     client.force_login(officer)
     draft = notices["transport draft"]
     response = client.post(

@@ -10,6 +10,7 @@ import pytest
 from mailing.models import Delivery
 from mailing.services import transactional_enqueue_many
 from tests.factories import UserFactory
+from tests.pages import assert_page
 
 MY_DATA = '<a class="{cls}" href="/my-data/">My data</a>'
 OUTBOX = {
@@ -35,7 +36,7 @@ def test_a_signed_in_resident_finds_my_data_in_the_header(client):
 
 @pytest.mark.django_db
 def test_the_header_of_someone_not_signed_in_leaves_it_to_the_footer(client):
-    html = client.get("/").content.decode()
+    html = assert_page(client.get("/"), heading="Have your say")
     assert "/my-data/" not in _header(html)
 
 

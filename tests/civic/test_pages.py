@@ -7,6 +7,7 @@ from civic import participation
 from civic.models import Area, Department, Organisation, Postcode, Role, User
 from contacts.models import ConsentEvent, Contact
 from tests.factories import OrganisationFactory
+from tests.pages import assert_page
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_the_home_page_lists_open_items_with_their_organisation_and_hides_empty_
     OrganisationFactory(name="Eastmoor", slug="eastmoor")
     response = client.get("/")
     assert response.status_code == 200
-    html = response.content.decode()
+    html = assert_page(response, heading="Have your say")
     assert "Bus lanes on Oxford Road" in html
     assert "Library opening hours" in html
     assert "Consultations" in html
@@ -51,7 +52,7 @@ def test_the_home_page_lists_open_items_with_their_organisation_and_hides_empty_
 def test_the_home_page_filters_by_organisation(client, a_section):
     OrganisationFactory(name="Northbridge", slug="northbridge")
     OrganisationFactory(name="Eastmoor", slug="eastmoor")
-    html = client.get("/?organisation=eastmoor").content.decode()
+    html = assert_page(client.get("/?organisation=eastmoor"), heading="Eastmoor Have your say")
     assert "Library opening hours" in html
     assert "Bus lanes on Oxford Road" not in html
     assert "civic-brand--eastmoor" in html
@@ -202,7 +203,7 @@ def test_the_home_heading_has_no_caption_of_the_site_name_and_open_items_have_no
             ],
         )
     )
-    html = client.get("/").content.decode()
+    html = assert_page(client.get("/"), heading="Have your say")
     heading = re.search(r'<h1 class="govuk-heading-xl">(.*?)</h1>', html, re.S).group(1)
     assert " ".join(heading.split()) == "Have your say"
     assert "govuk-tag" not in html

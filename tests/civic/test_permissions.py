@@ -4,44 +4,28 @@ that the admin, the pages and the API all ask, and through the scoped admin list
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from civic.models import AuditEntry, Role
+from civic.models import AuditEntry
 from tests.factories import (
     AreaFactory,
     AuditEntryFactory,
-    DepartmentFactory,
-    OrganisationFactory,
-    RoleFactory,
-    UserFactory,
 )
 
 
 @pytest.fixture
-def world(db):
-    north = OrganisationFactory(name="Northbridge", slug="northbridge")
-    east = OrganisationFactory(name="Eastmoor", slug="eastmoor")
-    transport = DepartmentFactory(organisation=north, name="Transport")
-    parks = DepartmentFactory(organisation=north, name="Parks")
-    planning = DepartmentFactory(organisation=east, name="Planning")
+def world(cast):
+    north, transport, parks = cast.council, cast.department, cast.other_department
     people = {
         "anonymous": AnonymousUser(),
-        "resident": UserFactory(),
-        "transport officer": RoleFactory(
-            organisation=north, kind=Role.Kind.OFFICER, departments=[transport]
-        ).user,
-        "facilitator": RoleFactory(organisation=north, kind=Role.Kind.FACILITATOR).user,
-        "organisation admin": RoleFactory(
-            organisation=north, kind=Role.Kind.ORGANISATION_ADMIN
-        ).user,
-        "other council's admin": RoleFactory(
-            organisation=east, kind=Role.Kind.ORGANISATION_ADMIN
-        ).user,
-        "site admin": UserFactory(is_staff=True, is_superuser=True),
-    }
+        **cast.only(
+            "resident", "officer", "facilitator", "organisation admin", "other council's admin",
+            "site admin",
+        ),
+    }  # fmt: skip
     things = {
         "north": north,
         "transport": transport,
         "parks": parks,
-        "planning": planning,
+        "planning": cast.other_council_department,
         "north ward": AreaFactory(organisation=north),
         "north audit": AuditEntryFactory(organisation_id=north.pk),
     }
@@ -51,7 +35,7 @@ def world(db):
 # (permission, object) -> the people who hold it; everyone else is refused.
 MATRIX = {
     ("civic.view_organisation", "north"): {
-        "transport officer",
+        "officer",
         "facilitator",
         "organisation admin",
         "site admin",
@@ -59,7 +43,7 @@ MATRIX = {
     ("civic.change_organisation", "north"): {"organisation admin", "site admin"},
     ("civic.delete_organisation", "north"): {"site admin"},
     ("civic.view_department", "transport"): {
-        "transport officer",
+        "officer",
         "facilitator",
         "organisation admin",
         "site admin",
@@ -69,7 +53,7 @@ MATRIX = {
     ("civic.change_department", "planning"): {"other council's admin", "site admin"},
     ("civic.add_area", "north ward"): {"organisation admin", "site admin"},
     ("civic.change_area", "north ward"): {"organisation admin", "site admin"},
-    ("civic.load_postcodes", "north"): {"transport officer", "organisation admin", "site admin"},
+    ("civic.load_postcodes", "north"): {"officer", "organisation admin", "site admin"},
     ("civic.change_role", "north"): {"organisation admin", "site admin"},
     ("civic.view_auditentry", "north audit"): {"organisation admin", "site admin"},
 }
@@ -86,7 +70,7 @@ def test_department_predicates_separate_officers_of_one_organisation(world):
     from civic.rules import is_officer_of_department, runs_department_item
 
     people, things = world
-    officer = people["transport officer"]
+    officer = people["officer"]
     assert is_officer_of_department(officer, things["transport"])
     assert not is_officer_of_department(officer, things["parks"])
     assert runs_department_item(people["organisation admin"], things["parks"])
@@ -103,7 +87,7 @@ def test_predicates_refuse_a_missing_object_for_department_scoped_checks(world):
 
 ADMIN_LISTS = [
     # (person, admin list, rows they should see by name)
-    ("transport officer", "department", {"Transport", "Parks"}),
+    ("officer", "department", {"Transport", "Parks"}),
     ("organisation admin", "department", {"Transport", "Parks"}),
     ("other council's admin", "department", {"Planning"}),
     ("site admin", "department", {"Transport", "Parks", "Planning"}),
@@ -134,7 +118,7 @@ def test_people_without_a_role_cannot_reach_the_admin(world, client, person):
 
 def test_an_officer_cannot_open_another_organisations_department_in_the_admin(world, client):
     people, things = world
-    client.force_login(people["transport officer"])
+    client.force_login(people["officer"])
     response = client.get(f"/admin/civic/department/{things['planning'].pk}/change/")
     assert response.status_code == 302  # the admin redirects a row outside the queryset
     assert things["planning"].name == "Planning"
@@ -142,7 +126,7 @@ def test_an_officer_cannot_open_another_organisations_department_in_the_admin(wo
 
 def test_an_officer_cannot_change_a_department_and_nothing_is_changed_or_logged(world, client):
     people, things = world
-    client.force_login(people["transport officer"])
+    client.force_login(people["officer"])
     response = client.post(
         f"/admin/civic/department/{things['transport'].pk}/change/",
         {"organisation": things["north"].pk, "name": "Renamed", "slug": "renamed"},
@@ -168,5 +152,5 @@ def test_the_audit_log_lists_only_the_admins_own_organisation(world, client):
 
 def test_an_officer_cannot_read_the_audit_log(world, client):
     people, _things = world
-    client.force_login(people["transport officer"])
+    client.force_login(people["officer"])
     assert client.get("/admin/civic/auditentry/").status_code == 403

@@ -14,6 +14,7 @@ from django.urls.resolvers import RegexPattern
 
 from civic.models import Role
 from tests.factories import RoleFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +164,7 @@ def test_a_page_refuses_a_nul_with_the_services_own_page(client):
     response = client.get("/my-data/download/%00/")
 
     assert response.status_code == 400
-    page = response.content.decode()
+    page = assert_page(response, heading="Sorry, the service cannot read what you sent", status=400)
     assert REFUSED_PAGE in page
     assert "in the web address" in page
     assert "Traceback" not in page

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from civic.models import Role
 from consultations.models import Consultation, Option, Question, SurveyPage
+from tests.consultations.factories import ConsultationFactory, QuestionFactory, SurveyPageFactory
 from tests.factories import AreaFactory, DepartmentFactory, OrganisationFactory, RoleFactory
 
 
@@ -25,11 +26,7 @@ class Survey:
 
 
 def add_question(page, key, kind, text, *, options=(), survey=None, **fields) -> Question:
-    question = Question.objects.create(
-        page=page, position=page.questions.count(), kind=kind, text=text, **fields
-    )
-    for position, label in enumerate(options):
-        Option.objects.create(question=question, position=position, label=label)
+    question = QuestionFactory(page=page, kind=kind, text=text, options=options, **fields)
     if survey is not None:
         survey.questions[key] = question
     return question
@@ -43,7 +40,7 @@ def make_consultation(department, *, slug="riverside-cycle-lanes", title=None, o
     Page 2, shown only to those who cycle: what would help (long text, 500 characters).
     Page 3: everything else, one question of each remaining type."""
     now = timezone.now()
-    consultation = Consultation.objects.create(
+    consultation = ConsultationFactory(
         department=department,
         title=title or "Riverside cycle lanes",
         slug=slug,
@@ -54,10 +51,11 @@ def make_consultation(department, *, slug="riverside-cycle-lanes", title=None, o
         published_at=now if published else None,
     )
     survey = Survey(consultation=consultation, pages=[])
-    first = SurveyPage.objects.create(consultation=consultation, position=0, title="Cycling")
-    second = SurveyPage.objects.create(consultation=consultation, position=1, title="What helps")
-    third = SurveyPage.objects.create(consultation=consultation, position=2, title="More")
-    survey.pages = [first, second, third]
+    survey.pages = [
+        SurveyPageFactory(consultation=consultation, title=name)
+        for name in ("Cycling", "What helps", "More")
+    ]
+    first, second, third = survey.pages
     cycles = add_question(first, "cycles", "single_choice", "Do you cycle by the river?",
                           options=["Yes", "No"], required=True, survey=survey)  # fmt: skip
     add_question(first, "route", "short_text", "Which route do you use?", survey=survey)

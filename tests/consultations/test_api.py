@@ -12,6 +12,7 @@ from consultations.models import Decision, FollowUpAction, Topic
 from consultations.services import analysis
 from tests.consultations.conftest import make_consultation
 from tests.consultations.test_results import respond
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_a_closed_consultation_has_aggregate_results_and_nothing_personal(closed
         ("No", 2, 66.7),
     ]
     assert by_text["Rank these by importance"]["options"][0]["mean_rank"] == 1.0
-    text = response.content.decode()
+    text = assert_page(response, heading=None)
     for private in ("example.org", "M4 6AA", "A private thought", "Acacia", "Draft words"):
         assert private not in text
 

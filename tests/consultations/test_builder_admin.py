@@ -27,6 +27,7 @@ from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
 from tests.consultations.test_pages import submitted_response
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 # What a worker runs to put a notice in the outbox (mailing.services.notices).
@@ -326,7 +327,7 @@ def test_duplicating_copies_the_survey_as_a_new_draft_with_conditions_pointing_a
 
 def test_the_preview_shows_every_page_and_question_as_residents_see_them(client, officer, survey):
     response = client.get(f"/admin/consultations/consultation/{survey.consultation.pk}/preview/")
-    html = response.content.decode()
+    html = assert_page(response, heading="Survey preview")
     assert response.status_code == 200
     assert "Survey preview" in html
     assert "Nothing here can be submitted." in html
@@ -451,6 +452,7 @@ def answered(survey):
 def test_wording_can_change_after_answers_arrive_but_not_the_kind(client, officer, answered):
     cycles = answered.questions["cycles"]
     page = client.get(change_url(cycles))
+    assert_page(page, heading="Change question")
     assert 'name="kind"' not in page.content.decode()
     data = form_data(page, "question_form", text="Do you ever cycle by the river?")
     data["options-0-label"] = "Yes, I do"

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from consultations.models import Consultation, Question
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,14 +18,6 @@ CHANGELIST = "/admin/consultations/consultation/"
 CYCLES = "Do you cycle by the river?"
 HELPS = "What would help you cycle more?"
 ONLY_IF_YES = f"Shown only to people who answered “Yes” to “{CYCLES}”."
-
-
-def _signed_in_page(page_at, live_server, client, user, width):
-    client.force_login(user)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
 
 
 def _checked(page) -> None:
@@ -66,9 +58,9 @@ def _add_question(page, survey_page: str, *, kind: str, text: str, options=(), c
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
-    council, page_at, live_server, client, width
+    council, page_at, signed_in_page, width
 ):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+    page = signed_in_page(council.officer, width)
     resident = page_at(width)
 
     page.goto(CHANGELIST)
@@ -128,7 +120,7 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
     with page.expect_navigation():
         page.get_by_role("link", name="Preview as a resident").click()
     _checked(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Survey preview"
+    assert_on_page(page, heading="Survey preview")
     first = page.get_by_role("region", name="Cycling")
     assert "Page 1 of 2" in first.inner_text()
     question = first.get_by_role("group", name=CYCLES)
@@ -156,8 +148,8 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_list_of_consultations_is_accessible(council, page_at, live_server, client, width):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+def test_the_list_of_consultations_is_accessible(council, signed_in_page, width):
+    page = signed_in_page(council.officer, width)
 
     page.goto(CHANGELIST)
 

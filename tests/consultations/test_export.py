@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from civic.models import AuditEntry, Role
@@ -19,6 +17,7 @@ from consultations.models import ResponseExport
 from consultations.services import exports
 from tests.consultations.test_results import make_responses, respond, results_url
 from tests.factories import RoleFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +221,9 @@ def test_only_the_officer_who_asked_downloads_an_export(council, survey, respons
     assert AuditEntry.objects.count() == before
 
 
-def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, responses, client):
+def test_an_export_not_ready_or_expired_is_not_downloaded(
+    council, survey, responses, client, clock
+):
     client.force_login(council.officer)
     _export(client, survey, "xlsx")
     queued = ResponseExport.objects.get()
@@ -230,22 +231,23 @@ def test_an_export_not_ready_or_expired_is_not_downloaded(council, survey, respo
     response = client.get(_download_url(survey, queued), follow=True)
     assert "This export is not ready." in response.content.decode()
 
-    exports.export_write(export_id=queued.pk)
-    later = timezone.now() + timedelta(days=exports.export_days(), minutes=1)
-    assert exports.exports_sweep(now=later) == {"expired": 1, "queued": 0}
+    exports.export_write(export_id=queued.pk, now=clock.now)
+    clock.advance(days=exports.export_days(), minutes=1)
+    assert exports.exports_sweep(now=clock.now) == {"expired": 1, "queued": 0}
     queued.refresh_from_db()
     assert (queued.status, queued.file.name) == (ResponseExport.Status.EXPIRED, "")
     response = client.get(_download_url(survey, queued), follow=True)
+    assert_page(response, heading="Results: Riverside cycle lanes")
     assert "This export is not ready." in response.content.decode()
     assert "Download export" not in response.content.decode()
 
 
-def test_the_sweep_queues_again_an_export_no_worker_picked_up(council, survey, responses):
+def test_the_sweep_queues_again_an_export_no_worker_picked_up(council, survey, responses, clock):
     exports.export_request(actor=council.officer, consultation=survey.consultation)
 
-    assert exports.exports_sweep()["queued"] == 0
-    later = timezone.now() + timedelta(minutes=11)
-    assert exports.exports_sweep(now=later) == {"expired": 0, "queued": 1}
+    assert exports.exports_sweep(now=clock.now)["queued"] == 0
+    clock.advance(minutes=11)
+    assert exports.exports_sweep(now=clock.now) == {"expired": 0, "queued": 1}
 
 
 @pytest.mark.worker
@@ -301,7 +303,7 @@ def test_an_officer_of_another_department_cannot_export_and_nothing_is_audited(
 
     response = _export(client, survey, file_format)
 
-    assert response.status_code == 403
+    assert_page(response, heading="403 Forbidden", status=403)
     assert b"ann@example.org" not in response.content
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
 

@@ -3,11 +3,11 @@ from every consultations table and keeps the response, so counts stay."""
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from consultations.models import Answer, AnswerChoice, Response
+from consultations.models import Answer, AnswerChoice
 from contacts.services import contact_for_email
 from contacts.services.gdpr import contact_data, contact_erase
+from tests.consultations.factories import ResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +19,9 @@ def answered(survey, council):
     )
     contact.name = "Zelda Quartermaine"
     contact.save()
-    response = Response.objects.create(
+    response = ResponseFactory(
         consultation=survey.consultation,
         reference="RC-TEST-0001",
-        status="submitted",
-        submitted_at=timezone.now(),
         contact=contact,
         email="zelda@example.org",
         area=council.ward,

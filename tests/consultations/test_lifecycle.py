@@ -29,6 +29,8 @@ from consultations.services import (
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
+from tests.consultations.factories import ConsultationFactory, SurveyPageFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 # What a worker runs to put a notice in the outbox (mailing.services.notices).
@@ -113,15 +115,10 @@ def test_publishing_a_draft_makes_it_upcoming_and_is_audited(council, dated):
 
 
 def test_a_survey_without_questions_cannot_be_published(council):
-    consultation = Consultation.objects.create(
-        department=council.department,
-        title="Empty",
-        slug="empty",
-        summary="Nothing yet",
-        opens_at=OPENS,
-        closes_at=CLOSES,
+    consultation = ConsultationFactory(
+        department=council.department, opens_at=OPENS, closes_at=CLOSES, published_at=None
     )
-    SurveyPage.objects.create(consultation=consultation, title="Nothing")
+    SurveyPageFactory(consultation=consultation, title="Nothing")
     with pytest.raises(ValidationError, match="Add at least one question"):
         consultation_publish(consultation=consultation, actor=council.officer)
 
@@ -164,7 +161,8 @@ def test_the_published_outcome_shows_on_the_page_and_the_hub_and_residents_are_t
     client, council, told, broker, django_capture_on_commit_callbacks
 ):
     consultation, _action = told
-    assert "We asked, you said, we did" not in client.get("/consultations/told/").content.decode()
+    before = assert_page(client.get("/consultations/told/"), heading="Riverside cycle lanes")
+    assert "We asked, you said, we did" not in before
     with django_capture_on_commit_callbacks(execute=True):
         assert outcome_publish(consultation=consultation, actor=council.officer) == 1
     assert broker.run(NOTIFY) == [1]

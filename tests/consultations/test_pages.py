@@ -27,6 +27,7 @@ from consultations.models import (
 )
 from tests.consultations.conftest import make_consultation
 from tests.factories import AreaFactory, DepartmentFactory, OrganisationFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_the_hub_lists_open_then_upcoming_then_closed_and_never_a_draft(client, 
     response = client.get("/consultations/")
     assert response.status_code == 200
     assert _titles(response) == ["Open one", "Upcoming one", "Closed one", "Decided one"]
-    html = response.content.decode()
+    html = assert_page(response, heading="Consultations")
     assert "Draft one" not in html
     assert "4 consultations" in html
     for label in ("Open", "Upcoming", "Closed", "Outcome published"):
@@ -258,7 +259,7 @@ def test_the_page_states_the_dates_in_words_in_london_time(client, council):
     consultation.opens_at = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # GMT in March
     consultation.closes_at = datetime(2027, 7, 14, 16, 30, tzinfo=UTC)  # 5:30pm in summer time
     consultation.save()
-    html = client.get("/consultations/spring/").content.decode()
+    html = assert_page(client.get("/consultations/spring/"), heading="Riverside cycle lanes")
     assert "Opens on 1 March 2027, 9am" in html
     assert "Closes on 14 July 2027, 5:30pm" in html
     assert "has not opened yet" in html
@@ -291,7 +292,7 @@ def test_the_page_shows_everything_about_the_consultation(client, council, setti
     plan.save()
 
     response = client.get("/consultations/riverside/")
-    html = response.content.decode()
+    html = assert_page(response, heading="Riverside cycle lanes")
     assert response.status_code == 200
     assert '<h1 class="govuk-heading-xl">Riverside cycle lanes</h1>' in html
     assert "Where should the new cycle lanes by the river go?" in html
@@ -351,7 +352,7 @@ def test_a_consultation_that_is_not_open_says_how_things_stand_without_a_respond
         Consultation.objects.filter(pk=survey.consultation.pk).update(
             outcome_published_at=timezone.now()
         )
-    html = client.get("/consultations/not-open/").content.decode()
+    html = assert_page(client.get("/consultations/not-open/"), heading="Riverside cycle lanes")
     assert message in html
     assert "/respond/" not in html
 
@@ -403,7 +404,7 @@ def _publish_outcome(consultation):
 
 
 def test_the_outcome_is_not_shown_before_it_is_published(client, decided):
-    html = client.get("/consultations/decided/").content.decode()
+    html = assert_page(client.get("/consultations/decided/"), heading="Riverside cycle lanes")
     assert "We asked, you said, we did" not in html
     assert "We are building the lanes." not in html
 
@@ -464,7 +465,7 @@ def test_the_page_reads_a_fixed_number_of_queries_with_or_without_an_outcome(
 
 def test_the_home_page_lists_open_consultations_closing_soonest_first(client, council, stages):
     make_consultation(council.department, slug="sooner", title="Sooner", opens=-1, closes=1)
-    html = client.get("/").content.decode()
+    html = assert_page(client.get("/"), heading="Have your say")
     assert html.index("Sooner") < html.index("Open one")
     assert "Upcoming one" not in html and "Closed one" not in html and "Draft one" not in html
     items = views.open_items(organisation=council.organisation, limit=1)
@@ -477,7 +478,7 @@ def test_the_home_page_lists_open_consultations_closing_soonest_first(client, co
 def test_the_home_page_filters_open_consultations_by_council(client, council, stages):
     east = OrganisationFactory(name="Eastmoor", slug="eastmoor")
     make_consultation(DepartmentFactory(organisation=east), slug="east", title="East one")
-    html = client.get("/?organisation=eastmoor").content.decode()
+    html = assert_page(client.get("/?organisation=eastmoor"), heading="Eastmoor Have your say")
     assert "East one" in html and "Open one" not in html
 
 

@@ -9,7 +9,13 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from consultations.models import Answer, Consultation, Decision, FollowUpAction, Theme, Topic
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import (
+    WIDTHS,
+    assert_accessible,
+    assert_no_csp_errors,
+    assert_on_page,
+    submit,
+)
 from tests.consultations.conftest import make_consultation
 from tests.consultations.test_pages import submitted_response
 
@@ -161,13 +167,9 @@ def test_the_hub_and_a_page_work_without_javascript(page_at, site):
 
 
 def test_an_officer_publishes_the_outcome_in_the_admin_and_it_shows_on_the_page(
-    page_at, live_server, client, council, site
+    page_at, signed_in_page, council, site
 ):
-    client.force_login(council.officer)
-    page = page_at(1280)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    page = signed_in_page(council.officer)
     page.goto(f"/admin/consultations/consultation/{site['closed'].pk}/change/")
     page.locator("select[name='CHANGE_FORM-action']").select_option("publish_outcome")
     submit(page, page.locator("button[name='index']").first)
@@ -192,6 +194,7 @@ def test_on_a_phone_the_results_come_before_the_filters_folded_behind_filter(pag
     is in use it stays open, showing what is chosen."""
     page = page_at(390, javascript_enabled=False)
     page.goto("/consultations/")
+    assert_on_page(page, heading="Consultations")
     first_result = page.locator(".civic-item h3").first
     assert first_result.is_visible()
     assert not page.get_by_label("Search").is_visible()

@@ -35,6 +35,7 @@ from contacts.services import consent_is_live
 from mailing.models import Delivery
 from tests.consultations.conftest import add_question, make_consultation
 from tests.factories import UserFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -1029,7 +1030,10 @@ def test_the_check_page_records_consent_and_queues_the_receipt(survey, client):
 def test_the_consent_boxes_start_unticked(survey, client):
     resident = Resident(client, survey)
     resident.start()
-    html = client.get(resident.base + "check/").content.decode()
+    html = assert_page(
+        client.get(resident.base + "check/"),
+        heading="Check your answers before sending your response",
+    )
     for name in ("send_receipt", "hear_about_outcome", "hear_about_new", "agrees_to_publish"):
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
         assert "checked" not in tag, tag

@@ -17,7 +17,14 @@ from consultations.services.responding import (
     start_token,
 )
 from mailing.models import Delivery
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import (
+    WIDTHS,
+    assert_accessible,
+    assert_no_csp_errors,
+    assert_on_page,
+    sign_in,
+    submit,
+)
 from tests.consultations.conftest import make_consultation
 from tests.factories import UserFactory
 
@@ -105,7 +112,7 @@ def test_a_resident_completes_the_survey_and_sees_the_reference(page_at, survey,
     respond_to_page_three(page)
     click(page, "Continue")
 
-    assert page.locator("h1").inner_text() == "Check your answers before sending your response"
+    assert_on_page(page, heading="Check your answers before sending your response")
     check_page(page)
     summary = page.locator(".govuk-summary-list").first
     assert ("Yes" if javascript else "No") in summary.inner_text()
@@ -183,9 +190,7 @@ def test_a_resident_saves_a_draft_and_resumes_it_from_the_emailed_link(page_at, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_pages_that_turn_a_resident_away_are_accessible(
-    page_at, council, live_server, client, width
-):
+def test_the_pages_that_turn_a_resident_away_are_accessible(page_at, council, width):
     make_consultation(council.department, slug="closed", opens=-30, closes=-1)
     make_consultation(council.department, slug="upcoming", opens=3, closes=30)
     signed_in_only = make_consultation(council.department, slug="members")
@@ -213,10 +218,7 @@ def test_the_pages_that_turn_a_resident_away_are_accessible(
         user=ann,
     )
     response_submit(response=response, user=ann)
-    client.force_login(ann)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(page, ann)
     page.goto("/consultations/members/respond/")
     assert page.locator("h1").inner_text() == "You have already responded"
     assert response.reference in page.locator("main").inner_text()

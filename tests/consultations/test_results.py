@@ -5,7 +5,6 @@ with the number of responses."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,11 +20,11 @@ from django.utils import timezone
 from civic.models import AuditEntry
 from consultations.models import Answer, AnswerChoice, Response, Theme
 from consultations.services import analysis
+from tests.consultations.factories import ResponseFactory
 from tests.factories import AreaFactory, UserFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
-
-_references = itertools.count(1)
 
 
 def respond(survey, *, answers: dict, area=None, submitted_at=None, status="submitted",
@@ -33,10 +32,9 @@ def respond(survey, *, answers: dict, area=None, submitted_at=None, status="subm
     """A response with its answers: text for text questions, an option label (or a list of them)
     for choice questions, {label: rank} for a ranking, a number, a date, or ("Other", text)."""
     submitted = status == Response.Status.SUBMITTED
-    response = Response.objects.create(
+    response = ResponseFactory(
         consultation=survey.consultation,
         status=status,
-        reference=f"R{next(_references):06d}",
         area=area,
         agrees_to_publish=agrees_to_publish,
         submitted_at=(submitted_at or timezone.now()) if submitted else None,
@@ -500,7 +498,7 @@ def test_the_results_page_shows_a_chart_and_a_table_for_each_choice_question(
     page = client.get(results_url(survey.consultation))
 
     assert page.status_code == 200
-    html = page.content.decode()
+    html = assert_page(page, heading="Results: Riverside cycle lanes")
     assert _table(html, survey.questions["cycles"]) == {"Yes": (2, "50.0"), "No": (2, "50.0")}
     assert _table(html, survey.questions["improve"])["Other (written in)"] == (1, "33.3")
     assert html.count('role="img"') == 6  # five choice questions and responses over time
@@ -541,6 +539,7 @@ def test_an_officer_codes_an_answer_on_the_written_answers_page(council, survey,
     assert created.status_code == tagged.status_code == 302
     assert list(answer.themes.all()) == [theme]
     assert listing.context["page_obj"].paginator.count == 1
+    assert_page(listing, heading="Written answers: What would help you cycle more?")
     assert "More lighting please" in listing.content.decode()
     assert "A draft secret" not in listing.content.decode()
     themes = results[results.index('id="results-themes"') :]
@@ -567,7 +566,7 @@ def test_an_officer_publishes_chosen_responses_from_the_publish_page(
     listing = client.get(url)
     client.post(url, {"action": "publish", "response": [responses["ann"].pk]})
 
-    html = listing.content.decode()
+    html = assert_page(listing, heading="Publish responses: Riverside cycle lanes")
     assert responses["ann"].reference in html
     assert responses["bob"].reference not in html  # did not agree
     assert "ann@example.org" not in html
@@ -596,6 +595,7 @@ def test_only_those_who_run_the_consultation_see_its_results(
 
     assert response.status_code == status
     if status == 403:
+        assert_page(response, heading="403 Forbidden", status=403)
         assert b"More lighting please" not in response.content
 
 

@@ -17,19 +17,11 @@ def responses(council, survey):
     return make_responses(council, survey)
 
 
-def _signed_in_page(page_at, live_server, client, user, width):
-    client.force_login(user)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_results_page_is_accessible_and_filters_without_javascript_help(
-    council, survey, responses, page_at, live_server, client, width
+    council, survey, responses, signed_in_page, width
 ):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+    page = signed_in_page(council.officer, width)
 
     page.goto(results_url(survey.consultation))
 
@@ -49,9 +41,9 @@ def test_the_results_page_is_accessible_and_filters_without_javascript_help(
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_officer_codes_a_written_answer_and_sees_the_theme_counted(
-    council, survey, responses, page_at, live_server, client, width
+    council, survey, responses, signed_in_page, width
 ):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+    page = signed_in_page(council.officer, width)
     page.goto(results_url(survey.consultation))
 
     page.get_by_role("link", name="Read, search and code the written answers to question 3").click()
@@ -73,10 +65,8 @@ def test_an_officer_codes_a_written_answer_and_sees_the_theme_counted(
     assert themes.locator("tbody tr").first.inner_text().split() == ["Lighting", "1"]
 
 
-def test_an_officer_downloads_the_csv_export(
-    council, survey, responses, page_at, live_server, client
-):
-    page = _signed_in_page(page_at, live_server, client, council.officer, 1280)
+def test_an_officer_downloads_the_csv_export(council, survey, responses, signed_in_page):
+    page = signed_in_page(council.officer, 1280)
     page.goto(results_url(survey.consultation))
 
     with page.expect_download() as download_info:
@@ -90,10 +80,8 @@ def test_an_officer_downloads_the_csv_export(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_publish_page_is_accessible(
-    council, survey, responses, page_at, live_server, client, width
-):
-    page = _signed_in_page(page_at, live_server, client, council.officer, width)
+def test_the_publish_page_is_accessible(council, survey, responses, signed_in_page, width):
+    page = signed_in_page(council.officer, width)
 
     page.goto(results_url(survey.consultation, "publish"))
     page.get_by_label(f"Choose response {responses['ann'].reference}").check()

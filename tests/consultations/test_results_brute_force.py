@@ -54,9 +54,8 @@ def _random_answers(survey, chance: random.Random) -> dict:
 
 
 @pytest.fixture
-def many(council, survey):
+def many(council, survey, chance):
     """Sixty submitted responses over three areas (and none) and five days, and drafts."""
-    chance = random.Random(12)
     areas = [
         council.ward,
         AreaFactory(organisation=council.organisation, code="E05000002", name="Bradford"),
@@ -160,7 +159,7 @@ def _computed(survey, filters: analysis.ResponseFilter) -> dict:
 
 
 @pytest.fixture(params=["database", "index", "index and since"])
-def counted_by(request, survey, many):
+def counted_by(request, survey, many, chance):
     """How the filtered figures are counted: by the database (no index), over an index of every
     response, or over an index built before more responses came and one went."""
     consultation = survey.consultation
@@ -169,7 +168,6 @@ def counted_by(request, survey, many):
         return request.param
     analysis.results_recount(consultation_id=consultation.pk)
     if request.param == "index and since":
-        chance = random.Random(7)
         start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
         for _number in range(12):
             answers = _random_answers(survey, chance)

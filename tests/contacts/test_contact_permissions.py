@@ -7,6 +7,7 @@ from civic.models import AuditEntry, Role
 from contacts.models import Contact
 from contacts.services import contact_for_email, participation_record
 from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
+from tests.pages import assert_page
 from tests.scoped_feature.models import Notice
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,9 @@ def test_an_officer_sees_only_their_departments_part_of_a_timeline(world, client
         department=parks_item.department,
     )
     client.force_login(world["transport officer"])
-    page = client.get(f"/admin/contacts/contact/{ann.pk}/change/").content.decode()
+    page = assert_page(
+        client.get(f"/admin/contacts/contact/{ann.pk}/change/"), heading="View contact"
+    )
     assert "Bus lanes" in page
     assert "Playgrounds" not in page
     assert "Consent history" not in page
@@ -257,5 +260,7 @@ def test_the_duplicates_page_lists_only_the_keepers_own_organisation(world, clie
     east_twin = Contact.objects.get(email="zed@example.org")
     contact_for_email(organisation=east_twin.organisation, email="ZED+y@example.org", source="x")
     client.force_login(world["facilitator"])
-    page = client.get("/admin/contacts/contact/duplicates/").content.decode()
+    page = assert_page(
+        client.get("/admin/contacts/contact/duplicates/"), heading="Possible duplicates"
+    )
     assert "zed" not in page.lower()

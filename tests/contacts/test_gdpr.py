@@ -242,7 +242,7 @@ def worker_mailing_to_files(request, transactional_db, settings, tmp_path, monke
     mail_dir = tmp_path / "mail"
     monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
     monkeypatch.setenv("EMAIL_FILE_PATH", str(mail_dir))
-    worker = request.getfixturevalue("celery_worker")
+    worker = request.getfixturevalue("fresh_celery_worker")
     return worker, mail_dir
 
 

@@ -14,6 +14,7 @@ from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, ContactImport, Tag
 from contacts.services import imports
 from tests.factories import AreaFactory, OrganisationFactory, RoleFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 HEADINGS = "Email,Name,Postcode,Phone,Tag,Interest,Consent date,Consent source\n"
@@ -471,6 +472,7 @@ def test_the_import_runs_on_a_real_worker_and_its_progress_reaches_the_total(cel
     assert Contact.objects.filter(organisation=council, source="import").count() == 2500
     client.force_login(facilitator)
     page = client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/")
+    assert_page(page, heading=f"Import contacts from file {contact_import.pk}")
     assert 'http-equiv="refresh"' not in page.content.decode()
     assert "2500 new contacts created" in page.content.decode()
 
@@ -486,7 +488,10 @@ def test_the_page_of_a_running_import_shows_the_progress_and_a_refresh_link(
     )
     client.force_login(facilitator)
 
-    page = client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/").content.decode()
+    page = assert_page(
+        client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/"),
+        heading=f"Import contacts from file {contact_import.pk}",
+    )
 
     assert 'http-equiv="refresh"' not in page
     assert "2 of 3 rows imported (67%)" in page

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from civic.models import AuditEntry, Role
-from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Tag
+from contacts.models import Activity, ConsentEvent, Contact, DataRequest
 from contacts.services import consent_give, consent_is_live, consent_withdraw
 from contacts.services.duplicates import contacts_merge, duplicate_groups, email_key
+from tests.contacts.factories import ConsentPurposeFactory, ContactFactory, TagFactory
 from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory
 from tests.scoped_feature.models import Notice
 
@@ -26,7 +27,7 @@ def facilitator(council):
 
 
 def make(organisation, email="", name="", postcode="", **extra):
-    return Contact.objects.create(
+    return ContactFactory(
         organisation=organisation,
         email=email,
         name=name,
@@ -82,14 +83,14 @@ def three_records(council):
     notice = Notice.objects.create(
         department=DepartmentFactory(organisation=council), title="Parks"
     )
-    newsletter = ConsentPurpose.objects.create(
+    newsletter = ConsentPurposeFactory(
         organisation=council, slug="newsletter", name="Newsletter", description="News"
     )
     keep = make(council, "ann.smith@gmail.com", notes="Prefers phone calls")
     second = make(council, "annsmith@googlemail.com", "Ann Smith", "M1 1AE", notes="Met at forum")
     third = make(council, "ann+petitions@gmail.com", phone="0161 496 0000")
-    third.tags.add(Tag.objects.create(organisation=council, name="cyclists"))
-    second.tags.add(Tag.objects.create(organisation=council, name="parents"))
+    third.tags.add(TagFactory(organisation=council, name="cyclists"))
+    second.tags.add(TagFactory(organisation=council, name="parents"))
 
     def act(contact, reference, day):
         Activity.objects.create(

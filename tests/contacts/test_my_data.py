@@ -5,24 +5,29 @@ import re
 import pytest
 from django.core import mail, signing
 
-from contacts.models import ConsentPurpose
 from contacts.services import consent_give, consent_is_live, contact_for_email
 from contacts.services.my_data import my_data_token
 from tests.browser import WIDTHS, assert_accessible, submit
+from tests.contacts.factories import ConsentPurposeFactory
 from tests.factories import OrganisationFactory, UserFactory
+from tests.pages import assert_page
 from tests.worker import wait_for
 
 
-@pytest.fixture
-def held(db):
-    council = OrganisationFactory(name="Northbridge City Council")
-    newsletter = ConsentPurpose.objects.create(
+def newsletter_purpose(council):
+    return ConsentPurposeFactory(
         organisation=council,
         slug="newsletter",
         name="The council newsletter",
         description="A monthly e-mail about what is open for comment",
     )
-    outcome = ConsentPurpose.objects.create(
+
+
+@pytest.fixture
+def held(db):
+    council = OrganisationFactory(name="Northbridge City Council")
+    newsletter = newsletter_purpose(council)
+    outcome = ConsentPurposeFactory(
         organisation=council,
         slug="bus-lanes",
         name="Bus lanes outcome",
@@ -92,7 +97,7 @@ def test_the_link_shows_the_data_and_saves_changed_consents(held, client):
 def test_a_forged_or_old_link_answers_410_and_shows_nothing(held, client):
     forged = client.get("/my-data/link/not-a-real-token/")
     old = signing.dumps("ann@example.org", salt="contacts.my-data-link", compress=True)
-    assert forged.status_code == 410
+    assert_page(forged, heading="This link has expired", status=410)
     assert "Ann Example" not in forged.content.decode()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("contacts.services.my_data.LINK_MAX_AGE", -1)
@@ -123,12 +128,7 @@ def test_a_signed_in_resident_sees_the_contacts_of_their_verified_address(held, 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_my_data_pages_pass_axe(page_at, width):
     council = OrganisationFactory(name="Northbridge City Council")
-    ConsentPurpose.objects.create(
-        organisation=council,
-        slug="newsletter",
-        name="The council newsletter",
-        description="A monthly e-mail about what is open for comment",
-    )
+    newsletter_purpose(council)
     contact_for_email(organisation=council, email="ann@example.org", source="survey", name="Ann")
     page = page_at(width)
     page.goto("/my-data/")
@@ -144,12 +144,7 @@ def test_the_my_data_pages_pass_axe(page_at, width):
 @pytest.mark.django_db(transaction=True)
 def test_a_resident_withdraws_consent_with_javascript_off(page_at):
     council = OrganisationFactory(name="Northbridge City Council")
-    newsletter = ConsentPurpose.objects.create(
-        organisation=council,
-        slug="newsletter",
-        name="The council newsletter",
-        description="A monthly e-mail about what is open for comment",
-    )
+    newsletter = newsletter_purpose(council)
     contact = contact_for_email(organisation=council, email="ann@example.org", source="survey")
     consent_give(contact=contact, purpose=newsletter, method="survey", wording="Yes")
     page = page_at(390, javascript_enabled=False)

@@ -11,7 +11,9 @@ from django.utils import timezone
 from civic.models import Role
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, Segment
 from mailing.models import Campaign, SendingIdentity
+from tests.contacts.factories import ConsentPurposeFactory, SegmentFactory
 from tests.factories import OrganisationFactory, RoleFactory
+from tests.mailing.factories import CampaignFactory, SendingIdentityFactory
 from tests.smtp_sink import SmtpSink
 
 
@@ -47,34 +49,25 @@ class Newsletter:
         return contacts
 
     def campaign(self, **fields) -> Campaign:
-        campaign = Campaign.objects.create(
+        return CampaignFactory(
             organisation=self.council,
-            name=fields.pop("name", "November newsletter"),
             identity=self.identity,
             purpose=self.purpose,
-            subject=fields.pop("subject", 'News for {{ contact.first_name|default:"you" }}'),
-            body=fields.pop("body", 'Hello {{ contact.first_name|default:"there" }},\n\nNews.'),
             created_by=self.facilitator,
+            segments=[self.everyone],
             **fields,
         )
-        campaign.segments.add(self.everyone)
-        return campaign
 
 
 def make_newsletter(
     name: str = "Northbridge City Council", slug: str = "northbridge"
 ) -> Newsletter:
     council = OrganisationFactory(name=name, slug=slug)
-    purpose = ConsentPurpose.objects.create(
+    purpose = ConsentPurposeFactory(
         organisation=council, slug="newsletter", name="the newsletter", description="Monthly news"
     )
-    identity = SendingIdentity.objects.create(
-        organisation=council,
-        from_name=name,
-        from_email=f"news@{slug}.example",
-        reply_to=f"help@{slug}.example",
-    )
-    everyone = Segment.objects.create(organisation=council, name="Everyone", definition={})
+    identity = SendingIdentityFactory(organisation=council)
+    everyone = SegmentFactory(organisation=council)
     facilitator = RoleFactory(organisation=council, kind=Role.Kind.FACILITATOR).user
     return Newsletter(council, purpose, identity, everyone, facilitator)
 

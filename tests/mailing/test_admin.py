@@ -16,9 +16,10 @@ from django.utils import timezone
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Campaign, Delivery, DeliveryEvent, RateLimit, Suppression
-from tests.browser import assert_no_csp_errors, submit
+from tests.browser import assert_no_csp_errors, assert_on_page, submit
 from tests.factories import RoleFactory, UserFactory
 from tests.mailing.conftest import make_newsletter
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -348,7 +349,7 @@ def test_the_preview_shows_the_contacts_name_escaped(newsletter, client):
 
     response = client.post(_url(campaign, "send"), {"action": "preview", "contact": ann.pk})
 
-    assert response.status_code == 200
+    assert_page(response, heading="Send November newsletter")
     preview = response.context["preview"]
     assert preview["subject"] == "News for <b>Ann</b>"
     content = response.content.decode()
@@ -363,7 +364,7 @@ def test_the_preview_shows_the_contacts_name_escaped(newsletter, client):
 
     frame = client.get(preview["frame_url"])
 
-    assert frame.status_code == 200
+    assert_page(frame, heading=None)
     html = frame.content.decode()
     assert "Hello &lt;b&gt;Ann&lt;/b&gt;," in html
     assert "<b>Ann" not in html
@@ -495,7 +496,7 @@ def test_the_progress_page_shows_exact_figures_and_clicks_per_link(newsletter, c
 
     response = client.get(_url(campaign, "progress"))
 
-    assert response.status_code == 200
+    assert_page(response, heading="Progress of November newsletter")
     content = response.content.decode()
     assert {key: int(value) for key, value in FIGURE_ROW.findall(content)} == EXPECTED_FIGURES
     assert LINK_ROW.findall(content) == EXPECTED_LINKS
@@ -518,7 +519,7 @@ def test_the_figures_partial_is_the_polled_element_with_the_same_counts(newslett
 
     response = client.get(_url(campaign, "figures"), headers={"HX-Request": "true"})
 
-    assert response.status_code == 200
+    assert_page(response, heading=None)
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="campaign-figures"')
     assert "<html" not in content
@@ -531,8 +532,10 @@ def test_polling_and_the_timed_refresh_stop_when_the_campaign_has_finished(newsl
     campaign = _sent_campaign(newsletter, status=Campaign.Status.SENT)
     client.force_login(newsletter.facilitator)
 
-    page = client.get(_url(campaign, "progress")).content.decode()
-    partial = client.get(_url(campaign, "figures")).content.decode()
+    page = assert_page(
+        client.get(_url(campaign, "progress")), heading="Progress of November newsletter"
+    )
+    partial = assert_page(client.get(_url(campaign, "figures")), heading=None)
 
     for content in (page, partial):
         assert "hx-get" not in content
@@ -608,21 +611,13 @@ def test_the_campaign_list_costs_the_same_queries_for_one_campaign_or_five(newsl
 # In a browser ----------------------------------------------------------------------------------
 
 
-def _signed_in_page(page_at, live_server, client, user):
-    client.force_login(user)
-    page = page_at(1280)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_progress_page_updates_itself_under_the_csp_and_stops_when_sent(
-    newsletter, page_at, live_server, client
+    newsletter, signed_in_page
 ):
     campaign = _sent_campaign(newsletter)
-    page = _signed_in_page(page_at, live_server, client, newsletter.facilitator)
+    page = signed_in_page(newsletter.facilitator)
 
     page.goto(_url(campaign, "progress"))
     assert page.locator("#figure-sent td").inner_text() == "4"
@@ -633,18 +628,17 @@ def test_the_progress_page_updates_itself_under_the_csp_and_stops_when_sent(
 
     page.locator("#campaign-status", has_text="Sent").wait_for(timeout=10000)
     assert page.locator("#figure-sent td").inner_text() == "6"
+    assert_on_page(page, heading="Progress of November newsletter")
     assert page.locator("#campaign-figures[hx-get]").count() == 0
     assert_no_csp_errors(page)
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_preview_shows_the_message_in_a_sandboxed_frame(
-    newsletter, page_at, live_server, client
-):
+def test_the_preview_shows_the_message_in_a_sandboxed_frame(newsletter, signed_in_page):
     ann = _subscriber(newsletter, name="Ann Smith", email="ann@example.org")
     campaign = newsletter.campaign()
-    page = _signed_in_page(page_at, live_server, client, newsletter.facilitator)
+    page = signed_in_page(newsletter.facilitator)
 
     page.goto(_url(campaign, "send"))
     page.get_by_label("Someone in the audience").select_option(str(ann.pk))

@@ -66,6 +66,14 @@ def _succeeded(worker: Worker) -> int:
     return len(re.findall(r"campaign_send_task\[[^\]]+\] succeeded", worker.log()))
 
 
+def _tasks_ended(worker: Worker) -> bool:
+    """Every campaign task the worker has taken has ended: none of them can send any more."""
+    log = worker.log()
+    taken = set(re.findall(r"campaign_send_task\[([^\]]+)\] received", log))
+    ended = set(re.findall(r"campaign_send_task\[([^\]]+)\] (?:succeeded|raised)", log))
+    return taken <= ended
+
+
 def test_two_workers_send_every_recipient_exactly_one_message(
     newsletter, celery_workers, each_smtp_sink, postgresql_only
 ):
@@ -366,7 +374,7 @@ def test_pause_stops_sending_and_resume_finishes_without_repeating_anyone(
     whenever twenty messages happen to have arrived.)"""
     contacts = newsletter.subscribe(200)
     hold = smtp_sink.hold("resident25@example.org", "rcpt")
-    celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
+    worker = celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
     campaign = newsletter.campaign()
     campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
     hold.wait()
@@ -374,9 +382,10 @@ def test_pause_stops_sending_and_resume_finishes_without_repeating_anyone(
     campaign_pause(campaign=campaign, actor=newsletter.facilitator)
     hold.release()
     rows = Delivery.objects.filter(campaign=campaign)
-    wait_for(lambda: not rows.filter(status="sending").exists(), timeout=30,
-             message="the worker did not stop after its chunk")  # fmt: skip
-    time.sleep(1)  # time in which nothing more may go
+    # Once no row is being sent and every task the worker took has ended, nothing more can go:
+    # a task that starts later finds the campaign paused. (Not a second of waiting and hoping.)
+    wait_for(lambda: not rows.filter(status="sending").exists() and _tasks_ended(worker),
+             timeout=60, message="the worker did not stop after its chunk")  # fmt: skip
     assert len(smtp_sink.recipients()) == 30
     assert rows.filter(status="sent").count() == 30
 
@@ -390,16 +399,16 @@ def test_cancel_stops_for_good_and_counts_who_was_mailed(
 ):
     newsletter.subscribe(200)
     smtp_sink.delay = 0.01
-    celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
+    worker = celery_workers.start(**smtp_sink.env(), CIVIC_MAIL_CHUNK_SIZE="10")
     campaign = newsletter.campaign()
     campaign_send_now(campaign=campaign, actor=newsletter.facilitator)
     wait_for(lambda: len(smtp_sink.recipients()) >= 20, timeout=30, message="nothing was sent")
 
     campaign_cancel(campaign=campaign, actor=newsletter.facilitator)
     rows = Delivery.objects.filter(campaign=campaign)
-    wait_for(lambda: not rows.filter(status__in=["sending", "queued"]).exists(), timeout=30,
+    wait_for(lambda: not rows.filter(status__in=["sending", "queued"]).exists()
+             and _tasks_ended(worker), timeout=60,
              message="rows were left queued after cancelling")  # fmt: skip
-    time.sleep(0.5)
     figures = rows.figures()
     assert figures["sent"] == len(smtp_sink.recipients()) < 200
     assert figures["sent"] + figures["skipped"] == 200
@@ -489,7 +498,7 @@ def test_a_worker_paused_in_a_message_past_its_lease_abandons_it_to_the_worker_t
     sent = _send(rows, token="ours", campaign=campaign, transport=transport)
 
     assert (sent, taken) == (0, [2])
-    time.sleep(0.2)  # time for the server to see the connection go
+    pipelining_smtp_sink.wait_closed()
     assert pipelining_smtp_sink.received == []
     assert set(Delivery.objects.filter(campaign=campaign).values_list("status", "claimed_by")) == {
         ("sending", "theirs")
@@ -524,7 +533,7 @@ def test_a_worker_killed_between_its_fence_and_its_end_of_data_loses_no_one(
         _send(rows, token="ours", campaign=campaign, transport=transport)
     connection.close()  # as the process's end would
 
-    time.sleep(0.2)  # time for the server to see the connection go
+    pipelining_smtp_sink.wait_closed()
     assert pipelining_smtp_sink.received == []
     row = Delivery.objects.get(pk=rows[0].pk)
     assert (row.status, row.claimed_by, row.sent_at) == ("sending", "ours", None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 
@@ -243,7 +242,7 @@ def test_a_lost_claim_leaves_the_message_unfinished_and_the_server_discards_it(
         transport.send(_message(), confirm)
     assert transport.connection is None
     transport.close()
-    time.sleep(0.2)  # time for the server to see the connection go
+    pipelining_smtp_sink.wait_closed()
     assert pipelining_smtp_sink.received == []
 
 

@@ -21,6 +21,7 @@ from tests.factories import (
     RoleFactory,
     UserFactory,
 )
+from tests.petitions.factories import PetitionFactory
 
 
 @dataclass
@@ -74,13 +75,12 @@ def make_petition(council: Council, *, status=Petition.Status.OPEN, title="Plant
     """A petition in the given state, made directly (the services have their own tests)."""
     now = timezone.now()
     values = {
-        "organisation": council.organisation,
         "department": council.team,
         "creator": council.resident,
         "creator_name": "Cara Creator",
         "title": title,
-        "background": "The road has too few trees and too much traffic.",
         "status": status,
+        "opened_at": None,
     }
     if status in (Petition.Status.OPEN,):
         values["opened_at"] = now - timedelta(days=opened_days_ago)
@@ -88,7 +88,7 @@ def make_petition(council: Council, *, status=Petition.Status.OPEN, title="Plant
     if status == Petition.Status.PENDING:
         values["submitted_at"] = now - timedelta(days=1)
     values.update(fields)
-    return Petition.objects.create(**values)
+    return PetitionFactory(**values)
 
 
 def add_signatures(petition: Petition, count: int, *, area=None, status="confirmed",

@@ -21,6 +21,7 @@ from petitions.models import Petition, Signature
 from petitions.services import LOCK_MINUTES
 from petitions.services.counting import petition_count
 from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
+from tests.pages import assert_page
 from tests.petitions.conftest import add_signatures, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,7 @@ def test_a_removed_petition_offers_nothing_more_to_do(client, council):
 
     page = client.get(change_url(petition))
 
-    assert page.status_code == 200
+    assert_page(page, heading="View petition")
     assert 'class="module petition-action"' not in page.text
     petition.refresh_from_db()
     assert petition.locked_by is None
@@ -227,6 +228,7 @@ def test_while_one_moderator_holds_a_petition_another_reads_it_but_cannot_act(cl
     )
 
     holder = escape(first.name)  # a name such as O'Neill is escaped in the page
+    assert_page(page, heading="View petition")
     assert f"{holder} is moderating this petition until {until}." in page.text
     assert "Publish the petition" not in page.text
     assert 'name="title"' not in page.text
@@ -256,6 +258,7 @@ def test_once_the_lock_lapses_another_moderator_takes_the_petition_and_publishes
     page = client.get(change_url(petition))
     response = client.post(action_url(petition, "publish"))
 
+    assert_page(page, heading="Change petition")
     assert "is moderating this petition" not in page.text
     assert "Publish the petition" in page.text
     assert response.status_code == 302
@@ -324,6 +327,7 @@ def test_a_published_petition_and_its_counts_are_read_only(client, council):
         {"title": "Changed", "background": "Changed", "details": "", "_save": "Save"},
     )
 
+    assert_page(page, heading="View petition")
     assert 'name="title"' not in page.text
     assert 'name="signature_count"' not in page.text
     assert edit.status_code == 403
@@ -353,6 +357,7 @@ def test_the_queue_comes_first_oldest_first_and_marks_the_overdue_in_words(clien
         "Already open",
     ]
     since = timezone.localtime(overdue.submitted_at + timedelta(days=5)).strftime("%-d %B %Y")
+    assert_page(page, heading="Select petition to change")
     assert (
         f'<mark class="petition-overdue"><strong>Overdue</strong> since {since}</mark>'
         in row_of(page.text, "Waiting six days")
@@ -370,8 +375,12 @@ def test_the_overdue_period_is_the_councils_own(client, council):
 
     page = client.get(CHANGELIST)
 
+    assert_page(page, heading="Select petition to change")
     assert "petition-overdue" not in row_of(page.text, "Waiting six days")
-    assert "Waiting six days" not in client.get(CHANGELIST, {"overdue": "yes"}).text
+    overdue_only = assert_page(
+        client.get(CHANGELIST, {"overdue": "yes"}), heading="Select petition to change"
+    )
+    assert "Waiting six days" not in overdue_only
 
 
 def test_the_list_shows_each_petitions_stage_and_count_and_filters_by_status(client, council):
@@ -538,6 +547,7 @@ def test_the_council_publishes_its_response_to_an_open_petition(client, council)
         action_url(petition, "respond"), {"response": "We will plant 40 trees by March."}
     )
 
+    assert_page(page, heading="View petition")
     assert "Publish the response" in page.text
     assert "Publish the petition" not in page.text
     assert "The council&#x27;s response: Enter the council&#x27;s response" in refused.text
@@ -592,6 +602,7 @@ def test_answer_forms_are_offered_only_for_published_petitions(client, council):
     page = client.get(change_url(petition))
     response = client.post(action_url(petition, "respond"), {"response": "Early answer."})
 
+    assert_page(page, heading="Change petition")
     assert "Publish the response" not in page.text
     assert "Only a published petition can be answered." in response.text
     petition.refresh_from_db()
@@ -778,12 +789,14 @@ def test_signatures_are_listed_read_only_by_petition_for_the_team(client, counci
     client.force_login(council.other_officer)
     outside = client.get(changelist)
 
+    assert_page(listed, heading="Select signature to view")
     assert "mine0@example.org" in listed.text
     assert "mine1@example.org" in listed.text
     assert "theirs0@example.org" not in listed.text
-    assert detail.status_code == 200
+    assert_page(detail, heading="View signature")
     assert 'name="email"' not in detail.text
     assert add.status_code == 403
+    assert_page(outside, heading="Select signature to view")
     assert "example.org" not in outside.text
 
 

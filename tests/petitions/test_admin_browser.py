@@ -14,20 +14,12 @@ from tests.petitions.conftest import add_signatures, make_petition
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _signed_in_page(page_at, live_server, client, user, width):
-    client.force_login(user)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    return page
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_pending_petitions_page_and_a_refused_rejection_are_accessible(
-    council, page_at, live_server, client, width
+    council, signed_in_page, width
 ):
     petition = make_petition(council, status=Petition.Status.PENDING)
-    page = _signed_in_page(page_at, live_server, client, council.moderator, width)
+    page = signed_in_page(council.moderator, width)
 
     page.goto(reverse("admin:petitions_petition_change", args=[petition.pk]))
 
@@ -51,13 +43,11 @@ def test_a_pending_petitions_page_and_a_refused_rejection_are_accessible(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_invalidation_page_previews_then_invalidates_accessibly(
-    council, page_at, live_server, client, width
-):
+def test_the_invalidation_page_previews_then_invalidates_accessibly(council, signed_in_page, width):
     petition = make_petition(council)
     rows = add_signatures(petition, 4)
     Signature.objects.filter(pk__in=[row.pk for row in rows[:3]]).update(ip="203.0.113.5")
-    page = _signed_in_page(page_at, live_server, client, council.moderator, width)
+    page = signed_in_page(council.moderator, width)
 
     page.goto(reverse("admin:petitions_petition_invalidate", args=[petition.pk]))
     assert_accessible(page)

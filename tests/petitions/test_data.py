@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from petitions.models import Petition
+from tests.pages import assert_page
 from tests.petitions.conftest import add_signatures, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,7 @@ def test_the_list_json_has_the_published_and_rejected_petitions(client, petition
         "url": f"http://testserver/petitions/{petitions['debated'].pk}/",
     }
     assert data["results"][2]["stage"] == "rejected"
+    assert_page(response, heading=None)
     for text in PERSONAL:
         assert text not in response.content.decode()
 
@@ -141,6 +143,7 @@ def test_a_petitions_json_has_its_counts_thresholds_answer_and_wards(client, pet
         {"area_code": "E05000001", "area_name": "Ancoats", "count": 20},
         {"area_code": None, "area_name": "Outside the council's wards", "count": 5},
     ]
+    assert_page(response, heading=None)
     for text in PERSONAL:
         assert text not in response.content.decode()
     for key in ("creator", "creator_name", "email", "signatures", "removed_reason"):
@@ -217,7 +220,7 @@ def test_the_api_gives_one_petition_as_its_json_does(client, petitions):
 
     response = client.get(f"/api/v1/petitions/{petition.pk}/")
 
-    assert response.status_code == 200
+    assert_page(response, heading=None)
     assert response.json() == client.get(f"/petitions/{petition.pk}.json").json()
     for text in PERSONAL:
         assert text not in response.content.decode()

@@ -9,6 +9,7 @@ from petitions.gdpr import erase_signatures, export_signatures
 from petitions.models import Petition, Signature
 from petitions.services import signatures_record
 from petitions.services.counting import petition_count
+from tests.pages import assert_page
 from tests.petitions.conftest import add_signatures, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,9 @@ def test_the_petition_page_shows_the_erased_text_at_once(council, client):
 
     erase_signatures(contact)
 
-    page = client.get(f"/petitions/{petition.pk}/").content.decode()
+    page = assert_page(
+        client.get(f"/petitions/{petition.pk}/"), heading="Plant more trees on Oxford Road"
+    )
     assert "Cara Creator" not in page
     assert "asked for their personal data to be erased" in page
 

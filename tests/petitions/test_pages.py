@@ -19,6 +19,7 @@ from mailing.models import Delivery
 from petitions.models import Petition, PetitionPolicy, Signature
 from petitions.services import support_token
 from tests.factories import DepartmentFactory, OrganisationFactory, UserFactory
+from tests.pages import assert_page
 from tests.petitions.conftest import add_signatures, drawn_token, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_the_listing_shows_published_and_rejected_petitions_newest_first(client,
         "Rejected petition",
         "Closed petition",
     ]
-    html = response.content.decode()
+    html = assert_page(response, heading="Petitions")
     for hidden in ("Hidden", "Removed", "Sponsoring", "Pending"):
         assert f"{hidden} petition" not in html
 
@@ -205,7 +206,9 @@ def test_the_count_shows_with_a_progress_bar_to_the_next_threshold(client, counc
     counted = datetime(2026, 12, 1, 17, 0, tzinfo=LONDON)
     petition = make_petition(council, signature_count=4, counted_at=counted)
 
-    html = client.get(f"/petitions/{petition.pk}/").content.decode()
+    html = assert_page(
+        client.get(f"/petitions/{petition.pk}/"), heading="Plant more trees on Oxford Road"
+    )
 
     assert re.search(r"<strong>4</strong>\s*signatures", html)
     assert "Counted at 1 December 2026, 5pm." in html
@@ -221,8 +224,12 @@ def test_past_the_response_the_bar_aims_at_the_debate_and_past_both_it_goes(clie
     past = make_petition(council, signature_count=1500, response_due_at=timezone.now(),
                          debate_due_at=timezone.now())  # fmt: skip
 
-    halfway_html = client.get(f"/petitions/{halfway.pk}/").content.decode()
-    past_html = client.get(f"/petitions/{past.pk}/").content.decode()
+    halfway_html = assert_page(
+        client.get(f"/petitions/{halfway.pk}/"), heading="Plant more trees on Oxford Road"
+    )
+    past_html = assert_page(
+        client.get(f"/petitions/{past.pk}/"), heading="Plant more trees on Oxford Road"
+    )
 
     assert "15 of the 20 signatures needed for a debate at full council" in halfway_html
     assert halfway_html.count("Reached.") == 1
@@ -295,7 +302,7 @@ def test_a_rejected_petition_shows_its_reason_and_no_form(client, council):
 
     response = client.get(f"/petitions/{petition.pk}/")
 
-    html = response.content.decode()
+    html = assert_page(response, heading="Plant more trees on Oxford Road")
     assert response.status_code == 200
     assert ">Rejected</strong>" in html
     assert "It is not the council&#x27;s responsibility" in html
@@ -310,6 +317,7 @@ def test_a_hidden_petition_is_not_found_and_a_removed_one_is_gone(client, counci
     assert client.get(f"/petitions/{hidden.pk}/").status_code == 404
     gone = client.get(f"/petitions/{removed.pk}/")
     assert gone.status_code == 410
+    assert_page(gone, heading="This petition has been removed", status=410)
     assert "This petition has been removed" in gone.content.decode()
     assert "Libel" not in gone.content.decode()
     assert "Plant more trees" not in gone.content.decode()
@@ -326,7 +334,7 @@ def test_an_unpublished_petition_is_its_creators_alone(client, council, status):
     client.force_login(council.resident)
     response = client.get(url)
     assert response.status_code == 200
-    html = response.content.decode()
+    html = assert_page(response, heading="Plant more trees on Oxford Road")
     assert "Only you can see this page." in html
     assert ">Gathering supporters</strong>" in html or ">Being checked</strong>" in html
     assert 'name="email"' not in html
@@ -444,7 +452,9 @@ def test_a_petition_page_never_shows_who_signed(client, council):
     petition = make_petition(council, signature_count=3)
     add_signatures(petition, 3, area=council.ancoats)
 
-    html = client.get(f"/petitions/{petition.pk}/").content.decode()
+    html = assert_page(
+        client.get(f"/petitions/{petition.pk}/"), heading="Plant more trees on Oxford Road"
+    )
 
     assert "Signer 0" not in html
     assert "signer0@example.org" not in html
@@ -495,7 +505,7 @@ def test_starting_a_petition_needs_signing_in(client, council):
 def test_the_start_form_asks_for_no_council_when_only_one_takes_petitions(client, council):
     client.force_login(council.resident)
 
-    html = client.get("/petitions/start/").content.decode()
+    html = assert_page(client.get("/petitions/start/"), heading="Start a petition")
 
     assert 'name="organisation"' not in html
     for name in ("title", "background", "details", "area", "name", "postcode", "hears_progress"):
@@ -620,7 +630,7 @@ def test_once_it_has_enough_supporters_the_link_says_it_is_being_checked(client,
     petition = make_petition(council, status=Petition.Status.PENDING)
     url = f"/petitions/{petition.pk}/support/{support_token(petition)}/"
 
-    page = client.get(url).content.decode()
+    page = assert_page(client.get(url), heading="Plant more trees on Oxford Road")
     client.post(url, {"name": "Late", "email": "late@example.org", "postcode": "M4 6AA",
                       "lives_here": "on", "started": drawn_token()})  # fmt: skip
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
 from petitions.services.signing import confirmations_send
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
+from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.petitions.conftest import make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,12 +110,9 @@ def test_mistakes_in_the_signing_form_are_summarised_and_accessible(page_at, pet
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_signed_in_resident_starts_a_petition_and_sees_the_link_to_share(
-    page_at, live_server, client, council, width
+    page_at, signed_in_page, council, width
 ):
-    client.force_login(council.resident)
-    page = page_at(width)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+    page = signed_in_page(council.resident, width)
 
     page.goto("/petitions/start/")
     assert_accessible(page)
@@ -159,6 +156,7 @@ def test_the_listing_and_a_rejected_petition_are_accessible(page_at, council, pe
 
     page = check(page_at, width, f"/petitions/{rejected.pk}/")
     assert page.locator("#rejection-reason").inner_text() == "The council is already doing it"
+    assert_on_page(page, heading="Close the library on Sundays")
     assert page.get_by_label("Your e-mail address").count() == 0
 
 

@@ -167,23 +167,23 @@ def test_a_rejection_needs_a_reason_and_an_explanation(council):
     assert not Delivery.objects.exists()
 
 
-def test_a_petition_held_by_one_moderator_is_refused_to_another(council):
+def test_a_petition_held_by_one_moderator_is_refused_to_another(council, clock):
     petition = make_petition(council, status=Petition.Status.PENDING)
     colleague = RoleFactory(
         organisation=council.organisation, kind=Role.Kind.OFFICER, departments=[council.team]
     ).user
-    assert moderation_lock(actor=council.moderator, petition=petition)
+    assert moderation_lock(actor=council.moderator, petition=petition, now=clock.now)
 
-    assert not moderation_lock(actor=colleague, petition=petition)
+    assert not moderation_lock(actor=colleague, petition=petition, now=clock.now)
     with pytest.raises(ValidationError) as caught:
-        petition_publish(actor=colleague, petition=petition)
+        petition_publish(actor=colleague, petition=petition, now=clock.now)
     assert caught.value.code == "locked"
     petition.refresh_from_db()
     assert petition.status == Petition.Status.PENDING
 
-    later = timezone.now() + timedelta(minutes=16)
-    assert moderation_lock(actor=colleague, petition=petition, now=later)
-    petition_publish(actor=colleague, petition=petition, now=later)
+    clock.advance(minutes=16)
+    assert moderation_lock(actor=colleague, petition=petition, now=clock.now)
+    petition_publish(actor=colleague, petition=petition, now=clock.now)
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN
 

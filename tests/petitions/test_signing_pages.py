@@ -15,6 +15,7 @@ from django.utils import timezone
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
 from petitions.services.signing import confirmations_send, start_token
+from tests.pages import assert_page
 from tests.petitions.conftest import drawn_token, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,8 @@ def petition(council) -> Petition:
 def test_the_petition_page_and_the_sign_page_draw_the_signing_form(client, petition, where):
     url = f"/petitions/{petition.pk}/" if where == "detail" else sign_url(petition)
 
-    html = client.get(url).content.decode()
+    heading = petition.title if where == "detail" else "Sign this petition"
+    html = assert_page(client.get(url), heading=heading)
 
     assert f'action="/petitions/{petition.pk}/sign/"' in html
     for name in ("name", "email", "postcode", "lives_here", "hears_progress", "website"):
@@ -83,7 +85,7 @@ def test_a_signature_is_stored_pending_and_the_confirmation_link_is_mailed(clien
     assert delivery.to_email == "ann@example.org"
     assert confirm_path(delivery).startswith(f"/petitions/{petition.pk}/confirm/")
     page = client.get(response["Location"])
-    assert page.status_code == 200
+    assert_page(page, heading="Check your e-mail")
     assert "Check your e-mail" in page.content.decode()
     assert "ann@example.org" not in page.content.decode()
 
@@ -145,7 +147,7 @@ def test_the_link_opens_a_button_and_only_pressing_it_confirms(client, petition)
     assert pressed.status_code == 302
     assert pressed["Location"] == path
     assert Signature.objects.get().status == Signature.Status.CONFIRMED
-    thanks = client.get(path).content.decode()
+    thanks = assert_page(client.get(path), heading="Thank you for signing")
     assert "Thank you for signing" in thanks
     assert f'href="/petitions/{petition.pk}/"' in thanks
     assert "Confirm my signature" not in thanks
@@ -190,12 +192,14 @@ def test_an_expired_link_shows_a_clear_page(client, petition, settings):
 def test_a_closed_petition_takes_no_signatures(client, council):
     closed = make_petition(council, closes_at=timezone.now() - timedelta(days=1))
 
-    page = client.get(f"/petitions/{closed.pk}/").content.decode()
+    page = assert_page(
+        client.get(f"/petitions/{closed.pk}/"), heading="Plant more trees on Oxford Road"
+    )
     refused = client.post(sign_url(closed), sign_data())
 
     assert 'name="email"' not in page
     assert "This petition is closed" in page
-    assert refused.status_code == 200
+    assert_page(refused, heading="Sign this petition")
     assert "This petition is not open for signatures." in refused.content.decode()
     assert 'name="email"' not in refused.content.decode()
     assert Signature.objects.count() == 0
@@ -227,7 +231,7 @@ def test_a_confirmation_after_the_petition_closed_is_refused_clearly(client, pet
     pressed = client.post(path)
 
     for response in (opened, pressed):
-        assert response.status_code == 200
+        assert_page(response, heading="Confirm your signature")
         html = response.content.decode()
         assert "This petition closed before the signature was confirmed." in html
         assert "Confirm my signature" not in html
