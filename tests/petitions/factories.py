@@ -14,7 +14,6 @@ from petitions.services import signing
 from tests.factories import DepartmentFactory, UserFactory
 
 
-
 class PetitionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Petition
@@ -43,7 +42,9 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     petition = factory.SubFactory(PetitionFactory)
     name = factory.Sequence(lambda number: f"Signer {number}")
     email = factory.Sequence(lambda number: f"signer{number}@example.org")
-    email_normalised = factory.LazyAttribute(lambda signature: signing.signature_email_key(signature.email))
+    email_normalised = factory.LazyAttribute(
+        lambda signature: signing.signature_email_key(signature.email)
+    )
     postcode = "M4 6AA"
     status = Signature.Status.CONFIRMED
     created_at = factory.LazyFunction(timezone.now)
