@@ -54,7 +54,7 @@ from consultations.models import (
     SurveyPage,
 )
 from consultations.services import consultation_purpose, consultation_url, wording
-from consultations.services.analysis import results_recount_soon
+from consultations.services.results import results_recount_soon
 
 # Letters and digits that cannot be mistaken for one another when read aloud or retyped
 # (no 0/O, 1/I/L, U/V).
