@@ -26,11 +26,10 @@ from consultations.services.responding import (
     response_start,
     response_submit,
     resume_days,
-    resume_link_send,
-    resume_token,
     start_token,
 )
 from consultations.services.results import results_compute
+from consultations.services.resume import resume_link_send, resume_token
 from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from mailing.models import Delivery
