@@ -11,7 +11,7 @@ written answers coded with themes. Then, in the same run and the same process:
 - the baseline: the admin's index page rendered for the same officer (the cost of a signed-in
   admin page with nothing of the consultation on it), and the plain count of the consultation's
   submitted responses (one index scan);
-- the results service (consultations.services.analysis.results_compute), unfiltered and filtered
+- the results service (consultations.services.results_compute), unfiltered and filtered
   by a ward, by an answer and by both: over the results index a worker builds after submissions
   (consultations.services.results_index), also with 1,000 responses submitted since the build,
   and by the database alone (no index yet) for two of them;
@@ -314,9 +314,11 @@ def main() -> int:
     from django.utils import timezone
 
     from civic.models import Area, User
+    from consultations import selectors
     from consultations.models import Consultation, Question, Response
-    from consultations.services import analysis, results_index
     from consultations.services import exports as response_exports
+    from consultations.services import results_index
+    from consultations.services.results import results_compute, results_recount
 
     sizes = {"large": RESPONSES, "small": max(RESPONSES // 10, 1)}
     consultations = {}
@@ -354,7 +356,7 @@ def main() -> int:
 
     def results_service():
         cache.clear()  # count every figure, as after a new response
-        return analysis.results_compute(consultation=large)
+        return results_compute(consultation=large)
 
     kept = {}
 
@@ -365,7 +367,7 @@ def main() -> int:
             cache.set(results_index.index_key(large.pk), kept["index"], None)
 
     build_started = time.perf_counter()
-    analysis.results_recount(consultation_id=large.pk)
+    results_recount(consultation_id=large.pk)
     index_build_seconds = time.perf_counter() - build_started
     kept["index"] = cache.get(results_index.index_key(large.pk))
     assert kept["index"] is not None and kept["index"].size == RESPONSES
@@ -382,9 +384,7 @@ def main() -> int:
 
         def results():
             counted_afresh(indexed=indexed)
-            return analysis.results_compute(
-                consultation=large, filters=analysis.ResponseFilter(**chosen)
-            )
+            return results_compute(consultation=large, filters=selectors.ResponseFilter(**chosen))
 
         return results
 
@@ -414,7 +414,7 @@ def main() -> int:
 
     def recount():
         cache.clear()
-        return analysis.results_recount(consultation_id=large.pk)
+        return results_recount(consultation_id=large.pk)
 
     submitted = plain_count()
     print(

@@ -8,7 +8,7 @@ newsletter, a sending identity and 100,000 contacts who consented, with set-base
 sink (bench/smtp_sink_server.py) runs in a process of its own, so that it shares no interpreter
 with the measuring code, and counts what it accepted. Then, in one run:
 
-1. the ceiling: 20,000 of the campaign's own messages, rendered beforehand by mailing.engine's
+1. the ceiling: 20,000 of the campaign's own messages, rendered beforehand by mailing.messages'
    CampaignContext, sent by `smtp.sendmail()` in a plain loop over one connection, in three
    rounds of which the median counts; and, for reference, the same loop on two connections from
    two processes, the parallelism the campaign has;
@@ -272,7 +272,7 @@ class Rendered:
 def render(council: Council, count: int) -> Rendered:
     """The campaign's own messages, built by the engine for unsaved deliveries of real contacts."""
     from contacts.models import Contact
-    from mailing.engine import CampaignContext
+    from mailing.messages import CampaignContext
     from mailing.models import Delivery
 
     campaign = council.campaign

@@ -5,7 +5,7 @@ On these machines a round trip to Redis costs about 0.14 ms of CPU, mostly in th
 signing a petition made three: remembering what this process read a second ago saves them.
 Processes stay interchangeable: what is kept here is a copy of shared data, at most `seconds`
 old, and whatever changes the data forgets it here too (the other processes' copies simply
-expire). Tests clear every Recent between tests with `clear_all`.
+expire). Tests clear every ProcessMemo between tests with `clear_all`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 
-_ALL: list[Recent] = []
+_ALL: list[ProcessMemo] = []
 
 
-class Recent:
-    """Values kept for `seconds` in this process, at most `size` of them. `clock` is the time
-    they are measured by (a test passes one it moves itself, so no test waits on the wall)."""
+class ProcessMemo:
+    """A short-lived memo of this process alone: values kept for `seconds` (a second or a minute),
+    at most `size` of them, never shared with other processes. `clock` is the time they are
+    measured by (a test passes one it moves itself, so no test waits on the wall)."""
 
     def __init__(
         self, seconds: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
@@ -68,5 +69,5 @@ class Recent:
 
 
 def clear_all() -> None:
-    for recent in _ALL:
-        recent.clear()
+    for memo in _ALL:
+        memo.clear()

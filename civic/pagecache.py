@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from civic.localcache import Recent
+from civic.localcache import ProcessMemo
 
 CSRF = "csrf_token"
 SECONDS = 10  # how long a page is kept at most, for what changes with the clock alone
@@ -87,8 +87,8 @@ UNSHOWN_TABLES = frozenset(
     }
 )
 
-_pages = Recent(1)
-_generation = Recent(1)
+_pages = ProcessMemo(1)
+_generation = ProcessMemo(1)
 _WRITE = re.compile(
     r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)', re.IGNORECASE
 )

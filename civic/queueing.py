@@ -28,11 +28,11 @@ from django.core.cache import cache
 from django.db import transaction
 
 from civic.celery import app
-from civic.localcache import Recent
+from civic.localcache import ProcessMemo
 
 logger = logging.getLogger(__name__)
 # The queue_soon keys this process set itself a moment ago: their task is still to run.
-_set_here = Recent(0.5)
+_set_here = ProcessMemo(0.5)
 
 
 def queue(name: str, *args, countdown: float | None = None) -> bool:

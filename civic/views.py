@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
-from civic import participation
+from civic import open_now
 from civic.celery import app as celery_app
 from civic.colours import contrast_ratio
 from civic.middleware import API_PREFIX
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("organisation", "")
     if slug:
         chosen = next((org for org in organisations if org.slug == slug), None)
-    sections = participation.open_now(organisation=chosen)
+    sections = open_now.sections(organisation=chosen)
     return render(
         request,
         "civic/home.html",

@@ -22,9 +22,10 @@ Pages, under /admin/consultations/consultation/<id>/results/, named in the admin
                                                 to publish or withdraw (GET; POST)
 
 Every page needs consultations.view_response on the consultation (officers of its department and
-their organisation's admins); others get 403. Changes go through consultations.services.analysis,
-which checks its own permission and records the audit entry (exports through
-consultations.services.exports).
+their organisation's admins); others get 403. The figures come from
+consultations.services.results and the lists from consultations.selectors. Changes go through
+consultations.services.coding (themes) and consultations.services.publishing, each of which checks
+its own permission and records the audit entry (exports through consultations.services.exports).
 """
 
 from __future__ import annotations
@@ -46,8 +47,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from civic.admin_base import admin_page_path, admin_page_response
 from civic.exports import csv_download
 from civic.models import Area
+from consultations import selectors
 from consultations.models import Answer, Consultation, Question, ResponseExport, Theme
-from consultations.services import analysis, exports
+from consultations.services import coding, exports, publishing
+from consultations.services.results import (
+    DayCount,
+    QuestionResult,
+    is_text_question,
+    results_compute,
+)
 
 ANSWERS_PER_PAGE = 25
 CONTENT_TYPES = {
@@ -111,10 +119,10 @@ class ResultsFilterForm(forms.Form):
             ),
         ]
 
-    def filters(self) -> analysis.ResponseFilter:
+    def filters(self) -> selectors.ResponseFilter:
         if not self.is_valid():
-            return analysis.NO_FILTER
-        return analysis.ResponseFilter(
+            return selectors.NO_FILTER
+        return selectors.ResponseFilter(
             area_id=self.cleaned_data.get("area") or None,
             option_id=self.cleaned_data.get("answer") or None,
         )
@@ -164,7 +172,7 @@ class Column:
     height: int
 
 
-def bar_chart(result: analysis.QuestionResult) -> dict:
+def bar_chart(result: QuestionResult) -> dict:
     """One bar per option: the share who chose it (for a ranking, who ranked it first)."""
     ranking = result.kind == Question.Kind.RANKING
     bars = []
@@ -182,7 +190,7 @@ def bar_chart(result: analysis.QuestionResult) -> dict:
     return {"bars": bars, "height": len(bars) * BAR_ROW + 4, "bar_height": BAR_HEIGHT}
 
 
-def column_chart(days: list[analysis.DayCount]) -> dict:
+def column_chart(days: list[DayCount]) -> dict:
     peak = max((day.count for day in days), default=0)
     slot = 100 / len(days) if days else 0
     columns = []
@@ -279,12 +287,10 @@ class ResultsPages:
             theme_form = ThemeForm(request.POST)
             if theme_form.is_valid() and self._create_theme(request, consultation, theme_form):
                 return redirect(_safe_next(request, request.get_full_path()))
-        questions = analysis.survey_questions(consultation)
+        questions = selectors.survey_questions(consultation)
         filter_form = self._filter_form(request, consultation, questions)
         filters = filter_form.filters()
-        results = analysis.results_compute(
-            consultation=consultation, filters=filters, questions=questions
-        )
+        results = results_compute(consultation=consultation, filters=filters, questions=questions)
         for result in results.questions:
             result.chart = bar_chart(result) if result.has_options else None
             result.answers_url = (
@@ -318,7 +324,7 @@ class ResultsPages:
 
     def _create_theme(self, request, consultation, form: ThemeForm) -> bool:
         try:
-            theme = analysis.theme_create(
+            theme = coding.theme_create(
                 actor=request.user, consultation=consultation, name=form.cleaned_data["name"]
             )
         except ValidationError as error:
@@ -337,7 +343,7 @@ class ResultsPages:
         file_format = request.POST.get("format", "csv")
         if file_format not in ("csv", "xlsx"):
             raise Http404(_("No such format."))
-        questions = analysis.survey_questions(consultation)
+        questions = selectors.survey_questions(consultation)
         filters = ResultsFilterForm(
             request.POST,
             areas=list(Area.objects.filter(organisation_id=consultation.organisation_id)),
@@ -397,7 +403,7 @@ class ResultsPages:
             .select_related("page")
             .first()
         )
-        if question is None or not analysis.is_text_question(question):
+        if question is None or not is_text_question(question):
             raise Http404(_("No such question with written answers."))
         themes = list(consultation.themes.order_by("name"))
         theme_form = ThemeForm()
@@ -417,7 +423,7 @@ class ResultsPages:
         if search_form.is_bound and search_form.is_valid():
             search = search_form.cleaned_data["q"].strip()
             theme_id = search_form.cleaned_data["theme"]
-        answers = analysis.text_answers(
+        answers = selectors.text_answers(
             consultation=consultation, question=question, search=search, theme_id=theme_id
         )
         page = Paginator(answers, ANSWERS_PER_PAGE).get_page(request.GET.get("page"))
@@ -455,7 +461,7 @@ class ResultsPages:
         if answer is None or theme is None:
             messages.error(request, _("Choose a theme from the list, then try again."))
             return
-        service = analysis.answer_theme_add if action == "tag" else analysis.answer_theme_remove
+        service = coding.answer_theme_add if action == "tag" else coding.answer_theme_remove
         try:
             changed = service(actor=request.user, answer=answer, theme=theme)
         except ValidationError as error:
@@ -477,7 +483,7 @@ class ResultsPages:
                 raise PermissionDenied
             publish = request.POST.get("action") != "withdraw"
             try:
-                changed = analysis.responses_publish(
+                changed = publishing.responses_publish(
                     actor=request.user,
                     consultation=consultation,
                     response_ids=[_as_int(pk) for pk in request.POST.getlist("response")],
@@ -499,15 +505,15 @@ class ResultsPages:
                 )
                 messages.success(request, message % {"count": changed})
                 return redirect(request.get_full_path())
-        responses = analysis.with_public_answers(
-            analysis.publishable_responses(consultation)
+        responses = selectors.with_public_answers(
+            selectors.publishable_responses(consultation)
             .select_related("area")
             .order_by("-submitted_at", "-pk"),
             consultation,
         )
         page = Paginator(responses, RESPONSES_PER_PAGE).get_page(request.GET.get("page"))
         # What publication would show of each response on the page.
-        rows = [(response, analysis.public_answers(response)) for response in page.object_list]
+        rows = [(response, selectors.public_answers(response)) for response in page.object_list]
         return self._render(
             request,
             "publish.html",

@@ -24,8 +24,9 @@ from rest_framework.decorators import action
 
 from civic.api_base import SLUG_REGEX, ChoiceFilter, FilteredListMixin, SlugFilter
 from civic.models import Area
+from consultations import selectors
 from consultations.models import Consultation, Decision, FollowUpAction, Topic
-from consultations.services import analysis
+from consultations.services.results import open_results
 
 
 def register(router) -> None:
@@ -151,7 +152,7 @@ class ConsultationDetailSerializer(ConsultationSerializer):
         """Only once the consultation has closed: no running totals that could sway respondents."""
         if consultation.stage not in (Consultation.Stage.CLOSED, Consultation.Stage.OUTCOME):
             return None
-        return ResultsSerializer(analysis.open_results(consultation=consultation)).data
+        return ResultsSerializer(open_results(consultation=consultation)).data
 
 
 class PublicAnswerSerializer(serializers.Serializer):
@@ -164,7 +165,7 @@ class PublishedResponseSerializer(serializers.Serializer):
 
     @extend_schema_field(PublicAnswerSerializer(many=True))
     def get_answers(self, response):
-        return PublicAnswerSerializer(analysis.public_answers(response), many=True).data
+        return PublicAnswerSerializer(selectors.public_answers(response), many=True).data
 
 
 # Views ------------------------------------------------------------------------------------------
@@ -223,6 +224,6 @@ class ConsultationViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
         """Responses officers published, with the respondents' agreement, oldest first; without
         contact details, postcodes, names, consent or 'About you' answers."""
         consultation = self.get_object()
-        page = self.paginate_queryset(analysis.published_responses(consultation))
+        page = self.paginate_queryset(selectors.published_responses(consultation))
         serializer = PublishedResponseSerializer(page, many=True)
         return self.get_paginated_response(serializer.data)

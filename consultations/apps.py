@@ -8,14 +8,14 @@ class ConsultationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from civic import participation
+        from civic import open_now
         from consultations import gdpr
         from consultations.models import ACTIVITY_RESPONSE, SOURCE_SURVEY
         from consultations.views import open_items
         from contacts import gdpr_registry, kinds
 
-        participation.register(
-            participation.Section(
+        open_now.register(
+            open_now.OpenSection(
                 key="consultations", heading=_("Consultations"), order=10, items=open_items
             )
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.forms import ServiceErrorsMixin
 from consultations.models import Answer, Question
-from consultations.services.responding import OTHER, TEXT_LIMIT
+from consultations.services.answers import OTHER, TEXT_LIMIT
 
 Kind = Question.Kind
 SINGLE_KINDS = {Kind.SINGLE_CHOICE, Kind.DROPDOWN, Kind.SCALE}

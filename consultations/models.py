@@ -485,7 +485,7 @@ class ResponseExport(InConsultation, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     file_format = models.CharField(_("format"), max_length=8, default="xlsx")
-    # The filters of the results page when it was asked for (see analysis.ResponseFilter).
+    # The filters of the results page when it was asked for (see selectors.ResponseFilter).
     area_id = models.BigIntegerField(null=True, blank=True)
     option_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)

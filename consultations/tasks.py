@@ -3,12 +3,13 @@ run twice."""
 
 from celery import shared_task
 
-from consultations.services import analysis, exports, responding
+from consultations.services import exports, responding
+from consultations.services.results import results_recount
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600, soft_time_limit=540)
 def results_recount_task(consultation_id: int) -> int | None:
-    return analysis.results_recount(consultation_id=consultation_id)
+    return results_recount(consultation_id=consultation_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from civic import participation, search
+from civic import open_now, search
 from civic.formatting import markdown_to_html, when
 from civic.models import Area, Department, Postcode
 from civic.pagecache import shared_page
@@ -387,7 +387,7 @@ def image(request: HttpRequest, slug: str) -> FileResponse:
 # The home page ----------------------------------------------------------------------------------
 
 
-def open_items(*, organisation=None, limit: int = 5) -> list[participation.Item]:
+def open_items(*, organisation=None, limit: int = 5) -> list[open_now.OpenItem]:
     """Open consultations for the home page, closing soonest first (one query)."""
     consultations = (
         Consultation.objects.open_at()
@@ -397,7 +397,7 @@ def open_items(*, organisation=None, limit: int = 5) -> list[participation.Item]
     if organisation is not None:
         consultations = consultations.filter(department__organisation=organisation)
     return [
-        participation.Item(
+        open_now.OpenItem(
             title=consultation.title,
             url=reverse("consultations:detail", args=[consultation.slug]),
             organisation=consultation.department.organisation.name,

@@ -20,24 +20,25 @@ from django.views.decorators.http import require_http_methods, require_safe
 from civic.ratelimits import client_ip
 from consultations.forms_respond import CheckForm, PageForm, ResumeLinkForm
 from consultations.models import Answer, AnswerChoice, Consultation, Question, Response
-from consultations.services.responding import (
-    Consents,
-    Refused,
+from consultations.services.answers import (
     Survey,
-    already_responded,
     answer_states,
-    answers_save,
     answers_summary,
-    response_from_resume_token,
-    response_start,
-    response_submit,
-    resume_days,
-    resume_link_send,
-    start_token,
     survey_load,
     survey_progress,
     visibility,
 )
+from consultations.services.responding import (
+    Consents,
+    Refused,
+    already_responded,
+    answers_save,
+    response_start,
+    response_submit,
+    resume_days,
+    start_token,
+)
+from consultations.services.resume import response_from_resume_token, resume_link_send
 
 Kind = Question.Kind
 

@@ -21,11 +21,11 @@ from civic.validators import validate_upload
 from contacts.admin import KeepersOnlyAdmin
 from contacts.models import ConsentPurpose, ContactImport
 from contacts.selectors import KEEPER_ROLES
-from contacts.services import imports
+from contacts.services import import_files, imports
 
 
 def validate_contact_file(uploaded) -> None:
-    validate_upload(uploaded, allowed=imports.ALLOWED_EXTENSIONS)
+    validate_upload(uploaded, allowed=import_files.ALLOWED_EXTENSIONS)
 
 
 class ContactImportUploadForm(forms.Form):
@@ -159,8 +159,8 @@ class ContactImportAdmin(KeepersOnlyAdmin):
         form = file_error = None
         if not busy and may_change:
             try:
-                preview = imports.contact_import_preview(contact_import=contact_import)
-            except (imports.UnreadableFile, OSError) as error:
+                preview = import_files.contact_import_preview(contact_import=contact_import)
+            except (import_files.UnreadableFile, OSError) as error:
                 file_error = str(error)
             else:
                 form = ContactImportMappingForm(

@@ -3,7 +3,7 @@ the file backend of `make run`).
 
 The SMTP transport is written on the standard library's smtplib because it needs one thing no
 mail backend offers: to write the end-of-data line only once the database has confirmed that
-this worker still holds the row's claim (the fence, mailing.engine.Fence), and to abandon the
+this worker still holds the row's claim (the fence, mailing.outbox.Fence), and to abandon the
 message unfinished when it has not: a server discards a message whose connection is dropped
 before its end-of-data line. The row is marked sent only after the server's 250 (RFC 5321 6.1;
 RFC 1047): a worker killed before the end-of-data line leaves a discarded message and a row

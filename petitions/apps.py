@@ -8,14 +8,14 @@ class PetitionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from civic import participation
+        from civic import open_now
         from contacts import gdpr_registry, kinds
         from petitions import gdpr
         from petitions.models import ACTIVITY_SIGNATURE, SOURCE_PETITION
         from petitions.views import open_items
 
-        participation.register(
-            participation.Section(
+        open_now.register(
+            open_now.OpenSection(
                 key="petitions", heading=_("Petitions"), order=20, items=open_items
             )
         )

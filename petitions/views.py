@@ -30,7 +30,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from civic import pagecache, participation, search
+from civic import open_now, pagecache, search
 from civic.formatting import day, when
 from civic.models import Area, Organisation
 from civic.pagecache import shared_page
@@ -593,7 +593,7 @@ def petition_detail_json(request: HttpRequest, petition_id: int) -> JsonResponse
 # The home page ----------------------------------------------------------------------------------
 
 
-def open_items(*, organisation=None, limit: int = 5) -> list[participation.Item]:
+def open_items(*, organisation=None, limit: int = 5) -> list[open_now.OpenItem]:
     """Petitions that take signatures, for the home page, most recently published first (one
     query). One awaiting a response, or scheduled for debate, may still be signed."""
     petitions = (
@@ -609,7 +609,7 @@ def open_items(*, organisation=None, limit: int = 5) -> list[participation.Item]
             "%(count)s signature", "%(count)s signatures", petition.signature_count
         ) % {"count": f"{petition.signature_count:,}"}
         items.append(
-            participation.Item(
+            open_now.OpenItem(
                 title=petition.title,
                 url=reverse("petitions:detail", args=[petition.pk]),
                 organisation=petition.organisation.name,

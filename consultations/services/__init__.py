@@ -1,9 +1,12 @@
 """Officers' actions on a consultation: publishing it, publishing its outcome and updating the
 follow-up actions, each audited; residents who agreed to hear back are told by e-mail.
 
-Responding lives in consultations.services.responding, analysis in
-consultations.services.analysis, exports in consultations.services.exports, the survey builder in
-consultations.services.builder.
+Responding lives in consultations.services.responding (which questions apply and the checks on
+an answer in consultations.services.answers, resume links in consultations.services.resume), the
+results in consultations.services.results, coding free text by theme in
+consultations.services.coding, publishing responses in consultations.services.publishing, exports
+in consultations.services.exports, the survey builder in consultations.services.builder. Reads
+that span the consultation's models are in consultations.selectors.
 """
 
 from __future__ import annotations

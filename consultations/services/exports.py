@@ -46,14 +46,14 @@ from consultations.models import (
     Question,
     ResponseExport,
 )
-from consultations.services import NOT_RUNNING
-from consultations.services.analysis import (
+from consultations.selectors import (
     NO_FILTER,
     ResponseFilter,
-    _number,
+    plain_number,
     submitted_responses,
     survey_questions,
 )
+from consultations.services import NOT_RUNNING
 
 Kind = Question.Kind
 # The responses (and their answers and choices) an export loads at once.
@@ -112,7 +112,7 @@ class QuestionColumns:
     def _value(self, answer: tuple) -> list:
         text, number, day = answer[0], answer[1], answer[2]
         if number is not None:
-            return [_number(number)]
+            return [plain_number(number)]
         if day is not None:
             return [day.isoformat()]
         return [text]

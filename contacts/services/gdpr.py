@@ -38,7 +38,7 @@ from civic.queueing import queue_after_commit
 from civic.services import audit_record, require
 from contacts import gdpr_registry
 from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
-from contacts.services.imports import import_files_without
+from contacts.services.import_files import import_files_without
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Importing contacts from a CSV or XLSX file: upload, map the columns, check, then import.
+"""Importing contacts from a CSV or XLSX file: upload, map the columns, check, then import. The
+files themselves are read by contacts.services.import_files.
 
 The import is a worker's job and must survive a crash. Rows are written a batch at a time, each
 batch in one transaction together with the import's checkpoint (processed_rows, the counts and
@@ -15,16 +16,12 @@ reports are the figures the import will produce on an unchanged database.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -38,8 +35,17 @@ from civic.queueing import queue_after_commit
 from civic.services import audit_record
 from civic.validators import validate_upload
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, ContactImport, Tag
+from contacts.services.import_files import (
+    ALLOWED_EXTENSIONS,
+    UnreadableFile,
+    cell_text,
+    data_rows,
+    file_headings,
+    file_preview,
+    mapping_guess,
+    raw_rows,
+)
 
-ALLOWED_EXTENSIONS = (".csv", ".xlsx")
 BATCH_SIZE = 2000
 PROBLEMS_KEPT = 1000  # a file of nonsense must not grow the import row without bound
 
@@ -59,32 +65,6 @@ FIELD_CHOICES = [
 FIELDS = {value for value, _label in FIELD_CHOICES if value}
 DETAIL_FIELDS = ("name", "phone", "postcode", "represents", "notes")
 MAX_LENGTHS = {"email": 254, "name": 200, "phone": 40, "represents": 200, "tag": 80}
-
-# Headings the upload recognises, so that a well-named file needs no mapping at all.
-_HEADING_GUESSES = {
-    "email": "email",
-    "e-mail": "email",
-    "email address": "email",
-    "e-mail address": "email",
-    "name": "name",
-    "full name": "name",
-    "phone": "phone",
-    "telephone": "phone",
-    "phone number": "phone",
-    "mobile": "phone",
-    "postcode": "postcode",
-    "post code": "postcode",
-    "represents": "represents",
-    "organisation": "represents",
-    "group": "represents",
-    "notes": "notes",
-    "tag": "tag",
-    "tags": "tag",
-    "consent date": "consent_date",
-    "consent_date": "consent_date",
-    "consent source": "consent_source",
-    "consent_source": "consent_source",
-}
 
 # Problem codes -> what the report says; the rows keep the code so the page can translate.
 PROBLEMS = {
@@ -115,118 +95,6 @@ _STARTABLE = {
 
 
 _KEEP = object()  # a setting the caller leaves as the import holds it
-
-
-class UnreadableFile(Exception):
-    """The file is not UTF-8 CSV or a readable XLSX workbook."""
-
-
-# Reading files ----------------------------------------------------------------------------------
-
-
-def _cell_text(value) -> str:
-    """A cell as text. Formulas are kept as the text they are and never evaluated."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time.min else value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-@contextlib.contextmanager
-def _raw_rows(handle, name: str) -> Iterator[Iterator[list]]:
-    """Every row of the file as a list of raw cells, streamed; the heading row first."""
-    try:
-        if name.lower().endswith(".xlsx"):
-            import openpyxl
-
-            # data_only=False: a formula cell reads as its formula text, never as a result.
-            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=False)
-            try:
-                sheet = workbook.worksheets[0]
-                yield (list(row) for row in sheet.iter_rows(values_only=True))
-            finally:
-                workbook.close()
-        else:
-            text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-            try:
-                yield csv.reader(text)
-            finally:
-                text.detach()
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise UnreadableFile(
-            _("The file could not be read as CSV in UTF-8: save it as 'CSV UTF-8' and try again")
-        ) from error
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise UnreadableFile(
-            _("The file could not be read as an Excel workbook: save it as .xlsx and try again")
-        ) from error
-
-
-def _headings(cells: list) -> list[str]:
-    """Column headings, made unique and never blank, so that a mapping can name each column."""
-    cells = list(cells)
-    while cells and not _cell_text(cells[-1]):
-        cells.pop()  # the ghost columns a spreadsheet leaves after the last heading
-    headings: list[str] = []
-    for position, cell in enumerate(cells, start=1):
-        heading = _cell_text(cell) or _("Column %(number)s") % {"number": position}
-        candidate, copy = heading, 2
-        while candidate in headings:
-            candidate, copy = f"{heading} ({copy})", copy + 1
-        headings.append(candidate)
-    return headings
-
-
-def _data_rows(rows: Iterator[list]) -> Iterator[tuple[int, list]]:
-    """(row number as a spreadsheet shows it, cells) for every row that is not blank."""
-    for number, cells in enumerate(rows, start=2):
-        if any(_cell_text(cell) for cell in cells):
-            yield number, cells
-
-
-@dataclass
-class FilePreview:
-    headings: list[str]
-    samples: dict[str, list[str]]
-
-
-def _preview(handle, name: str, *, samples: int = 3) -> FilePreview:
-    with _raw_rows(handle, name) as rows:
-        first = next(rows, None)
-        if first is None or not any(_cell_text(cell) for cell in first):
-            raise UnreadableFile(_("The file is empty: its first row must name the columns"))
-        headings = _headings(first)
-        sample_rows = []
-        for _number, cells in _data_rows(rows):
-            sample_rows.append(cells)
-            if len(sample_rows) == samples:
-                break
-    return FilePreview(
-        headings=headings,
-        samples={
-            heading: [
-                _cell_text(cells[index]) if index < len(cells) else "" for cells in sample_rows
-            ]
-            for index, heading in enumerate(headings)
-        },
-    )
-
-
-def contact_import_preview(*, contact_import: ContactImport, samples: int = 3) -> FilePreview:
-    """The column headings and the first few values of each, for the mapping page."""
-    with contact_import.file.open("rb") as handle:
-        return _preview(handle, contact_import.file.name, samples=samples)
-
-
-def _guess_mapping(headings: list[str]) -> dict[str, str]:
-    return {heading: _HEADING_GUESSES.get(heading.strip().lower(), "") for heading in headings}
 
 
 # Mapping ----------------------------------------------------------------------------------------
@@ -353,7 +221,7 @@ def _consent_date(value) -> datetime | None:
     elif isinstance(value, date):
         day = value
     else:
-        text = _cell_text(value)
+        text = cell_text(value)
         day = None
         for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
             with contextlib.suppress(ValueError):
@@ -380,7 +248,7 @@ class _Parser:
         def problem(code: str, value: str = "") -> dict:
             return {"row": number, "code": code, "problem": str(PROBLEMS[code]), "value": value}
 
-        email = _cell_text(cell("email")).lower()
+        email = cell_text(cell("email")).lower()
         if not email:
             return None, [problem("missing_email")]
         try:
@@ -391,7 +259,7 @@ class _Parser:
             return None, [problem("bad_email", email[:254])]
         if email in self.seen:
             return None, [problem("duplicate_email", f"{email} (row {self.seen[email]})")]
-        details = {target: _cell_text(cell(target)) for target in DETAIL_FIELDS}
+        details = {target: cell_text(cell(target)) for target in DETAIL_FIELDS}
         if details["postcode"]:
             try:
                 details["postcode"] = normalise_postcode(details["postcode"])
@@ -399,7 +267,7 @@ class _Parser:
                 return None, [problem("bad_postcode", details["postcode"][:40])]
         tags: dict[str, str] = {}
         for index in self.columns.tags:
-            name = _cell_text(cells[index]) if index < len(cells) else ""
+            name = cell_text(cells[index]) if index < len(cells) else ""
             if name:
                 tags.setdefault(name.lower(), name)
         for target, limit in MAX_LENGTHS.items():
@@ -409,11 +277,11 @@ class _Parser:
         row = _Row(number=number, email=email, details=details, tags=tags)
         warnings = []
         if self.consent:
-            raw_date, source = cell("consent_date"), _cell_text(cell("consent_source"))
-            if not _cell_text(raw_date) or not source:
+            raw_date, source = cell("consent_date"), cell_text(cell("consent_source"))
+            if not cell_text(raw_date) or not source:
                 warnings.append(problem("no_consent"))
             elif (at := _consent_date(raw_date)) is None:
-                warnings.append(problem("bad_consent_date", _cell_text(raw_date)[:40]))
+                warnings.append(problem("bad_consent_date", cell_text(raw_date)[:40]))
             else:
                 row.consent_at, row.consent_source = at, source
         self.seen[email] = number
@@ -651,11 +519,11 @@ def _batches(
     Rows before `start_after` are parsed again but not handed out, so that duplicates of an
     e-mail address imported before a crash are still recognised after it.
     """
-    with _raw_rows(handle, contact_import.file.name) as raw:
+    with raw_rows(handle, contact_import.file.name) as raw:
         first = next(raw, None)
         if first is None:
             return
-        headings = _headings(first)
+        headings = file_headings(first)
         columns = _Columns.of(headings, contact_import.mapping)
         parser = _Parser(
             columns=columns,
@@ -664,7 +532,7 @@ def _batches(
         rows: list[_Row] = []
         problems: list[dict] = []
         read = skipped = 0
-        for position, (number, cells) in enumerate(_data_rows(raw), start=1):
+        for position, (number, cells) in enumerate(data_rows(raw), start=1):
             row, found = parser.parse(number, cells)
             if position <= start_after:
                 continue
@@ -684,10 +552,10 @@ def _batches(
 def _count_rows(contact_import: ContactImport) -> int:
     with (
         contact_import.file.open("rb") as handle,
-        _raw_rows(handle, contact_import.file.name) as raw,
+        raw_rows(handle, contact_import.file.name) as raw,
     ):
         next(raw, None)
-        return sum(1 for _row in _data_rows(raw))
+        return sum(1 for _row in data_rows(raw))
 
 
 def _summary(contact_import: ContactImport) -> str:
@@ -707,7 +575,7 @@ def contact_import_upload(
     validate_upload(uploaded_file, allowed=ALLOWED_EXTENSIONS)
     try:
         uploaded_file.seek(0)
-        preview = _preview(uploaded_file, uploaded_file.name, samples=0)
+        preview = file_preview(uploaded_file, uploaded_file.name, samples=0)
     except UnreadableFile as error:
         raise ValidationError({"file": [str(error)]}) from error
     finally:
@@ -717,7 +585,7 @@ def contact_import_upload(
             organisation=organisation,
             file=uploaded_file,
             uploaded_by=actor,
-            mapping=_guess_mapping(preview.headings),
+            mapping=mapping_guess(preview.headings),
         )
         audit_record(
             actor=actor,
@@ -932,54 +800,3 @@ def contact_import_fail(*, contact_import_id: int) -> None:
         pk=contact_import_id,
         status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING],
     ).update(status=ContactImport.Status.FAILED)
-
-
-def import_files_without(*, organisation_id: int, email: str) -> list[str]:
-    """Rewrite the files of imports not yet run so that no row holds the address (erasure).
-
-    The person's own rows go, and a cell of another row that quotes the address is blanked out;
-    the file becomes a CSV with the same headings, so the mapping still fits. An import already
-    running keeps its file until it finishes and deletes it. Returns the names of the replaced
-    files, for the caller to delete once its transaction commits."""
-    email = email.strip().lower()
-    if not email:
-        return []
-    waiting = ContactImport.objects.filter(
-        organisation_id=organisation_id,
-        status__in=[
-            ContactImport.Status.UPLOADED,
-            ContactImport.Status.CHECKED,
-            ContactImport.Status.QUEUED,
-        ],
-    )
-    replaced = []
-    for contact_import in waiting.exclude(file=""):
-        kept, dropped = io.StringIO(), 0
-        writer = csv.writer(kept)
-        try:
-            with contact_import.file.open("rb") as handle, _raw_rows(handle, handle.name) as rows:
-                for number, cells in enumerate(rows):
-                    texts = [_cell_text(cell) for cell in cells]
-                    if number and any(text.lower() == email for text in texts):
-                        dropped += 1  # the person's own row
-                        continue
-                    quoting = [email in text.lower() for text in texts]
-                    if number and any(quoting):
-                        dropped += 1  # someone else's row that quotes the address
-                        texts = [
-                            _("(removed on erasure)") if quoted else text
-                            for text, quoted in zip(texts, quoting, strict=True)
-                        ]
-                    writer.writerow(texts)
-        except (UnreadableFile, OSError):
-            continue  # unreadable or already gone: nothing to take out
-        if not dropped:
-            continue
-        old_name = contact_import.file.name
-        stem = old_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        contact_import.file.save(
-            f"{stem}.csv", ContentFile(kept.getvalue().encode("utf-8")), save=False
-        )
-        contact_import.save(update_fields=["file"])
-        replaced.append(old_name)
-    return replaced

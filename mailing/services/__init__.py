@@ -311,7 +311,8 @@ def mailing_sweep() -> dict[str, int]:
     """What beat runs every few seconds: start campaigns that are due, and wake workers for any
     work that has no task (a retry whose delay is over, rows of a worker that died, tasks lost
     when Redis restarted). Extra wake-ups are harmless: workers claim rows with SKIP LOCKED."""
-    from mailing.engine import campaign_finish_if_done, claimable_q
+    from mailing.engine import campaign_finish_if_done
+    from mailing.outbox import claimable_q
 
     now = timezone.now()
     started = 0
@@ -324,7 +325,7 @@ def mailing_sweep() -> dict[str, int]:
     sending = Campaign.objects.filter(status=Campaign.Status.SENDING)
     for campaign_id in sending.values_list("pk", flat=True):
         rows = Delivery.objects.filter(campaign_id=campaign_id)
-        # Leases are reckoned on the database's clock (see mailing.engine).
+        # Leases are reckoned on the database's clock (see mailing.outbox).
         working = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=Now())
         orphaned = rows.filter(status=Delivery.Status.SENDING, lease_until__lt=Now())
         # Rows whose worker died get a worker at once, even while another sends the campaign

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civic.localcache import Recent
+from civic.localcache import ProcessMemo
 from civic.models import Area
 from civic.queueing import queue_soon, soon_key
 from petitions.models import Petition, PetitionPolicy, Signature, Threshold
@@ -94,7 +94,7 @@ def petition_count(*, petition_id: int, now: datetime | None = None) -> int | No
 
 
 # What each web process read of an open petition a moment ago (see civic.localcache).
-recent_petitions = Recent(1)
+recent_petitions = ProcessMemo(1)
 
 
 def petition_key(petition_id: int) -> str:

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civic.form_guard import FormGuard, Limit, Refused, Setting
-from civic.localcache import Recent
+from civic.localcache import ProcessMemo
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_soon
 from civic.services import area_for_postcode
@@ -259,7 +259,7 @@ def signature_sign(
 
 
 AREA_CACHE_SECONDS = 600
-_recent_areas = Recent(60)  # and each process keeps what it read for a minute
+_recent_areas = ProcessMemo(60)  # and each process keeps what it read for a minute
 
 
 def _area_id(petition: Petition, postcode: str) -> int | None:

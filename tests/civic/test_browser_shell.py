@@ -6,7 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from civic import participation
+from civic import open_now
 from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, submit
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -27,16 +27,16 @@ SHELL_PAGES = [
 def open_items():
     def items(*, organisation=None, limit=5):
         return [
-            participation.Item(
+            open_now.OpenItem(
                 "Bus lanes on Oxford Road", "/", "Northbridge City Council", "Tell us", "Open"
             )
         ]
 
-    kept = dict(participation._sections)
-    participation.register(participation.Section("surveys", "Consultations", 10, items))
+    kept = dict(open_now._sections)
+    open_now.register(open_now.OpenSection("surveys", "Consultations", 10, items))
     yield
-    participation._sections.clear()
-    participation._sections.update(kept)
+    open_now._sections.clear()
+    open_now._sections.update(kept)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

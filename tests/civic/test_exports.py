@@ -247,7 +247,7 @@ EXPORT_PATHS = {
 }
 # Code that writes CSV itself, and why that is not an export.
 NOT_EXPORTS = {
-    "contacts.services.imports.import_files_without": (
+    "contacts.services.import_files.import_files_without": (
         "rewrites an uploaded import file without an erased person, for the importer to read "
         "again; it is never given to anyone"
     ),

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from civic import participation
+from civic import open_now
 from civic.models import Area, Department, Organisation, Postcode, Role, User
 from contacts.models import ConsentEvent, Contact
 from tests.factories import OrganisationFactory
@@ -12,24 +12,24 @@ from tests.pages import assert_page
 
 @pytest.fixture
 def a_section():
-    """A participation section as a feature app registers it, listing items per organisation."""
+    """An open-now section as a feature app registers it, listing items per organisation."""
 
     def items(*, organisation=None, limit=5):
         rows = [
-            participation.Item("Bus lanes on Oxford Road", "/x/1", "Northbridge", "Tell us"),
-            participation.Item("Library opening hours", "/x/2", "Eastmoor", "Have a say"),
+            open_now.OpenItem("Bus lanes on Oxford Road", "/x/1", "Northbridge", "Tell us"),
+            open_now.OpenItem("Library opening hours", "/x/2", "Eastmoor", "Have a say"),
         ]
         if organisation is not None:
             rows = [row for row in rows if row.organisation == organisation.name]
         return rows[:limit]
 
     # Stand-ins for the apps' own sections, which come back afterwards.
-    kept = dict(participation._sections)
-    participation.register(participation.Section("surveys", "Consultations", 10, items))
-    participation.register(participation.Section("petitions", "Petitions", 20, lambda **kwargs: []))
+    kept = dict(open_now._sections)
+    open_now.register(open_now.OpenSection("surveys", "Consultations", 10, items))
+    open_now.register(open_now.OpenSection("petitions", "Petitions", 20, lambda **kwargs: []))
     yield
-    participation._sections.clear()
-    participation._sections.update(kept)
+    open_now._sections.clear()
+    open_now._sections.update(kept)
 
 
 @pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_the_home_page_keeps_a_fixed_number_of_queries(client, django_assert_max
     for number in range(5):
         OrganisationFactory(name=f"Council {number}", slug=f"council-{number}")
     # The councils, then one query for each feature's open items (consultations, petitions).
-    with django_assert_max_num_queries(1 + len(participation._sections)):
+    with django_assert_max_num_queries(1 + len(open_now._sections)):
         client.get("/")
 
 
@@ -193,13 +193,13 @@ def test_the_home_heading_has_no_caption_of_the_site_name_and_open_items_have_no
     on 26 December 2026, 5pm") is a line of text, not a tag that wraps into a tall box."""
     OrganisationFactory(name="Northbridge", slug="northbridge")
     OrganisationFactory(name="Eastmoor", slug="eastmoor")
-    participation.register(
-        participation.Section(
+    open_now.register(
+        open_now.OpenSection(
             "surveys",
             "Consultations",
             10,
             lambda **kwargs: [
-                participation.Item("Bus lanes", "/x/1", "Northbridge", "Tell us", "Closes soon")
+                open_now.OpenItem("Bus lanes", "/x/1", "Northbridge", "Tell us", "Closes soon")
             ],
         )
     )

@@ -131,7 +131,9 @@ def _crawl(client: Client, starts: list[str], *, signed_in: bool) -> dict[str, l
 def _made_examples(resident) -> dict[str, list[Example]]:
     """Pages reached from an e-mail, or after a form: each made the way a resident gets there."""
     from consultations.models import Consultation, Response
-    from consultations.services.responding import resume_token, start_token, survey_load
+    from consultations.services.answers import survey_load
+    from consultations.services.responding import start_token
+    from consultations.services.resume import resume_token
     from contacts.models import ConsentPurpose, Contact
     from contacts.services.my_data import my_data_token
     from mailing.services.unsubscribe import unsubscribe_token

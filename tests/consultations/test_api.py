@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consultations.models import Decision, FollowUpAction, Topic
-from consultations.services import analysis
+from consultations.services import coding, publishing
 from tests.consultations.conftest import make_consultation
 from tests.consultations.test_results import respond
 from tests.pages import assert_page
@@ -120,7 +120,7 @@ def test_the_outcome_lists_decisions_with_their_questions_themes_and_actions(
     council, closed, client
 ):
     consultation = closed.consultation
-    theme = analysis.theme_create(actor=council.officer, consultation=consultation, name="Hours")
+    theme = coding.theme_create(actor=council.officer, consultation=consultation, name="Hours")
     decision = Decision.objects.create(
         consultation=consultation,
         we_asked="When should libraries open?",
@@ -150,7 +150,7 @@ def test_the_outcome_lists_decisions_with_their_questions_themes_and_actions(
 
 def test_only_published_responses_are_served_without_personal_details(council, closed, client):
     first = closed.consultation.responses.filter(status="submitted").order_by("pk").first()
-    analysis.responses_publish(
+    publishing.responses_publish(
         actor=council.officer, consultation=closed.consultation, response_ids=[first.pk]
     )
 

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.utils import timezone
 
-from civic import participation
+from civic import open_now
 from consultations import views
 from consultations.models import (
     Answer,
@@ -472,7 +472,7 @@ def test_the_home_page_lists_open_consultations_closing_soonest_first(client, co
     assert [item.title for item in items] == ["Sooner"]
     assert items[0].url == "/consultations/sooner/"
     assert items[0].status.startswith("Closes on ")
-    assert "consultations" in [section.key for section, _items in participation.open_now()]
+    assert "consultations" in [section.key for section, _items in open_now.sections()]
 
 
 def test_the_home_page_filters_open_consultations_by_council(client, council, stages):

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from consultations.models import Answer, Consultation, Response
-from consultations.services import analysis, consultation_purpose
+from consultations.services import consultation_purpose
 from consultations.services.responding import (
     REFERENCE_ALPHABET,
     Consents,
@@ -26,10 +26,10 @@ from consultations.services.responding import (
     response_start,
     response_submit,
     resume_days,
-    resume_link_send,
-    resume_token,
     start_token,
 )
+from consultations.services.results import results_compute
+from consultations.services.resume import resume_link_send, resume_token
 from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from mailing.models import Delivery
@@ -1105,7 +1105,7 @@ def test_a_worker_counts_the_results_again_once_a_response_is_submitted(
 ):
     settings.CIVIC_RESULTS_RECOUNT_SECONDS = 0.5
     consultation = survey.consultation
-    assert analysis.results_compute(consultation=consultation).responses == 0
+    assert results_compute(consultation=consultation).responses == 0
 
     resident = Resident(client, survey)
     resident.start()
@@ -1114,7 +1114,7 @@ def test_a_worker_counts_the_results_again_once_a_response_is_submitted(
     assert Response.objects.get().status == Response.Status.SUBMITTED
 
     def recounted():
-        results = analysis.results_compute(consultation=consultation)
+        results = results_compute(consultation=consultation)
         return results if (results.responses, results.uncounted) == (1, 0) else None
 
     results = wait_for(recounted, message=f"not counted again:\n{celery_worker.log()}")

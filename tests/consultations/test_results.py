@@ -11,15 +11,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from civic.models import AuditEntry
+from consultations import selectors
 from consultations.models import Answer, AnswerChoice, Response, Theme
-from consultations.services import analysis
+from consultations.services import coding, publishing
+from consultations.services.results import results_compute, results_recount
 from tests.consultations.factories import ResponseFactory
 from tests.factories import AreaFactory, UserFactory
 from tests.pages import assert_page
@@ -145,7 +147,7 @@ def _options(result) -> dict:
 
 
 def test_results_count_each_option_of_the_submitted_responses_only(survey, responses):
-    results = analysis.results_compute(consultation=survey.consultation)
+    results = results_compute(consultation=survey.consultation)
     by_key = _by_key(results, survey)
 
     assert results.responses == 4
@@ -166,7 +168,7 @@ def test_results_count_each_option_of_the_submitted_responses_only(survey, respo
 
 
 def test_a_scale_has_its_mean_point_and_a_ranking_its_mean_rank(survey, responses):
-    by_key = _by_key(analysis.results_compute(consultation=survey.consultation), survey)
+    by_key = _by_key(results_compute(consultation=survey.consultation), survey)
 
     # Agree (4), Strongly agree (5), Disagree (2), Neither (3).
     assert by_key["agree"].mean == 3.5
@@ -176,7 +178,7 @@ def test_a_scale_has_its_mean_point_and_a_ranking_its_mean_rank(survey, response
 
 
 def test_numbers_have_their_count_mean_smallest_and_largest(survey, responses):
-    trips = _by_key(analysis.results_compute(consultation=survey.consultation), survey)["trips"]
+    trips = _by_key(results_compute(consultation=survey.consultation), survey)["trips"]
 
     assert (trips.answered, trips.mean, trips.minimum, trips.maximum) == (3, 4.67, 0, 10)
 
@@ -186,7 +188,7 @@ def test_a_drafts_answers_count_nowhere(survey, responses):
                                              "since": date(1990, 1, 1)})  # fmt: skip
     respond(survey, answers={"since": date(2001, 5, 4)})
 
-    by_key = _by_key(analysis.results_compute(consultation=survey.consultation), survey)
+    by_key = _by_key(results_compute(consultation=survey.consultation), survey)
 
     trips = by_key["trips"]
     assert (trips.answered, trips.mean, trips.minimum, trips.maximum) == (3, 4.67, 0, 10)
@@ -195,15 +197,15 @@ def test_a_drafts_answers_count_nowhere(survey, responses):
 
 
 def test_consent_counts_those_who_agreed(survey, responses):
-    publish = _by_key(analysis.results_compute(consultation=survey.consultation), survey)["publish"]
+    publish = _by_key(results_compute(consultation=survey.consultation), survey)["publish"]
 
     assert publish.agreed == 1
 
 
 def test_filtering_by_area_applies_to_every_result(council, survey, responses):
-    results = analysis.results_compute(
+    results = results_compute(
         consultation=survey.consultation,
-        filters=analysis.ResponseFilter(area_id=council.ward.pk),
+        filters=selectors.ResponseFilter(area_id=council.ward.pk),
     )
     by_key = _by_key(results, survey)
 
@@ -214,9 +216,9 @@ def test_filtering_by_area_applies_to_every_result(council, survey, responses):
 
 
 def test_filtering_by_the_answer_to_another_question_applies_to_every_result(survey, responses):
-    results = analysis.results_compute(
+    results = results_compute(
         consultation=survey.consultation,
-        filters=analysis.ResponseFilter(option_id=survey.option("cycles", "No").pk),
+        filters=selectors.ResponseFilter(option_id=survey.option("cycles", "No").pk),
     )
     by_key = _by_key(results, survey)
 
@@ -235,9 +237,9 @@ def test_filtering_by_the_answer_to_another_question_applies_to_every_result(sur
 
 
 def test_both_filters_together_keep_only_responses_matching_both(survey, responses):
-    results = analysis.results_compute(
+    results = results_compute(
         consultation=survey.consultation,
-        filters=analysis.ResponseFilter(
+        filters=selectors.ResponseFilter(
             area_id=responses["other_ward"].pk, option_id=survey.option("cycles", "No").pk
         ),
     )
@@ -247,7 +249,7 @@ def test_both_filters_together_keep_only_responses_matching_both(survey, respons
 
 
 def test_responses_over_time_counts_each_day_with_empty_days_as_nought(survey, responses):
-    over_time = analysis.results_compute(consultation=survey.consultation).over_time
+    over_time = results_compute(consultation=survey.consultation).over_time
     first = timezone.localtime(responses["ann"].submitted_at).date()
 
     assert [(day.day, day.count) for day in over_time] == [
@@ -259,9 +261,9 @@ def test_responses_over_time_counts_each_day_with_empty_days_as_nought(survey, r
 
 def test_results_take_a_fixed_number_of_queries_and_fewer_from_the_cache(survey, responses):
     with CaptureQueriesContext(connection) as counted:
-        analysis.results_compute(consultation=survey.consultation)
+        results_compute(consultation=survey.consultation)
     with CaptureQueriesContext(connection) as cached:
-        analysis.results_compute(consultation=survey.consultation)
+        results_compute(consultation=survey.consultation)
 
     # Questions, options, the number of responses and of coded answers, the themes; eight counts
     # of the answers and one of the themes, which the cache keeps.
@@ -272,11 +274,11 @@ def test_results_take_a_fixed_number_of_queries_and_fewer_from_the_cache(survey,
 def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_again(
     survey, responses, django_capture_on_commit_callbacks
 ):
-    counted = analysis.results_compute(consultation=survey.consultation)
+    counted = results_compute(consultation=survey.consultation)
 
     respond(survey, answers={"cycles": "No", "improve": ["Signs"]})
     with django_capture_on_commit_callbacks() as queued:
-        last = analysis.results_compute(consultation=survey.consultation)
+        last = results_compute(consultation=survey.consultation)
     by_key = _by_key(last, survey)
 
     # The last count, said to be one response behind, while a worker counts again.
@@ -285,8 +287,8 @@ def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_aga
     assert _options(by_key["cycles"]) == {"Yes": (2, 50.0), "No": (2, 50.0)}
     assert len(queued) == 1
 
-    assert analysis.results_recount(consultation_id=survey.consultation.pk) == 5
-    recounted = analysis.results_compute(consultation=survey.consultation)
+    assert results_recount(consultation_id=survey.consultation.pk) == 5
+    recounted = results_compute(consultation=survey.consultation)
     by_key = _by_key(recounted, survey)
     assert (recounted.responses, recounted.uncounted) == (5, 0)
     assert recounted.counted_at > counted.counted_at
@@ -295,23 +297,23 @@ def test_a_response_after_the_count_shows_the_last_count_until_it_is_counted_aga
 
 
 def test_a_response_gone_since_the_count_is_counted_again_too(survey, responses):
-    analysis.results_compute(consultation=survey.consultation)
+    results_compute(consultation=survey.consultation)
 
     responses["ann"].delete()
-    last = analysis.results_compute(consultation=survey.consultation)
+    last = results_compute(consultation=survey.consultation)
 
     assert (last.responses, last.counting, last.uncounted) == (4, True, 0)
-    analysis.results_recount(consultation_id=survey.consultation.pk)
-    recounted = analysis.results_compute(consultation=survey.consultation)
+    results_recount(consultation_id=survey.consultation.pk)
+    recounted = results_compute(consultation=survey.consultation)
     assert (recounted.responses, recounted.counting) == (3, False)
 
 
 def test_a_filtered_result_is_never_the_last_count(council, survey, responses):
-    chose_yes = analysis.ResponseFilter(option_id=survey.option("cycles", "Yes").pk)
-    analysis.results_compute(consultation=survey.consultation, filters=chose_yes)
+    chose_yes = selectors.ResponseFilter(option_id=survey.option("cycles", "Yes").pk)
+    results_compute(consultation=survey.consultation, filters=chose_yes)
     respond(survey, answers={"cycles": "Yes", "improve": ["Signs"]})
 
-    filtered = analysis.results_compute(consultation=survey.consultation, filters=chose_yes)
+    filtered = results_compute(consultation=survey.consultation, filters=chose_yes)
     assert (filtered.responses, filtered.uncounted) == (3, 0)
 
 
@@ -332,12 +334,12 @@ def test_the_results_page_says_how_many_responses_are_still_being_counted(
 
 
 def test_written_answers_are_browsable_and_searchable_without_drafts(council, survey, responses):
-    answers = analysis.text_answers(
+    answers = selectors.text_answers(
         consultation=survey.consultation, question=survey.questions["helps"]
     )
     assert [answer.text for answer in answers] == ["=1+1", "More lighting please"]
 
-    found = analysis.text_answers(
+    found = selectors.text_answers(
         consultation=survey.consultation, question=survey.questions["helps"], search="LIGHTING"
     )
     assert [answer.text for answer in found] == ["More lighting please"]
@@ -346,26 +348,26 @@ def test_written_answers_are_browsable_and_searchable_without_drafts(council, su
 def test_coding_an_answer_with_a_theme_counts_in_the_results_and_is_audited(
     council, survey, responses
 ):
-    theme = analysis.theme_create(
+    theme = coding.theme_create(
         actor=council.officer, consultation=survey.consultation, name="  Street   lighting "
     )
     answer = Answer.objects.get(response=responses["ann"], question=survey.questions["helps"])
 
-    assert analysis.answer_theme_add(actor=council.officer, answer=answer, theme=theme)
-    assert not analysis.answer_theme_add(actor=council.officer, answer=answer, theme=theme)
+    assert coding.answer_theme_add(actor=council.officer, answer=answer, theme=theme)
+    assert not coding.answer_theme_add(actor=council.officer, answer=answer, theme=theme)
 
     assert theme.name == "Street lighting"
-    results = analysis.results_compute(consultation=survey.consultation)
+    results = results_compute(consultation=survey.consultation)
     assert [(t.name, t.count) for t in results.themes] == [("Street lighting", 1)]
     assert [(t.name, t.count) for t in _by_key(results, survey)["helps"].themes] == [
         ("Street lighting", 1)
     ]
-    filtered = analysis.results_compute(
+    filtered = results_compute(
         consultation=survey.consultation,
-        filters=analysis.ResponseFilter(area_id=responses["other_ward"].pk),
+        filters=selectors.ResponseFilter(area_id=responses["other_ward"].pk),
     )
     assert [(t.name, t.count) for t in filtered.themes] == [("Street lighting", 0)]
-    tagged = analysis.text_answers(
+    tagged = selectors.text_answers(
         consultation=survey.consultation, question=survey.questions["helps"], theme_id=theme.pk
     )
     assert [a.text for a in tagged] == ["More lighting please"]
@@ -378,33 +380,31 @@ def test_coding_an_answer_with_a_theme_counts_in_the_results_and_is_audited(
         in summaries
     )
 
-    assert analysis.answer_theme_remove(actor=council.officer, answer=answer, theme=theme)
-    assert analysis.results_compute(consultation=survey.consultation).themes[0].count == 0
+    assert coding.answer_theme_remove(actor=council.officer, answer=answer, theme=theme)
+    assert results_compute(consultation=survey.consultation).themes[0].count == 0
 
 
 def test_a_theme_name_is_used_once_per_consultation(council, survey):
-    analysis.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
+    coding.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
 
-    with pytest.raises(analysis.ValidationError):
-        analysis.theme_create(
-            actor=council.officer, consultation=survey.consultation, name="Parking"
-        )
+    with pytest.raises(ValidationError):
+        coding.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
     assert Theme.objects.count() == 1
 
 
 def test_an_officer_of_another_department_cannot_create_themes_or_code(council, survey, responses):
-    theme = analysis.theme_create(
+    theme = coding.theme_create(
         actor=council.officer, consultation=survey.consultation, name="Parking"
     )
     answer = Answer.objects.get(response=responses["ann"], question=survey.questions["helps"])
     before = AuditEntry.objects.count()
 
     with pytest.raises(PermissionDenied):
-        analysis.theme_create(
+        coding.theme_create(
             actor=council.other_officer, consultation=survey.consultation, name="Other"
         )
     with pytest.raises(PermissionDenied):
-        analysis.answer_theme_add(actor=council.other_officer, answer=answer, theme=theme)
+        coding.answer_theme_add(actor=council.other_officer, answer=answer, theme=theme)
 
     assert list(answer.themes.all()) == []
     assert Theme.objects.count() == 1
@@ -417,7 +417,7 @@ def test_an_officer_of_another_department_cannot_create_themes_or_code(council, 
 def test_only_responses_whose_respondents_agreed_can_be_published(council, survey, responses):
     ids = [responses[name].pk for name in ("ann", "bob", "cat", "draft")]
 
-    changed = analysis.responses_publish(
+    changed = publishing.responses_publish(
         actor=council.officer, consultation=survey.consultation, response_ids=ids
     )
 
@@ -431,14 +431,14 @@ def test_only_responses_whose_respondents_agreed_can_be_published(council, surve
 
 
 def test_a_published_response_shows_no_personal_details(council, survey, responses):
-    analysis.responses_publish(
+    publishing.responses_publish(
         actor=council.officer,
         consultation=survey.consultation,
         response_ids=[responses["ann"].pk],
     )
 
-    (published,) = analysis.published_responses(survey.consultation)
-    shown = {item.question: item.answer for item in analysis.public_answers(published)}
+    (published,) = selectors.published_responses(survey.consultation)
+    shown = {item.question: item.answer for item in selectors.public_answers(published)}
 
     assert shown["What would help you cycle more?"] == "More lighting please"
     assert shown["What should we improve?"] == "Lighting; Surface"
@@ -455,16 +455,16 @@ def test_a_question_asking_for_a_name_is_never_published(survey):
     from tests.consultations.conftest import add_question
 
     name = add_question(survey.pages[2], "name", "short_text", "Your name")
-    assert not analysis.is_public_question(name)
-    assert analysis.is_public_question(survey.questions["route"])
+    assert not selectors.is_public_question(name)
+    assert selectors.is_public_question(survey.questions["route"])
 
 
 def test_withdrawing_a_published_response_is_audited(council, survey, responses):
-    analysis.responses_publish(
+    publishing.responses_publish(
         actor=council.officer, consultation=survey.consultation, response_ids=[responses["ann"].pk]
     )
 
-    changed = analysis.responses_publish(
+    changed = publishing.responses_publish(
         actor=council.officer,
         consultation=survey.consultation,
         response_ids=[responses["ann"].pk],
@@ -548,7 +548,7 @@ def test_an_officer_codes_an_answer_on_the_written_answers_page(council, survey,
 
 def test_a_duplicate_theme_is_refused_next_to_the_field(council, survey, responses, client):
     client.force_login(council.officer)
-    analysis.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
+    coding.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
 
     page = client.post(results_url(survey.consultation), {"name": "Parking"})
 
@@ -608,7 +608,7 @@ def test_a_resident_and_a_stranger_are_sent_to_sign_in(survey, client):
 def test_an_officer_of_another_department_cannot_code_or_publish(
     council, survey, responses, client
 ):
-    theme = analysis.theme_create(
+    theme = coding.theme_create(
         actor=council.officer, consultation=survey.consultation, name="Parking"
     )
     answer = Answer.objects.get(response=responses["ann"], question=survey.questions["helps"])
@@ -662,7 +662,7 @@ def _results_page_queries(client, survey) -> int:
 
 def test_the_results_page_costs_the_same_queries_for_10_or_100_responses(council, survey, client):
     client.force_login(council.officer)
-    analysis.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
+    coding.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
     _many_responses(survey, council, 10)
     ten = _results_page_queries(client, survey)
     _many_responses(survey, council, 90)
@@ -677,7 +677,7 @@ def test_the_written_answers_page_costs_the_same_queries_for_10_or_100_responses
     council, survey, client
 ):
     client.force_login(council.officer)
-    analysis.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
+    coding.theme_create(actor=council.officer, consultation=survey.consultation, name="Parking")
     url = results_url(survey.consultation, "answers", survey.questions["helps"].pk)
     _many_responses(survey, council, 10)
     with CaptureQueriesContext(connection) as ten:

@@ -13,8 +13,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from consultations import selectors
 from consultations.models import Answer, AnswerChoice, Response, Theme
-from consultations.services import analysis, results_index
+from consultations.services import results_index
+from consultations.services.results import _Indexed, results_compute, results_recount
 from tests.consultations.test_results import respond
 from tests.factories import AreaFactory
 
@@ -79,7 +81,7 @@ def many(council, survey, chance):
     return areas
 
 
-def _brute_force(survey, filters: analysis.ResponseFilter) -> dict:
+def _brute_force(survey, filters: selectors.ResponseFilter) -> dict:
     """Every figure, counted response by response in Python."""
     responses = [
         response
@@ -128,8 +130,8 @@ def _brute_force(survey, filters: analysis.ResponseFilter) -> dict:
     return {"responses": len(responses), "questions": questions, "days": days}
 
 
-def _computed(survey, filters: analysis.ResponseFilter) -> dict:
-    results = analysis.results_compute(consultation=survey.consultation, filters=filters)
+def _computed(survey, filters: selectors.ResponseFilter) -> dict:
+    results = results_compute(consultation=survey.consultation, filters=filters)
     keys = {question.pk: key for key, question in survey.questions.items()}
     questions = {}
     for result in results.questions:
@@ -166,7 +168,7 @@ def counted_by(request, survey, many, chance):
     if request.param == "database":
         results_index.index_forget(consultation.pk)
         return request.param
-    analysis.results_recount(consultation_id=consultation.pk)
+    results_recount(consultation_id=consultation.pk)
     if request.param == "index and since":
         start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
         for _number in range(12):
@@ -182,10 +184,8 @@ def counted_by(request, survey, many, chance):
         Response.objects.filter(consultation=consultation, status="submitted").order_by(
             "pk"
         ).first().delete()
-    questions = analysis.survey_questions(consultation)
-    indexed = analysis._Indexed.of(
-        consultation, analysis.ResponseFilter(area_id=many[0].pk), questions
-    )
+    questions = selectors.survey_questions(consultation)
+    indexed = _Indexed.of(consultation, selectors.ResponseFilter(area_id=many[0].pk), questions)
     assert indexed is not None
     assert bool(indexed.since) == (request.param == "index and since")
     assert not indexed.snapshot.stale
@@ -196,10 +196,10 @@ def test_every_filter_gives_the_figures_of_a_count_by_hand(survey, many, counted
     options = [
         option for question in survey.questions.values() for option in question.options.all()
     ]
-    filters = [analysis.ResponseFilter(area_id=area.pk) for area in many if area is not None]
-    filters += [analysis.ResponseFilter(option_id=option.pk) for option in options]
+    filters = [selectors.ResponseFilter(area_id=area.pk) for area in many if area is not None]
+    filters += [selectors.ResponseFilter(option_id=option.pk) for option in options]
     filters += [
-        analysis.ResponseFilter(area_id=area.pk, option_id=option.pk)
+        selectors.ResponseFilter(area_id=area.pk, option_id=option.pk)
         for area in many[:2]
         for option in options
     ]
@@ -219,8 +219,8 @@ def test_every_filter_gives_the_figures_of_a_count_by_hand(survey, many, counted
 
 def test_a_filter_that_keeps_nobody_counts_nothing(survey, many):
     nobody = AreaFactory(organisation=survey.consultation.department.organisation, code="E1")
-    results = analysis.results_compute(
-        consultation=survey.consultation, filters=analysis.ResponseFilter(area_id=nobody.pk)
+    results = results_compute(
+        consultation=survey.consultation, filters=selectors.ResponseFilter(area_id=nobody.pk)
     )
     assert results.responses == 0
     assert all(result.answered == 0 for result in results.questions)

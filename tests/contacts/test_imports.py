@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, ContactImport, Tag
-from contacts.services import imports
+from contacts.services import import_files, imports
 from tests.factories import AreaFactory, OrganisationFactory, RoleFactory
 from tests.pages import assert_page
 from tests.worker import wait_for
@@ -105,7 +105,7 @@ def test_the_upload_guesses_the_columns_from_their_headings(council, facilitator
     contact_import = upload(council, facilitator, MIXED)
     assert contact_import.mapping == {**MAPPING, "Interest": ""}
     assert contact_import.status == ContactImport.Status.UPLOADED
-    preview = imports.contact_import_preview(contact_import=contact_import)
+    preview = import_files.contact_import_preview(contact_import=contact_import)
     assert preview.samples["Email"] == ["ann@example.org", "not-an-email", ""]
 
 

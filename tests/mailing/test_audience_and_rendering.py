@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from contacts.models import Segment, Tag
 from contacts.services import consent_give, consent_withdraw, contact_for_email
-from mailing.engine import CampaignContext
+from mailing.messages import CampaignContext
 from mailing.models import Campaign, Delivery, Suppression
 from mailing.rendering import merge_field_errors
 from mailing.services import campaign_audience, campaign_send_now, unsubscribe

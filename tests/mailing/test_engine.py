@@ -22,8 +22,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mailing.engine import CampaignContext, RateLimiter, claim, claimable_q, send_rows
+from mailing.engine import RateLimiter, send_rows
+from mailing.messages import CampaignContext
 from mailing.models import Campaign, Delivery, RateLimit
+from mailing.outbox import claim, claimable_q
 from mailing.services import (
     audience_freeze,
     campaign_cancel,

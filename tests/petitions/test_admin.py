@@ -18,8 +18,8 @@ from django.utils.html import escape
 from civic.models import AuditEntry, Role
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
-from petitions.services import LOCK_MINUTES
 from petitions.services.counting import petition_count
+from petitions.services.moderation import LOCK_MINUTES
 from tests.factories import DepartmentFactory, OrganisationFactory, RoleFactory, UserFactory
 from tests.pages import assert_page
 from tests.petitions.conftest import add_signatures, make_petition

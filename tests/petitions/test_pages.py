@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from civic import participation
+from civic import open_now
 from civic.models import Area
 from mailing.models import Delivery
 from petitions.models import Petition, PetitionPolicy, Signature
@@ -463,7 +463,7 @@ def test_a_petition_page_never_shows_who_signed(client, council):
 
 
 def test_the_home_page_lists_open_petitions(client, stages):
-    sections = dict(participation.open_now())
+    sections = dict(open_now.sections())
     titles = [
         item.title for section, items in sections.items() if section.key == "petitions"
         for item in items

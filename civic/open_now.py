@@ -1,7 +1,9 @@
-"""What residents can take part in now, gathered from every feature app.
+"""The registry of what residents can take part in now: the home page's "open now" sections,
+gathered from every feature app.
 
-Feature apps register a section from their AppConfig.ready(); the home page lists the sections that
-have something open. The registry lives in the core so that the core never imports a feature app.
+Feature apps register an OpenSection from their AppConfig.ready(); the home page lists the sections
+that have something open. The registry lives in the core so that the core never imports a feature
+app. (That a person took part in something is another idea: contacts.services.participation_record.)
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Item:
+class OpenItem:
     title: str
     url: str
     organisation: str
@@ -20,17 +22,17 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Section:
+class OpenSection:
     key: str
     heading: str
     order: int
-    items: Callable[..., list[Item]]  # items(organisation=None, limit=...) -> list[Item]
+    items: Callable[..., list[OpenItem]]  # items(organisation=None, limit=...) -> list[OpenItem]
 
 
-_sections: dict[str, Section] = {}
+_sections: dict[str, OpenSection] = {}
 
 
-def register(section: Section) -> None:
+def register(section: OpenSection) -> None:
     _sections[section.key] = section
 
 
@@ -38,7 +40,7 @@ def unregister(key: str) -> None:
     _sections.pop(key, None)
 
 
-def open_now(*, organisation=None, limit: int = 5) -> list[tuple[Section, list[Item]]]:
+def sections(*, organisation=None, limit: int = 5) -> list[tuple[OpenSection, list[OpenItem]]]:
     """Sections in order with their open items; sections with nothing open are left out."""
     result = []
     for section in sorted(_sections.values(), key=lambda section: section.order):

@@ -1,6 +1,5 @@
-"""What a consultation's responses add up to: results for officers, coding free text by theme, and
-what may be shown to everyone (aggregates of closed consultations, published responses). Exports
-of the responses live in consultations.services.exports.
+"""What a consultation's responses add up to: the results officers see, and the aggregates
+anyone may see once it has closed (`open_results`).
 
 Reads cost a fixed number of queries whatever the number of responses: each figure is grouped in
 the database once for the whole survey. Counting a hundred thousand responses takes a second or
@@ -10,96 +9,39 @@ later: the page shows the last count, with when it was made, while the next one 
 worker keeps the responses as sets (consultations.services.results_index), so that a filter (an
 area, the answer to another question) is counted in a fraction of a second, exactly, however many
 responses came since; until it has, the database counts the filtered responses.
-Writes (themes, coding, publishing responses) are services with an actor, a
-permission check and an audit entry.
 
-Only submitted responses count; drafts never appear in a figure or a list.
+Only submitted responses count; drafts never appear in a figure.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from civic.models import AuditEntry
 from civic.queueing import queue_soon
-from civic.services import audit_record, require
-from consultations.models import (
-    Answer,
-    AnswerChoice,
-    Consultation,
-    Question,
-    Response,
-    Theme,
+from consultations.models import Answer, AnswerChoice, Consultation, Question, Response, Theme
+from consultations.selectors import (
+    NO_FILTER,
+    ResponseFilter,
+    is_public_question,
+    submitted_responses,
+    survey_questions,
 )
-from consultations.services import NOT_RUNNING, results_index
+from consultations.services import results_index
 
 Kind = Question.Kind
-# Answers that identify the respondent: never published, never in open data.
-PERSONAL_KINDS = {Kind.EMAIL, Kind.POSTCODE, Kind.CONSENT}
-# A short-text question that asks for a name ("Your name", "Full name", "Surname") is personal too.
-_ASKS_FOR_NAME = re.compile(r"\b(your|full|first|last|given|family)\s+name\b|\bsurname\b", re.I)
 # A ticked consent question (consultations.services.responding stores "yes").
 _CONSENT_GIVEN = ["yes"]
-
-
-# Filters ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ResponseFilter:
-    """Which submitted responses a figure counts: all, those from one area, those whose answer
-    chose one option of another question, or both."""
-
-    area_id: int | None = None
-    option_id: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.area_id is not None or self.option_id is not None
-
-
-NO_FILTER = ResponseFilter()
-
-
-def submitted_responses(
-    consultation: Consultation, filters: ResponseFilter = NO_FILTER
-) -> QuerySet[Response]:
-    responses = Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED)
-    if filters.area_id is not None:
-        responses = responses.filter(area_id=filters.area_id)
-    if filters.option_id is not None:
-        responses = responses.filter(
-            Exists(
-                AnswerChoice.objects.filter(
-                    answer__response=OuterRef("pk"), option_id=filters.option_id
-                )
-            )
-        )
-    return responses
-
-
-def survey_questions(consultation: Consultation) -> list[Question]:
-    """The survey's questions in order, each with its options (two queries)."""
-    return list(
-        Question.objects.filter(page__consultation=consultation)
-        .select_related("page")
-        .prefetch_related("options")
-    )
 
 
 # Results ----------------------------------------------------------------------------------------
@@ -738,207 +680,6 @@ def _fill_days(days: list[tuple[date, int]]) -> list[DayCount]:
     ]
 
 
-# Free text and themes ---------------------------------------------------------------------------
-
-
-def text_answers(
-    *,
-    consultation: Consultation,
-    question: Question,
-    filters: ResponseFilter = NO_FILTER,
-    search: str = "",
-    theme_id: int | None = None,
-) -> QuerySet[Answer]:
-    """The written answers to one question, newest first, with their themes; `search` finds
-    words anywhere in the answer."""
-    answers = Answer.objects.filter(
-        question=question, response__in=submitted_responses(consultation, filters)
-    ).exclude(text="")
-    if search:
-        answers = answers.filter(text__icontains=search)
-    if theme_id is not None:
-        answers = answers.filter(themes=theme_id)
-    return (
-        answers.select_related("response__area")
-        .prefetch_related("themes")
-        .order_by("-response__submitted_at", "-pk")
-    )
-
-
-@transaction.atomic
-def theme_create(*, actor, consultation: Consultation, name: str) -> Theme:
-    require(actor, "consultations.add_theme", consultation, message=NOT_RUNNING)
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": _("Enter a name for the theme.")})
-    try:
-        with transaction.atomic():
-            theme = Theme.objects.create(consultation=consultation, name=name[:200])
-    except IntegrityError:
-        raise ValidationError(
-            {"name": _("There is already a theme called “%(name)s”.") % {"name": name}}
-        ) from None
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.CREATE,
-        obj=consultation,
-        summary=f"Created theme “{theme.name}”",
-    )
-    return theme
-
-
-def _check_coding(actor, answer: Answer, theme: Theme) -> None:
-    require(actor, "consultations.change_theme", theme, message=NOT_RUNNING)
-    if answer.response.consultation_id != theme.consultation_id:
-        raise ValidationError(_("Choose a theme of this consultation."))
-    if answer.response.status != Response.Status.SUBMITTED:
-        raise ValidationError(_("Only submitted responses can be coded."))
-
-
-@transaction.atomic
-def answer_theme_add(*, actor, answer: Answer, theme: Theme) -> bool:
-    """Tag an answer with a theme; False if it already had it."""
-    _check_coding(actor, answer, theme)
-    if answer.themes.filter(pk=theme.pk).exists():
-        return False
-    answer.themes.add(theme)
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.EDIT,
-        obj=answer.response,
-        summary=f"Coded the answer to question #{answer.question_id} as “{theme.name}”",
-    )
-    return True
-
-
-@transaction.atomic
-def answer_theme_remove(*, actor, answer: Answer, theme: Theme) -> bool:
-    """Take a theme off an answer; False if it did not have it."""
-    _check_coding(actor, answer, theme)
-    if not answer.themes.filter(pk=theme.pk).exists():
-        return False
-    answer.themes.remove(theme)
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.EDIT,
-        obj=answer.response,
-        summary=f"Removed the theme “{theme.name}” from the answer to question #"
-        f"{answer.question_id}",
-    )
-    return True
-
-
-# Published responses ----------------------------------------------------------------------------
-
-
-def is_public_question(question: Question) -> bool:
-    """Whether answers to this question may be shown publicly: never contact details, consent,
-    equality monitoring ('About you') or a name."""
-    if question.kind in PERSONAL_KINDS or question.about_you:
-        return False
-    return not (question.kind in Question.TEXT_KINDS and _ASKS_FOR_NAME.search(question.text))
-
-
-def publishable_responses(consultation: Consultation) -> QuerySet[Response]:
-    return submitted_responses(consultation).filter(agrees_to_publish=True)
-
-
-@transaction.atomic
-def responses_publish(
-    *, actor, consultation: Consultation, response_ids: Iterable[int], published: bool = True
-) -> int:
-    """Publish (or withdraw) the chosen responses; only responses whose respondents agreed to
-    publication can be published. Returns how many changed."""
-    require(actor, "consultations.publish_consultation", consultation, message=NOT_RUNNING)
-    ids = {int(pk) for pk in response_ids}
-    if not ids:
-        raise ValidationError(_("Choose at least one response."))
-    candidates = (
-        publishable_responses(consultation) if published else submitted_responses(consultation)
-    )
-    chosen = candidates.filter(pk__in=ids, published=not published)
-    references = list(chosen.order_by("pk").values_list("reference", flat=True))
-    changed = chosen.update(published=published)
-    if changed:
-        shown = ", ".join(references[:20]) + (" …" if len(references) > 20 else "")
-        audit_record(
-            actor=actor,
-            action=AuditEntry.Action.PUBLISH if published else AuditEntry.Action.EDIT,
-            obj=consultation,
-            summary=(
-                f"{'Published' if published else 'Withdrew'} {changed} "
-                f"response{'s' if changed != 1 else ''}: {shown}"
-            ),
-        )
-    return changed
-
-
-@dataclass
-class PublicAnswer:
-    question: str
-    answer: str
-
-
-def public_answer_text(answer: Answer) -> str:
-    """An answer in words: chosen options (in rank order for a ranking), a number or a date."""
-    choices = list(answer.choices.all())
-    if answer.question.kind == Kind.RANKING:
-        choices.sort(key=lambda choice: (choice.rank is None, choice.rank or 0))
-        parts = [f"{choice.rank}. {choice.option.label}" for choice in choices]
-    else:
-        choices.sort(key=lambda choice: choice.option.position)
-        parts = [choice.option.label for choice in choices]
-    if answer.text:
-        parts.append(answer.text)
-    if answer.number is not None:
-        parts.append(_number(answer.number))
-    if answer.date is not None:
-        parts.append(answer.date.isoformat())
-    return "; ".join(str(part) for part in parts)
-
-
-def with_public_answers(
-    responses: QuerySet[Response], consultation: Consultation
-) -> QuerySet[Response]:
-    """The responses, each with only the answers that publication would show prefetched as
-    `public_answers` (a page of them costs three queries more)."""
-    public = [
-        question.pk
-        for question in Question.objects.filter(page__consultation=consultation)
-        if is_public_question(question)
-    ]
-    return responses.prefetch_related(
-        Prefetch(
-            "answers",
-            queryset=Answer.objects.filter(question_id__in=public)
-            .select_related("question")
-            .prefetch_related(
-                Prefetch("choices", queryset=AnswerChoice.objects.select_related("option"))
-            ),
-            to_attr="public_answers",
-        )
-    )
-
-
-def published_responses(consultation: Consultation) -> QuerySet[Response]:
-    """Responses officers published (with their respondents' agreement), oldest first, each with
-    its public answers; for the consultation's page and the open data API."""
-    return with_public_answers(
-        submitted_responses(consultation)
-        .filter(published=True, agrees_to_publish=True)
-        .order_by("submitted_at", "pk"),
-        consultation,
-    )
-
-
-def public_answers(response: Response) -> list[PublicAnswer]:
-    return [
-        PublicAnswer(answer.question.text, text)
-        for answer in response.public_answers
-        if (text := public_answer_text(answer))
-    ]
-
-
 # Open data --------------------------------------------------------------------------------------
 
 
@@ -975,7 +716,3 @@ def open_results(*, consultation: Consultation) -> dict | None:
             for result in results.questions
         ],
     }
-
-
-def _number(value: Decimal) -> int | Decimal:
-    return int(value) if value == value.to_integral_value() else value.normalize()
