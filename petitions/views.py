@@ -227,6 +227,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         request,
         "petitions/list.html",
         {
+            "heading": _("Petitions"),
             "form": form,
             **pages,
             "filtered": bool(form.is_bound and any(chosen.values())),

@@ -118,6 +118,14 @@ def assert_on_page(page, *, heading: str) -> str:
     return page.locator("main").inner_text()
 
 
+def open_filters(page) -> None:
+    """A list page's filters (templates/listing.html) are folded behind "Filter" on a phone;
+    from tablet width up (with JavaScript) they stand open."""
+    if not page.get_by_label("Search").is_visible():
+        page.locator("#filters summary").click()
+    assert page.get_by_label("Search").is_visible()
+
+
 def assert_accessible(page) -> None:
     """Fail with every WCAG 2.2 A/AA violation axe-core finds on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe

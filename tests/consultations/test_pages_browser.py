@@ -14,6 +14,7 @@ from tests.browser import (
     assert_accessible,
     assert_no_csp_errors,
     assert_on_page,
+    open_filters,
     submit,
 )
 from tests.consultations.conftest import make_consultation
@@ -70,14 +71,6 @@ def site(council, settings, tmp_path):
     return {"open": consultation, "closed": closed.consultation}
 
 
-def _open_filters(page):
-    """On a phone the filters are folded behind "Filter"; from tablet width up (with
-    JavaScript) they stand open."""
-    if not page.get_by_label("Search").is_visible():
-        page.locator("#filters summary").click()
-    assert page.get_by_label("Search").is_visible()
-
-
 def _no_sideways_scroll(page, width):
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"{page.url} scrolls sideways at {width} px"
@@ -97,7 +90,7 @@ def test_the_hub_passes_axe_and_filters_with_its_form(page_at, site, width):
     assert_no_csp_errors(page)
     _no_sideways_scroll(page, width)
 
-    _open_filters(page)
+    open_filters(page)
     page.get_by_label("Upcoming").check()
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.locator(".civic-item h3").all_inner_texts() == ["Park play area"]
@@ -109,7 +102,7 @@ def test_the_hub_passes_axe_and_filters_with_its_form(page_at, site, width):
 def test_a_bad_postcode_on_the_hub_is_explained_accessibly(page_at, site, width):
     page = page_at(width)
     page.goto("/consultations/")
-    _open_filters(page)
+    open_filters(page)
     page.get_by_label("Near me: your postcode").fill("nowhere")
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.title().startswith("Error:")
@@ -152,7 +145,7 @@ def test_a_published_outcome_with_its_tables_passes_axe(page_at, site, width):
 def test_the_hub_and_a_page_work_without_javascript(page_at, site):
     page = page_at(390, javascript_enabled=False)
     page.goto("/consultations/")
-    _open_filters(page)
+    open_filters(page)
     page.get_by_label("Search").fill("crashes")
     submit(page, page.get_by_role("button", name="Show consultations"))
     assert page.locator(".civic-item h3").all_inner_texts() == ["Riverside cycle lanes"]

@@ -12,7 +12,14 @@ from django.utils import timezone
 from mailing.models import Delivery
 from petitions.models import Petition, Signature
 from petitions.services.signing import confirmations_send
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
+from tests.browser import (
+    WIDTHS,
+    assert_accessible,
+    assert_no_csp_errors,
+    assert_on_page,
+    open_filters,
+    submit,
+)
 from tests.petitions.conftest import make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -149,6 +156,7 @@ def test_the_listing_and_a_rejected_petition_are_accessible(page_at, council, pe
 
     listing = check(page_at, width, "/petitions/")
     assert listing.locator(".civic-item").count() == 3
+    open_filters(listing)
     listing.get_by_label("Stage").select_option(label="Rejected")
     click(listing, "Show petitions")
     assert listing.locator(".civic-item h3").all_inner_texts() == ["Close the library on Sundays"]
