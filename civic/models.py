@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.colours import contrast_ratio
 from civic.fields import PostcodeField
+from civic.lifecycle import Lifecycle
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, like #1d4f91")
@@ -306,6 +307,17 @@ class PostcodeImport(models.Model):
         RUNNING = "running", _("Loading")
         DONE = "done", _("Loaded")
         FAILED = "failed", _("Failed")
+
+    # A worker takes a queued file; a run that died is run again; a loaded file stays loaded.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.QUEUED: {Status.RUNNING},
+            Status.RUNNING: {Status.RUNNING, Status.DONE, Status.FAILED},
+            Status.FAILED: {Status.RUNNING},
+            Status.DONE: set(),
+        },
+    )
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="postcode_imports"

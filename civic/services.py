@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from civic.rules import organisation_of
 # Anything shaped like an e-mail address (local part, @, a domain with a dot).
 _EMAIL_ADDRESS = re.compile(r"[^\s@()<>\[\]\"',;:]+@[^\s@()<>\[\]\"',;:]+\.[^\s@()<>\[\]\"',;:]+")
 EMAIL_REDACTED = "[e-mail address]"
+
+logger = logging.getLogger(__name__)
 
 
 def _audit_label(obj) -> str:
@@ -117,6 +120,40 @@ def audit_record(
         object_repr=_audit_label(obj),
         summary=audit_text(summary),
     )
+
+
+def state_move(
+    obj,
+    target: str,
+    *,
+    actor: User | None,
+    summary: str | None,
+    action: str = AuditEntry.Action.EDIT,
+    fields: dict | None = None,
+    refusal: str | None = None,
+    organisation: Organisation | None = None,
+) -> None:
+    """Move `obj` to `target` if its model's `lifecycle` allows it from the state it is in,
+    writing `fields` with it and recording the audit entry; else raise the lifecycle's
+    `ValidationError` and change nothing.
+
+    The caller holds the row locked (`select_for_update`), so that two clicks make one move.
+    `summary=None` (no audit entry) is only for the platform's own bookkeeping, such as a
+    worker taking a queued job: a move an officer makes is always audited."""
+    lifecycle = type(obj).lifecycle
+    if summary is None and actor is not None:
+        raise ValueError("A move made by an officer must say what it was (summary=)")
+    lifecycle.check(obj, target, refusal=refusal)
+    changes = dict(fields or {})
+    if lifecycle.field is not None:
+        changes[lifecycle.field] = target
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(changes))
+    if summary is not None:
+        audit_record(
+            actor=actor, action=action, obj=obj, summary=summary, organisation=organisation
+        )
 
 
 @transaction.atomic
@@ -279,10 +316,11 @@ def postcode_import_run(*, postcode_import_id: int) -> PostcodeImport | None:
             .select_related("organisation", "uploaded_by")
             .first()
         )
-        if postcode_import is None or postcode_import.status == PostcodeImport.Status.DONE:
+        if postcode_import is None or not PostcodeImport.lifecycle.allows(
+            postcode_import, PostcodeImport.Status.RUNNING
+        ):
             return postcode_import
-        postcode_import.status = PostcodeImport.Status.RUNNING
-        postcode_import.save(update_fields=["status"])
+        state_move(postcode_import, PostcodeImport.Status.RUNNING, actor=None, summary=None)
     try:
         with postcode_import.file.open("rb") as handle:
             lines = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
@@ -292,17 +330,27 @@ def postcode_import_run(*, postcode_import_id: int) -> PostcodeImport | None:
                 lines=lines,
             )
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        postcode_import.status = PostcodeImport.Status.FAILED
-        postcode_import.problems = f"The file could not be read as UTF-8 CSV: {error}"
-        postcode_import.save(update_fields=["status", "problems"])
+        # What went wrong in words an officer can act on; the exception (which may name a
+        # server path) goes to the log, not to the page.
+        logger.warning("Postcode import %s unreadable: %s", postcode_import.pk, error)
+        state_move(
+            postcode_import,
+            PostcodeImport.Status.FAILED,
+            actor=None,
+            summary=None,
+            fields={"problems": "The file could not be read: save it as a CSV file in UTF-8."},
+        )
         return postcode_import
-    postcode_import.loaded = report.loaded
-    postcode_import.unchanged = report.unchanged
-    postcode_import.problems = "\n".join(report.errors[:1000])
-    postcode_import.status = (
-        PostcodeImport.Status.FAILED
-        if report.errors and not (report.loaded or report.unchanged)
-        else PostcodeImport.Status.DONE
+    failed = report.errors and not (report.loaded or report.unchanged)
+    state_move(
+        postcode_import,
+        PostcodeImport.Status.FAILED if failed else PostcodeImport.Status.DONE,
+        actor=None,
+        summary=None,
+        fields={
+            "loaded": report.loaded,
+            "unchanged": report.unchanged,
+            "problems": "\n".join(report.errors[:1000]),
+        },
     )
-    postcode_import.save(update_fields=["loaded", "unchanged", "problems", "status"])
     return postcode_import

@@ -15,7 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civic.lifecycle import Lifecycle
 from civic.models import Area, Department, Organisation
+from civic.phases import Phase, Phases
 from contacts.models import Contact
 
 
@@ -61,11 +63,16 @@ class ConsultationQuerySet(models.QuerySet):
     def open_at(self, now=None) -> ConsultationQuerySet:
         now = now or timezone.now()
         return self.published().filter(
-            opens_at__lte=now, closes_at__gt=now, outcome_published_at__isnull=True
+            Consultation.SCHEDULE.q(Consultation.Stage.OPEN, now),
+            outcome_published_at__isnull=True,
         )
 
     def upcoming_at(self, now=None) -> ConsultationQuerySet:
-        return self.published().filter(opens_at__gt=now or timezone.now())
+        now = now or timezone.now()
+        return self.published().filter(
+            Consultation.SCHEDULE.q(Consultation.Stage.SCHEDULED, now),
+            outcome_published_at__isnull=True,
+        )
 
     def closed_at(self, now=None) -> ConsultationQuerySet:
         now = now or timezone.now()
@@ -81,7 +88,7 @@ class ConsultationQuerySet(models.QuerySet):
             Stage.SCHEDULED: lambda: self.upcoming_at(now),
             Stage.OPEN: lambda: self.open_at(now),
             Stage.CLOSED: lambda: self.published().filter(
-                closes_at__lte=now, outcome_published_at__isnull=True
+                Consultation.SCHEDULE.q(Stage.CLOSED, now), outcome_published_at__isnull=True
             ),
             Stage.OUTCOME: lambda: self.filter(outcome_published_at__isnull=False),
         }[stage]()
@@ -92,13 +99,53 @@ SOURCE_SURVEY = "survey"
 ACTIVITY_RESPONSE = "response"
 
 
+def _consultation_status(consultation: Consultation) -> str:
+    if consultation.published_at is None:
+        return Consultation.Status.DRAFT
+    if consultation.outcome_published_at is not None:
+        return Consultation.Status.OUTCOME
+    return Consultation.Status.PUBLISHED
+
+
 class Consultation(models.Model):
+    class Status(models.TextChoices):
+        """What officers decide, read from when they did it (see `lifecycle`)."""
+
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        OUTCOME = "outcome", _("Outcome published")
+
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.DRAFT: {Status.PUBLISHED},
+            Status.PUBLISHED: {Status.OUTCOME},
+            Status.OUTCOME: set(),
+        },
+        field=None,
+        state=_consultation_status,
+        refusals={
+            Status.PUBLISHED: _("This consultation is already published."),
+            Status.OUTCOME: _("The outcome of this consultation is already published."),
+        },
+    )
+
     class Stage(models.TextChoices):
+        """What residents see: the lifecycle's state, and while published, the dates' phase."""
+
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Upcoming")
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
         OUTCOME = "outcome", _("Outcome published")
+
+    # While published, the dates decide whether residents can respond.
+    SCHEDULE = Phases(
+        Stage,
+        Phase(Stage.SCHEDULED, starts=None),
+        Phase(Stage.OPEN, starts="opens_at", allows={"respond"}),
+        Phase(Stage.CLOSED, starts="closes_at"),
+    )
 
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="consultations"
@@ -171,16 +218,10 @@ class Consultation(models.Model):
         return self.department.organisation_id
 
     def stage_at(self, now=None) -> str:
-        now = now or timezone.now()
-        if self.published_at is None:
-            return self.Stage.DRAFT
-        if self.outcome_published_at is not None:
-            return self.Stage.OUTCOME
-        if now < self.opens_at:
-            return self.Stage.SCHEDULED
-        if now < self.closes_at:
-            return self.Stage.OPEN
-        return self.Stage.CLOSED
+        status = self.lifecycle.state_of(self)
+        if status != self.Status.PUBLISHED:
+            return self.Stage(status)  # a draft, or its outcome published
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
 
     @property
     def stage(self) -> str:
@@ -305,6 +346,12 @@ class Response(InConsultation, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
+
+    lifecycle = Lifecycle(
+        Status,
+        {Status.DRAFT: {Status.SUBMITTED}, Status.SUBMITTED: set()},
+        refusals={Status.SUBMITTED: _("This response has already been sent.")},
+    )
 
     consultation = models.ForeignKey(
         Consultation, on_delete=models.PROTECT, related_name="responses"
@@ -448,6 +495,17 @@ class FollowUpAction(models.Model):
         DONE = "done", _("Done")
         DROPPED = "dropped", _("Dropped")
 
+    # An officer may put a promise in any state, to set right a mistake as much as to report.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.PLANNED: {Status.IN_PROGRESS, Status.DONE, Status.DROPPED},
+            Status.IN_PROGRESS: {Status.PLANNED, Status.DONE, Status.DROPPED},
+            Status.DONE: {Status.PLANNED, Status.IN_PROGRESS, Status.DROPPED},
+            Status.DROPPED: {Status.PLANNED, Status.IN_PROGRESS, Status.DONE},
+        },
+    )
+
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="actions")
     description = models.CharField(_("action"), max_length=500)
     status = models.CharField(
@@ -479,6 +537,16 @@ class ResponseExport(InConsultation, models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
+
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.QUEUED: {Status.READY, Status.FAILED},
+            Status.READY: {Status.EXPIRED},
+            Status.FAILED: set(),
+            Status.EXPIRED: set(),
+        },
+    )
 
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="exports")
     requested_by = models.ForeignKey(

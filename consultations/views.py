@@ -192,8 +192,11 @@ def _search(consultations: QuerySet, text: str) -> QuerySet:
 def _in_order(consultations: QuerySet, now, *, ranked: bool) -> QuerySet:
     """Open ones first (closing soonest), then upcoming (opening soonest), then closed (most
     recent first); by relevance first when searching."""
-    is_open = Q(opens_at__lte=now, closes_at__gt=now, outcome_published_at__isnull=True)
-    is_upcoming = Q(opens_at__gt=now, outcome_published_at__isnull=True)
+    Stage = Consultation.Stage
+    is_open = Consultation.SCHEDULE.q(Stage.OPEN, now) & Q(outcome_published_at__isnull=True)
+    is_upcoming = Consultation.SCHEDULE.q(Stage.SCHEDULED, now) & Q(
+        outcome_published_at__isnull=True
+    )
     consultations = consultations.annotate(
         stage_order=Case(
             When(is_open, then=0), When(is_upcoming, then=1), default=2, output_field=IntegerField()
@@ -260,6 +263,7 @@ def hub(request: HttpRequest) -> HttpResponse:
         request,
         "consultations/hub.html",
         {
+            "heading": _("Consultations"),
             "form": form,
             **pages,
             "near_areas": form.near_areas if chosen.get("postcode") else [],

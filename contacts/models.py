@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civic.fields import PostcodeField
+from civic.lifecycle import Lifecycle
 from civic.models import Area, Organisation
 from contacts import kinds
 
@@ -292,6 +293,24 @@ class ContactImport(models.Model):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
 
+    # A file is checked (a dry run) and started as often as the facilitator likes, except
+    # while a worker has it; a failed run resumes from its last committed batch.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.UPLOADED: {Status.CHECKED, Status.QUEUED},
+            Status.CHECKED: {Status.CHECKED, Status.QUEUED},
+            Status.QUEUED: {Status.RUNNING, Status.FAILED},
+            Status.RUNNING: {Status.DONE, Status.FAILED},
+            Status.DONE: {Status.CHECKED, Status.QUEUED},
+            Status.FAILED: {Status.CHECKED, Status.QUEUED},
+        },
+        refusals={
+            Status.CHECKED: _("The file is being imported: wait until it has finished"),
+            Status.QUEUED: _("The file is being imported: wait until it has finished"),
+        },
+    )
+
     class Existing(models.TextChoices):
         SKIP = "skip", _("Leave existing contacts as they are")
         FILL = "fill", _("Fill in their blank details only")
@@ -351,6 +370,20 @@ class DataRequest(models.Model):
         DONE = "done", _("Done")
         EXPIRED = "expired", _("Download expired")
         FAILED = "failed", _("Failed")
+
+    # A copy is prepared, mailed and expires (and can be prepared again); an erasure is done
+    # once. A worker that found the person already erased marks the request failed.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.REQUESTED: {Status.PROCESSING, Status.READY, Status.DONE, Status.FAILED},
+            Status.PROCESSING: {Status.READY, Status.DONE, Status.FAILED},
+            Status.READY: {Status.EXPIRED},
+            Status.DONE: set(),
+            Status.EXPIRED: {Status.PROCESSING},
+            Status.FAILED: {Status.PROCESSING, Status.READY, Status.DONE, Status.FAILED},
+        },
+    )
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="data_requests"

@@ -346,7 +346,7 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
         locked = Campaign.objects.select_for_update().only("status").get(pk=obj.pk)
         if locked.status not in EDITABLE:
             raise PermissionDenied(_("The campaign has started sending and can no longer change."))
-        obj.status = locked.status
+        obj.refresh_from_db(fields=["status"])
         super().save_model(request, obj, form, change)
 
     # Pages --------------------------------------------------------------------------------------

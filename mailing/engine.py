@@ -208,9 +208,9 @@ def campaign_finish_if_done(campaign_id: int) -> bool:
     if pending.exists():
         return False
     return bool(
-        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
-            status=Campaign.Status.SENT, finished_at=timezone.now()
-        )
+        Campaign.objects.filter(
+            pk=campaign_id, status__in=Campaign.lifecycle.sources(Campaign.Status.SENT)
+        ).update(status=Campaign.Status.SENT, finished_at=timezone.now())
     )
 
 

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower, Now
 from django.utils.translation import gettext_lazy as _
 
+from civic.lifecycle import Lifecycle
 from civic.models import Organisation
 from contacts.models import ConsentPurpose, Contact, Segment, live_consent_q
 
@@ -69,15 +70,23 @@ class Campaign(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         SENT = "sent", _("Sent")
 
-    # Allowed moves; mailing.services checks every change against this.
-    TRANSITIONS = {
-        Status.DRAFT: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
-        Status.SCHEDULED: {Status.DRAFT, Status.SENDING, Status.CANCELLED},
-        Status.SENDING: {Status.PAUSED, Status.CANCELLED, Status.SENT},
-        Status.PAUSED: {Status.SENDING, Status.CANCELLED},
-        Status.CANCELLED: set(),
-        Status.SENT: set(),
-    }
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.DRAFT: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
+            Status.SCHEDULED: {Status.DRAFT, Status.SENDING, Status.CANCELLED},
+            Status.SENDING: {Status.PAUSED, Status.CANCELLED, Status.SENT},
+            Status.PAUSED: {Status.SENDING, Status.CANCELLED},
+            Status.CANCELLED: set(),
+            Status.SENT: set(),
+        },
+        refusals={
+            Status.SENDING: _("Only a draft, scheduled or paused campaign can be sent."),
+            Status.SCHEDULED: _("Only a draft campaign can be scheduled."),
+            Status.PAUSED: _("Only a campaign that is sending can be paused."),
+            Status.CANCELLED: _("A campaign that has been sent or cancelled cannot be cancelled."),
+        },
+    )
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="campaigns"
@@ -134,7 +143,7 @@ class Campaign(models.Model):
         return f"Campaign #{self.pk} {self.name}"
 
     def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.Status(self.status)]
+        return self.lifecycle.allows(self, status)
 
     def mailable_q(self) -> Q:
         """A condition on contacts: a live consent for the campaign's purpose and an address the
@@ -177,6 +186,27 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The outbox moves rows in bulk (`mailing.outbox`, in SQL on the hot path): a worker claims
+    # a queued row, or a sending row whose lease ran out; it is sent, put back to retry, given
+    # up on, or skipped when its recipient withdrew; a cancelled campaign cancels what is queued.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.QUEUED: {Status.SENDING, Status.CANCELLED},
+            Status.SENDING: {
+                Status.SENDING,
+                Status.SENT,
+                Status.QUEUED,
+                Status.FAILED,
+                Status.SKIPPED,
+            },
+            Status.SENT: set(),
+            Status.FAILED: set(),
+            Status.SKIPPED: set(),
+            Status.CANCELLED: set(),
+        },
+    )
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"

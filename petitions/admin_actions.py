@@ -175,7 +175,7 @@ ACTIONS = [
         heading=gettext_lazy("Remove"),
         button=gettext_lazy("Remove the petition"),
         permission=MODERATE,
-        statuses=frozenset(status for status, moves in Petition.TRANSITIONS.items() if moves),
+        statuses=Petition.lifecycle.sources(Petition.Status.REMOVED),
         run=lambda actor, petition, data: services.petition_remove(
             actor=actor, petition=petition, reason=data["removed_reason"]
         ),

@@ -19,6 +19,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civic.lifecycle import Lifecycle
 from civic.models import Area, Department, Organisation
 
 
@@ -142,15 +143,19 @@ class Petition(models.Model):
         HIDDEN = "hidden", _("Rejected and hidden")
         REMOVED = "removed", _("Removed")
 
-    # What an officer may do next from each state.
-    TRANSITIONS = {
-        Status.SPONSORING: {Status.PENDING, Status.REMOVED},
-        Status.PENDING: {Status.OPEN, Status.REJECTED, Status.HIDDEN, Status.REMOVED},
-        Status.OPEN: {Status.REMOVED},
-        Status.REJECTED: {Status.HIDDEN, Status.REMOVED},
-        Status.HIDDEN: {Status.REMOVED},
-        Status.REMOVED: set(),
-    }
+    # What may happen next from each state: enough supporters send it for moderation, and an
+    # officer decides.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.SPONSORING: {Status.PENDING, Status.REMOVED},
+            Status.PENDING: {Status.OPEN, Status.REJECTED, Status.HIDDEN, Status.REMOVED},
+            Status.OPEN: {Status.REMOVED},
+            Status.REJECTED: {Status.HIDDEN, Status.REMOVED},
+            Status.HIDDEN: {Status.REMOVED},
+            Status.REMOVED: set(),
+        },
+    )
 
     class Stage(models.TextChoices):
         """Where a petition stands, in residents' words (derived; see `stage`)."""
@@ -325,6 +330,16 @@ class Signature(models.Model):
         PENDING = "pending", _("Waiting for confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
         INVALIDATED = "invalidated", _("Invalidated")
+
+    # Confirmed from the e-mail once; struck out by an officer, pending or confirmed, for good.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.PENDING: {Status.CONFIRMED, Status.INVALIDATED},
+            Status.CONFIRMED: {Status.INVALIDATED},
+            Status.INVALIDATED: set(),
+        },
+    )
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
     name = models.CharField(_("name"), max_length=100)

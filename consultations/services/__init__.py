@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry
-from civic.services import audit_record, require
+from civic.services import require, state_move
 from consultations.models import Consultation, FollowUpAction
 from contacts.models import ConsentPurpose
 from contacts.services import item_purpose
@@ -52,8 +52,8 @@ def consultation_url(consultation: Consultation) -> str:
 def consultation_publish(*, consultation: Consultation, actor) -> None:
     """Make the consultation public: upcoming until it opens, then open until it closes."""
     require(actor, "consultations.publish_consultation", consultation, message=NOT_RUNNING)
-    if consultation.published_at is not None:
-        raise ValidationError(_("This consultation is already published."))
+    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    Consultation.lifecycle.check(locked, Consultation.Status.PUBLISHED)
     if not consultation.pages.filter(questions__isnull=False).exists():
         raise ValidationError(_("Add at least one question to the survey before publishing."))
     from consultations.services.builder import survey_problems
@@ -61,14 +61,15 @@ def consultation_publish(*, consultation: Consultation, actor) -> None:
     problems = survey_problems(consultation)
     if problems:
         raise ValidationError([str(problem) for problem in problems])
-    consultation.published_at = timezone.now()
-    consultation.save(update_fields=["published_at"])
-    audit_record(
+    state_move(
+        locked,
+        Consultation.Status.PUBLISHED,
         actor=actor,
-        action=AuditEntry.Action.EDIT,
-        obj=consultation,
+        action=AuditEntry.Action.PUBLISH,
         summary="Published consultation",
+        fields={"published_at": timezone.now()},
     )
+    consultation.refresh_from_db(fields=["published_at"])
 
 
 @transaction.atomic
@@ -76,15 +77,20 @@ def outcome_publish(*, consultation: Consultation, actor) -> int:
     """Publish 'We asked, you said, we did' once the consultation has closed; returns how many
     residents are told by e-mail."""
     require(actor, "consultations.change_consultation", consultation, message=NOT_RUNNING)
-    if consultation.stage != Consultation.Stage.CLOSED:
+    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if locked.stage != Consultation.Stage.CLOSED:
         raise ValidationError(_("An outcome can be published only after the consultation closes."))
-    if not consultation.decisions.exists():
+    if not locked.decisions.exists():
         raise ValidationError(_("Add at least one decision before publishing the outcome."))
-    consultation.outcome_published_at = timezone.now()
-    consultation.save(update_fields=["outcome_published_at"])
-    audit_record(
-        actor=actor, action=AuditEntry.Action.EDIT, obj=consultation, summary="Published outcome"
+    state_move(
+        locked,
+        Consultation.Status.OUTCOME,
+        actor=actor,
+        action=AuditEntry.Action.PUBLISH,
+        summary="Published outcome",
+        fields={"outcome_published_at": timezone.now()},
     )
+    consultation.refresh_from_db(fields=["outcome_published_at"])
     return _notify(
         consultation,
         subject=_("What we decided: %(title)s") % {"title": consultation.title},
@@ -101,14 +107,14 @@ def action_status_change(*, action: FollowUpAction, status: str, actor) -> int:
         raise ValidationError(_("Choose a status from the list."))
     if action.status == status:
         return 0
-    previous = action.get_status_display()
-    action.status = status
-    action.save(update_fields=["status", "updated_at"])
-    audit_record(
+    state_move(
+        action,
+        status,
         actor=actor,
-        action=AuditEntry.Action.EDIT,
-        obj=consultation,
-        summary=f"Follow-up action #{action.pk}: {previous} → {action.get_status_display()}",
+        summary=f"Follow-up action #{action.pk}: {action.get_status_display()} → "
+        f"{FollowUpAction.Status(status).label}",
+        fields={"updated_at": timezone.now()},
+        organisation=consultation.organisation,
     )
     if consultation.outcome_published_at is None:
         return 0

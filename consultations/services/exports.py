@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from civic.exports import csv_rows, xlsx_write
 from civic.models import AuditEntry
 from civic.queueing import queue, queue_after_commit
-from civic.services import audit_record, require
+from civic.services import audit_record, require, state_move
 from consultations.models import (
     Answer,
     AnswerChoice,
@@ -320,11 +320,18 @@ def export_write(*, export_id: int, now: datetime | None = None) -> ResponseExpo
             name = f"{export.consultation.slug}-responses{suffix}"
             export.file.save(name, File(written), save=False)
         now = now or timezone.now()
-        export.rows = counted.count
-        export.status = ResponseExport.Status.READY
-        export.finished_at = now
-        export.expires_at = now + timedelta(days=export_days())
-        export.save()
+        state_move(
+            export,
+            ResponseExport.Status.READY,
+            actor=None,
+            summary=None,
+            fields={
+                "file": export.file,
+                "rows": counted.count,
+                "finished_at": now,
+                "expires_at": now + timedelta(days=export_days()),
+            },
+        )
     return export
 
 
@@ -345,11 +352,7 @@ def exports_for(*, actor, consultation: Consultation) -> QuerySet[ResponseExport
     return ResponseExport.objects.filter(
         consultation=consultation,
         requested_by=actor,
-        status__in=[
-            ResponseExport.Status.QUEUED,
-            ResponseExport.Status.READY,
-            ResponseExport.Status.FAILED,
-        ],
+        status__in=set(ResponseExport.Status) - {ResponseExport.Status.EXPIRED},
     )[:10]
 
 
@@ -387,9 +390,13 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
             name, storage = export.file.name, export.file.storage
             if name:
                 transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
-            export.file = ""
-            export.status = ResponseExport.Status.EXPIRED
-            export.save(update_fields=["file", "status"])
+            state_move(
+                export,
+                ResponseExport.Status.EXPIRED,
+                actor=None,
+                summary=None,
+                fields={"file": ""},
+            )
             expired += 1
     waiting = list(
         ResponseExport.objects.filter(

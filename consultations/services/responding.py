@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civic.form_guard import FormGuard, Limit, Refused, Setting
-from civic.services import area_for_postcode
+from civic.services import area_for_postcode, state_move
 from consultations.models import (
     ACTIVITY_RESPONSE,
     SOURCE_SURVEY,
@@ -393,19 +393,25 @@ def response_submit(
         locked.answers.exclude(question_id__in=visible.questions).delete()
         _area_update(locked, survey, visible)
         signed_in = _signed_in(user)
-        if signed_in:
-            locked.user = user
-        locked.one_per_person = (
-            locked.user_id if consultation.one_response_per_person and locked.user_id else None
-        )
-        locked.status = Response.Status.SUBMITTED
-        locked.submitted_at = now
-        # An address kept only for what the resident asked to be sent (the resume link's too).
-        locked.email = email if wants_mail else ""
-        locked.agrees_to_publish = agrees_to_publish
+        respondent_id = user.pk if signed_in else locked.user_id
         try:
             with transaction.atomic():
-                locked.save()
+                state_move(
+                    locked,
+                    Response.Status.SUBMITTED,
+                    actor=None,
+                    summary=None,
+                    fields={
+                        "user_id": respondent_id,
+                        "one_per_person": (
+                            respondent_id if consultation.one_response_per_person else None
+                        ),
+                        "submitted_at": now,
+                        # Kept only for what the resident asked to be sent.
+                        "email": email if wants_mail else "",
+                        "agrees_to_publish": agrees_to_publish,
+                    },
+                )
         except IntegrityError:
             raise _already_refusal() from None
 

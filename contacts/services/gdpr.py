@@ -35,7 +35,7 @@ from civic import pagecache
 from civic.exports import csv_rows
 from civic.models import AuditEntry, User
 from civic.queueing import queue_after_commit
-from civic.services import audit_record, require
+from civic.services import audit_record, require, state_move
 from contacts import gdpr_registry
 from contacts.models import Activity, ConsentEvent, Contact, ContactImport, DataRequest
 from contacts.services.import_files import import_files_without
@@ -173,15 +173,14 @@ def data_request_prepare(*, actor: User, data_request: DataRequest) -> DataReque
             return locked
         if locked.contact_id is None or locked.contact.anonymised_at is not None:
             raise ValueError("The contact has been erased; there is nothing to download")
-        locked.status = DataRequest.Status.PROCESSING
-        locked.handled_by = actor
-        locked.save(update_fields=["status", "handled_by"])
-        audit_record(
+        state_move(
+            locked,
+            DataRequest.Status.PROCESSING,
             actor=actor,
             action=AuditEntry.Action.EXPORT,
-            obj=locked,
             summary=f"Prepared the download for data request #{locked.pk} "
             f"of contact #{locked.contact_id}",
+            fields={"handled_by": actor},
         )
         queue_after_commit("contacts.tasks.gdpr.data_request_process_task", locked.pk)
     return locked
@@ -204,10 +203,17 @@ def _erasure_complete(*, actor: User | None, data_request: DataRequest) -> DataR
         contact_erase(
             actor=actor, contact=data_request.contact, reason=f"data request #{data_request.pk}"
         )
-    data_request.status = DataRequest.Status.DONE
-    data_request.handled_by = actor if actor is not None else data_request.handled_by
-    data_request.completed_at = timezone.now()
-    data_request.save(update_fields=["status", "handled_by", "completed_at"])
+    state_move(
+        data_request,
+        DataRequest.Status.DONE,
+        actor=actor,
+        action=AuditEntry.Action.EDIT,
+        summary=f"Completed data request #{data_request.pk}",
+        fields={
+            "handled_by": actor if actor is not None else data_request.handled_by,
+            "completed_at": timezone.now(),
+        },
+    )
     return data_request
 
 
@@ -226,8 +232,7 @@ def data_request_process(*, data_request_id: int) -> DataRequest | None:
             return _erasure_complete(actor=None, data_request=data_request)
         contact = data_request.contact
         if contact is None or contact.anonymised_at is not None:
-            data_request.status = DataRequest.Status.FAILED
-            data_request.save(update_fields=["status"])
+            state_move(data_request, DataRequest.Status.FAILED, actor=None, summary=None)
             return data_request
         if data_request.status != DataRequest.Status.READY:
             _export_build(data_request=data_request, contact=contact)
@@ -243,12 +248,17 @@ def _export_build(*, data_request: DataRequest, contact: Contact) -> None:
     if old_name:
         _delete_files_on_commit([old_name])
     now = timezone.now()
-    data_request.export_token = secrets.token_urlsafe(32)
-    data_request.expires_at = now + timedelta(days=export_days())
-    data_request.completed_at = now
-    data_request.status = DataRequest.Status.READY
-    data_request.save(
-        update_fields=["export_file", "export_token", "expires_at", "completed_at", "status"]
+    state_move(
+        data_request,
+        DataRequest.Status.READY,
+        actor=None,
+        summary=None,
+        fields={
+            "export_file": data_request.export_file,
+            "export_token": secrets.token_urlsafe(32),
+            "expires_at": now + timedelta(days=export_days()),
+            "completed_at": now,
+        },
     )
 
 
@@ -291,9 +301,13 @@ def data_exports_expire(*, now: datetime | None = None) -> int:
         ):
             if data_request.export_file:
                 _delete_files_on_commit([data_request.export_file.name])
-            data_request.export_file = ""
-            data_request.status = DataRequest.Status.EXPIRED
-            data_request.save(update_fields=["export_file", "status"])
+            state_move(
+                data_request,
+                DataRequest.Status.EXPIRED,
+                actor=None,
+                summary=None,
+                fields={"export_file": ""},
+            )
             expired += 1
     return expired
 
@@ -344,9 +358,9 @@ def _erase(*, actor: User | None, contact: Contact, reason: str, requested: bool
     contact.data_requests.exclude(export_file="", export_token="").update(
         export_file="", export_token="", expires_at=None
     )
-    contact.data_requests.filter(status=DataRequest.Status.READY).update(
-        status=DataRequest.Status.EXPIRED
-    )
+    contact.data_requests.filter(
+        status__in=DataRequest.lifecycle.sources(DataRequest.Status.EXPIRED)
+    ).update(status=DataRequest.Status.EXPIRED)
     contact.tags.clear()
     # An imported consent quotes the spreadsheet's free-text source, which may name the person;
     # the event itself (purpose, when, given or withdrawn) stays for the counts.

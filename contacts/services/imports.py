@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from civic.models import AuditEntry, Organisation, Postcode, User
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_after_commit
-from civic.services import audit_record
+from civic.services import audit_record, state_move
 from civic.validators import validate_upload
 from contacts.models import ConsentEvent, ConsentPurpose, Contact, ContactImport, Tag
 from contacts.services.import_files import (
@@ -85,13 +85,18 @@ PROBLEMS = {
 }
 SKIPPING_PROBLEMS = {"missing_email", "bad_email", "duplicate_email", "bad_postcode", "too_long"}
 
-# The allowed moves of an import's status, in one place.
-_STARTABLE = {
-    ContactImport.Status.UPLOADED,
-    ContactImport.Status.CHECKED,
-    ContactImport.Status.FAILED,
-    ContactImport.Status.DONE,
-}
+# What the dry run writes back to the import row, besides its status.
+_REPORT_FIELDS = (
+    "mapping",
+    "existing",
+    "consent_purpose",
+    "problems",
+    "total_rows",
+    "processed_rows",
+    "created_count",
+    "updated_count",
+    "skipped_count",
+)
 
 
 _KEEP = object()  # a setting the caller leaves as the import holds it
@@ -607,8 +612,7 @@ def contact_import_dry_run(
 ) -> ContactImport:
     """Check the file against the database and report what an import would do, changing no
     contact: the import row keeps the settings, the would-be counts and every problem row."""
-    if contact_import.status not in _STARTABLE:
-        raise ValidationError(_("The file is being imported: wait until it has finished"))
+    ContactImport.lifecycle.check(contact_import, ContactImport.Status.CHECKED)
     _apply_settings(
         contact_import,
         mapping=mapping,
@@ -634,7 +638,6 @@ def contact_import_dry_run(
         contact_import.problems = [
             {"row": None, "code": "unreadable", "problem": str(error), "value": ""}
         ]
-    contact_import.status = ContactImport.Status.CHECKED
     contact_import.total_rows = total
     contact_import.processed_rows = 0
     contact_import.created_count = counts.created
@@ -643,30 +646,16 @@ def contact_import_dry_run(
     with transaction.atomic():
         # The check took a while: write its report only if nobody started the import meanwhile.
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
-        if locked.status not in _STARTABLE:
-            raise ValidationError(_("The file is being imported: wait until it has finished"))
-        contact_import.save(
-            update_fields=[
-                "mapping",
-                "existing",
-                "consent_purpose",
-                "problems",
-                "status",
-                "total_rows",
-                "processed_rows",
-                "created_count",
-                "updated_count",
-                "skipped_count",
-            ]
-        )
-        audit_record(
+        state_move(
+            locked,
+            ContactImport.Status.CHECKED,
             actor=actor,
             action=AuditEntry.Action.IMPORT,
-            obj=contact_import,
             summary=f"Checked contact import #{contact_import.pk}: would have "
             + _summary(contact_import),
+            fields={name: getattr(contact_import, name) for name in _REPORT_FIELDS},
         )
-    return contact_import
+    return locked
 
 
 def contact_import_start(
@@ -680,8 +669,11 @@ def contact_import_start(
     """Queue the import on a worker once this transaction has committed."""
     with transaction.atomic():
         locked = ContactImport.objects.select_for_update().get(pk=contact_import.pk)
-        if locked.status not in _STARTABLE:
-            raise ValidationError(_("The file is already being imported"))
+        ContactImport.lifecycle.check(
+            locked,
+            ContactImport.Status.QUEUED,
+            refusal=_("The file is already being imported"),
+        )
         contact_import = locked  # the row as it stands, checkpoint included
         _apply_settings(
             contact_import,
@@ -689,20 +681,24 @@ def contact_import_start(
             existing=existing,
             consent_purpose=consent_purpose,
         )
-        resuming = locked.status == ContactImport.Status.FAILED and locked.processed_rows > 0
-        contact_import.status = ContactImport.Status.QUEUED
-        if not resuming:
+        fields = {name: getattr(contact_import, name) for name in _REPORT_FIELDS}
+        if not (locked.status == ContactImport.Status.FAILED and locked.processed_rows > 0):
             # A failed run is resumed from its last committed batch; anything else starts afresh.
-            contact_import.total_rows = contact_import.processed_rows = 0
-            contact_import.created_count = contact_import.updated_count = 0
-            contact_import.skipped_count = 0
-            contact_import.problems = []
-        contact_import.save()
-        audit_record(
+            fields.update(
+                total_rows=0,
+                processed_rows=0,
+                created_count=0,
+                updated_count=0,
+                skipped_count=0,
+                problems=[],
+            )
+        state_move(
+            contact_import,
+            ContactImport.Status.QUEUED,
             actor=actor,
             action=AuditEntry.Action.IMPORT,
-            obj=contact_import,
             summary=f"Started contact import #{contact_import.pk}",
+            fields=fields,
         )
         queue_after_commit("contacts.tasks.imports.contact_import_task", contact_import.pk)
     return contact_import
@@ -729,8 +725,7 @@ def contact_import_run(
         ):
             return contact_import
         if contact_import.status == ContactImport.Status.QUEUED:
-            contact_import.status = ContactImport.Status.RUNNING
-            contact_import.save(update_fields=["status"])
+            state_move(contact_import, ContactImport.Status.RUNNING, actor=None, summary=None)
     job = _Job(contact_import=contact_import, write=True)
     try:
         if not contact_import.total_rows:
@@ -767,10 +762,14 @@ def contact_import_run(
                     )
                     checkpoint = contact_import.processed_rows
     except UnreadableFile as error:
-        contact_import.status = ContactImport.Status.FAILED
         unreadable = {"row": None, "code": "unreadable", "problem": str(error), "value": ""}
-        contact_import.problems = [*contact_import.problems, unreadable]
-        contact_import.save(update_fields=["status", "problems"])
+        state_move(
+            contact_import,
+            ContactImport.Status.FAILED,
+            actor=None,
+            summary=None,
+            fields={"problems": [*contact_import.problems, unreadable]},
+        )
         return contact_import
     except SoftTimeLimitExceeded:
         raise  # the task queues the run again; it resumes from the last committed batch
@@ -779,18 +778,17 @@ def contact_import_run(
         contact_import_fail(contact_import_id=contact_import.pk)
         raise
     with transaction.atomic():
-        contact_import.status = ContactImport.Status.DONE
-        contact_import.save(update_fields=["status"])
+        state_move(
+            contact_import,
+            ContactImport.Status.DONE,
+            actor=None,
+            action=AuditEntry.Action.IMPORT,
+            summary=f"Imported contact import #{contact_import.pk}: " + _summary(contact_import),
+        )
         # The file holds many people's details; once imported it is not kept (UK GDPR
         # storage limitation), so erasure never has to reach into uploaded files.
         stored = contact_import.file.name
         transaction.on_commit(lambda: contact_import.file.storage.delete(stored))
-        audit_record(
-            actor=None,
-            action=AuditEntry.Action.IMPORT,
-            obj=contact_import,
-            summary=f"Imported contact import #{contact_import.pk}: " + _summary(contact_import),
-        )
     return contact_import
 
 
@@ -798,5 +796,5 @@ def contact_import_fail(*, contact_import_id: int) -> None:
     """Mark a running import failed, keeping its checkpoint so that starting it again resumes."""
     ContactImport.objects.filter(
         pk=contact_import_id,
-        status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING],
+        status__in=ContactImport.lifecycle.sources(ContactImport.Status.FAILED),
     ).update(status=ContactImport.Status.FAILED)

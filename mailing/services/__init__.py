@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from civic.models import AuditEntry, Organisation
 from civic.queueing import queue, queue_after_commit
-from civic.services import audit_record, require
+from civic.services import audit_record, require, state_move
 from contacts.models import Contact
 from contacts.segments import segment_queryset
 from mailing.models import Campaign, Delivery, Suppression
@@ -77,33 +77,20 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
 # What an officer reads when a service refuses them.
 NOT_SENDER = gettext_lazy("You cannot send this organisation's campaigns.")
 
-REFUSALS = {
-    Campaign.Status.SENDING: _("Only a draft, scheduled or paused campaign can be sent."),
-    Campaign.Status.SCHEDULED: _("Only a draft campaign can be scheduled."),
-    Campaign.Status.PAUSED: _("Only a campaign that is sending can be paused."),
-    Campaign.Status.CANCELLED: _("A campaign that has been sent or cancelled cannot be cancelled."),
-}
-
 
 def _move(campaign: Campaign, status: str, *, actor, summary: str, **fields) -> None:
-    """Change state if the rules allow it, under a row lock so that two clicks do it once."""
+    """Change state if the campaign's lifecycle allows it, under a row lock so that two clicks
+    do it once; `campaign` is brought up to date with the row."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if not locked.can_become(status):
-        refusal = REFUSALS.get(status, _("This campaign cannot do that now."))
-        if status == Campaign.Status.SENDING and summary == "Resume":
-            refusal = _("Only a paused campaign can be resumed.")
-        raise ValidationError(refusal)
-    for name, value in {"status": status, **fields}.items():
-        setattr(locked, name, value)
-        setattr(campaign, name, value)
-    locked.save(update_fields=["status", *fields])
-    audit_record(
+    state_move(
+        locked,
+        status,
         actor=actor,
-        action=AuditEntry.Action.EDIT,
-        obj=locked,
         summary=f"{summary} campaign",
+        fields=fields,
         organisation=locked.organisation,
     )
+    campaign.refresh_from_db(fields=["status", *fields])
 
 
 def audience_freeze(campaign: Campaign) -> int:
@@ -154,9 +141,14 @@ def campaign_start_scheduled(*, campaign: Campaign) -> int:
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status != Campaign.Status.SCHEDULED:
         return 0
-    locked.status = Campaign.Status.SENDING
-    locked.started_at = timezone.now()
-    locked.save(update_fields=["status", "started_at"])
+    state_move(
+        locked,
+        Campaign.Status.SENDING,
+        actor=None,
+        action=AuditEntry.Action.SEND,
+        summary="Started the scheduled campaign",
+        fields={"started_at": timezone.now()},
+    )
     count = audience_freeze(locked)
     _start_workers(locked.pk)
     return count

@@ -88,7 +88,7 @@ def invalidation_clean(
 def signatures_matching(petition: Petition, invalidation: Invalidation):
     return petition.signatures.filter(
         invalidation.query(),
-        status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
+        status__in=Signature.lifecycle.sources(Signature.Status.INVALIDATED),
     )
 
 

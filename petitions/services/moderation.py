@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.models import AuditEntry
-from civic.services import audit_record, require
+from civic.services import require, state_move
 from petitions.models import (
     Petition,
 )
@@ -78,13 +78,8 @@ def locked_for_action(actor, petition: Petition, now: datetime) -> Petition:
     return locked
 
 
-def _move(locked: Petition, status: str) -> None:
-    if status not in Petition.TRANSITIONS[locked.status]:
-        raise ValidationError(
-            _("A petition that is “%(now)s” cannot become “%(next)s”.")
-            % {"now": locked.get_status_display(), "next": Petition.Status(status).label},
-            code="transition",
-        )
+# A decision also frees the petition from the moderator who held it.
+_UNLOCKED = {"locked_by": None, "locked_until": None}
 
 
 @transaction.atomic
@@ -92,16 +87,20 @@ def petition_publish(*, actor, petition: Petition, now: datetime | None = None) 
     require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     locked = locked_for_action(actor, petition, now)
-    _move(locked, Petition.Status.OPEN)
     policy = policy_for(locked.organisation)
-    locked.status = Petition.Status.OPEN
-    locked.opened_at = now
-    locked.closes_at = now + timedelta(days=policy.open_days)
-    locked.moderated_at, locked.moderated_by = now, actor
-    locked.locked_by, locked.locked_until = None, None
-    locked.save()
-    audit_record(
-        actor=actor, action=AuditEntry.Action.PUBLISH, obj=locked, summary="Published the petition"
+    state_move(
+        locked,
+        Petition.Status.OPEN,
+        actor=actor,
+        action=AuditEntry.Action.PUBLISH,
+        summary="Published the petition",
+        fields={
+            "opened_at": now,
+            "closes_at": now + timedelta(days=policy.open_days),
+            "moderated_at": now,
+            "moderated_by": actor,
+            **_UNLOCKED,
+        },
     )
     email = creator_email(locked)
     if email:
@@ -135,18 +134,19 @@ def petition_reject(
     if errors:
         raise ValidationError(errors)
     locked = locked_for_action(actor, petition, now)
-    status = Petition.Status.HIDDEN if hide else Petition.Status.REJECTED
-    _move(locked, status)
-    locked.status = status
-    locked.rejection_reason, locked.rejection_details = reason, explanation
-    locked.moderated_at, locked.moderated_by = now, actor
-    locked.locked_by, locked.locked_until = None, None
-    locked.save()
-    audit_record(
+    state_move(
+        locked,
+        Petition.Status.HIDDEN if hide else Petition.Status.REJECTED,
         actor=actor,
         action=AuditEntry.Action.MODERATE,
-        obj=locked,
         summary=f"Rejected the petition ({reason}{', hidden' if hide else ''})",
+        fields={
+            "rejection_reason": reason,
+            "rejection_details": explanation,
+            "moderated_at": now,
+            "moderated_by": actor,
+            **_UNLOCKED,
+        },
     )
     email = creator_email(locked)
     if email:
@@ -166,15 +166,13 @@ def petition_hide(*, actor, petition: Petition, now: datetime | None = None) -> 
     require(actor, "petitions.moderate_petition", petition, message=NOT_MODERATOR)
     now = now or timezone.now()
     locked = locked_for_action(actor, petition, now)
-    _move(locked, Petition.Status.HIDDEN)
-    locked.status = Petition.Status.HIDDEN
-    locked.moderated_at, locked.moderated_by = now, actor
-    locked.locked_by, locked.locked_until = None, None
-    locked.save(
-        update_fields=["status", "moderated_at", "moderated_by", "locked_by", "locked_until"]
-    )
-    audit_record(
-        actor=actor, action=AuditEntry.Action.MODERATE, obj=locked, summary="Hid the petition"
+    state_move(
+        locked,
+        Petition.Status.HIDDEN,
+        actor=actor,
+        action=AuditEntry.Action.MODERATE,
+        summary="Hid the petition",
+        fields={"moderated_at": now, "moderated_by": actor, **_UNLOCKED},
     )
     return locked
 
@@ -191,15 +189,12 @@ def petition_remove(
             {"removed_reason": ValidationError(_("Say why the petition is removed"), "required")}
         )
     locked = locked_for_action(actor, petition, now or timezone.now())
-    _move(locked, Petition.Status.REMOVED)
-    locked.status = Petition.Status.REMOVED
-    locked.removed_reason = reason
-    locked.locked_by, locked.locked_until = None, None
-    locked.save(update_fields=["status", "removed_reason", "locked_by", "locked_until"])
-    audit_record(
+    state_move(
+        locked,
+        Petition.Status.REMOVED,
         actor=actor,
         action=AuditEntry.Action.DELETE,
-        obj=locked,
         summary=f"Removed the petition: {reason[:150]}",
+        fields={"removed_reason": reason, **_UNLOCKED},
     )
     return locked

@@ -467,13 +467,14 @@ def signature_confirm(*, signature: Signature, now: datetime | None = None) -> b
     if not (petition.is_signable or late_supporter):
         raise Refused(_("This petition closed before the signature was confirmed."), code="closed")
     with transaction.atomic():
+        # One UPDATE that makes only the allowed move, so that two clicks confirm once.
         confirmed = Signature.objects.filter(
-            pk=signature.pk, status=Signature.Status.PENDING
+            pk=signature.pk, status__in=Signature.lifecycle.sources(Signature.Status.CONFIRMED)
         ).update(status=Signature.Status.CONFIRMED, confirmed_at=now)
         if confirmed:
             count_soon(petition.pk)
     if confirmed:
-        signature.status, signature.confirmed_at = Signature.Status.CONFIRMED, now
+        signature.refresh_from_db(fields=["status", "confirmed_at"])
     return bool(confirmed)
 
 
