@@ -86,3 +86,14 @@ def test_every_model_change_has_its_migration_including_the_test_only_app(db):
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_language_is_chosen_per_visitor_only_when_there_is_more_than_one():
+    code = (
+        "from django.conf import settings; "
+        "print('locale' if 'django.middleware.locale.LocaleMiddleware' in settings.MIDDLEWARE "
+        "else 'none')"
+    )
+    one = run_django(code, DEBUG="1")
+    two = run_django(code, DEBUG="1", CIVIC_LANGUAGES="en-gb:English,cy:Cymraeg")
+    assert (one.stdout.strip(), two.stdout.strip()) == ("none", "locale"), one.stderr + two.stderr
