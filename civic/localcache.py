@@ -43,6 +43,10 @@ class ProcessMemo:
             self._values.clear()  # rare, and cheaper than keeping an order of use
         self._values[key] = (self.clock() + self.seconds, value)
 
+    def __bool__(self) -> bool:
+        """Whether anything was kept (some of it may have expired)."""
+        return bool(self._values)
+
     def forget(self, key) -> None:
         self._values.pop(key, None)
 

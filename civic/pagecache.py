@@ -24,6 +24,18 @@ consultation opening at nine) shows within the page's `seconds`, for which it is
 Each process also remembers the generation and the pages it read for a second (civic.localcache),
 so that a page everyone reads costs no round trip to Redis; other processes see a change within
 that second.
+
+Before the middleware. A page that a process has just served to an anonymous visitor is also
+kept with the headers the whole middleware stack gave it (security headers, CSP), and
+`SharedPageMiddleware`, first in the stack, answers the next visitor who may share it at once,
+without the rest of the stack: a GET or HEAD with no query string, no session and no messages
+cookie, a CSRF cookie of their own (a first visit goes through the stack, which sets one), on the
+same scheme and host, while the generation is the same. Their CSRF token is made from their
+cookie as Django's middleware would, and the other per-request values are filled in as above.
+Nothing else that the skipped middleware does applies to such a request: it has no session or
+user, its language is the site's only one (the fast path is off when there are several), its
+host was checked when the page was kept, and an http request that must be redirected to https
+takes the stack.
 """
 
 from __future__ import annotations
@@ -33,8 +45,10 @@ import re
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -89,6 +103,11 @@ UNSHOWN_TABLES = frozenset(
 
 _pages = ProcessMemo(1)
 _generation = ProcessMemo(1)
+_answers = ProcessMemo(1)  # pages with their final headers, for SharedPageMiddleware
+# Django's CSRF secret as its cookie holds it (django.middleware.csrf: 32 letters and digits).
+_CSRF_SECRET = re.compile(r"[a-zA-Z0-9]{32}")
+# Headers of a kept answer that are the visitor's own, or made again for each answer.
+_NOT_KEPT = {"content-length", "set-cookie"}
 _WRITE = re.compile(
     r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)', re.IGNORECASE
 )
@@ -149,11 +168,14 @@ def csrf_mark(request: HttpRequest) -> dict[str, str]:
 # Serving ------------------------------------------------------------------------------------------
 
 
-def generation() -> str:
+def generation(*, ask: bool = True) -> str | None:
     """The pages' generation, which every committed write to a shown table changes; and this
-    connection's own while it holds uncommitted writes."""
+    connection's own while it holds uncommitted writes. With `ask=False`, only what this process
+    holds: None rather than a round trip to the cache."""
     current = _generation.get(GENERATION)
     if current is None:
+        if not ask:
+            return None
         current = cache.get(GENERATION)
         if current is None:
             cache.add(GENERATION, secrets.token_hex(8), None)
@@ -168,8 +190,8 @@ def generation() -> str:
     return current
 
 
-def _key(request: HttpRequest) -> str:
-    return f"page:{generation()}:{get_language()}:{request.get_host()}:{request.path}"
+def _key(request: HttpRequest, current: str | None = None) -> str:
+    return f"page:{current or generation()}:{get_language()}:{request.get_host()}:{request.path}"
 
 
 def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
@@ -194,6 +216,7 @@ def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse])
     response = HttpResponse(_filled(content, marks, request))
     for name, header in headers:
         response[name] = header
+    request.shared_page = (key, marks, content, request.page_fill)
     return response
 
 
@@ -222,6 +245,94 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     return response, (marks, content, headers)
 
 
+# Answering before the middleware ------------------------------------------------------------------
+
+
+def _answer_key(request: HttpRequest, key: str) -> str:
+    return f"{request.scheme}:{key}"
+
+
+def _may_share(request: HttpRequest) -> bool:
+    """Whether the request is one that may take a kept answer (its CSRF cookie aside)."""
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return False
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return False
+    return not (settings.SECURE_SSL_REDIRECT and not request.is_secure())
+
+
+def _csrf_secret(request: HttpRequest) -> str | None:
+    secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    return secret if _CSRF_SECRET.fullmatch(secret) else None
+
+
+def answer_kept(request: HttpRequest) -> HttpResponse | None:
+    """The page this visitor may share, with the headers the middleware gave it, or None."""
+    if not _answers or not _may_share(request):
+        return None
+    # Only what this process already holds: the middleware makes no round trip of its own.
+    current = generation(ask=False)
+    if current is None:
+        return None
+    try:
+        key = _answer_key(request, _key(request, current))
+    except DisallowedHost:
+        return None
+    kept = _answers.get(key)
+    if kept is None:
+        return None
+    marks, content, fill, headers = kept
+    if CSRF in marks:
+        # A form: the token is made from the visitor's own cookie; a first visit, which has
+        # none yet, takes the stack, which sets one.
+        secret = _csrf_secret(request)
+        if secret is None:
+            return None
+        request.META["CSRF_COOKIE"] = secret  # what CsrfViewMiddleware would have read
+    request.page_fill = fill
+    response = HttpResponse(_filled(content, marks, request))
+    for name, header in headers:
+        response[name] = header
+    response.answered_before_middleware = True
+    return response
+
+
+def answer_keep(request: HttpRequest, response: HttpResponse) -> None:
+    """Keep a shared page as the whole stack answered it, for the next visitor who may share
+    it; not if the answer is the visitor's own (a cookie other than the CSRF one, a nonce)."""
+    shared = getattr(request, "shared_page", None)
+    if shared is None or response.status_code != 200 or not _may_share(request):
+        return
+    if set(response.cookies) - {settings.CSRF_COOKIE_NAME}:
+        return
+    headers = [(name, header) for name, header in response.items() if name.lower() not in _NOT_KEPT]
+    if any("nonce-" in header for _name, header in headers):
+        return
+    key, marks, content, fill = shared
+    _answers.set(_answer_key(request, key), (marks, content, fill, headers))
+
+
+class SharedPageMiddleware:
+    """First in the stack: answers a visitor who may share a page a process has just served
+    (see "Before the middleware" above) without the rest of the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # With several languages the page depends on LocaleMiddleware's choice: no fast path.
+        self.enabled = "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.enabled:
+            answer = answer_kept(request)
+            if answer is not None:
+                return answer
+        response = self.get_response(request)
+        if self.enabled:
+            answer_keep(request, response)
+        return response
+
+
 def forget_all() -> None:
     """Delete every kept page, of every generation. A write moves pages to a new generation but
     leaves the old copies to expire; after an erasure no copy of a page that showed the person may
@@ -238,6 +349,7 @@ def forget_all() -> None:
         cache.clear()
     _pages.clear()
     _generation.clear()
+    _answers.clear()
 
 
 # Noticing changes ---------------------------------------------------------------------------------

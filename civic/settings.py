@@ -91,6 +91,8 @@ if "pytest" in sys.modules:
     INSTALLED_APPS.append("tests.scoped_feature")
 
 MIDDLEWARE = [
+    # First: answers a visitor who may share a page just served, without the rest (pagecache).
+    "civic.pagecache.SharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
