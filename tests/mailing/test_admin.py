@@ -37,6 +37,8 @@ def _url(campaign: Campaign, page: str = "change") -> str:
     return {
         "change": f"/admin/mailing/campaign/{campaign.pk}/change/",
         "send": f"/admin/mailing/campaign/{campaign.pk}/send/",
+        "send_confirm": f"/admin/mailing/campaign/{campaign.pk}/send/confirm/",
+        "schedule_confirm": f"/admin/mailing/campaign/{campaign.pk}/schedule/confirm/",
         "progress": f"/admin/mailing/campaign/{campaign.pk}/progress/",
         "figures": f"/admin/mailing/campaign/{campaign.pk}/progress/figures/",
     }[page]
@@ -111,7 +113,7 @@ def test_the_owner_sends_now_and_the_audience_is_frozen(
     client.force_login(newsletter.facilitator)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(_url(campaign, "send"), {"action": "send_now"})
+        response = client.post(_url(campaign, "send_confirm"))
 
     assert response.status_code == 302
     assert response.url == _url(campaign, "progress")
@@ -138,14 +140,17 @@ def test_a_facilitator_of_another_council_can_neither_see_nor_send_the_campaign(
     stranger = make_newsletter("Eastmoor Council", "eastmoor").facilitator
     client.force_login(stranger)
 
-    for page in ("change", "send", "progress", "figures"):
+    pages = ("change", "send", "send_confirm", "schedule_confirm", "progress", "figures")
+    for page in pages:
         assert client.get(_url(campaign, page)).status_code in (403, 404), page
     listing = client.get("/admin/mailing/campaign/")
     assert list(listing.context["cl"].result_list) == []
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(_url(campaign, "send"), {"action": "send_now"})
+        response = client.post(_url(campaign, "send_confirm"))
+        scheduling = client.post(_url(campaign, "schedule_confirm"))
 
     assert response.status_code in (403, 404)
+    assert scheduling.status_code in (403, 404)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
     assert not Delivery.objects.exists()
@@ -183,7 +188,11 @@ def test_scheduling_uses_the_saved_time_and_asks_for_one_when_there_is_none(news
     campaign = newsletter.campaign()
     client.force_login(newsletter.facilitator)
 
-    refused = client.post(_url(campaign, "send"), {"action": "schedule"}, follow=True)
+    asked = client.get(_url(campaign, "schedule_confirm"))
+    html = assert_page(asked, heading="Schedule November newsletter")
+    assert "Choose a time in “send at”" in html
+    assert 'id="campaign-confirm"' not in html
+    refused = client.post(_url(campaign, "schedule_confirm"), follow=True)
     assert _messages(refused)[0].startswith("Choose a time in “send at”")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
@@ -191,7 +200,7 @@ def test_scheduling_uses_the_saved_time_and_asks_for_one_when_there_is_none(news
     when = timezone.now() + timedelta(days=2)
     Campaign.objects.filter(pk=campaign.pk).update(scheduled_for=when)
     response = client.post(
-        _url(campaign, "send"), {"action": "schedule", "return_to": "change"}, follow=True
+        _url(campaign, "schedule_confirm"), {"return_to": "change"}, follow=True
     )
     assert response.redirect_chain[-1][0] == _url(campaign)
     assert _messages(response) == ["The campaign is scheduled."]
