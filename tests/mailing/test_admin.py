@@ -199,9 +199,7 @@ def test_scheduling_uses_the_saved_time_and_asks_for_one_when_there_is_none(news
 
     when = timezone.now() + timedelta(days=2)
     Campaign.objects.filter(pk=campaign.pk).update(scheduled_for=when)
-    response = client.post(
-        _url(campaign, "schedule_confirm"), {"return_to": "change"}, follow=True
-    )
+    response = client.post(_url(campaign, "schedule_confirm"), {"return_to": "change"}, follow=True)
     assert response.redirect_chain[-1][0] == _url(campaign)
     assert _messages(response) == ["The campaign is scheduled."]
     campaign.refresh_from_db()
