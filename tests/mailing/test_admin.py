@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from civic.formatting import when as when_in_words
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Campaign, Delivery, DeliveryEvent, RateLimit, Suppression
@@ -130,6 +131,88 @@ def test_the_owner_sends_now_and_the_audience_is_frozen(
     assert entry.actor_id == newsletter.facilitator.pk
     page = client.get(response.url)
     assert _messages(page) == ["Sending has started: 3 messages are queued."]
+
+
+def test_send_now_asks_once_more_naming_the_recipients_purpose_and_sender(
+    newsletter, client, django_capture_on_commit_callbacks
+):
+    newsletter.subscribe(3)
+    _contact_without_consent(newsletter)
+    campaign = newsletter.campaign()
+    client.force_login(newsletter.facilitator)
+    confirm = _url(campaign, "send_confirm")
+
+    change = assert_page(client.get(_url(campaign)), heading="Change campaign")
+    assert re.search(rf'id="campaign-send-now"\s+href="{confirm}">\s*Send now to 3 people', change)
+    # The send page's old button no longer sends: it leads to the question.
+    with django_capture_on_commit_callbacks() as callbacks:
+        skipped = client.post(_url(campaign, "send"), {"action": "send_now"})
+    assert (skipped.status_code, skipped.url) == (302, confirm)
+    asked = client.get(confirm)
+
+    html = assert_page(asked, heading="Send November newsletter now")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert callbacks == []
+    assert not Delivery.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert _text_of(html, "confirm-recipients") == "3 people"
+    assert _text_of(html, "confirm-purpose") == "the newsletter (Monthly news)"
+    assert _text_of(html, "confirm-sender") == (
+        "Northbridge City Council &lt;news@northbridge.example&gt; "
+        "(replies go to help@northbridge.example)"
+    )
+    assert re.search(r'id="campaign-confirm">\s*Send to 3 people\s*</button>', html)
+    assert f'<form method="post" action="{confirm}"' in html
+
+    with django_capture_on_commit_callbacks():
+        sent = client.post(confirm, follow=True)
+
+    assert sent.redirect_chain[-1][0] == _url(campaign, "progress")
+    assert _messages(sent) == ["Sending has started: 3 messages are queued."]
+    assert Delivery.objects.filter(campaign=campaign).count() == 3
+
+
+def test_scheduling_asks_once_more_naming_the_time(newsletter, client):
+    newsletter.subscribe(2)
+    when = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    campaign = newsletter.campaign(scheduled_for=when)
+    client.force_login(newsletter.facilitator)
+    confirm = _url(campaign, "schedule_confirm")
+
+    change = assert_page(client.get(_url(campaign)), heading="Change campaign")
+    assert f'id="campaign-schedule"\n                       href="{confirm}"' in change
+    html = assert_page(client.get(confirm), heading="Schedule November newsletter")
+
+    assert _text_of(html, "confirm-time") == when_in_words(when)
+    assert _text_of(html, "confirm-recipients").startswith("2 people now")
+    assert _text_of(html, "confirm-purpose") == "the newsletter (Monthly news)"
+    assert re.search(rf'id="campaign-confirm">\s*Schedule for {when_in_words(when)}', html)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_campaign_already_sending_is_not_offered_for_sending_again(newsletter, client):
+    campaign = _sent_campaign(newsletter)
+    client.force_login(newsletter.facilitator)
+
+    html = assert_page(
+        client.get(_url(campaign, "send_confirm")), heading="Send November newsletter now"
+    )
+
+    assert "The campaign is “Sending”, so it cannot be sent or scheduled now." in html
+    assert 'id="campaign-confirm"' not in html
+    before = Delivery.objects.filter(campaign=campaign).count()
+    refused = client.post(_url(campaign, "send_confirm"), follow=True)
+    assert refused.status_code == 200
+    assert Delivery.objects.filter(campaign=campaign).count() == before
+
+
+def _text_of(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}">(.*?)</dd>', html, re.DOTALL)
+    assert found, element_id
+    return " ".join(found.group(1).split())
 
 
 def test_a_facilitator_of_another_council_can_neither_see_nor_send_the_campaign(
