@@ -17,7 +17,7 @@ from civic.formatting import when as when_in_words
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Campaign, Delivery, DeliveryEvent, RateLimit, Suppression
-from tests.browser import assert_no_csp_errors, assert_on_page, submit
+from tests.browser import assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.factories import RoleFactory, UserFactory
 from tests.mailing.conftest import make_newsletter
 from tests.pages import assert_page
@@ -742,3 +742,38 @@ def test_the_preview_shows_the_message_in_a_sandboxed_frame(newsletter, signed_i
         "rgb(243, 242, 241)"
     )
     assert_no_csp_errors(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sending_asks_once_more_and_works_without_javascript(newsletter, signed_in_page):
+    newsletter.subscribe(2)
+    campaign = newsletter.campaign()
+    checking = signed_in_page(newsletter.facilitator, 1280)
+    checking.goto(_url(campaign, "send_confirm"))
+    assert_on_page(checking, heading="Send November newsletter now")
+    assert_accessible(checking)
+    assert_no_csp_errors(checking)
+    page = signed_in_page(newsletter.facilitator, 1280, javascript_enabled=False)
+
+    page.goto(_url(campaign))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Send now to 2 people").click()
+
+    assert_on_page(page, heading="Send November newsletter now")
+    assert page.locator("#confirm-recipients").inner_text() == "2 people"
+    assert page.locator("#confirm-purpose").inner_text() == "the newsletter (Monthly news)"
+    assert page.locator("#confirm-sender").inner_text() == (
+        "Northbridge City Council <news@northbridge.example> "
+        "(replies go to help@northbridge.example)"
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    submit(page, page.get_by_role("button", name="Send to 2 people"))
+
+    assert_on_page(page, heading="Progress of November newsletter")
+    messages = page.locator(".messagelist").inner_text()
+    assert "Sending has started: 2 messages are queued." in messages
+    campaign.refresh_from_db()
+    assert campaign.status != Campaign.Status.DRAFT
+    assert Delivery.objects.filter(campaign=campaign).count() == 2
