@@ -13,8 +13,9 @@ this page or a later one, or at an option that is gone, is refused next to the f
 option or question somebody answered is never removed: the answers hold it (on_delete=PROTECT),
 and the admin says so on the page instead of failing.
 
-Publishing, the outcome and follow-up actions go through consultations.services, so that the
-permission checks, the audit log and the e-mails to residents live in one place. The forms are in
+Publishing (a button beside the status, then the check page), the outcome and follow-up actions
+go through consultations.services, so that the permission checks, the audit log and the e-mails
+to residents live in one place. The forms are in
 consultations.admin_forms, the actions on consultations in consultations.admin_actions, and the
 pages about responses in consultations.admin_results.
 """
@@ -373,6 +374,8 @@ class ConsultationAdmin(
     def admin_pages(self):
         return [
             self.page_path("<int:object_id>/preview/", self.preview_view, "preview"),
+            # The check before publishing, and publishing (consultations.admin_actions).
+            *self.publishing_pages(),
             # Results, free text, exports and published responses (consultations.admin_results).
             *results_urls(self),
         ]
@@ -385,7 +388,7 @@ class ConsultationAdmin(
                 "preview_url": reverse(
                     "admin:consultations_consultation_preview", args=[consultation.pk]
                 ),
-                "survey_problems": builder.survey_problems(consultation),
+                **self.publishing_context(request, consultation),
             }
             if request.user.has_perm("consultations.view_response", consultation):
                 extra["results_url"] = reverse(

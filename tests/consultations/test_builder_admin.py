@@ -109,6 +109,10 @@ def change_url(obj) -> str:
     return f"/admin/consultations/{obj._meta.model_name}/{obj.pk}/change/"
 
 
+def publish_url(consultation) -> str:
+    return f"{CHANGELIST}{consultation.pk}/publish/"
+
+
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
@@ -240,8 +244,9 @@ def test_reordering_pages_shows_the_conditions_it_broke_and_stops_publishing(
     html = client.get(change_url(draft.consultation)).content.decode()
     assert "The survey needs attention before it is published" in html
     assert "Page “What helps”: “Do you cycle by the river?” is on this page or a later one." in html
-    response = run_action(client, "publish", draft.consultation)
-    assert any("is on this page or a later one" in text for text in messages_of(response))
+    response = client.post(publish_url(draft.consultation))
+    html = assert_page(response, heading="Check before publishing Riverside cycle lanes")
+    assert "is on this page or a later one" in html
     draft.consultation.refresh_from_db()
     assert draft.consultation.published_at is None
 
@@ -343,25 +348,27 @@ def test_the_preview_shows_every_page_and_question_as_residents_see_them(client,
 
 def test_publishing_a_draft_from_the_admin_makes_it_public(client, officer, council):
     draft = make_consultation(council.department, slug="draft", published=False)
-    response = run_action(client, "publish", draft.consultation)
-    assert messages_of(response) == ["“Riverside cycle lanes” is published."]
+    response = client.post(publish_url(draft.consultation), follow=True)
+    assert messages_of(response)[0].startswith("“Riverside cycle lanes” is published.")
     assert client.get("/consultations/draft/").status_code == 200
-    again = run_action(client, "publish", draft.consultation)
-    assert messages_of(again) == ["Riverside cycle lanes: This consultation is already published."]
+    again = client.post(publish_url(draft.consultation))
+    html = assert_page(again, heading="Check before publishing Riverside cycle lanes")
+    assert "This consultation is already published." in html
 
 
-def test_publishing_from_the_consultations_own_page(client, officer, council):
+def test_publishing_is_no_longer_an_item_of_the_action_list(client, officer, council):
     draft = make_consultation(council.department, slug="draft", published=False)
-    page = client.get(change_url(draft.consultation))
-    assert 'name="CHANGE_FORM-action"' in page.content.decode()
+    html = assert_page(client.get(change_url(draft.consultation)), heading="Change consultation")
+    assert 'name="CHANGE_FORM-action"' in html  # the other actions are still there
+    assert '<option value="publish">' not in html
     response = client.post(
         change_url(draft.consultation),
         {"CHANGE_FORM-action": "publish", "_selected_action": draft.consultation.pk},
         follow=True,
     )
-    assert "“Riverside cycle lanes” is published." in messages_of(response)
+    assert response.status_code == 200
     draft.consultation.refresh_from_db()
-    assert draft.consultation.published_at is not None
+    assert draft.consultation.published_at is None
 
 
 def test_a_new_consultation_is_made_with_its_documents(

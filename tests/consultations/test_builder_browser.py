@@ -75,6 +75,7 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
     assert page.get_by_label("Web address").input_value() == "riverside-cycle-lanes"
     page.get_by_label("Department").select_option(label=str(council.department))
     page.get_by_label("Summary").fill("Where should the new cycle lanes by the river go?")
+    page.get_by_label("Contact details").fill("E-mail transport@northbridge.example")
     opens = page.get_by_role("group", name="Opens")
     opens.get_by_label("Date").fill(f"{today - timedelta(days=1):%d/%m/%Y}")
     opens.get_by_label("Time").fill("09:00:00")
@@ -135,8 +136,11 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
 
     with page.expect_navigation():
         page.get_by_role("link", name="Back to the consultation in the admin").click()
-    page.get_by_label("Action").select_option(label="Publish")
-    submit(page, page.get_by_role("button", name="Run"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Publish", exact=True).click()
+    assert_on_page(page, heading="Publish Riverside cycle lanes")
+    _checked(page)
+    submit(page, page.get_by_role("button", name="Publish", exact=True))
 
     assert "“Riverside cycle lanes” is published." in page.locator(".messagelist").inner_text()
     _checked(page)
