@@ -9,7 +9,6 @@ same or a later page is not known when the page is shown, with or without JavaSc
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -146,37 +145,6 @@ def condition_describe(condition: dict | None, questions: dict[int, Question]) -
         "option": option.label if option else "?",
         "question": question.text,
     }
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-def survey_problems(consultation: Consultation) -> list[Problem]:
-    """Every condition that no longer holds, for example after pages were reordered or an
-    option was removed. Shown on the consultation's page and checked before publishing."""
-    problems = []
-    pages = list(consultation.pages.prefetch_related("questions"))
-    for page in pages:
-        where = _("Page “%(page)s”") % {"page": page.title}
-        try:
-            condition_validate(page.condition, consultation=consultation, before=page_order(page))
-        except ValidationError as error:
-            problems.append(Problem(where, " ".join(error.messages)))
-        for question in page.questions.all():
-            try:
-                condition_validate(
-                    question.condition, consultation=consultation, before=page_order(page)
-                )
-            except ValidationError as error:
-                where = _("Question “%(question)s”") % {"question": question.text}
-                problems.append(Problem(where, " ".join(error.messages)))
-    return problems
 
 
 # About you --------------------------------------------------------------------------------------

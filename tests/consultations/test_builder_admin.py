@@ -23,6 +23,7 @@ from consultations.models import (
     Theme,
 )
 from consultations.services import builder, consultation_purpose
+from consultations.services.checks import consultation_problems
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
@@ -323,7 +324,7 @@ def test_duplicating_copies_the_survey_as_a_new_draft_with_conditions_pointing_a
         "question": copied_cycles.pk,
         "option": copied_cycles.options.get(label="Yes").pk,
     }
-    assert builder.survey_problems(copy) == []
+    assert consultation_problems(copy) == []
     assert survey.pages[1].condition["question"] == survey.questions["cycles"].pk  # unchanged
 
     run_action(client, "duplicate", original)
