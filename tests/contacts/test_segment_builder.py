@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from contacts.models import Segment
 from contacts.segment_builder import Builder, fields_for
 from contacts.segments import segment_queryset
+from contacts.services import participation_record
 from tests.contacts.segment_people import EXPECTED, seed_people
 from tests.pages import assert_page
+from tests.scoped_feature.models import Notice
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +285,50 @@ def test_fields_other_apps_register_describe_themselves(cast, people):
     assert opened.groups == [("", [("any", "Any campaign")])]  # no campaign has gone out yet
     assert list(fields)[:5] == ["tag", "area", "consent", "took_part_in", "took_part_kind"]
     assert fields["tag"].groups == [("", [("cyclists", "cyclists"), ("volunteer", "volunteer")])]
+
+
+def test_a_saved_segment_whose_tag_is_gone_shows_it_on_its_row(cast, people, client):
+    segment = Segment.objects.create(
+        organisation=cast.council,
+        name="Old",
+        definition={"conditions": [{"field": "tag", "value": "knitters"}]},
+    )
+    client.force_login(cast.facilitator)
+    response = client.get(f"/admin/contacts/segment/{segment.pk}/change/")
+    html = assert_page(response, heading="Change segment")
+    assert "Select a tag from the list" in html
+    assert response.context.get("preview_count") is None  # the engine refuses it: no count
+
+
+def test_items_people_took_part_in_are_offered_by_kind_and_stored_by_reference(
+    cast, people, client
+):
+    bus_lanes = Notice.objects.create(department=cast.department, title="Bus lanes")
+    Notice.objects.create(department=cast.department, title="Nobody took part")
+    for name in ("ann", "bob"):
+        participation_record(
+            organisation=cast.council,
+            email=f"{name}@example.org",
+            kind="response",
+            item=bus_lanes,
+            item_title=bus_lanes.title,
+            reference=f"{name}-bus-lanes",
+            source="sign_up",
+        )
+    value = f"scoped_feature.notice:{bus_lanes.pk}"
+    offered = fields_for(cast.council)["took_part_in"].groups
+    assert offered == [("Notices", [(value, "Bus lanes")])]
+    client.force_login(cast.facilitator)
+    response = client.post(ADD, rows(cast.council, ("took_part_in", "is", value)))
+    assert response.status_code == 302
+    segment = Segment.objects.get()
+    assert segment.definition["conditions"] == [
+        {
+            "field": "took_part_in",
+            "content_type": "scoped_feature.notice",
+            "object_id": str(bus_lanes.pk),
+        }
+    ]
+    assert names(segment) == {"ann", "bob"}
+    other = cast.other_council
+    assert fields_for(other)["took_part_in"].groups == []
