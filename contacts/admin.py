@@ -218,6 +218,8 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ["organisation", "name"]
 
+    hand_written = ""  # why the builder cannot show the saved conditions, if it cannot
+
     def __init__(self, *args, builder: Builder | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         organisations = self.fields["organisation"].queryset
@@ -229,7 +231,7 @@ class SegmentForm(forms.ModelForm):
             try:
                 builder = Builder.from_definition(self.instance.definition)
             except TooDeep:
-                builder = Builder()
+                builder, self.hand_written = Builder(), HAND_WRITTEN
             if not builder.rows:
                 builder.rows.append(Condition())
                 builder.numbered()

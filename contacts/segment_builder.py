@@ -16,8 +16,10 @@ many rows), and for row i `c<i>-field`, `c<i>-operator`, `c<i>-value`, or for a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.text import capfirst
@@ -43,8 +45,14 @@ class Field:
     name: str
     label: str
     missing: str  # the error when the value is not one of `groups`' options
-    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    # Gives the values as (group label, [(value, label), ...]) pairs, when they are first needed:
+    # the items people took part in are read from every activity, so only for a row that asks.
+    loader: Callable[[], list[tuple[str, list[tuple[str, str]]]]] = list
     is_date: bool = False
+
+    @cached_property
+    def groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        return self.loader()
 
     @property
     def operators(self) -> list[tuple[str, str]]:
@@ -95,10 +103,14 @@ def _item_choices(organisation: Organisation) -> list[tuple[str, list[tuple[str,
 def fields_for(organisation: Organisation | None) -> dict[str, Field]:
     """Every field the builder offers, with the values of `organisation` only (none without)."""
 
-    def values(queryset, value: str, label: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    def values(queryset, value: str, label: str):
         if organisation is None:
-            return [("", [])]
-        return [("", list(queryset.filter(organisation=organisation).values_list(value, label)))]
+            return list
+        chosen = queryset.filter(organisation=organisation).values_list(value, label)
+        return lambda: [("", list(chosen))]
+
+    def ungrouped(choices):
+        return lambda: [("", [(value, str(label)) for value, label in choices()])]
 
     fields = [
         Field(
@@ -123,22 +135,25 @@ def fields_for(organisation: Organisation | None) -> dict[str, Field]:
             TOOK_PART_IN,
             _("Took part in"),
             _("Select an item from the list"),
-            _item_choices(organisation) if organisation else [],
+            (lambda: _item_choices(organisation)) if organisation else list,
         ),
         Field(
             "took_part_kind",
             _("Kind of activity"),
             _("Select a kind of activity from the list"),
-            [("", [(value, str(label)) for value, label in kinds.activity_choices()])],
+            ungrouped(kinds.activity_choices),
         ),
     ]
     for extra in segments.registered_fields():
         if extra.choices is not None:
-            options = extra.choices(organisation) if organisation else []
             message = _("Select an option for \u2018%(field)s\u2019 from the list") % {
                 "field": extra.label
             }
-            fields.append(Field(extra.name, str(extra.label), message, [("", options)]))
+            choices = extra.choices
+            load = (
+                ungrouped(lambda choices=choices: choices(organisation)) if organisation else list
+            )
+            fields.append(Field(extra.name, str(extra.label), message, load))
     fields += [
         Field(
             JOINED,
@@ -150,7 +165,7 @@ def fields_for(organisation: Organisation | None) -> dict[str, Field]:
             "source",
             _("Source"),
             _("Select a source from the list"),
-            [("", [(value, str(label)) for value, label in kinds.source_choices()])],
+            ungrouped(kinds.source_choices),
         ),
     ]
     return {each.name: each for each in fields}
@@ -317,13 +332,16 @@ class Builder:
         """Give each row what its selects offer: the chosen field's operators and values, or,
         before a field is chosen, every field's values in groups (so that, without JavaScript,
         a value can be chosen in the same go as its field)."""
-        everything = [
-            (f"{each.label}: {label}" if label else each.label, options)
-            for each in fields.values()
-            for label, options in each.groups
-            if options
-        ]
-        for condition in self.conditions():
+        conditions = self.conditions()
+        everything = []
+        if any(condition.field not in fields for condition in conditions):
+            everything = [
+                (f"{each.label}: {label}" if label else each.label, options)
+                for each in fields.values()
+                for label, options in each.groups
+                if options
+            ]
+        for condition in conditions:
             chosen = fields.get(condition.field)
             condition.operators = chosen.operators if chosen else IS
             condition.is_date = bool(chosen and chosen.is_date)

@@ -332,3 +332,20 @@ def test_items_people_took_part_in_are_offered_by_kind_and_stored_by_reference(
     assert names(segment) == {"ann", "bob"}
     other = cast.other_council
     assert fields_for(other)["took_part_in"].groups == []
+
+
+def test_a_definition_with_groups_inside_groups_is_shown_as_such_and_kept(cast, people, client):
+    deep = {
+        "conditions": [
+            {"match": "any", "conditions": [{"match": "all", "conditions": []}]},
+        ]
+    }
+    segment = Segment.objects.create(organisation=cast.council, name="Deep", definition=deep)
+    client.force_login(cast.facilitator)
+    url = f"/admin/contacts/segment/{segment.pk}/change/"
+    html = assert_page(client.get(url), heading="Change segment")
+    assert "groups inside groups" in html
+    response = client.post(url, rows(cast.council, ("tag", "is", "volunteer"), name="Deep"))
+    assert_page(response, heading="Change segment")
+    segment.refresh_from_db()
+    assert segment.definition == deep
