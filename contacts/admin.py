@@ -373,7 +373,7 @@ class SegmentAdmin(AdminPagesMixin, KeepersOnlyAdmin):
         return TemplateResponse(
             request,
             "admin/contacts/segment/_builder.html",
-            {**context, "original": obj},
+            {**context, "original": obj, "builder_url": self._builder_url()},
         )
 
     def _redraw_view(self, request, obj, object_id, form_url):

@@ -181,6 +181,7 @@ class Condition:
     error: str = ""
     key: str = ""  # its names' prefix in the form: "c0", or "c1-2" inside group 1
     number: str = ""  # as staff read it: "2", or "2.3" inside a group
+    search: str = ""  # words that narrow a long list of values (the items people took part in)
 
     def to_json(self) -> dict:
         if self.field == JOINED:
@@ -346,7 +347,21 @@ class Builder:
             condition.operators = chosen.operators if chosen else IS
             condition.is_date = bool(chosen and chosen.is_date)
             condition.groups = chosen.groups if chosen else everything
+            condition.searchable = condition.field == TOOK_PART_IN
+            if condition.searchable and condition.search:
+                condition.groups = _found(condition.groups, condition.search, condition.value)
         return self
+
+
+def _found(groups, search: str, chosen: str):
+    """The options whose label holds every word searched for, and the one already chosen."""
+    words = search.lower().split()
+    narrowed = [
+        (label, [(value, text) for value, text in options
+                 if value == chosen or all(word in text.lower() for word in words)])
+        for label, options in groups
+    ]  # fmt: skip
+    return [(label, options) for label, options in narrowed if options]
 
 
 def _match(value) -> str:
@@ -365,6 +380,7 @@ def _condition_from_post(data, key: str) -> Condition:
         field=data.get(f"{key}-field", ""),
         operator=data.get(f"{key}-operator", "is"),
         value=data.get(f"{key}-value", "").strip(),
+        search=data.get(f"{key}-search", "").strip()[:100],
     )
 
 

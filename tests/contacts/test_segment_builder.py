@@ -349,3 +349,30 @@ def test_a_definition_with_groups_inside_groups_is_shown_as_such_and_kept(cast, 
     assert_page(response, heading="Change segment")
     segment.refresh_from_db()
     assert segment.definition == deep
+
+
+def test_a_search_narrows_the_items_offered_and_keeps_the_one_chosen(cast, people, client):
+    notices = {
+        title: Notice.objects.create(department=cast.department, title=title)
+        for title in ("Bus lanes on Oxford Road", "Parks opening hours", "Bus station")
+    }
+    for title, notice in notices.items():
+        participation_record(
+            organisation=cast.council,
+            email="ann@example.org",
+            kind="response",
+            item=notice,
+            item_title=title,
+            reference=f"ann-{notice.pk}",
+            source="sign_up",
+        )
+    chosen = f"scoped_feature.notice:{notices['Parks opening hours'].pk}"
+    client.force_login(cast.facilitator)
+    data = rows(cast.council, ("took_part_in", "is", chosen), **{"c0-search": "bus OXFORD"})
+    response = client.post(BUILDER, data)
+    html = assert_page(response, heading=None)
+    value_select = re.search(r'<select name="c0-value".*?</select>', html, re.S).group(0)
+    assert "Bus lanes on Oxford Road" in value_select
+    assert "Parks opening hours" in value_select  # chosen already, so still offered
+    assert "Bus station" not in value_select
+    assert 'hx-post="/admin/contacts/segment/builder/"' in html

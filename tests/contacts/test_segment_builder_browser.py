@@ -10,8 +10,10 @@ from playwright.sync_api import expect
 
 from contacts.models import Segment
 from contacts.segments import segment_queryset
+from contacts.services import participation_record
 from tests.browser import assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.contacts.segment_people import EXPECTED, seed_people
+from tests.scoped_feature.models import Notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,3 +98,31 @@ def test_a_wrong_choice_is_shown_on_its_row_accessibly(cast, signed_in_page):
     assert summary == "Condition 1: Select a ward from the list"
     assert_accessible(page)
     assert not Segment.objects.exists()
+
+
+def test_the_items_list_is_searched_as_the_facilitator_types(cast, signed_in_page):
+    seed_people(cast)
+    for title in ("Bus lanes on Oxford Road", "Parks opening hours"):
+        notice = Notice.objects.create(department=cast.department, title=title)
+        participation_record(
+            organisation=cast.council,
+            email="ann@example.org",
+            kind="response",
+            item=notice,
+            item_title=title,
+            reference=f"ann-{notice.pk}",
+            source="sign_up",
+        )
+    page = signed_in_page(cast.facilitator, 1280)
+    page.goto(ADD)
+    with page.expect_response(lambda response: response.url.endswith("/builder/")):
+        page.locator("#id_c0-field").select_option(label="Took part in")
+    values = page.locator("#id_c0-value option")
+    expect(values).to_have_text(
+        ["Choose a value", "Bus lanes on Oxford Road", "Parks opening hours"]
+    )
+    page.get_by_label("Search the items").press_sequentially("park")
+    expect(values).to_have_text(["Choose a value", "Parks opening hours"])
+    assert page.get_by_label("Search the items").input_value() == "park"
+    assert_accessible(page)
+    assert_no_csp_errors(page)
