@@ -291,8 +291,8 @@ class SegmentForm(forms.ModelForm):
 
 
 HAND_WRITTEN = _(
-    "This segment was written by hand with groups inside groups, which the builder cannot show. "
-    "Ask a site admin to change it"
+    "This segment was written by hand with groups inside groups, which the builder cannot show "
+    "or change. Make a new segment here, with one level of groups, instead"
 )
 SAMPLE_SIZE = 5
 

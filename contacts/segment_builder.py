@@ -9,7 +9,8 @@ that is matched or not matched as a whole. Fields other apps register with
 `segments.register_field(..., label=, choices=)` are offered after contacts' own.
 
 The form posts flat names, so the builder works without JavaScript: `match`, `conditions` (how
-many rows), and for row i `c<i>-field`, `c<i>-operator`, `c<i>-value`, or for a group
+many rows), and for row i `c<i>-field`, `c<i>-operator`, `c<i>-value` (and `c<i>-search`, words
+that narrow a long list of items), or for a group
 `c<i>-group`, `c<i>-match`, `c<i>-not`, `c<i>-rows` and its rows `c<i>-<j>-...`. The buttons
 `_add` ("condition", "group" or a group's key) and `_remove` (a row's key) change the rows.
 """
@@ -32,7 +33,6 @@ from contacts.models import Activity, ConsentPurpose, Tag
 
 JOINED = "joined"  # the builder's one field for joined_after and joined_before
 TOOK_PART_IN = "took_part_in"
-MATCHES = [("all", gettext_lazy("all")), ("any", gettext_lazy("any"))]
 IS = [("is", gettext_lazy("is")), ("is_not", gettext_lazy("is not"))]
 DATES = [("after", gettext_lazy("on or after")), ("before", gettext_lazy("on or before"))]
 MOST_ROWS = 40  # a hand-made post cannot make the server draw more
