@@ -398,12 +398,22 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
     def _sending_context(self, request, campaign: Campaign) -> dict:
         """What the change and send pages show about sending: the audience and the buttons."""
         waiting = campaign.status in EDITABLE
+        audience_count, audience_problem = None, ""
+        if waiting:
+            try:
+                audience_count = services.campaign_audience(campaign).count()
+            except ValidationError as error:
+                # A segment names a tag, ward or purpose that is gone: say so, send nobody.
+                audience_problem = " ".join(error.messages)
         return {
             "campaign": campaign,
             "waiting": waiting,
-            "audience_count": services.campaign_audience(campaign).count() if waiting else None,
+            "audience_count": audience_count,
+            "audience_problem": audience_problem,
             "may_send": request.user.has_perm("mailing.send_campaign", campaign),
-            "can_send": waiting and campaign.can_become(Campaign.Status.SENDING),
+            "can_send": waiting
+            and not audience_problem
+            and campaign.can_become(Campaign.Status.SENDING),
             "can_schedule": campaign.can_become(Campaign.Status.SCHEDULED),
             "can_pause": campaign.can_become(Campaign.Status.PAUSED),
             "can_resume": campaign.status == Campaign.Status.PAUSED,
@@ -422,11 +432,14 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
 
     def send_view(self, request, object_id):
         campaign = self._campaign(request, object_id)
-        sample = list(
-            services.campaign_audience(campaign)
-            .order_by("pk")
-            .only("pk", "name", "email")[:PREVIEW_SAMPLE]
-        )
+        try:
+            sample = list(
+                services.campaign_audience(campaign)
+                .order_by("pk")
+                .only("pk", "name", "email")[:PREVIEW_SAMPLE]
+            )
+        except ValidationError:
+            sample = []  # the send panel says what is wrong with the segments
         action = request.POST.get("action", "")
         form = PreviewForm(
             request.POST if action in ("preview", "test") else None,
