@@ -1,22 +1,22 @@
-"""The survey builder and the outcome, in the admin.
+"""Consultations, their questions and the outcome, in the admin.
 
-Django's admin has no nested inlines, so the survey is built on two levels:
-- the consultation's page holds its details, its documents, its survey pages (title,
-  introduction, condition), an outline of each page's questions with links, and its decisions;
-- each question has a page of its own with its options inline ("Add a question" on a survey
-  page leads there, and saving leads back to the consultation).
-A question and its options are the unit an officer writes together; pages are few and short.
+The consultation's page holds its details, its documents and its decisions. Its survey is built
+on pages of their own (consultations.admin_builder, linked from the consultation's page): one
+form per survey page with all its questions, written through consultations.services.editing.
+Each question also keeps the admin's own page (the list of questions, and a link from search),
+whose saving leads back to its page in the builder.
 
-Conditions are chosen from a list of every question and answer of the survey; one that points at
-this page or a later one, or at an option that is gone, is refused next to the field
+Conditions are chosen from the answers of the survey; one that points at this page or a later
+one, or at an option that is gone, is refused next to the field
 (consultations.services.builder). Officers may change wording once responses arrive, but an
 option or question somebody answered is never removed: the answers hold it (on_delete=PROTECT),
 and the admin says so on the page instead of failing.
 
 Publishing, the outcome and follow-up actions go through consultations.services, so that the
 permission checks, the audit log and the e-mails to residents live in one place. The forms are in
-consultations.admin_forms, the actions on consultations in consultations.admin_actions, and the
-pages about responses in consultations.admin_results.
+consultations.admin_forms, the actions on consultations in consultations.admin_actions, the
+survey builder in consultations.admin_builder, and the pages about responses in
+consultations.admin_results.
 """
 
 from __future__ import annotations

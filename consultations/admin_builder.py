@@ -30,7 +30,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.utils import ErrorDict, ErrorList
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -510,7 +510,13 @@ class SurveyBuilder:
         if name == "save_next":
             return HttpResponseRedirect(page_url(None, consultation))
         if name == "save_back":
-            return HttpResponseRedirect(survey_url(consultation) + f"#page-{page.pk}")
+            back = survey_url(consultation) + f"#page-{page.pk}"
+            if request.headers.get("HX-Request"):
+                # Another page of the admin: htmx loads it whole, with its own title and crumbs.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = back
+                return response
+            return HttpResponseRedirect(back)
         return HttpResponseRedirect(here)
 
     def _undo_snapshot(self, request, token: str) -> dict:

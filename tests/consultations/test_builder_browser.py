@@ -121,7 +121,8 @@ def test_an_officer_builds_a_survey_previews_it_and_publishes_it(
         page, 1, kind="Long text", text=HELPS, condition=f"“{CYCLES}” is answered “Yes”"
     )
     _checked(page)
-    _press(page, "Save and go back to the survey")
+    # Back to another page of the admin: a page load, with or without JavaScript.
+    submit(page, page.get_by_role("button", name="Save and go back to the survey"))
     _checked(page)
     assert_on_page(page, heading="Survey of “Riverside cycle lanes”")
 

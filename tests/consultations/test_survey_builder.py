@@ -225,12 +225,11 @@ def test_a_choice_without_answers_is_refused_next_to_its_field_and_nothing_is_sa
 
 def test_a_condition_offers_only_the_answers_of_earlier_pages(client, officer, survey):
     cycles, when = survey.questions["cycles"], survey.questions["when"]
-    html = client.get(page_url(survey.pages[2])).content.decode()
+    html = assert_page(client.get(page_url(survey.pages[2])), heading="Survey page “More”")
     assert f'value="{cycles.pk}:{survey.option("cycles", "Yes").pk}"' in html
     assert f'value="{when.pk}:' not in html  # a question of this very page
-    first = client.get(page_url(survey.pages[0]))
-    assert_page(first, heading="Survey page “Cycling”")
-    assert f'value="{cycles.pk}:' not in first.content.decode()
+    first = assert_page(client.get(page_url(survey.pages[0])), heading="Survey page “Cycling”")
+    assert f'value="{cycles.pk}:' not in first
 
 
 def test_a_question_gets_a_condition_on_an_earlier_page(client, officer, survey):
@@ -336,7 +335,8 @@ def test_a_question_residents_answered_cannot_be_deleted(client, officer, survey
     route = survey.questions["route"]
     submitted_response(survey.consultation, {route: "Along the river"})
     form = client.get(page_url(survey.pages[0]))
-    assert f'value="delete:{route.pk}"' not in form.content.decode()
+    html = assert_page(form, heading="Survey page “Cycling”")
+    assert f'value="delete:{route.pk}"' not in html
     response = post(client, page_url(survey.pages[0]), form, action=f"delete:{route.pk}")
     assert messages_of(client.get(response["Location"])) == [
         "Residents have answered “Which route do you use?”, so it cannot be removed. You can "
@@ -463,3 +463,12 @@ def test_the_services_refuse_an_officer_who_does_not_run_the_consultation(cast, 
     ]
     assert SurveyPage.objects.count() == 3 and Option.objects.count() == 16
     assert not AuditEntry.objects.exists()
+
+
+def test_a_page_of_another_consultation_is_not_found_under_this_one(client, officer, cast, survey):
+    other = make_consultation(cast.department, slug="bridges")
+    url = f"{survey_url(survey.consultation)}pages/{other.pages[0].pk}/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"title": "Taken", "action": "save"}).status_code == 404
+    other.pages[0].refresh_from_db()
+    assert other.pages[0].title == "Cycling"
