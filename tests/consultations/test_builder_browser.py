@@ -341,3 +341,21 @@ def test_without_javascript_an_officer_adds_a_page_and_undoes_a_deletion(cast, s
     assert survey_page.questions.count() == 1
     _press(page, f"Undo: put back “{CYCLES}”")
     assert [q.text for q in survey_page.questions.all()] == ["The plan is a good idea", CYCLES]
+
+
+def test_the_consultations_page_is_as_tall_with_a_long_survey_as_without_one(
+    cast, signed_in_page
+):
+    from tests.consultations.conftest import make_consultation
+
+    long_survey = make_consultation(cast.department, slug="long").consultation  # 13 questions
+    empty = _draft(cast.department)
+    page = signed_in_page(cast.officer, 1280)
+    heights = []
+    for consultation in (long_survey, empty):
+        page.goto(f"{CHANGELIST}{consultation.pk}/change/")
+        assert_on_page(page, heading="Change consultation")
+        heights.append(page.evaluate("document.documentElement.scrollHeight"))
+    assert abs(heights[0] - heights[1]) < 100, heights
+    assert heights[0] < 3000, heights
+    _checked(page)
