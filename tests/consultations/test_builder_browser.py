@@ -343,9 +343,7 @@ def test_without_javascript_an_officer_adds_a_page_and_undoes_a_deletion(cast, s
     assert [q.text for q in survey_page.questions.all()] == ["The plan is a good idea", CYCLES]
 
 
-def test_the_consultations_page_is_as_tall_with_a_long_survey_as_without_one(
-    cast, signed_in_page
-):
+def test_the_consultations_page_is_as_tall_with_a_long_survey_as_without_one(cast, signed_in_page):
     from tests.consultations.conftest import make_consultation
 
     long_survey = make_consultation(cast.department, slug="long").consultation  # 13 questions
