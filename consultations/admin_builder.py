@@ -533,23 +533,14 @@ class SurveyBuilder:
             del request.session["survey_undo"]
         else:
             undo = None
-        questions = {
-            question.pk: question
-            for question in Question.objects.filter(page__consultation=consultation)
-        }
+        questions = {question.pk: question for question in page.questions.all()} if page else {}
         rows = []
         for number, form in enumerate(formset.forms, start=1):
             rows.append(
                 {"form": form, "number": number, "question": questions.get(form.question_id)}
             )
-        library = (
-            list(copying.library_for(page))
-            if page is not None
-            else list(
-                SavedQuestion.objects.filter(
-                    organisation_id=consultation.department.organisation_id
-                )
-            )
+        library = list(
+            SavedQuestion.objects.filter(organisation_id=consultation.department.organisation_id)
         )
         if page is None:
             title = _("Add a page to the survey")
