@@ -5,7 +5,9 @@ Responding lives in consultations.services.responding (which questions apply and
 an answer in consultations.services.answers, resume links in consultations.services.resume), the
 results in consultations.services.results, coding free text by theme in
 consultations.services.coding, publishing responses in consultations.services.publishing, exports
-in consultations.services.exports, the survey builder in consultations.services.builder. Reads
+in consultations.services.exports, the survey builder's rules in consultations.services.builder,
+writing a survey's pages and questions in consultations.services.editing, and copies and the
+library of saved questions in consultations.services.copying. Reads
 that span the consultation's models are in consultations.selectors.
 """
 

@@ -93,10 +93,13 @@ def condition_validate(
     return {"question": target.pk, "option": option}
 
 
-def condition_choices(consultation: Consultation | None) -> list:
-    """Grouped choices for the builder's select: for every question of the survey, each of its
-    options and 'any answer'. Questions of later pages are listed too, and refused with a
-    reason when chosen, so that an officer sees why rather than wonders where they went."""
+def condition_choices(
+    consultation: Consultation | None, *, before: tuple[int, int] | None = None
+) -> list:
+    """Grouped choices for a condition's select: for every question, each of its options and
+    'any answer'. With `before` (the page_order of the page shown), only the questions of
+    earlier pages, which are all a condition may name; without it every question of the survey
+    (the question's own admin page, which refuses later ones with a reason)."""
     choices: list = [("", _("Always show"))]
     if consultation is None or consultation.pk is None:
         return choices
@@ -106,6 +109,8 @@ def condition_choices(consultation: Consultation | None) -> list:
         .prefetch_related("options")
     )
     for question in questions:
+        if before is not None and page_order(question.page) >= before:
+            continue
         # The chosen option is shown without its group when the list is closed, so each option
         # names its question.
         text = Truncator(question.text).chars(60)

@@ -19,8 +19,10 @@ from consultations.services import builder
 
 # Where the consultation's fields and inlines are on its admin page.
 CONSULTATION_CHANGE = "admin:consultations_consultation_change"
-QUESTION_CHANGE = "admin:consultations_question_change"
-QUESTION_ADD = "admin:consultations_question_add"
+# The survey builder (consultations.admin_builder): the survey's outline, and each page's form
+# with its questions numbered from 1 (`#question-<n>`).
+SURVEY = "admin:consultations_consultation_survey"
+SURVEY_PAGE = "admin:consultations_consultation_survey_page"
 
 
 @dataclass(frozen=True)
@@ -84,19 +86,18 @@ def consultation_problems(consultation: Consultation) -> list[Problem]:
             Problem(
                 _("Survey"),
                 _("Add at least one question to the survey before publishing."),
-                CONSULTATION_CHANGE,
+                SURVEY,
                 here,
-                anchor="pages-group",
                 code="no_questions",
             )
         )
-    for index, page in enumerate(pages):
-        problems.extend(_page_problems(consultation, page, index, alone=len(pages) == 1))
+    for page in pages:
+        problems.extend(_page_problems(consultation, page, alone=len(pages) == 1))
     return problems
 
 
-def _page_problems(consultation, page, index: int, *, alone: bool) -> list[Problem]:
-    here = (consultation.pk,)
+def _page_problems(consultation, page, *, alone: bool) -> list[Problem]:
+    here = (consultation.pk, page.pk)
     where = _("Page “%(page)s”") % {"page": page.title}
     before = builder.page_order(page)
     problems = []
@@ -107,9 +108,9 @@ def _page_problems(consultation, page, index: int, *, alone: bool) -> list[Probl
             Problem(
                 where,
                 " ".join(error.messages),
-                CONSULTATION_CHANGE,
+                SURVEY_PAGE,
                 here,
-                anchor=f"pages-{index}",
+                anchor="survey-page-form",
                 code=error.code or "condition",
             )
         )
@@ -119,19 +120,20 @@ def _page_problems(consultation, page, index: int, *, alone: bool) -> list[Probl
             Problem(
                 where,
                 _("The page has no questions. Add a question to it, or remove the page."),
-                QUESTION_ADD,
-                query=f"page={page.pk}",
+                SURVEY_PAGE,
+                here,
                 code="empty_page",
             )
         )
-    for question in questions:
-        problems.extend(_question_problems(consultation, question, before))
+    for number, question in enumerate(questions, start=1):
+        problems.extend(_question_problems(consultation, question, before, here, number))
     return problems
 
 
-def _question_problems(consultation, question: Question, before) -> list[Problem]:
+def _question_problems(
+    consultation, question: Question, before, page: tuple, number: int
+) -> list[Problem]:
     where = _("Question “%(question)s”") % {"question": question.text}
-    this = (question.pk,)
     problems = []
     if question.has_options and not question.options.all():
         problems.append(
@@ -142,9 +144,9 @@ def _question_problems(consultation, question: Question, before) -> list[Problem
                     "or residents cannot answer it."
                 )
                 % {"kind": question.get_kind_display().lower()},
-                QUESTION_CHANGE,
-                this,
-                anchor="options-group",
+                SURVEY_PAGE,
+                page,
+                anchor=f"question-{number}",
                 code="no_options",
             )
         )
@@ -155,9 +157,9 @@ def _question_problems(consultation, question: Question, before) -> list[Problem
             Problem(
                 where,
                 " ".join(error.messages),
-                QUESTION_CHANGE,
-                this,
-                anchor="id_condition",
+                SURVEY_PAGE,
+                page,
+                anchor=f"question-{number}",
                 code=error.code or "condition",
             )
         )
