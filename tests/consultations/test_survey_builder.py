@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from civic.models import AuditEntry
 from consultations.models import Consultation, Option, Question, SavedQuestion, SurveyPage
-from consultations.services import builder, copying, editing
+from consultations.services import copying, editing
 from consultations.services.checks import consultation_problems
 from consultations.services.editing import QuestionDraft
 from tests.consultations.conftest import make_consultation
