@@ -1,22 +1,22 @@
-"""The survey builder and the outcome, in the admin.
+"""Consultations, their questions and the outcome, in the admin.
 
-Django's admin has no nested inlines, so the survey is built on two levels:
-- the consultation's page holds its details, its documents, its survey pages (title,
-  introduction, condition), an outline of each page's questions with links, and its decisions;
-- each question has a page of its own with its options inline ("Add a question" on a survey
-  page leads there, and saving leads back to the consultation).
-A question and its options are the unit an officer writes together; pages are few and short.
+The consultation's page holds its details, its documents and its decisions. Its survey is built
+on pages of their own (consultations.admin_builder, linked from the consultation's page): one
+form per survey page with all its questions, written through consultations.services.editing.
+Each question also keeps the admin's own page (the list of questions, and a link from search),
+whose saving leads back to its page in the builder.
 
-Conditions are chosen from a list of every question and answer of the survey; one that points at
-this page or a later one, or at an option that is gone, is refused next to the field
+Conditions are chosen from the answers of the survey; one that points at this page or a later
+one, or at an option that is gone, is refused next to the field
 (consultations.services.builder). Officers may change wording once responses arrive, but an
 option or question somebody answered is never removed: the answers hold it (on_delete=PROTECT),
 and the admin says so on the page instead of failing.
 
-Publishing, the outcome and follow-up actions go through consultations.services, so that the
-permission checks, the audit log and the e-mails to residents live in one place. The forms are in
-consultations.admin_forms, the actions on consultations in consultations.admin_actions, and the
-pages about responses in consultations.admin_results.
+Publishing (a button beside the status, then the check page), the outcome and follow-up actions
+go through consultations.services, so that the permission checks, the audit log and the e-mails
+to residents live in one place. The forms are in consultations.admin_forms, the actions on
+consultations in consultations.admin_actions, the survey builder in consultations.admin_builder,
+and the pages about responses in consultations.admin_results.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rules.contrib.admin import ObjectPermissionsStackedInline, ObjectPermissionsTabularInline
@@ -39,18 +39,17 @@ from civic.rules import organisations_with_role
 from civic.selectors import scope_to_department, scope_to_organisation
 from consultations import services
 from consultations.admin_actions import ConsultationActionsMixin, consultation_admin_url
+from consultations.admin_builder import builder_urls, page_url
 from consultations.admin_forms import (
     ConsultationForm,
     DecisionAdminForm,
     DecisionForm,
     DocumentForm,
     QuestionForm,
-    SurveyPageForm,
     limit_to_consultation,
 )
 from consultations.admin_results import results_urls
 from consultations.models import (
-    Answer,
     Consultation,
     Decision,
     Document,
@@ -195,61 +194,6 @@ class DocumentInline(RowLabelsMixin, ObjectPermissionsTabularInline):
     verbose_name_plural = _("Documents residents can download")
 
 
-class SurveyPageInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsStackedInline):
-    model = SurveyPage
-    form = SurveyPageForm
-    extra = 0
-    fields = ["position", "title", "intro", "condition", "questions_outline"]
-    readonly_fields = ["questions_outline"]
-    verbose_name_plural = _("Survey pages")
-    refused = _("Residents have answered “%(object)s”, so it cannot be removed.")
-
-    def answered(self, page) -> bool:
-        return Answer.objects.filter(question__page=page).exists()
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("questions")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.form = type("SurveyPageForm", (formset.form,), {"consultation": obj})
-        return formset
-
-    @admin.display(description=_("questions"))
-    def questions_outline(self, page: SurveyPage) -> str:
-        if page.pk is None:
-            return _("Save the consultation, then add questions to this page.")
-        questions = page.questions.all()
-        survey = {}
-        if any(question.condition for question in questions):
-            survey = {
-                question.pk: question
-                for question in Question.objects.filter(
-                    page__consultation_id=page.consultation_id
-                ).prefetch_related("options")
-            }
-        items = format_html_join(
-            "",
-            '<li><a href="{}">{}</a> <span class="quiet">({}) {}</span></li>',
-            (
-                (
-                    reverse("admin:consultations_question_change", args=[question.pk]),
-                    question.text,
-                    question.get_kind_display(),
-                    builder.condition_describe(question.condition, survey),
-                )
-                for question in questions
-            ),
-        )
-        add_url = reverse("admin:consultations_question_add") + f"?page={page.pk}"
-        return format_html(
-            '<ol class="survey-outline">{}</ol><a class="addlink" href="{}">{}</a>',
-            items,
-            add_url,
-            _("Add a question to this page"),
-        )
-
-
 class DecisionInline(ObjectPermissionsStackedInline):
     model = Decision
     form = DecisionForm
@@ -314,7 +258,7 @@ class ConsultationAdmin(
         (_("Image"), {"fields": ["image", "image_alt"]}),
         (_("Who may respond"), {"fields": ["allow_anonymous", "one_response_per_person"]}),
     ]
-    inlines = [DocumentInline, SurveyPageInline, DecisionInline]
+    inlines = [DocumentInline, DecisionInline]
     change_form_template = "admin/consultations/consultation/change_form.html"
     answered_message = _(
         "Residents have responded to “%(object)s”, so it cannot be removed. Unpublished drafts "
@@ -373,6 +317,10 @@ class ConsultationAdmin(
     def admin_pages(self):
         return [
             self.page_path("<int:object_id>/preview/", self.preview_view, "preview"),
+            # The check before publishing, and publishing (consultations.admin_actions).
+            *self.publishing_pages(),
+            # The survey, page by page (consultations.admin_builder).
+            *builder_urls(self),
             # Results, free text, exports and published responses (consultations.admin_results).
             *results_urls(self),
         ]
@@ -385,7 +333,10 @@ class ConsultationAdmin(
                 "preview_url": reverse(
                     "admin:consultations_consultation_preview", args=[consultation.pk]
                 ),
-                "survey_problems": builder.survey_problems(consultation),
+                **self.publishing_context(request, consultation),
+                "survey_url": reverse(
+                    "admin:consultations_consultation_survey", args=[consultation.pk]
+                ),
             }
             if request.user.has_perm("consultations.view_response", consultation):
                 extra["results_url"] = reverse(
@@ -525,7 +476,8 @@ class QuestionAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
             )
 
     def _back_to_consultation(self, request, obj):
-        return HttpResponseRedirect(consultation_admin_url(obj.page.consultation, "pages-group"))
+        """Back to the builder's page that holds the question."""
+        return HttpResponseRedirect(page_url(obj.page, obj.page.consultation))
 
     def response_post_save_add(self, request, obj):
         return self._back_to_consultation(request, obj)

@@ -1,7 +1,15 @@
-"""The actions on consultations in the admin (publish, publish the outcome, add 'About you'
-questions, duplicate), apart from the model admin. Each calls one service per consultation, on
-the list and on a consultation's page; a refusal becomes an error message naming the
-consultation, so that the others still go ahead.
+"""The actions on consultations in the admin, apart from the model admin.
+
+Publishing has a page of its own, reached from the Publish button beside the consultation's
+status on its page: the check before publishing (consultations.services.checks) lists every
+problem with a link to where it is fixed and refuses until none is left; with none, the same page
+says what residents will see and when, and its Publish button (a POST) publishes. Saving the
+consultation never publishes it.
+
+The other actions (publish the outcome, add 'About you' questions, duplicate) are in the
+admin's action list: each calls one service per consultation, on the list and on a
+consultation's page; a refusal becomes an error message naming the consultation, so that the
+others still go ahead.
 """
 
 from __future__ import annotations
@@ -11,12 +19,15 @@ from django.contrib.admin import ActionLocation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from civic.formatting import day, when
 from consultations import services
-from consultations.models import Consultation
+from consultations.models import Consultation, Question
 from consultations.services import builder
+from consultations.services.checks import consultation_problems
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -26,13 +37,143 @@ def consultation_admin_url(consultation: Consultation, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+def status_in_words(consultation: Consultation, now) -> str:
+    """Where the consultation stands and what comes next, as its page says it to an officer."""
+    Stage = Consultation.Stage
+    stage = consultation.stage_at(now)
+    phase = Consultation.SCHEDULE.at(consultation, now)
+    if stage == Stage.DRAFT:
+        return gettext("Draft: not seen by residents. Publish it when the survey is ready.")
+    if stage == Stage.SCHEDULED:
+        return gettext("Upcoming: opens on %(opens)s") % {"opens": when(phase.until)}
+    if stage == Stage.OPEN:
+        return gettext("Open until %(closes)s") % {"closes": when(phase.until)}
+    if stage == Stage.CLOSED:
+        return gettext("Closed on %(closed)s: publish the outcome") % {"closed": day(phase.since)}
+    return gettext("Outcome published on %(published)s") % {
+        "published": day(consultation.outcome_published_at)
+    }
+
+
+def what_residents_see(consultation: Consultation, now) -> list[str]:
+    """What publishing now would show residents, and when, in sentences."""
+    phase = Consultation.SCHEDULE.at(consultation, now)
+    questions = Question.objects.filter(page__consultation=consultation).count()
+    pages = consultation.pages.count()
+    opens, closes = when(consultation.opens_at), when(consultation.closes_at)
+    if phase.key == Consultation.Stage.SCHEDULED:
+        dates = gettext(
+            "It is listed as upcoming until %(opens)s. Residents can respond from then until "
+            "%(closes)s."
+        ) % {"opens": opens, "closes": closes}
+    elif phase.key == Consultation.Stage.OPEN:
+        dates = gettext(
+            "It opened on %(opens)s, so residents can respond straight away, until %(closes)s."
+        ) % {"opens": opens, "closes": closes}
+    else:
+        dates = gettext("It closed on %(closes)s, so residents can read it but not respond.") % {
+            "closes": closes
+        }
+    return [
+        gettext("Residents will see “%(title)s” at %(url)s as soon as you publish it.")
+        % {"title": consultation.title, "url": services.consultation_url(consultation)},
+        dates,
+        ngettext(
+            "The survey has %(questions)d question",
+            "The survey has %(questions)d questions",
+            questions,
+        )
+        % {"questions": questions}
+        + ngettext(" on %(pages)d page.", " on %(pages)d pages.", pages) % {"pages": pages},
+    ]
+
+
 class ConsultationActionsMixin:
     """The actions of ConsultationAdmin."""
 
-    actions = ["publish", "publish_outcome", "add_about_you", "duplicate"]
+    actions = ["publish_outcome", "add_about_you", "duplicate"]
 
-    def has_publish_permission(self, request) -> bool:
-        return request.user.has_perm("consultations.publish_consultation")
+    # Publishing ---------------------------------------------------------------------------------
+
+    def publishing_pages(self) -> list:
+        return [self.page_path("<int:object_id>/publish/", self.publish_view, "publish")]
+
+    def publishing_context(self, request, consultation: Consultation) -> dict:
+        """The status in words on the consultation's page, what stops it from being published,
+        and the Publish button for those who may publish it."""
+        now = timezone.now()
+        draft = consultation.published_at is None
+        may_publish = Consultation.lifecycle.allows(
+            consultation, Consultation.Status.PUBLISHED
+        ) and request.user.has_perm("consultations.publish_consultation", consultation)
+        return {
+            "status_words": status_in_words(consultation, now),
+            "draft": draft,
+            "consultation_problems": consultation_problems(consultation),
+            "publish_url": (
+                reverse("admin:consultations_consultation_publish", args=[consultation.pk])
+                if may_publish
+                else ""
+            ),
+        }
+
+    def publish_view(self, request, object_id):
+        """The check before publishing, and with nothing to fix, the confirmation."""
+        consultation = self.page_object(
+            request, object_id, permission="consultations.publish_consultation"
+        )
+        refused: list[str] = []
+        if request.method == "POST":
+            try:
+                services.consultation_publish(consultation=consultation, actor=request.user)
+            except ValidationError as error:
+                refused = error.messages
+            else:
+                self.message_user(
+                    request,
+                    _("“%(title)s” is published. %(status)s")
+                    % {
+                        "title": consultation.title,
+                        "status": status_in_words(consultation, timezone.now()),
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect(consultation_admin_url(consultation))
+        now = timezone.now()
+        problems = consultation_problems(consultation)
+        try:
+            Consultation.lifecycle.check(consultation, Consultation.Status.PUBLISHED)
+        except ValidationError as error:
+            refused = error.messages  # already published: nothing to check
+            problems = []
+        else:
+            if problems:
+                refused = []  # the list of problems says it, with links
+        ready = not problems and not refused
+        return self.page_response(
+            request,
+            "admin/consultations/consultation/publish.html",
+            {
+                "title": (
+                    _("Publish %(title)s") % {"title": consultation.title}
+                    if ready
+                    else _("Check before publishing %(title)s") % {"title": consultation.title}
+                ),
+                "original": consultation,
+                "consultation": consultation,
+                "status_words": status_in_words(consultation, now),
+                "problems": problems,
+                "refused": refused,
+                "ready": ready,
+                "residents_see": what_residents_see(consultation, now) if ready else [],
+                "change_url": consultation_admin_url(consultation),
+                "preview_url": reverse(
+                    "admin:consultations_consultation_preview", args=[consultation.pk]
+                ),
+            },
+        )
+
+    # The action list ----------------------------------------------------------------------------
 
     def _each(self, request, queryset, act, done_message) -> list:
         """Run one service per consultation; refusals become error messages naming it."""
@@ -47,28 +188,6 @@ class ConsultationActionsMixin:
             results.append(result)
             self.message_user(request, done_message(consultation, result), messages.SUCCESS)
         return results
-
-    @admin.action(
-        description=_("Publish"),
-        description_plural=_("Publish the selected consultations"),
-        permissions=["publish"],
-        location=BOTH_LOCATIONS,
-    )
-    def publish(self, request, queryset):
-        def act(consultation):
-            problems = builder.survey_problems(consultation)
-            if problems:
-                raise ValidationError([str(problem) for problem in problems])
-            services.consultation_publish(consultation=consultation, actor=request.user)
-
-        self._each(
-            request,
-            queryset,
-            act,
-            lambda consultation, _result: (
-                _("“%(title)s” is published.") % {"title": consultation.title}
-            ),
-        )
 
     @admin.action(
         description=_("Publish the outcome"),

@@ -1,6 +1,7 @@
-"""The forms of consultations' admin: the consultation, its documents, survey pages, questions
-and decisions. Conditions are chosen from a list of every question and answer of the survey and
-checked by consultations.services.builder against where the page or question stands.
+"""The forms of consultations' admin: the consultation, its documents, questions and decisions
+(the survey builder's own forms are in consultations.admin_builder). Conditions are chosen from a
+list of every question and answer of the survey and checked by consultations.services.builder
+against where the page or question stands.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from civic.validators import validate_upload
-from consultations.models import Consultation, Decision, Document, Question, SurveyPage, Theme
+from consultations.models import Consultation, Decision, Document, Question, Theme
 from consultations.services import builder
 
 DOCUMENT_TYPES = (".pdf", ".docx", ".xlsx", ".odt", ".ods", ".csv", ".txt")
@@ -72,25 +73,6 @@ class DocumentForm(forms.ModelForm):
         if "file" in self.changed_data and self.instance.file:
             self.instance.size = self.instance.file.size
         return super().save(commit)
-
-
-class SurveyPageForm(ConditionFormMixin, forms.ModelForm):
-    class Meta:
-        model = SurveyPage
-        fields = ["position", "title", "intro", "condition"]
-        widgets = {"intro": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_condition()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.instance.position = cleaned.get("position", self.instance.position) or 0
-        self._clean_condition(
-            consultation=self.consultation, page_order=builder.page_order(self.instance)
-        )
-        return cleaned
 
 
 class DecisionForm(forms.ModelForm):

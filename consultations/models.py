@@ -571,3 +571,38 @@ class ResponseExport(InConsultation, models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_format.upper()} #{self.pk}"
+
+
+class SavedQuestion(models.Model):
+    """A question an officer kept to reuse: the organisation's library. It holds the question's
+    wording and settings, with its answers as labels; adding it to a page makes a new question
+    (consultations.services.copying), so a saved question never changes a survey."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="saved_questions"
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=Question.Kind.choices)
+    text = models.CharField(_("question"), max_length=500)
+    help_text = models.TextField(_("hint"), blank=True)
+    required = models.BooleanField(_("an answer is required"), default=True)
+    max_length = models.PositiveIntegerField(_("character limit"), null=True, blank=True)
+    min_value = models.DecimalField(
+        _("smallest number"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("largest number"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    allow_other = models.BooleanField(_("offer 'Other, please specify'"), default=False)
+    options = models.JSONField(_("answers to choose from"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["text", "pk"]
+        verbose_name = _("saved question")
+        verbose_name_plural = _("saved questions")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def audit_label(self) -> str:
+        return f"Saved question #{self.pk}"

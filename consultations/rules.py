@@ -36,3 +36,11 @@ rules.add_perm("consultations.delete_response", rules.always_deny)
 rules.add_perm("consultations.view_topic", runs_organisation | is_officer_of_organisation)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"consultations.{action}_topic", runs_organisation)
+# The library of saved questions is the organisation's: every officer may use it and add to it,
+# its admins keep it tidy.
+for action in ("view", "add"):
+    rules.add_perm(
+        f"consultations.{action}_savedquestion", runs_organisation | is_officer_of_organisation
+    )
+for action in ("change", "delete"):
+    rules.add_perm(f"consultations.{action}_savedquestion", runs_organisation)

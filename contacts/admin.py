@@ -6,15 +6,19 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import ReadOnlyAdminMixin, ScopedModelAdmin
+from civic.admin_base import AdminPagesMixin, ReadOnlyAdminMixin, ScopedModelAdmin
 from civic.exports import csv_download
 from civic.models import AuditEntry, Organisation
 from civic.rules import officer_departments, organisations_with_role
 from civic.selectors import scope_to_organisation
 from civic.services import audit_query, audit_record
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Segment, Tag
+from contacts.segment_builder import Builder, Condition, TooDeep, fields_for
 from contacts.segments import segment_queryset
 from contacts.selectors import KEEPER_ROLES, contacts_visible_to
 from contacts.services import contact_save_typed_in
@@ -202,71 +206,181 @@ class ConsentPurposeAdmin(KeepersOnlyAdmin):
     fields = ["organisation", "name", "slug", "description"]
 
 
+# The buttons that redraw the segment's page without saving it.
+REDRAWS = {"_add", "_remove", "_count", "_preview"}
+
+
 class SegmentForm(forms.ModelForm):
+    """A segment's name and organisation, and its conditions as rows picked from the
+    organisation's own lists (contacts.segment_builder), stored as the JSON the engine reads."""
+
     class Meta:
         model = Segment
-        fields = ["organisation", "name", "definition"]
-        help_texts = {
-            "definition": _(
-                'Conditions as JSON, e.g. {"match": "all", "conditions": [{"field": "tag", '
-                '"value": "cyclists"}, {"field": "consent", "value": "newsletter"}]}. Fields: tag, '
-                "area, source, consent, took_part_in, took_part_kind, joined_after, joined_before; "
-                'nest {"match": "any", "conditions": [...]} for OR; add "not": true to negate.'
+        fields = ["organisation", "name"]
+
+    hand_written = ""  # why the builder cannot show the saved conditions, if it cannot
+
+    def __init__(self, *args, builder: Builder | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisations = self.fields["organisation"].queryset
+        if self.instance.pk is None and len(organisations[:2]) == 1:
+            self.fields["organisation"].initial = organisations[0].pk
+        if builder is None and self.is_bound:
+            builder = Builder.from_post(self.data)
+        elif builder is None:
+            try:
+                builder = Builder.from_definition(self.instance.definition)
+            except TooDeep:
+                builder, self.hand_written = Builder(), HAND_WRITTEN
+            if not builder.rows:
+                builder.rows.append(Condition())
+                builder.numbered()
+        self.builder = builder
+        self.builder_fields = fields_for(self.chosen_organisation())
+        if not self.is_bound and self.instance.pk is not None:
+            # A saved segment's values in the form the lists hold them ("Cyclists" is the tag
+            # "cyclists"), and one that is gone marked on its row.
+            self.builder.check(self.builder_fields)
+        self.builder.drawn(self.builder_fields)
+
+    def chosen_organisation(self) -> Organisation | None:
+        """The organisation whose tags, wards and purposes the rows offer: one of the user's."""
+        queryset = self.fields["organisation"].queryset
+        if self.is_bound:
+            chosen = self.data.get("organisation")
+        else:
+            chosen = (
+                self.initial.get("organisation")
+                or self.instance.organisation_id
+                or self.fields["organisation"].initial
             )
-        }
+        if not str(chosen or "").isdigit():
+            return None
+        return queryset.filter(pk=chosen).first()
 
     def clean(self):
         cleaned = super().clean()
-        organisation, definition = cleaned.get("organisation"), cleaned.get("definition")
-        if organisation is not None and definition is not None:
-            if not isinstance(definition, dict):
-                self.add_error("definition", _("Write the conditions as a JSON object"))
-                return cleaned
+        organisation = cleaned.get("organisation")
+        if self.instance.pk is not None:
             try:
-                self.preview = segment_queryset(organisation=organisation, definition=definition)
-                self.preview_count = self.preview.count()
-            except ValidationError as error:
-                self.add_error("definition", error)
+                Builder.from_definition(self.instance.definition)
+            except TooDeep:
+                raise ValidationError(HAND_WRITTEN) from None
+        if organisation is None:
+            return cleaned
+        self.builder_fields = fields_for(organisation)
+        complete = self.builder.check(self.builder_fields)
+        self.builder.drawn(self.builder_fields)
+        if not complete:
+            for condition, message in self.builder.errors():
+                self.add_error(
+                    None,
+                    _("Condition %(number)s: %(message)s")
+                    % {"number": condition.number, "message": message},
+                )
+            return cleaned
+        definition = self.builder.to_json()
+        try:
+            self.preview = segment_queryset(organisation=organisation, definition=definition)
+            self.preview_count = self.preview.count()
+        except ValidationError as error:
+            self.add_error(None, error)
+            return cleaned
+        self.instance.definition = definition
         return cleaned
 
 
+HAND_WRITTEN = _(
+    "This segment was written by hand with groups inside groups, which the builder cannot show "
+    "or change. Make a new segment here, with one level of groups, instead"
+)
+SAMPLE_SIZE = 5
+
+
 @admin.register(Segment)
-class SegmentAdmin(KeepersOnlyAdmin):
+class SegmentAdmin(AdminPagesMixin, KeepersOnlyAdmin):
     form = SegmentForm
     list_display = ["name", "organisation", "updated_at"]
     actions = ["export_csv"]
     change_form_template = "admin/contacts/segment/change_form.html"
 
-    def _preview_context(self, count, sample):
-        return {"preview_count": count, "preview_sample": sample}
+    def admin_pages(self):
+        return [self.page_path("builder/", self.builder_view, "builder")]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = extra_context or {}
+        extra_context = {**(extra_context or {}), "builder_url": self._builder_url()}
         obj = self.get_object(request, object_id) if object_id else None
-        if request.method == "POST" and "_preview" in request.POST:
-            return self._preview_view(request, obj, object_id, form_url)
-        if obj is not None:
+        if request.method == "POST" and REDRAWS & set(request.POST):
+            return self._redraw_view(request, obj, object_id, form_url)
+        if obj is not None and request.method == "GET":
             with suppress(ValidationError):
-                extra_context.update(self._preview_context(*segment_preview(segment=obj)))
+                count, sample = segment_preview(segment=obj, sample_size=SAMPLE_SIZE)
+                extra_context.update({"preview_count": count, "preview_sample": sample})
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _preview_view(self, request, obj, object_id, form_url):
-        """The live count and a sample for the conditions as typed, saving nothing."""
+    def _builder_url(self) -> str:
+        return reverse("admin:contacts_segment_builder")
+
+    def _allowed(self, request, obj) -> None:
         if obj is None and not self.has_add_permission(request):
             raise PermissionDenied
         if obj is not None and not self.has_change_permission(request, obj):
             raise PermissionDenied
-        form = self.get_form(request, obj)(request.POST, instance=obj)
-        context = {}
-        if form.is_valid():
-            sample = list(form.preview.select_related("area").order_by("pk")[:10])
-            context = self._preview_context(form.preview_count, sample)
+
+    def _builder_context(self, request, obj, *, quiet: bool) -> dict:
+        """The rows as posted (after an add or remove), and while they are complete, how many
+        contacts they hold and a sample, saving nothing. Quietly (as they are being made, or
+        from htmx) a row without its value yet is not an error."""
+        self._allowed(request, obj)
+        form_class = self.get_form(request, obj)
+        initial = {key: request.POST.get(key) for key in ("organisation", "name")}
+        form = form_class(initial=initial, instance=obj, builder=Builder.from_post(request.POST))
+        organisation = form.chosen_organisation()
+        form.builder_fields = fields_for(organisation)
+        complete = form.builder.check(form.builder_fields, quiet=quiet)
+        form.builder.drawn(form.builder_fields)
+        context = {"form": form, "preview_count": None, "preview_sample": []}
+        if organisation is None or not complete:
+            return context
+        try:
+            contacts = segment_queryset(
+                organisation=organisation, definition=form.builder.to_json()
+            )
+            context["preview_count"] = contacts.count()
+        except ValidationError as error:
+            context["builder_error"] = error.messages[0]
+            return context
+        context["preview_sample"] = list(
+            contacts.select_related("area").order_by("pk")[:SAMPLE_SIZE]
+        )
+        if context["preview_sample"]:
             audit_record(
                 actor=request.user,
                 action=AuditEntry.Action.VIEW,
-                organisation=form.cleaned_data["organisation"],
+                organisation=organisation,
                 summary="Previewed a sample of a segment's contacts",
             )
+        return context
+
+    def builder_view(self, request):
+        """The builder redrawn for htmx as conditions change: values for the chosen fields, the
+        count and the sample."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        object_id = request.POST.get("segment", "")
+        obj = self.page_object(request, object_id) if object_id.isdigit() else None
+        context = self._builder_context(request, obj, quiet=True)
+        return TemplateResponse(
+            request,
+            "admin/contacts/segment/_builder.html",
+            {**context, "original": obj, "builder_url": self._builder_url()},
+        )
+
+    def _redraw_view(self, request, obj, object_id, form_url):
+        """The change page again after "Add a condition", "Remove" or "Show count"."""
+        quiet = not ({"_count", "_preview"} & set(request.POST))
+        context = self._builder_context(request, obj, quiet=quiet)
+        form = context.pop("form")
         adminform = helpers.AdminForm(
             form,
             list(self.get_fieldsets(request, obj)),
@@ -277,7 +391,7 @@ class SegmentAdmin(KeepersOnlyAdmin):
         context.update(
             {
                 **self.admin_site.each_context(request),
-                "title": _("Preview segment"),
+                "title": _("Change segment") if obj else _("Add segment"),
                 "adminform": adminform,
                 "object_id": object_id,
                 "original": obj,
@@ -287,6 +401,7 @@ class SegmentAdmin(KeepersOnlyAdmin):
                 "inline_admin_formsets": [],
                 "errors": helpers.AdminErrorList(form, []),
                 "preserved_filters": self.get_preserved_filters(request),
+                "builder_url": self._builder_url(),
             }
         )
         return self.render_change_form(

@@ -2,9 +2,11 @@
 
 A campaign is written on its change page and acted on from its send page (count, preview, test,
 send, schedule) and its progress page (the figures, live through htmx and refreshed by a link
-without JavaScript). Every action calls mailing.services with the acting user, so permissions,
-transitions and the audit log are the services' business; a refused transition is a message on
-the page, never an error page.
+without JavaScript). Sending now and scheduling each ask once more, on a confirmation page that
+names the number of recipients, the consent purpose and the sender (and the time, for
+scheduling); only the POST from that page sends or schedules. Every action calls
+mailing.services with the acting user, so permissions, transitions and the audit log are the
+services' business; a refused transition is a message on the page, never an error page.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
 from civic.admin_base import AdminPagesMixin, ReadOnlyAdminMixin
+from civic.formatting import when as when_in_words
 from civic.models import AuditEntry, Organisation
 from civic.selectors import scope_to_organisation
 from civic.services import audit_record
@@ -60,6 +63,15 @@ PREVIEW_CSP = {
     "sandbox": True,
 }
 PREVIEW_SALT = "mailing.admin.preview"
+# The actions that ask once more before they happen, and the page that asks.
+CONFIRMED = {
+    "send_now": "admin:mailing_campaign_send_confirm",
+    "schedule": "admin:mailing_campaign_schedule_confirm",
+}
+TITLES = {"send_now": _("Send %(campaign)s now"), "schedule": _("Schedule %(campaign)s")}
+NO_TIME = _(
+    "Choose a time in “send at” on the campaign page and save it, then schedule the campaign."
+)
 PREVIEW_MAX_AGE = 30 * 60
 
 
@@ -355,6 +367,18 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
         preview = xframe_options_sameorigin(csp_override(PREVIEW_CSP)(self.preview_view))
         return [
             self.page_path("<int:object_id>/send/", self.send_view, "send"),
+            self.page_path(
+                "<int:object_id>/send/confirm/",
+                self.confirm_view,
+                "send_confirm",
+                {"action": "send_now"},
+            ),
+            self.page_path(
+                "<int:object_id>/schedule/confirm/",
+                self.confirm_view,
+                "schedule_confirm",
+                {"action": "schedule"},
+            ),
             self.page_path("<int:object_id>/preview/<str:token>/", preview, "preview"),
             self.page_path("<int:object_id>/progress/", self.progress_view, "progress"),
             self.page_path(
@@ -374,12 +398,22 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
     def _sending_context(self, request, campaign: Campaign) -> dict:
         """What the change and send pages show about sending: the audience and the buttons."""
         waiting = campaign.status in EDITABLE
+        audience_count, audience_problem = None, ""
+        if waiting:
+            try:
+                audience_count = services.campaign_audience(campaign).count()
+            except ValidationError as error:
+                # A segment names a tag, ward or purpose that is gone: say so, send nobody.
+                audience_problem = " ".join(error.messages)
         return {
             "campaign": campaign,
             "waiting": waiting,
-            "audience_count": services.campaign_audience(campaign).count() if waiting else None,
+            "audience_count": audience_count,
+            "audience_problem": audience_problem,
             "may_send": request.user.has_perm("mailing.send_campaign", campaign),
-            "can_send": waiting and campaign.can_become(Campaign.Status.SENDING),
+            "can_send": waiting
+            and not audience_problem
+            and campaign.can_become(Campaign.Status.SENDING),
             "can_schedule": campaign.can_become(Campaign.Status.SCHEDULED),
             "can_pause": campaign.can_become(Campaign.Status.PAUSED),
             "can_resume": campaign.status == Campaign.Status.PAUSED,
@@ -398,11 +432,14 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
 
     def send_view(self, request, object_id):
         campaign = self._campaign(request, object_id)
-        sample = list(
-            services.campaign_audience(campaign)
-            .order_by("pk")
-            .only("pk", "name", "email")[:PREVIEW_SAMPLE]
-        )
+        try:
+            sample = list(
+                services.campaign_audience(campaign)
+                .order_by("pk")
+                .only("pk", "name", "email")[:PREVIEW_SAMPLE]
+            )
+        except ValidationError:
+            sample = []  # the send panel says what is wrong with the segments
         action = request.POST.get("action", "")
         form = PreviewForm(
             request.POST if action in ("preview", "test") else None,
@@ -417,6 +454,9 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
                     if action == "test":
                         return self._act(request, campaign, "test", contact=person)
                     preview = self._preview(request, campaign, person)
+            elif action in CONFIRMED:
+                # Sending and scheduling are asked once more, on a page of their own.
+                return redirect(CONFIRMED[action], campaign.pk)
             else:
                 return self._act(request, campaign, action)
         return self._page(
@@ -428,6 +468,37 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
                 "original": campaign,
                 "form": form,
                 "preview": preview,
+            },
+        )
+
+    def confirm_view(self, request, object_id, action: str):
+        """ "Are you sure?" before sending now or scheduling: to how many people, for which
+        consent purpose, from whom (and when). Its POST is the only way to send or schedule."""
+        campaign = self.page_object(request, object_id, permission="mailing.send_campaign")
+        if request.method == "POST":
+            return self._act(request, campaign, action)
+        target = Campaign.Status.SENDING if action == "send_now" else Campaign.Status.SCHEDULED
+        refused = ""
+        if not (campaign.status in EDITABLE and campaign.can_become(target)):
+            refused = _("The campaign is “%(status)s”, so it cannot be sent or scheduled now.") % {
+                "status": campaign.get_status_display()
+            }
+        elif action == "schedule" and campaign.scheduled_for is None:
+            refused = NO_TIME
+        count = services.campaign_audience(campaign).count()
+        scheduled = when_in_words(campaign.scheduled_for) if campaign.scheduled_for else ""
+        return self._page(
+            request,
+            "confirm.html",
+            {
+                "title": TITLES[action] % {"campaign": campaign},
+                "original": campaign,
+                "campaign": campaign,
+                "action": action,
+                "refused": refused,
+                "audience_count": count,
+                "scheduled": scheduled,
+                "segments": list(campaign.segments.all()),
             },
         )
 
@@ -495,10 +566,7 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
                 message = _("A test is on its way to %(email)s.") % {"email": actor.email}
             elif action == "schedule":
                 if campaign.scheduled_for is None:
-                    raise ValidationError(
-                        _("Choose a time in “send at” on the campaign page and save it, then "
-                          "schedule the campaign.")
-                    )  # fmt: skip
+                    raise ValidationError(NO_TIME)
                 services.campaign_schedule(
                     campaign=campaign, actor=actor, when=campaign.scheduled_for
                 )

@@ -5,7 +5,9 @@ Responding lives in consultations.services.responding (which questions apply and
 an answer in consultations.services.answers, resume links in consultations.services.resume), the
 results in consultations.services.results, coding free text by theme in
 consultations.services.coding, publishing responses in consultations.services.publishing, exports
-in consultations.services.exports, the survey builder in consultations.services.builder. Reads
+in consultations.services.exports, the survey builder's rules in consultations.services.builder,
+writing a survey's pages and questions in consultations.services.editing, and copies and the
+library of saved questions in consultations.services.copying. Reads
 that span the consultation's models are in consultations.selectors.
 """
 
@@ -50,17 +52,22 @@ def consultation_url(consultation: Consultation) -> str:
 
 @transaction.atomic
 def consultation_publish(*, consultation: Consultation, actor) -> None:
-    """Make the consultation public: upcoming until it opens, then open until it closes."""
+    """Make the consultation public: upcoming until it opens, then open until it closes.
+
+    Refused with every problem of `checks.consultation_problems` at once (a choice question
+    without options, a condition that no longer holds, an empty page, dates out of order, no
+    contact details, no questions), whichever path asks."""
     require(actor, "consultations.publish_consultation", consultation, message=NOT_RUNNING)
     locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
     Consultation.lifecycle.check(locked, Consultation.Status.PUBLISHED)
-    if not consultation.pages.filter(questions__isnull=False).exists():
-        raise ValidationError(_("Add at least one question to the survey before publishing."))
-    from consultations.services.builder import survey_problems
+    # The check lives beside the builder, which imports this module: imported when used.
+    from consultations.services.checks import consultation_problems
 
-    problems = survey_problems(consultation)
+    problems = consultation_problems(locked)
     if problems:
-        raise ValidationError([str(problem) for problem in problems])
+        raise ValidationError(
+            [ValidationError(str(problem), code=problem.code) for problem in problems]
+        )
     state_move(
         locked,
         Consultation.Status.PUBLISHED,

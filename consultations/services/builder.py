@@ -9,7 +9,6 @@ same or a later page is not known when the page is shown, with or without JavaSc
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -94,10 +93,13 @@ def condition_validate(
     return {"question": target.pk, "option": option}
 
 
-def condition_choices(consultation: Consultation | None) -> list:
-    """Grouped choices for the builder's select: for every question of the survey, each of its
-    options and 'any answer'. Questions of later pages are listed too, and refused with a
-    reason when chosen, so that an officer sees why rather than wonders where they went."""
+def condition_choices(
+    consultation: Consultation | None, *, before: tuple[int, int] | None = None
+) -> list:
+    """Grouped choices for a condition's select: for every question, each of its options and
+    'any answer'. With `before` (the page_order of the page shown), only the questions of
+    earlier pages, which are all a condition may name; without it every question of the survey
+    (the question's own admin page, which refuses later ones with a reason)."""
     choices: list = [("", _("Always show"))]
     if consultation is None or consultation.pk is None:
         return choices
@@ -107,6 +109,8 @@ def condition_choices(consultation: Consultation | None) -> list:
         .prefetch_related("options")
     )
     for question in questions:
+        if before is not None and page_order(question.page) >= before:
+            continue
         # The chosen option is shown without its group when the list is closed, so each option
         # names its question.
         text = Truncator(question.text).chars(60)
@@ -146,37 +150,6 @@ def condition_describe(condition: dict | None, questions: dict[int, Question]) -
         "option": option.label if option else "?",
         "question": question.text,
     }
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-def survey_problems(consultation: Consultation) -> list[Problem]:
-    """Every condition that no longer holds, for example after pages were reordered or an
-    option was removed. Shown on the consultation's page and checked before publishing."""
-    problems = []
-    pages = list(consultation.pages.prefetch_related("questions"))
-    for page in pages:
-        where = _("Page “%(page)s”") % {"page": page.title}
-        try:
-            condition_validate(page.condition, consultation=consultation, before=page_order(page))
-        except ValidationError as error:
-            problems.append(Problem(where, " ".join(error.messages)))
-        for question in page.questions.all():
-            try:
-                condition_validate(
-                    question.condition, consultation=consultation, before=page_order(page)
-                )
-            except ValidationError as error:
-                where = _("Question “%(question)s”") % {"question": question.text}
-                problems.append(Problem(where, " ".join(error.messages)))
-    return problems
 
 
 # About you --------------------------------------------------------------------------------------

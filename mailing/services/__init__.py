@@ -7,6 +7,7 @@ audit, and queue the work once the transaction commits.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -48,6 +49,8 @@ __all__ = [
     "unsubscribe_target",
     "unsubscribe_token",
 ]
+
+logger = logging.getLogger(__name__)
 
 # The tasks that send, by their registered names (civic.queueing).
 CAMPAIGN_SEND = "mailing.tasks.campaign_send_task"
@@ -311,7 +314,13 @@ def mailing_sweep() -> dict[str, int]:
     for campaign in Campaign.objects.filter(
         status=Campaign.Status.SCHEDULED, scheduled_for__lte=now
     ):
-        campaign_start_scheduled(campaign=campaign)
+        try:
+            campaign_start_scheduled(campaign=campaign)
+        except ValidationError as error:
+            # A segment names a tag, ward or purpose that is gone: the campaign waits, its page
+            # says why, and the rest of the sweep still runs.
+            logger.warning("Campaign %s not started: %s", campaign.pk, " ".join(error.messages))
+            continue
         started += 1
     woken = 0
     sending = Campaign.objects.filter(status=Campaign.Status.SENDING)

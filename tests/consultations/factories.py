@@ -1,8 +1,9 @@
 """Rows of the consultations app for tests: a consultation, a survey page, a question, an option
 and a response.
 
-A consultation opens yesterday, closes in 30 days and is published unless the test says
-otherwise; a response is submitted now unless `status=Response.Status.DRAFT`."""
+A consultation opens yesterday, closes in 30 days, has contact details (the check before
+publishing asks for them) and is published unless the test says otherwise; a response is
+submitted now unless `status=Response.Status.DRAFT`."""
 
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda number: f"Consultation {number}")
     slug = factory.Sequence(lambda number: f"consultation-{number}")
     summary = "What do you think?"
+    contact_details = "E-mail consultations@northbridge.example"
     opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
     published_at = factory.LazyFunction(timezone.now)

@@ -23,6 +23,7 @@ from consultations.models import (
     Theme,
 )
 from consultations.services import builder, consultation_purpose
+from consultations.services.checks import consultation_problems
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Delivery
 from tests.consultations.conftest import make_consultation
@@ -107,6 +108,10 @@ def form_data(response, form_id: str, **changes) -> dict:
 
 def change_url(obj) -> str:
     return f"/admin/consultations/{obj._meta.model_name}/{obj.pk}/change/"
+
+
+def publish_url(consultation) -> str:
+    return f"{CHANGELIST}{consultation.pk}/publish/"
 
 
 def messages_of(response) -> list[str]:
@@ -201,21 +206,19 @@ def test_a_condition_on_an_option_that_is_not_there_is_refused(client, officer, 
     assert trips.condition is None
 
 
-def test_a_page_condition_pointing_at_a_later_page_is_refused_on_the_consultation(
+def test_a_page_condition_pointing_at_a_later_page_is_refused_in_the_survey_builder(
     client, officer, survey
 ):
     consultation, first = survey.consultation, survey.pages[0]
     later = survey.questions["agree"]
-    page = client.get(change_url(consultation))
+    url = f"/admin/consultations/consultation/{consultation.pk}/survey/pages/{first.pk}/"
+    page = client.get(url)
     assert page.status_code == 200
-    data = form_data(page, "consultation_form", **{"pages-0-condition": f"{later.pk}:answered"})
-    response = client.post(change_url(consultation), data)
+    response = client.post(
+        url, form_data(page, "survey-page-form", condition=f"{later.pk}:answered", action="save")
+    )
     assert response.status_code == 200
-    formset = next(
-        formset for formset in response.context["inline_admin_formsets"]
-        if formset.formset.prefix == "pages"
-    )  # fmt: skip
-    assert "is on this page or a later one" in str(formset.formset.forms[0].errors["condition"])
+    assert "is on this page or a later one" in str(response.context["form"].errors["condition"])
     first.refresh_from_db()
     assert first.condition is None
 
@@ -240,8 +243,9 @@ def test_reordering_pages_shows_the_conditions_it_broke_and_stops_publishing(
     html = client.get(change_url(draft.consultation)).content.decode()
     assert "The survey needs attention before it is published" in html
     assert "Page “What helps”: “Do you cycle by the river?” is on this page or a later one." in html
-    response = run_action(client, "publish", draft.consultation)
-    assert any("is on this page or a later one" in text for text in messages_of(response))
+    response = client.post(publish_url(draft.consultation))
+    html = assert_page(response, heading="Check before publishing Riverside cycle lanes")
+    assert "is on this page or a later one" in html
     draft.consultation.refresh_from_db()
     assert draft.consultation.published_at is None
 
@@ -318,7 +322,7 @@ def test_duplicating_copies_the_survey_as_a_new_draft_with_conditions_pointing_a
         "question": copied_cycles.pk,
         "option": copied_cycles.options.get(label="Yes").pk,
     }
-    assert builder.survey_problems(copy) == []
+    assert consultation_problems(copy) == []
     assert survey.pages[1].condition["question"] == survey.questions["cycles"].pk  # unchanged
 
     run_action(client, "duplicate", original)
@@ -343,25 +347,27 @@ def test_the_preview_shows_every_page_and_question_as_residents_see_them(client,
 
 def test_publishing_a_draft_from_the_admin_makes_it_public(client, officer, council):
     draft = make_consultation(council.department, slug="draft", published=False)
-    response = run_action(client, "publish", draft.consultation)
-    assert messages_of(response) == ["“Riverside cycle lanes” is published."]
+    response = client.post(publish_url(draft.consultation), follow=True)
+    assert messages_of(response)[0].startswith("“Riverside cycle lanes” is published.")
     assert client.get("/consultations/draft/").status_code == 200
-    again = run_action(client, "publish", draft.consultation)
-    assert messages_of(again) == ["Riverside cycle lanes: This consultation is already published."]
+    again = client.post(publish_url(draft.consultation))
+    html = assert_page(again, heading="Check before publishing Riverside cycle lanes")
+    assert "This consultation is already published." in html
 
 
-def test_publishing_from_the_consultations_own_page(client, officer, council):
+def test_publishing_is_no_longer_an_item_of_the_action_list(client, officer, council):
     draft = make_consultation(council.department, slug="draft", published=False)
-    page = client.get(change_url(draft.consultation))
-    assert 'name="CHANGE_FORM-action"' in page.content.decode()
+    html = assert_page(client.get(change_url(draft.consultation)), heading="Change consultation")
+    assert 'name="CHANGE_FORM-action"' in html  # the other actions are still there
+    assert '<option value="publish">' not in html
     response = client.post(
         change_url(draft.consultation),
         {"CHANGE_FORM-action": "publish", "_selected_action": draft.consultation.pk},
         follow=True,
     )
-    assert "“Riverside cycle lanes” is published." in messages_of(response)
+    assert response.status_code == 200
     draft.consultation.refresh_from_db()
-    assert draft.consultation.published_at is not None
+    assert draft.consultation.published_at is None
 
 
 def test_a_new_consultation_is_made_with_its_documents(
@@ -545,16 +551,14 @@ def test_answers_that_arrive_while_deleting_give_a_message_not_an_error(
     assert "cannot be removed" in messages_of(client.get(response["Location"]))[0]
 
 
-def test_a_page_with_answers_cannot_be_removed_from_the_consultation(client, officer, answered):
+def test_a_page_with_answers_cannot_be_removed_from_the_survey(client, officer, answered):
     consultation, first = answered.consultation, answered.pages[0]
-    page = client.get(change_url(consultation))
     response = client.post(
-        change_url(consultation), form_data(page, "consultation_form", **{"pages-0-DELETE": "on"})
+        f"/admin/consultations/consultation/{consultation.pk}/survey/",
+        {"action": f"delete:{first.pk}"},
+        follow=True,
     )
-    assert response.status_code == 200
-    assert "Residents have answered “Cycling”, so it cannot be removed." in (
-        response.content.decode()
-    )
+    assert messages_of(response) == ["Residents have answered “Cycling”, so it cannot be removed."]
     assert SurveyPage.objects.filter(pk=first.pk).exists()
 
 
@@ -577,33 +581,34 @@ def test_a_draft_without_responses_can_be_deleted(client, officer, council):
     assert not Consultation.objects.exists()
 
 
-def test_adding_a_question_from_the_page_outline_leads_back_to_the_consultation(
+def test_adding_a_question_on_its_own_admin_page_leads_back_to_its_page_in_the_builder(
     client, officer, survey
 ):
     page_three = survey.pages[2]
-    outline = client.get(change_url(survey.consultation)).content.decode()
     add = f"/admin/consultations/question/add/?page={page_three.pk}"
-    assert f'href="{add}"' in outline.replace("&amp;", "&")
     form = client.get(add)
     data = form_data(form, "question_form", kind="single_choice", text="Which bridge?")
     data.update({"options-0-label": "North", "options-1-label": "South"})
     response = client.post(add, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert response["Location"] == change_url(survey.consultation) + "#pages-group"
+    assert response["Location"] == (
+        f"/admin/consultations/consultation/{survey.consultation.pk}/survey/pages/{page_three.pk}/"
+    )
     question = page_three.questions.get(text="Which bridge?")
     assert question.position == 9  # after the nine already on the page
     assert list(question.options.values_list("label", flat=True)) == ["North", "South"]
 
 
-def test_the_page_outline_says_when_a_question_is_shown(client, officer, survey):
+def test_the_survey_outline_says_when_a_question_is_shown(client, officer, survey):
     route = survey.questions["route"]
     cycles = survey.questions["cycles"]
     route.condition = {"question": cycles.pk, "option": survey.option("cycles", "No").pk}
     route.save()
 
-    outline = client.get(change_url(survey.consultation)).content.decode()
+    response = client.get(f"/admin/consultations/consultation/{survey.consultation.pk}/survey/")
+    outline = assert_page(response, heading="Survey of “Riverside cycle lanes”")
 
-    item = re.search(r"<li><a [^>]*>Which route do you use\?</a>(.*?)</li>", outline, re.S)
+    item = re.search(r"<li>\s*Which route do you use\?(.*?)</li>", outline, re.S)
     assert "Shown only to people who answered “No” to “Do you cycle by the river?”" in (
         item.group(1).replace("&ldquo;", "“").replace("&rdquo;", "”")
     )

@@ -7,7 +7,8 @@ from tests.factories import OrganisationFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
 
-CYCLISTS = '{"conditions": [{"field": "tag", "value": "cyclists"}]}'
+# The builder's rows for "tagged cyclists" (contacts.segment_builder).
+CYCLISTS = {"match": "all", "conditions": 1, "c0-field": "tag", "c0-value": "cyclists"}
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_the_admin_counts_and_samples_a_segment_before_it_is_saved(council, faci
     client.force_login(facilitator)
     response = client.post(
         "/admin/contacts/segment/add/",
-        {"organisation": council.pk, "name": "Cyclists", "definition": CYCLISTS, "_preview": "1"},
+        {"organisation": council.pk, "name": "Cyclists", **CYCLISTS, "_count": "1"},
     )
     assert response.status_code == 200
     assert response.context["preview_count"] == 3
@@ -47,19 +48,22 @@ def test_the_admin_counts_and_samples_a_segment_before_it_is_saved(council, faci
     assert not Segment.objects.exists()
 
 
-def test_a_malformed_definition_is_refused_next_to_the_field(council, facilitator, client):
+def test_a_condition_about_no_known_field_is_refused_next_to_its_row(council, facilitator, client):
     client.force_login(facilitator)
     response = client.post(
         "/admin/contacts/segment/add/",
         {
             "organisation": council.pk,
             "name": "Bad",
-            "definition": '{"conditions": [{"field": "shoe_size"}]}',
+            "conditions": 1,
+            "c0-field": "shoe_size",
+            "c0-value": "9",
         },
     )
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors["definition"]
-    assert errors[0].startswith("Unknown condition 'shoe_size'")
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == ["Condition 1: Select what condition 1 is about"]
+    assert [row.error for row in form.builder.rows] == ["Select what condition 1 is about"]
     assert not Segment.objects.exists()
 
 

@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from civic.formatting import when as when_in_words
 from civic.models import AuditEntry, Role
 from contacts.models import ConsentEvent, Contact
 from mailing.models import Campaign, Delivery, DeliveryEvent, RateLimit, Suppression
-from tests.browser import assert_no_csp_errors, assert_on_page, submit
+from tests.browser import assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.factories import RoleFactory, UserFactory
 from tests.mailing.conftest import make_newsletter
 from tests.pages import assert_page
@@ -37,6 +38,8 @@ def _url(campaign: Campaign, page: str = "change") -> str:
     return {
         "change": f"/admin/mailing/campaign/{campaign.pk}/change/",
         "send": f"/admin/mailing/campaign/{campaign.pk}/send/",
+        "send_confirm": f"/admin/mailing/campaign/{campaign.pk}/send/confirm/",
+        "schedule_confirm": f"/admin/mailing/campaign/{campaign.pk}/schedule/confirm/",
         "progress": f"/admin/mailing/campaign/{campaign.pk}/progress/",
         "figures": f"/admin/mailing/campaign/{campaign.pk}/progress/figures/",
     }[page]
@@ -111,7 +114,7 @@ def test_the_owner_sends_now_and_the_audience_is_frozen(
     client.force_login(newsletter.facilitator)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(_url(campaign, "send"), {"action": "send_now"})
+        response = client.post(_url(campaign, "send_confirm"))
 
     assert response.status_code == 302
     assert response.url == _url(campaign, "progress")
@@ -130,6 +133,88 @@ def test_the_owner_sends_now_and_the_audience_is_frozen(
     assert _messages(page) == ["Sending has started: 3 messages are queued."]
 
 
+def test_send_now_asks_once_more_naming_the_recipients_purpose_and_sender(
+    newsletter, client, django_capture_on_commit_callbacks
+):
+    newsletter.subscribe(3)
+    _contact_without_consent(newsletter)
+    campaign = newsletter.campaign()
+    client.force_login(newsletter.facilitator)
+    confirm = _url(campaign, "send_confirm")
+
+    change = assert_page(client.get(_url(campaign)), heading="Change campaign")
+    assert re.search(rf'id="campaign-send-now"\s+href="{confirm}">\s*Send now to 3 people', change)
+    # The send page's old button no longer sends: it leads to the question.
+    with django_capture_on_commit_callbacks() as callbacks:
+        skipped = client.post(_url(campaign, "send"), {"action": "send_now"})
+    assert (skipped.status_code, skipped.url) == (302, confirm)
+    asked = client.get(confirm)
+
+    html = assert_page(asked, heading="Send November newsletter now")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert callbacks == []
+    assert not Delivery.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert _text_of(html, "confirm-recipients") == "3 people"
+    assert _text_of(html, "confirm-purpose") == "the newsletter (Monthly news)"
+    assert _text_of(html, "confirm-sender") == (
+        "Northbridge City Council &lt;news@northbridge.example&gt; "
+        "(replies go to help@northbridge.example)"
+    )
+    assert re.search(r'id="campaign-confirm">\s*Send to 3 people\s*</button>', html)
+    assert f'<form method="post" action="{confirm}"' in html
+
+    with django_capture_on_commit_callbacks():
+        sent = client.post(confirm, follow=True)
+
+    assert sent.redirect_chain[-1][0] == _url(campaign, "progress")
+    assert _messages(sent) == ["Sending has started: 3 messages are queued."]
+    assert Delivery.objects.filter(campaign=campaign).count() == 3
+
+
+def test_scheduling_asks_once_more_naming_the_time(newsletter, client):
+    newsletter.subscribe(2)
+    when = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    campaign = newsletter.campaign(scheduled_for=when)
+    client.force_login(newsletter.facilitator)
+    confirm = _url(campaign, "schedule_confirm")
+
+    change = assert_page(client.get(_url(campaign)), heading="Change campaign")
+    assert f'id="campaign-schedule"\n                       href="{confirm}"' in change
+    html = assert_page(client.get(confirm), heading="Schedule November newsletter")
+
+    assert _text_of(html, "confirm-time") == when_in_words(when)
+    assert _text_of(html, "confirm-recipients").startswith("2 people now")
+    assert _text_of(html, "confirm-purpose") == "the newsletter (Monthly news)"
+    assert re.search(rf'id="campaign-confirm">\s*Schedule for {when_in_words(when)}', html)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_campaign_already_sending_is_not_offered_for_sending_again(newsletter, client):
+    campaign = _sent_campaign(newsletter)
+    client.force_login(newsletter.facilitator)
+
+    html = assert_page(
+        client.get(_url(campaign, "send_confirm")), heading="Send November newsletter now"
+    )
+
+    assert "The campaign is “Sending”, so it cannot be sent or scheduled now." in html
+    assert 'id="campaign-confirm"' not in html
+    before = Delivery.objects.filter(campaign=campaign).count()
+    refused = client.post(_url(campaign, "send_confirm"), follow=True)
+    assert refused.status_code == 200
+    assert Delivery.objects.filter(campaign=campaign).count() == before
+
+
+def _text_of(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}">(.*?)</dd>', html, re.DOTALL)
+    assert found, element_id
+    return " ".join(found.group(1).split())
+
+
 def test_a_facilitator_of_another_council_can_neither_see_nor_send_the_campaign(
     newsletter, client, django_capture_on_commit_callbacks
 ):
@@ -138,14 +223,17 @@ def test_a_facilitator_of_another_council_can_neither_see_nor_send_the_campaign(
     stranger = make_newsletter("Eastmoor Council", "eastmoor").facilitator
     client.force_login(stranger)
 
-    for page in ("change", "send", "progress", "figures"):
+    pages = ("change", "send", "send_confirm", "schedule_confirm", "progress", "figures")
+    for page in pages:
         assert client.get(_url(campaign, page)).status_code in (403, 404), page
     listing = client.get("/admin/mailing/campaign/")
     assert list(listing.context["cl"].result_list) == []
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(_url(campaign, "send"), {"action": "send_now"})
+        response = client.post(_url(campaign, "send_confirm"))
+        scheduling = client.post(_url(campaign, "schedule_confirm"))
 
     assert response.status_code in (403, 404)
+    assert scheduling.status_code in (403, 404)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
     assert not Delivery.objects.exists()
@@ -183,16 +271,18 @@ def test_scheduling_uses_the_saved_time_and_asks_for_one_when_there_is_none(news
     campaign = newsletter.campaign()
     client.force_login(newsletter.facilitator)
 
-    refused = client.post(_url(campaign, "send"), {"action": "schedule"}, follow=True)
+    asked = client.get(_url(campaign, "schedule_confirm"))
+    html = assert_page(asked, heading="Schedule November newsletter")
+    assert "Choose a time in “send at”" in html
+    assert 'id="campaign-confirm"' not in html
+    refused = client.post(_url(campaign, "schedule_confirm"), follow=True)
     assert _messages(refused)[0].startswith("Choose a time in “send at”")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
 
     when = timezone.now() + timedelta(days=2)
     Campaign.objects.filter(pk=campaign.pk).update(scheduled_for=when)
-    response = client.post(
-        _url(campaign, "send"), {"action": "schedule", "return_to": "change"}, follow=True
-    )
+    response = client.post(_url(campaign, "schedule_confirm"), {"return_to": "change"}, follow=True)
     assert response.redirect_chain[-1][0] == _url(campaign)
     assert _messages(response) == ["The campaign is scheduled."]
     campaign.refresh_from_db()
@@ -652,3 +742,38 @@ def test_the_preview_shows_the_message_in_a_sandboxed_frame(newsletter, signed_i
         "rgb(243, 242, 241)"
     )
     assert_no_csp_errors(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sending_asks_once_more_and_works_without_javascript(newsletter, signed_in_page):
+    newsletter.subscribe(2)
+    campaign = newsletter.campaign()
+    checking = signed_in_page(newsletter.facilitator, 1280)
+    checking.goto(_url(campaign, "send_confirm"))
+    assert_on_page(checking, heading="Send November newsletter now")
+    assert_accessible(checking)
+    assert_no_csp_errors(checking)
+    page = signed_in_page(newsletter.facilitator, 1280, javascript_enabled=False)
+
+    page.goto(_url(campaign))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Send now to 2 people").click()
+
+    assert_on_page(page, heading="Send November newsletter now")
+    assert page.locator("#confirm-recipients").inner_text() == "2 people"
+    assert page.locator("#confirm-purpose").inner_text() == "the newsletter (Monthly news)"
+    assert page.locator("#confirm-sender").inner_text() == (
+        "Northbridge City Council <news@northbridge.example> "
+        "(replies go to help@northbridge.example)"
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    submit(page, page.get_by_role("button", name="Send to 2 people"))
+
+    assert_on_page(page, heading="Progress of November newsletter")
+    messages = page.locator(".messagelist").inner_text()
+    assert "Sending has started: 2 messages are queued." in messages
+    campaign.refresh_from_db()
+    assert campaign.status != Campaign.Status.DRAFT
+    assert Delivery.objects.filter(campaign=campaign).count() == 2

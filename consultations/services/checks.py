@@ -1,0 +1,166 @@
+"""The check before publishing: everything that would leave residents stuck or unable to ask,
+each with where an officer fixes it.
+
+One function, `consultation_problems`, is the rule: the admin's check page lists what it finds
+with links, and `consultation_publish` refuses while it finds anything, so the API, a command or
+any other path cannot publish what the admin would refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from consultations.models import Consultation, Question
+from consultations.services import builder
+
+# Where the consultation's fields and inlines are on its admin page.
+CONSULTATION_CHANGE = "admin:consultations_consultation_change"
+# The survey builder (consultations.admin_builder): the survey's outline, and each page's form
+# with its questions numbered from 1 (`#question-<n>`).
+SURVEY = "admin:consultations_consultation_survey"
+SURVEY_PAGE = "admin:consultations_consultation_survey_page"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix before publishing: what is wrong (`where`, `message`) and the admin page
+    and place on it where it is fixed (`url_name` with `args`, then `query` and `anchor`)."""
+
+    where: str
+    message: str
+    url_name: str
+    args: tuple = ()
+    anchor: str = ""
+    query: str = ""
+    code: str = ""
+
+    @property
+    def url(self) -> str:
+        url = reverse(self.url_name, args=self.args)
+        if self.query:
+            url = f"{url}?{self.query}"
+        return f"{url}#{self.anchor}" if self.anchor else url
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def consultation_problems(consultation: Consultation) -> list[Problem]:
+    """Every reason the consultation cannot be published yet, in the order of its page: its
+    details and dates, then the survey page by page."""
+    here = (consultation.pk,)
+    problems: list[Problem] = []
+    if not (consultation.contact_details or "").strip():
+        problems.append(
+            Problem(
+                _("Contact details"),
+                _(
+                    "Add how residents can ask questions about the consultation, such as an "
+                    "e-mail address or a phone number."
+                ),
+                CONSULTATION_CHANGE,
+                here,
+                anchor="id_contact_details",
+                code="no_contact",
+            )
+        )
+    for field, message in Consultation.SCHEDULE.problems(consultation).items():
+        problems.append(
+            Problem(
+                _("Dates"),
+                _("%(problem)s. Change the dates so that the consultation closes after it opens.")
+                % {"problem": message},
+                CONSULTATION_CHANGE,
+                here,
+                anchor=f"id_{field}_0",
+                code="dates",
+            )
+        )
+    pages = list(consultation.pages.prefetch_related("questions__options"))
+    if not any(page.questions.all() for page in pages):
+        problems.append(
+            Problem(
+                _("Survey"),
+                _("Add at least one question to the survey before publishing."),
+                SURVEY,
+                here,
+                code="no_questions",
+            )
+        )
+    for page in pages:
+        problems.extend(_page_problems(consultation, page, alone=len(pages) == 1))
+    return problems
+
+
+def _page_problems(consultation, page, *, alone: bool) -> list[Problem]:
+    here = (consultation.pk, page.pk)
+    where = _("Page “%(page)s”") % {"page": page.title}
+    before = builder.page_order(page)
+    problems = []
+    try:
+        builder.condition_validate(page.condition, consultation=consultation, before=before)
+    except ValidationError as error:
+        problems.append(
+            Problem(
+                where,
+                " ".join(error.messages),
+                SURVEY_PAGE,
+                here,
+                anchor="survey-page-form",
+                code=error.code or "condition",
+            )
+        )
+    questions = list(page.questions.all())
+    if not questions and not alone:  # with one page, "no questions at all" says it
+        problems.append(
+            Problem(
+                where,
+                _("The page has no questions. Add a question to it, or remove the page."),
+                SURVEY_PAGE,
+                here,
+                code="empty_page",
+            )
+        )
+    for number, question in enumerate(questions, start=1):
+        problems.extend(_question_problems(consultation, question, before, here, number))
+    return problems
+
+
+def _question_problems(
+    consultation, question: Question, before, page: tuple, number: int
+) -> list[Problem]:
+    where = _("Question “%(question)s”") % {"question": question.text}
+    problems = []
+    if question.has_options and not question.options.all():
+        problems.append(
+            Problem(
+                where,
+                _(
+                    "Add the answers residents choose from: a %(kind)s question needs options, "
+                    "or residents cannot answer it."
+                )
+                % {"kind": question.get_kind_display().lower()},
+                SURVEY_PAGE,
+                page,
+                anchor=f"question-{number}",
+                code="no_options",
+            )
+        )
+    try:
+        builder.condition_validate(question.condition, consultation=consultation, before=before)
+    except ValidationError as error:
+        problems.append(
+            Problem(
+                where,
+                " ".join(error.messages),
+                SURVEY_PAGE,
+                page,
+                anchor=f"question-{number}",
+                code=error.code or "condition",
+            )
+        )
+    return problems
