@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from civic.admin_base import refusal_text
 from consultations import services
 from consultations.models import Consultation
 from consultations.services import builder
@@ -41,7 +42,7 @@ class ConsultationActionsMixin:
             try:
                 result = act(consultation)
             except (ValidationError, PermissionDenied) as error:
-                reason = " ".join(getattr(error, "messages", None) or [str(error)])
+                reason = refusal_text(error)
                 self.message_user(request, f"{consultation.title}: {reason}", messages.ERROR)
                 continue
             results.append(result)
