@@ -1,6 +1,10 @@
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +15,8 @@ from civic.admin_base import (
     AuditedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
+    UnseenIsNotFoundMixin,
+    preselect_only_choice,
 )
 from civic.models import (
     Area,
@@ -24,9 +30,23 @@ from civic.models import (
 )
 from civic.validators import validate_csv_upload
 
+# The admins of Django's and allauth's own models answer 404 for what the user cannot see too.
+admin.site.unregister(Group)
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(Group)
+class GroupAdmin(UnseenIsNotFoundMixin, DjangoGroupAdmin):
+    pass
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(UnseenIsNotFoundMixin, AllauthEmailAddressAdmin):
+    pass
+
 
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+class UserAdmin(UnseenIsNotFoundMixin, AuditedAdminMixin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
@@ -92,6 +112,7 @@ class AreaAdmin(AdminPagesMixin, ScopedModelAdmin):
             path="pk",
             kinds=(Role.Kind.OFFICER, Role.Kind.ORGANISATION_ADMIN),
         )
+        preselect_only_choice(form.fields["organisation"])
         if request.method == "POST" and form.is_valid():
             services.postcode_import_start(
                 actor=request.user,

@@ -9,12 +9,25 @@ for every create, edit and delete. Also here, for any app's admin:
     AdminPagesMixin      pages of the admin's own (an upload, a report, an action), declared in
                          `admin_pages()` with `page_path`, found with `page_object` and drawn
                          with `page_response` on a template that extends admin/civic/page.html
+    UnseenIsNotFoundMixin  every URL of an item the user cannot see answers 404, the same as
+                         for an item that never existed (ScopedModelAdmin has it; so does every
+                         page made with `admin_page_path`)
+    failure_message      what staff read when something broke: plain words and a reference
+                         that is also in the log, never the exception's text
+    refusal_text         the words of a service's refusal (ValidationError, PermissionDenied)
+    preselect_only_choice  a choice of organisation or department with one row is made for them
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import secrets
+
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -25,6 +38,90 @@ from rules.contrib.admin import ObjectPermissionsModelAdmin
 from civic import selectors
 from civic.models import Area, AuditEntry, Department, Organisation
 from civic.services import audit_record
+
+logger = logging.getLogger("civic.admin")
+
+
+def failure_message(message: str, *, error: BaseException) -> str:
+    """What staff read when something broke that they cannot fix: `message` in plain words and a
+    short reference. The exception, with its text and traceback (which may name server paths),
+    goes to the log under the same reference, for whoever is asked about it."""
+    reference = secrets.token_hex(4)
+    logger.error("Admin failure %s: %s", reference, message, exc_info=error)
+    return _("%(message)s If this keeps happening, contact support and quote %(reference)s.") % {
+        "message": message,
+        "reference": reference,
+    }
+
+
+def refusal_text(error: ValidationError | PermissionDenied) -> str:
+    """The words of a service's refusal, written for the officer: a ValidationError's messages,
+    or the message a PermissionDenied was raised with by `civic.services.require`."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    written = error.args[0] if error.args and isinstance(error.args[0], str) else ""
+    return str(written or _("You do not have permission to do that."))
+
+
+def preselect_only_choice(field) -> None:
+    """Choose for the user a choice that has only one row (the one organisation or department
+    they work for), so that nobody has to pick the only option there is."""
+    if not isinstance(field, forms.ModelChoiceField) or field.initial is not None:
+        return
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return  # choosing all of several is a decision; leave it to them
+    rows = list(field.queryset.values_list("pk", flat=True)[:2])
+    if len(rows) == 1:
+        field.initial = rows[0]
+
+
+def _seen_object(model_admin, request, object_id: str):
+    """The item from the admin's own (scoped) queryset, without what it prefetches for lists,
+    with the department or organisation its permissions are decided on."""
+    queryset = model_admin.get_queryset(request).prefetch_related(None)
+    department_path = getattr(model_admin, "department_path", None)
+    organisation_path = getattr(model_admin, "organisation_path", None)
+    if department_path:
+        queryset = queryset.select_related(f"{department_path}__organisation")
+    elif organisation_path and organisation_path != "pk" and "__" not in organisation_path:
+        queryset = queryset.select_related(organisation_path)
+    try:
+        return queryset.get(pk=model_admin.opts.pk.to_python(object_id))
+    except (model_admin.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        return None
+
+
+def not_found_unless_seen(model_admin, view):
+    """`view` of one item (a URL with `object_id`), answering 404 to staff who cannot see the
+    item, exactly as for an id that does not exist: another council's officer learns nothing
+    from a change, delete or history page, nor from any page of the admin's own. Anyone not
+    signed in as staff goes on to the admin's own sign-in redirect."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        object_id = kwargs.get("object_id")
+        if object_id is not None and model_admin.admin_site.has_permission(request):
+            obj = _seen_object(model_admin, request, unquote(str(object_id)))
+            if obj is None or not model_admin.has_view_or_change_permission(request, obj):
+                raise Http404(_("No such %(object)s.") % {"object": model_admin.opts.verbose_name})
+            # The view's own first look-up of the item is this one, not a second query.
+            request._found_for_view = (model_admin.opts.label, unquote(str(object_id)), obj)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+class UnseenIsNotFoundMixin:
+    """The change, delete and history pages (and the redirect to the change page) of an item
+    the user cannot see answer 404, whatever their roles. Pages of the admin's own get the
+    same from `admin_page_path`."""
+
+    def get_urls(self):
+        urls = super().get_urls()
+        for pattern in urls:
+            if "object_id" in str(pattern.pattern):
+                pattern.callback = not_found_unless_seen(self, pattern.callback)
+        return urls
 
 
 class AuditedAdminMixin:
@@ -107,7 +204,7 @@ def admin_page_path(
     opts = model_admin.opts
     return path(
         route,
-        model_admin.admin_site.admin_view(view),
+        not_found_unless_seen(model_admin, model_admin.admin_site.admin_view(view)),
         kwargs or {},
         name=f"{opts.app_label}_{opts.model_name}_{name}",
     )
@@ -153,7 +250,7 @@ class AdminPagesMixin:
         return admin_page_response(self, request, template, context)
 
 
-class ScopedModelAdmin(AuditedAdminMixin, ObjectPermissionsModelAdmin):
+class ScopedModelAdmin(UnseenIsNotFoundMixin, AuditedAdminMixin, ObjectPermissionsModelAdmin):
     # How a row reaches its organisation or department; set one of them.
     organisation_path: str | None = "organisation"
     department_path: str | None = None
@@ -172,6 +269,13 @@ class ScopedModelAdmin(AuditedAdminMixin, ObjectPermissionsModelAdmin):
             queryset, request.user, path=self.organisation_path or "pk"
         )
 
+    def get_object(self, request, object_id, from_field=None):
+        found = getattr(request, "_found_for_view", None)
+        if from_field is None and found and found[:2] == (self.opts.label, str(object_id)):
+            del request._found_for_view  # once: a later look-up reads the row again
+            return found[2]
+        return super().get_object(request, object_id, from_field)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Organisation:
             kwargs["queryset"] = selectors.scope_to_organisation_admin(
@@ -189,6 +293,17 @@ class ScopedModelAdmin(AuditedAdminMixin, ObjectPermissionsModelAdmin):
                 organisation_path="organisation",
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            for field in form.base_fields.values():
+                if getattr(field, "queryset", None) is not None and field.queryset.model in (
+                    Organisation,
+                    Department,
+                ):
+                    preselect_only_choice(field)
+        return form
 
 
 admin.site.site_header = "civic"

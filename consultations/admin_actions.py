@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from civic.admin_base import refusal_text
 from civic.formatting import day, when
 from consultations import services
 from consultations.models import Consultation, Question
@@ -182,7 +183,7 @@ class ConsultationActionsMixin:
             try:
                 result = act(consultation)
             except (ValidationError, PermissionDenied) as error:
-                reason = " ".join(getattr(error, "messages", None) or [str(error)])
+                reason = refusal_text(error)
                 self.message_user(request, f"{consultation.title}: {reason}", messages.ERROR)
                 continue
             results.append(result)

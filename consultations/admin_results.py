@@ -240,12 +240,9 @@ class ResultsPages:
         return reverse(f"{self.admin_site.name}:{self.info}_results{suffix}", args=args)
 
     def _consultation(self, request, object_id) -> Consultation:
-        """The consultation if the officer may read its responses; 403 for anyone else."""
-        consultation = (
-            Consultation.objects.select_related("department__organisation")
-            .filter(pk=object_id)
-            .first()
-        )
+        """The consultation if the officer may read its responses; 403 for anyone else who may
+        see it (and 404, from civic.admin_base, for anyone who may not)."""
+        consultation = self.model_admin.get_object(request, str(object_id))
         if consultation is None:
             raise Http404(_("No such consultation."))
         if not request.user.has_perm("consultations.view_response", consultation):

@@ -10,11 +10,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import admin_page_response
+from civic.admin_base import admin_page_response, failure_message, preselect_only_choice
 from civic.models import Organisation
 from civic.selectors import scope_to_organisation
 from civic.validators import validate_upload
@@ -128,6 +129,7 @@ class ContactImportAdmin(KeepersOnlyAdmin):
         form.fields["organisation"].queryset = scope_to_organisation(
             Organisation.objects.all(), request.user, path="pk", kinds=KEEPER_ROLES
         )
+        preselect_only_choice(form.fields["organisation"])
         if request.method == "POST" and form.is_valid():
             try:
                 contact_import = imports.contact_import_upload(
@@ -145,10 +147,8 @@ class ContactImportAdmin(KeepersOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         contact_import = self.get_object(request, unquote(object_id))
-        if contact_import is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_permission(request, contact_import):
-            raise PermissionDenied
+        if contact_import is None or not self.has_view_permission(request, contact_import):
+            raise Http404(_("No such contact import."))
         may_change = self.has_change_permission(request, contact_import)
         if request.method == "POST" and not may_change:
             raise PermissionDenied
@@ -156,12 +156,19 @@ class ContactImportAdmin(KeepersOnlyAdmin):
             ContactImport.Status.QUEUED,
             ContactImport.Status.RUNNING,
         )
+        # Once imported the file is deleted (contact_import_run): the page is then its summary.
+        finished = contact_import.status == ContactImport.Status.DONE
         form = file_error = None
-        if not busy and may_change:
+        if not busy and not finished and may_change:
             try:
                 preview = import_files.contact_import_preview(contact_import=contact_import)
-            except (import_files.UnreadableFile, OSError) as error:
-                file_error = str(error)
+            except import_files.UnreadableFile as error:
+                file_error = error.message
+            except OSError as error:
+                file_error = failure_message(
+                    _("The file of this import can no longer be read. Upload it again."),
+                    error=error,
+                )
             else:
                 form = ContactImportMappingForm(
                     request.POST or None, contact_import=contact_import, headings=preview.headings

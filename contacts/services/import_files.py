@@ -49,7 +49,11 @@ _HEADING_GUESSES = {
 
 
 class UnreadableFile(Exception):
-    """The file is not UTF-8 CSV or a readable XLSX workbook."""
+    """The file is not UTF-8 CSV or a readable XLSX workbook; `message` says how to fix it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 # Reading files ----------------------------------------------------------------------------------

@@ -636,7 +636,7 @@ def contact_import_dry_run(
                 _keep_problems(contact_import, problems)
     except UnreadableFile as error:
         contact_import.problems = [
-            {"row": None, "code": "unreadable", "problem": str(error), "value": ""}
+            {"row": None, "code": "unreadable", "problem": error.message, "value": ""}
         ]
     contact_import.total_rows = total
     contact_import.processed_rows = 0
@@ -762,7 +762,7 @@ def contact_import_run(
                     )
                     checkpoint = contact_import.processed_rows
     except UnreadableFile as error:
-        unreadable = {"row": None, "code": "unreadable", "problem": str(error), "value": ""}
+        unreadable = {"row": None, "code": "unreadable", "problem": error.message, "value": ""}
         state_move(
             contact_import,
             ContactImport.Status.FAILED,

@@ -115,3 +115,46 @@ def test_a_refused_upload_is_named_at_the_top_of_the_page_with_a_link_to_its_fie
     assert 'href="#id_file"' in page
     assert re.search(r"<title>\s*Error:", page)
     assert not PostcodeImport.objects.exists()
+
+
+def _selected(response, name: str) -> list[str]:
+    """The values of the options chosen in the add form's select `name`."""
+    form = response.context["adminform"].form
+    return [str(value) for value in [form[name].value()] if value not in (None, "")]
+
+
+@pytest.mark.django_db
+def test_an_officer_of_one_department_finds_it_chosen_on_a_new_consultation(client, cast):
+    client.force_login(cast.officer)
+
+    page = client.get("/admin/consultations/consultation/add/")
+
+    assert page.status_code == 200
+    assert _selected(page, "department") == [str(cast.department.pk)]
+    assert f'<option value="{cast.department.pk}" selected>' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_facilitator_of_one_council_finds_it_chosen_on_a_new_campaign_and_segment(client, cast):
+    client.force_login(cast.facilitator)
+
+    campaign = client.get("/admin/mailing/campaign/add/")
+    segment = client.get("/admin/contacts/segment/add/")
+
+    assert _selected(campaign, "organisation") == [str(cast.council.pk)]
+    assert _selected(segment, "organisation") == [str(cast.council.pk)]
+
+
+@pytest.mark.django_db
+def test_nothing_is_chosen_for_someone_with_two_departments_or_on_a_link_that_names_one(
+    client, cast
+):
+    client.force_login(cast.admin)  # runs both of Northbridge's departments
+
+    page = client.get("/admin/consultations/consultation/add/")
+    named = client.get(
+        f"/admin/consultations/consultation/add/?department={cast.other_department.pk}"
+    )
+
+    assert _selected(page, "department") == []
+    assert _selected(named, "department") == [str(cast.other_department.pk)]

@@ -90,12 +90,12 @@ def test_an_officer_cannot_open_or_change_another_departments_draft_in_the_admin
     people, notices = world
     client.force_login(people["officer"])
     draft = notices["parks draft"]
-    assert client.get(f"/admin/scoped_feature/notice/{draft.pk}/change/").status_code == 302
+    assert client.get(f"/admin/scoped_feature/notice/{draft.pk}/change/").status_code == 404
     response = client.post(
         f"/admin/scoped_feature/notice/{draft.pk}/change/",
         {"department": draft.department_id, "title": "hijacked", "status": "published"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 404
     draft.refresh_from_db()
     assert (draft.title, draft.status) == ("parks draft", "draft")
     assert not AuditEntry.objects.exists()

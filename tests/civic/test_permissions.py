@@ -120,7 +120,7 @@ def test_an_officer_cannot_open_another_organisations_department_in_the_admin(wo
     people, things = world
     client.force_login(people["officer"])
     response = client.get(f"/admin/civic/department/{things['planning'].pk}/change/")
-    assert response.status_code == 302  # the admin redirects a row outside the queryset
+    assert response.status_code == 404  # a row outside the queryset is not found
     assert things["planning"].name == "Planning"
 
 

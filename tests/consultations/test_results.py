@@ -507,6 +507,23 @@ def test_the_results_page_shows_a_chart_and_a_table_for_each_choice_question(
     assert "4 submitted responses" in html
 
 
+def test_the_results_page_puts_each_questions_figures_before_its_filters_exports_and_chart(
+    council, survey, responses, client
+):
+    client.force_login(council.officer)
+
+    html = assert_page(
+        client.get(results_url(survey.consultation)), heading="Results: Riverside cycle lanes"
+    )
+
+    first_question = html.index(f'id="question-{survey.questions["cycles"].pk}-table"')
+    main = html.index('id="content-main"')
+    for after in ('id="results-filters"', 'id="results-over-time"', 'id="results-export"'):
+        assert first_question < html.index(after), f"{after} comes before the figures"
+    assert html.index('id="results-count"') < first_question
+    assert 'href="#results-filters"' in html[main:first_question]
+
+
 def test_the_results_page_filters_by_area_and_by_answer(council, survey, responses, client):
     client.force_login(council.officer)
     no = survey.option("cycles", "No").pk
@@ -578,7 +595,7 @@ def test_an_officer_publishes_chosen_responses_from_the_publish_page(
 ROLES = {
     "officer of the department": ("officer", 200),
     "organisation admin": ("admin", 200),
-    "officer of another department": ("other_officer", 403),
+    "officer of another department": ("other_officer", 404),
 }
 
 
@@ -594,8 +611,8 @@ def test_only_those_who_run_the_consultation_see_its_results(
     response = client.get(results_url(survey.consultation, page, *args))
 
     assert response.status_code == status
-    if status == 403:
-        assert_page(response, heading="403 Forbidden", status=403)
+    if status == 404:
+        assert_page(response, heading="Page not found", status=404)
         assert b"More lighting please" not in response.content
 
 
@@ -625,7 +642,7 @@ def test_an_officer_of_another_department_cannot_code_or_publish(
     )
     created = client.post(results_url(survey.consultation), {"name": "Mine"})
 
-    assert coded.status_code == published.status_code == created.status_code == 403
+    assert coded.status_code == published.status_code == created.status_code == 404
     assert list(answer.themes.all()) == []
     assert not Response.objects.filter(published=True).exists()
     assert Theme.objects.count() == 1

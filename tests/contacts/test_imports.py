@@ -589,8 +589,8 @@ def test_a_facilitator_of_another_organisation_cannot_see_or_start_the_import(
 
     assert listing.status_code == 200
     assert list(listing.context["cl"].result_list) == []
-    assert (page.status_code, page["Location"]) == (302, "/admin/")
-    assert (started.status_code, started["Location"]) == (302, "/admin/")
+    assert page.status_code == 404
+    assert started.status_code == 404
     assert upload_elsewhere.status_code == 200
     assert "organisation" in upload_elsewhere.context["form"].errors
     contact_import.refresh_from_db()
@@ -631,6 +631,53 @@ def test_the_uploaded_file_is_deleted_once_imported(
     contact_import.refresh_from_db()
     assert contact_import.status == ContactImport.Status.DONE
     assert not contact_import.file.storage.exists(stored)
+
+
+@pytest.mark.django_db
+def test_a_finished_imports_page_is_its_summary_and_never_the_deleted_files_path(
+    council, facilitator, client, django_capture_on_commit_callbacks
+):
+    contact_import = upload(council, facilitator, MIXED)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_now(contact_import, facilitator, mapping=MAPPING)
+    contact_import.refresh_from_db()
+    assert not contact_import.file.storage.exists(contact_import.file.name)
+    client.force_login(facilitator)
+
+    page = assert_page(
+        client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/"),
+        heading=f"Import contacts from file {contact_import.pk}",
+    )
+
+    assert "3 new contacts created" in page
+    assert "4 rows skipped" in page
+    assert "Rows with problems" in page
+    assert "The file was deleted once imported" in page
+    assert "Errno" not in page
+    assert "contact-imports" not in page
+    assert 'class="errornote"' not in page
+
+
+@pytest.mark.django_db
+def test_a_lost_file_is_a_plain_message_with_a_reference_that_is_in_the_log(
+    council, facilitator, client, caplog
+):
+    contact_import = upload(council, facilitator, EXISTING_FILE)
+    contact_import.file.storage.delete(contact_import.file.name)
+    client.force_login(facilitator)
+
+    page = assert_page(
+        client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/"),
+        heading=f"Import contacts from file {contact_import.pk}",
+    )
+
+    assert "The file of this import can no longer be read. Upload it again." in page
+    assert "Errno" not in page
+    assert contact_import.file.name not in page
+    [record] = [record for record in caplog.records if record.name == "civic.admin"]
+    reference = record.getMessage().split()[2].rstrip(":")
+    assert f"quote {reference}." in page
+    assert "No such file or directory" in str(record.exc_info[1])
 
 
 @pytest.mark.django_db
