@@ -47,7 +47,16 @@ def officer(client, council):
 
 
 # Each way a survey can be unfinished: what breaks it, and the problem the check names, with
-# where it is fixed.
+# where it is fixed (the survey builder's page, at the question's number on it).
+
+
+def _in_builder(question: Question) -> str:
+    page = question.page
+    number = list(page.questions.all()).index(question) + 1
+    return (
+        f"/admin/consultations/consultation/{page.consultation_id}/survey/pages/{page.pk}/"
+        f"#question-{number}"
+    )
 
 
 def _choice_without_options(survey: Survey) -> tuple[str, str]:
@@ -55,7 +64,7 @@ def _choice_without_options(survey: Survey) -> tuple[str, str]:
     return (
         "Question “Which bridge?”: Add the answers residents choose from: a single choice "
         "(radios) question needs options, or residents cannot answer it.",
-        f"/admin/consultations/question/{question.pk}/change/#options-group",
+        _in_builder(question),
     )
 
 
@@ -66,7 +75,7 @@ def _condition_on_a_question_that_is_gone(survey: Survey) -> tuple[str, str]:
     return (
         "Question “Trips a week”: The question this condition depends on is no longer in the "
         "survey. Choose another, or show this always.",
-        f"/admin/consultations/question/{question.pk}/change/#id_condition",
+        _in_builder(question),
     )
 
 
@@ -78,7 +87,7 @@ def _condition_on_a_later_question(survey: Survey) -> tuple[str, str]:
         "Question “Which route do you use?”: “Trips a week” is on this page or a later one. A "
         "condition can only depend on a question of an earlier page, which residents have "
         "answered already.",
-        f"/admin/consultations/question/{question.pk}/change/#id_condition",
+        _in_builder(question),
     )
 
 
@@ -87,7 +96,7 @@ def _page_without_questions(survey: Survey) -> tuple[str, str]:
     return (
         "Page “Anything else”: The page has no questions. Add a question to it, or remove the "
         "page.",
-        f"/admin/consultations/question/add/?page={page.pk}",
+        f"/admin/consultations/consultation/{survey.consultation.pk}/survey/pages/{page.pk}/",
     )
 
 
@@ -106,7 +115,7 @@ def _no_questions_at_all(survey: Survey) -> tuple[str, str]:
         page.delete()
     return (
         "Survey: Add at least one question to the survey before publishing.",
-        f"/admin/consultations/consultation/{survey.consultation.pk}/change/#pages-group",
+        f"/admin/consultations/consultation/{survey.consultation.pk}/survey/",
     )
 
 

@@ -52,12 +52,14 @@ def test_an_unfinishable_survey_is_refused_with_its_problems_then_fixed_and_publ
 
     with page.expect_navigation():
         problems.get_by_role("link", name=NO_OPTIONS).click()
-    assert_on_page(page, heading="Change question")
-    assert page.url.endswith("#options-group")
-    for number, label in enumerate(["Town Bridge", "Mill Bridge"], start=1):
-        page.get_by_role("spinbutton", name=f"Order, option {number}").fill(str(number - 1))
-        page.get_by_role("textbox", name=f"Label, option {number}").fill(label)
-    submit(page, page.get_by_role("button", name="Save", exact=True))
+    # The link opens the question where it stands in the survey builder.
+    assert_on_page(page, heading=f"Survey page “{survey.pages[2].title}”")
+    number = page.url.rsplit("#question-", 1)[1]
+    question = page.locator(f"#question-{number}")
+    assert question.get_by_label("Question:", exact=True).input_value() == BRIDGE
+    question.get_by_label("Answers to choose from:").fill("Town Bridge\nMill Bridge")
+    submit(page, page.get_by_role("button", name="Save and go back to the survey"))
+    page.goto(f"/admin/consultations/consultation/{consultation.pk}/change/")
     assert page.locator("#survey-problems").count() == 0
 
     with page.expect_navigation():
