@@ -201,6 +201,14 @@ def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
     return content
 
 
+def _answer(request: HttpRequest, marks: dict, content: str, headers: list) -> HttpResponse:
+    """A kept page, filled in for this request, with the headers kept with it."""
+    response = HttpResponse(_filled(content, marks, request))
+    for name, header in headers:
+        response[name] = header
+    return response
+
+
 def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse]) -> HttpResponse:
     key = _key(request)
     cached = _pages.get(key)
@@ -213,9 +221,7 @@ def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse])
             cache.set(key, cached, seconds)
         _pages.set(key, cached)
     marks, content, headers = cached
-    response = HttpResponse(_filled(content, marks, request))
-    for name, header in headers:
-        response[name] = header
+    response = _answer(request, marks, content, headers)
     request.shared_page = (key, marks, content, request.page_fill)
     return response
 
@@ -291,9 +297,7 @@ def answer_kept(request: HttpRequest) -> HttpResponse | None:
             return None
         request.META["CSRF_COOKIE"] = secret  # what CsrfViewMiddleware would have read
     request.page_fill = fill
-    response = HttpResponse(_filled(content, marks, request))
-    for name, header in headers:
-        response[name] = header
+    response = _answer(request, marks, content, headers)
     response.answered_before_middleware = True
     return response
 
