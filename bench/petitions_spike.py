@@ -137,7 +137,9 @@ CPU_GROUPS = (
 
 
 def _cpu_by_group() -> dict[str, float]:
-    """CPU seconds (user and system) used so far by every live process, summed by group."""
+    """CPU seconds (user and system) used so far by every live process and by the children it
+    has reaped (a PostgreSQL backend that exits during the spike is counted in the postmaster's),
+    summed by group."""
     totals = {name: 0.0 for name, _marker in CPU_GROUPS}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
@@ -150,7 +152,7 @@ def _cpu_by_group() -> dict[str, float]:
             continue
         for name, marker in CPU_GROUPS:
             if marker in command:
-                totals[name] += (int(fields[11]) + int(fields[12])) / tick
+                totals[name] += sum(int(value) for value in fields[11:15]) / tick
                 break
     return totals
 
