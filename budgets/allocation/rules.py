@@ -277,7 +277,7 @@ def _price(
         # Everyone can pay an equal part: rho is 1 / voters, written so that projects with as
         # many voters get the very same float whatever they cost.
         return cost / (cost * voters), cost / voters
-    order = np.argsort(money, kind="stable")
+    order = np.argsort(money)
     money, weight = money[order], weight[order]
     paid = money * weight
     paid_before = np.cumsum(paid) - paid
