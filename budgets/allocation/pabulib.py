@@ -30,11 +30,13 @@ import numpy as np
 from django.utils.translation import gettext
 
 from budgets.allocation.election import Election, Project, money
+from budgets.allocation.rules import Result
 
 APPROVAL_TYPES = ("approval", "choose-1")
 META_FIRST = ("description", "country", "unit", "subunit", "instance")
 META_COUNTED = ("num_projects", "num_votes", "budget", "vote_type")
 PROJECT_COLUMNS = ("project_id", "cost", "name")
+RESULT_COLUMNS = ("votes", "selected")
 
 
 class PabulibError(ValueError):
@@ -137,13 +139,18 @@ def read_pabulib_text(text: str) -> Election:
 
 
 def write_pabulib(
-    election: Election, out: TextIO, *, meta: Mapping[str, str] | None = None
+    election: Election,
+    out: TextIO,
+    *,
+    meta: Mapping[str, str] | None = None,
+    result: Result | None = None,
 ) -> None:
     """Write the election as a `.pb` file to `out`, one line per voter, voters numbered from 1.
 
     `meta` adds to or overrides the election's own META keys (description, country, unit,
     subunit, instance, rule, ...); num_projects, num_votes, budget and vote_type are always
-    worked out from the election.
+    worked out from the election. With `result` (the method the process chose), each project
+    also gets the `votes` and `selected` (1 or 0) columns that Pabulib's own files carry.
     """
     for project in election.projects:
         if "," in project.id or project.id != project.id.strip():
@@ -171,17 +178,23 @@ def write_pabulib(
     extra = []
     for project in election.projects:
         extra += [column for column in project.details if column not in extra]
-    extra = [column for column in extra if column not in PROJECT_COLUMNS]
-    writer.writerow((*PROJECT_COLUMNS, *extra))
-    for project in election.projects:
-        writer.writerow(
-            (
-                project.id,
-                str(project.cost),
-                project.name,
-                *(project.details.get(column, "") for column in extra),
-            )
-        )
+    # A result's columns replace any the election brought from the file it was read from.
+    outcome = RESULT_COLUMNS if result is not None else ()
+    extra = [column for column in extra if column not in (*PROJECT_COLUMNS, *outcome)]
+    if result is not None:
+        funded = set(result.funded)
+        votes = election.votes.tolist()
+    writer.writerow((*PROJECT_COLUMNS, *extra, *outcome))
+    for position, project in enumerate(election.projects):
+        row = [
+            project.id,
+            str(project.cost),
+            project.name,
+            *(project.details.get(column, "") for column in extra),
+        ]
+        if result is not None:
+            row += [str(votes[position]), "1" if project.id in funded else "0"]
+        writer.writerow(row)
     out.write("VOTES\n")
     writer.writerow(("voter_id", "vote"))
     voter = 0
@@ -191,9 +204,11 @@ def write_pabulib(
         voter += count
 
 
-def pabulib_text(election: Election, *, meta: Mapping[str, str] | None = None) -> str:
+def pabulib_text(
+    election: Election, *, meta: Mapping[str, str] | None = None, result: Result | None = None
+) -> str:
     out = io.StringIO(newline="")
-    write_pabulib(election, out, meta=meta)
+    write_pabulib(election, out, meta=meta, result=result)
     return out.getvalue()
 
 

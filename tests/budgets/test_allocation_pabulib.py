@@ -58,6 +58,28 @@ def test_writing_then_reading_gives_the_same_election_and_the_same_results(chanc
     assert results(again) == results(election)
 
 
+def test_an_export_with_a_result_carries_each_project_s_votes_and_whether_it_was_selected():
+    projects = [Project(id="1", cost=10), Project(id="2", cost=10), Project(id="3", cost=5)]
+    election = Election.from_ballots(
+        projects=projects, budget=15, ballots=[["1", "2"], ["1"], ["2", "3"], ["1"]]
+    )
+    text = pabulib_text(election, meta={"rule": "greedy"}, result=greedy(election))
+    assert text.split("PROJECTS\n")[1].split("VOTES\n")[0].splitlines() == [
+        "project_id;cost;name;votes;selected",
+        "1;10;;3;1",
+        "2;10;;2;0",
+        "3;5;;1;1",
+    ]
+    again = read_pabulib_text(text)
+    assert [p.details for p in again.projects] == [
+        {"votes": "3", "selected": "1"},
+        {"votes": "2", "selected": "0"},
+        {"votes": "1", "selected": "1"},
+    ]
+    assert again.meta["rule"] == "greedy"
+    assert greedy(again).funded == greedy(election).funded
+
+
 def test_voter_ids_are_numbers_from_one_that_say_nothing_of_the_order_of_voting():
     projects = [Project(id="1", cost=10), Project(id="2", cost=10)]
     election = Election.from_ballots(projects=projects, budget=10, ballots=[["2"], ["1"], ["2"]])
