@@ -3,12 +3,14 @@ way it was built; every voter counts, empty ballots too; bad input is refused by
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from decimal import Decimal
 
 import numpy as np
 import pytest
 
-from budgets.allocation import Election, Project, money
+from budgets.allocation import Election, Project, equal_shares, greedy, money
 
 PROJECTS = [Project(id="a", cost=10), Project(id="b", cost=20), Project(id="c", cost=30)]
 
@@ -69,3 +71,24 @@ def test_amounts_are_exact_and_floats_are_refused():
         money(0.1)
     with pytest.raises(ValueError, match="cannot be negative"):
         money(-1)
+
+
+def test_an_election_and_its_results_keep_no_python_object_per_ballot():
+    def blocks_kept(voters: int) -> int:
+        rng = np.random.default_rng(voters)
+        sizes = rng.integers(1, 6, size=voters)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        chosen = np.concatenate([rng.choice(40, size, replace=False) for size in sizes])
+        projects = [Project(id=str(number), cost=int(rng.integers(1, 50))) for number in range(40)]
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        election = Election.from_csr(projects=projects, budget=300, starts=starts, chosen=chosen)
+        kept = (election, greedy(election), equal_shares(election))
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        assert kept[0].voters == voters
+        return sum(stat.count_diff for stat in after.compare_to(before, "filename"))
+
+    small, large = blocks_kept(2_000), blocks_kept(20_000)
+    assert large < small * 1.5, (small, large)
