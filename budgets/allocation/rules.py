@@ -127,6 +127,8 @@ class Result:
     """Raised budget: the amount shared out in the run whose winners count."""
     raises: int | None = None
     """Raised budget: how many 1% steps that amount is above the real one."""
+    raises_capped: bool = False
+    """Raised budget: the steps stopped at `max_raises`, before pabutools would have stopped."""
 
     def project(self, project_id: str) -> ProjectResult:
         for result in self.projects:
@@ -183,7 +185,10 @@ def equal_shares(
     """The Method of Equal Shares with cost utilities, completed as chosen.
 
     `max_raises` caps the number of 1% steps of the raised-budget completion below pabutools'
-    bound (100 steps per voter), for an operator who cannot wait; None keeps pabutools' bound.
+    bound (100 steps per voter); None keeps pabutools' bound. Most elections stop within a few
+    hundred steps, but one where a costly project that still fits is chosen by very few voters
+    keeps raising until their shares can pay for it, which pabutools follows up to its bound:
+    a results worker should pass a cap, and `Result.raises_capped` says when it was reached.
     """
     completion = Completion(completion)
     if completion is Completion.RAISED_BUDGET:
@@ -296,6 +301,7 @@ def _equal_shares_result(
     *,
     raised_budget: Fraction | None = None,
     raises: int | None = None,
+    raises_capped: bool = False,
 ) -> Result:
     votes = election.votes.tolist()
     selected = run.selected if run else []
@@ -326,6 +332,7 @@ def _equal_shares_result(
         voter_share=_pence(float(run.voter_share)) if run else None,
         raised_budget=_exact_money(raised_budget) if raised_budget is not None else None,
         raises=raises,
+        raises_capped=raises_capped,
     )
 
 
@@ -387,9 +394,9 @@ def _equal_shares_raised(election: Election, *, max_raises: int | None) -> Resul
         return _equal_shares_result(election, Method.EQUAL_SHARES_RAISED, None, raises=0)
     supported = set(np.flatnonzero(election.votes > 0).tolist())
     fits_whole = sum((costs[position] for position in supported), Fraction(0)) <= budget
-    last_step = RAISE_STEPS_PER_BUDGET * voters  # pabutools' bound: the amount x (voters + 1)
-    if max_raises is not None:
-        last_step = min(last_step, max_raises)
+    bound = RAISE_STEPS_PER_BUDGET * voters  # pabutools' bound: the amount x (voters + 1)
+    last_step = bound if max_raises is None else max(0, min(bound, max_raises))
+    capped = False
     previous: tuple[_Run, int] | None = None
     for step in range(last_step + 1):
         run = _equal_shares_run(election, _raised(budget, step) / voters)
@@ -416,6 +423,8 @@ def _equal_shares_raised(election: Election, *, max_raises: int | None) -> Resul
                     last_step,
                 )
             break
+    else:
+        capped = last_step < bound
     run, step = previous
     return _equal_shares_result(
         election,
@@ -423,6 +432,7 @@ def _equal_shares_raised(election: Election, *, max_raises: int | None) -> Resul
         run,
         raised_budget=_raised(budget, step),
         raises=step,
+        raises_capped=capped,
     )
 
 

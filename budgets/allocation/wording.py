@@ -101,6 +101,12 @@ def summary(result: Result) -> str:
             "%(share)s): raised in steps of 1%% until every project left out cost more than "
             "what was left, or one more step would have overspent the real budget."
         ) % {"raised": pounds(result.raised_budget), "share": pounds(result.voter_share)}
+        if result.raises_capped:
+            sentence += " " + ngettext(
+                "Raising stopped at its limit of %(count)s step.",
+                "Raising stopped at its limit of %(count)s steps.",
+                result.raises,
+            ) % {"count": f"{result.raises:,}"}
     elif result.voter_share is not None:
         sentence += " " + gettext("Each voter's equal share was %(share)s.") % {
             "share": pounds(result.voter_share)

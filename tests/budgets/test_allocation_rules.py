@@ -109,6 +109,12 @@ def test_raising_the_budget_stops_before_the_step_that_would_overspend(election)
 def test_a_capped_raise_stops_at_its_cap(election):
     result = equal_shares(election, completion=Completion.RAISED_BUDGET, max_raises=10)
     assert (result.funded, result.raises, result.raised_budget) == (("B", "D"), 10, 110)
+    assert result.raises_capped
+    assert summary(result).endswith(
+        "or one more step would have overspent the real budget. Raising stopped at its limit "
+        "of 10 steps."
+    )
+    assert not equal_shares(election, completion=Completion.RAISED_BUDGET).raises_capped
 
 
 def test_voters_who_had_spent_part_of_their_share_pay_all_they_have_left():
