@@ -33,6 +33,7 @@ bench: install assets
 	$(BIN)/python bench/consultations_results.py
 	$(BIN)/python bench/consultations_export.py
 	$(BIN)/python bench/petitions_spike.py
+	$(BIN)/python bench/budgets_results.py
 
 clean:
 	rm -rf var static/build node_modules
