@@ -671,6 +671,8 @@ def test_the_outcome_page_shows_each_decision_with_its_actions_and_what_stops_pu
     )
     assert 'id="outcome-problems"' not in html  # closed, with a decision: nothing to fix
     assert 'id="outcome-publish-button"' in html
+    results = client.get(f"{CHANGELIST}{survey.consultation.pk}/results/").content.decode()
+    assert f'href="{outcome_url(survey.consultation)}"' in results  # the same tabs there
 
     draft = make_consultation(council.department, slug="draft", published=False)
     html = assert_page(
