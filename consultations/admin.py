@@ -1,8 +1,10 @@
 """Consultations, their questions and the outcome, in the admin.
 
-The consultation's page holds its details, its documents and its decisions. Its survey is built
-on pages of their own (consultations.admin_builder, linked from the consultation's page): one
-form per survey page with all its questions, written through consultations.services.editing.
+The consultation's page holds its details and its documents. Its survey and its outcome have
+pages of their own, reached by the row of links at the top of each (consultation_tabs): the
+survey builder (consultations.admin_builder), one form per survey page with all its questions,
+written through consultations.services.editing; and the outcome (consultations.admin_outcome),
+its decisions with their follow-up actions (DecisionAdmin) and the check before publishing it.
 Each question also keeps the admin's own page (the list of questions, and a link from search),
 whose saving leads back to its page in the builder.
 
@@ -12,11 +14,13 @@ one, or at an option that is gone, is refused next to the field
 option or question somebody answered is never removed: the answers hold it (on_delete=PROTECT),
 and the admin says so on the page instead of failing.
 
-Publishing (a button beside the status, then the check page), the outcome and follow-up actions
-go through consultations.services, so that the permission checks, the audit log and the e-mails
-to residents live in one place. The forms are in consultations.admin_forms, the actions on
-consultations in consultations.admin_actions, the survey builder in consultations.admin_builder,
-and the pages about responses in consultations.admin_results.
+Publishing the consultation and its outcome (each a button, then a check page) and the
+follow-up actions go through consultations.services, so that the permission checks, the audit
+log and the e-mails to residents live in one place. The forms are in consultations.admin_forms,
+the actions on consultations in consultations.admin_actions, the survey builder in
+consultations.admin_builder, the outcome in consultations.admin_outcome, the library of saved
+questions in consultations.admin_library, and the pages about responses in
+consultations.admin_results.
 """
 
 from __future__ import annotations
@@ -28,26 +32,30 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from rules.contrib.admin import ObjectPermissionsStackedInline, ObjectPermissionsTabularInline
+from rules.contrib.admin import ObjectPermissionsTabularInline
 
 from civic.admin_base import AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin
 from civic.models import Area, User
 from civic.rules import organisations_with_role
 from civic.selectors import scope_to_department, scope_to_organisation
 from consultations import services
-from consultations.admin_actions import ConsultationActionsMixin, consultation_admin_url
+from consultations.admin_actions import (
+    ConsultationActionsMixin,
+    consultation_admin_url,
+    consultation_tabs,
+)
 from consultations.admin_builder import builder_urls, page_url
 from consultations.admin_forms import (
     ConsultationForm,
     DecisionAdminForm,
-    DecisionForm,
     DocumentForm,
     QuestionForm,
     limit_to_consultation,
 )
+from consultations.admin_library import SavedQuestionAdmin  # noqa: F401 (registers the library)
+from consultations.admin_outcome import outcome_url, outcome_urls
 from consultations.admin_results import results_urls
 from consultations.models import (
     Consultation,
@@ -153,69 +161,16 @@ class AnsweredRowsKeptInlineMixin:
         return formset
 
 
-class RowLabelsMixin:
-    """A tabular inline names its fields once, as column headings, which assistive technology
-    does not tie to the inputs of each row: every input is named after its column and its row
-    ("Label, option 2") instead."""
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        noun = self.model._meta.verbose_name
-
-        class RowLabelledFormSet(formset):
-            def add_fields(self, form, index):
-                super().add_fields(form, index)
-                for name, field in form.fields.items():
-                    if field.widget.is_hidden:
-                        continue
-                    column = field.label or name
-                    if index is None:  # the empty row that "Add another" copies
-                        label = _("%(column)s, new %(object)s") % {
-                            "column": column, "object": noun
-                        }  # fmt: skip
-                    else:
-                        label = _("%(column)s, %(object)s %(number)d") % {
-                            "column": column, "object": noun, "number": index + 1
-                        }  # fmt: skip
-                    field.widget.attrs["aria-label"] = label
-
-        return RowLabelledFormSet
-
-
 # Consultations ----------------------------------------------------------------------------------
 
 
-class DocumentInline(RowLabelsMixin, ObjectPermissionsTabularInline):
+class DocumentInline(ObjectPermissionsTabularInline):
     model = Document
     form = DocumentForm
     extra = 0
     fields = ["title", "file", "position", "size"]
     readonly_fields = ["size"]
     verbose_name_plural = _("Documents residents can download")
-
-
-class DecisionInline(ObjectPermissionsStackedInline):
-    model = Decision
-    form = DecisionForm
-    extra = 0
-    fields = ["position", "we_asked", "you_said", "we_did", "questions", "themes", "actions_link"]
-    readonly_fields = ["actions_link"]
-    verbose_name_plural = _("Outcome: we asked, you said, we did")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        limit_to_consultation(formset.form, obj)
-        return formset
-
-    @admin.display(description=_("follow-up actions"))
-    def actions_link(self, decision: Decision) -> str:
-        if decision.pk is None:
-            return _("Save the consultation, then add the actions this decision leads to.")
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:consultations_decision_change", args=[decision.pk]),
-            _("Follow-up actions and their status"),
-        )
 
 
 class StageFilter(admin.SimpleListFilter):
@@ -258,7 +213,7 @@ class ConsultationAdmin(
         (_("Image"), {"fields": ["image", "image_alt"]}),
         (_("Who may respond"), {"fields": ["allow_anonymous", "one_response_per_person"]}),
     ]
-    inlines = [DocumentInline, DecisionInline]
+    inlines = [DocumentInline]
     change_form_template = "admin/consultations/consultation/change_form.html"
     answered_message = _(
         "Residents have responded to “%(object)s”, so it cannot be removed. Unpublished drafts "
@@ -321,6 +276,8 @@ class ConsultationAdmin(
             *self.publishing_pages(),
             # The survey, page by page (consultations.admin_builder).
             *builder_urls(self),
+            # The outcome, and the check before publishing it (consultations.admin_outcome).
+            *outcome_urls(self),
             # Results, free text, exports and published responses (consultations.admin_results).
             *results_urls(self),
         ]
@@ -334,14 +291,8 @@ class ConsultationAdmin(
                     "admin:consultations_consultation_preview", args=[consultation.pk]
                 ),
                 **self.publishing_context(request, consultation),
-                "survey_url": reverse(
-                    "admin:consultations_consultation_survey", args=[consultation.pk]
-                ),
+                "tabs": consultation_tabs(request, consultation, "details"),
             }
-            if request.user.has_perm("consultations.view_response", consultation):
-                extra["results_url"] = reverse(
-                    "admin:consultations_consultation_results", args=[consultation.pk]
-                )
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def preview_view(self, request, object_id):
@@ -373,7 +324,7 @@ class ConsultationAdmin(
 # Questions --------------------------------------------------------------------------------------
 
 
-class OptionInline(AnsweredRowsKeptInlineMixin, RowLabelsMixin, ObjectPermissionsTabularInline):
+class OptionInline(AnsweredRowsKeptInlineMixin, ObjectPermissionsTabularInline):
     model = Option
     extra = 3
     fields = ["position", "label"]
@@ -489,7 +440,7 @@ class QuestionAdmin(AnswersKeptMixin, InlineAuditMixin, ScopedModelAdmin):
 # Outcome ----------------------------------------------------------------------------------------
 
 
-class FollowUpActionInline(RowLabelsMixin, ObjectPermissionsTabularInline):
+class FollowUpActionInline(ObjectPermissionsTabularInline):
     model = FollowUpAction
     extra = 1
     fields = ["description", "status", "updated_at"]
@@ -557,8 +508,26 @@ class DecisionAdmin(InlineAuditMixin, ScopedModelAdmin):
             )
         return None
 
+    # Each decision is written from its consultation's outcome page, and leads back there.
+
+    def response_post_save_add(self, request, obj):
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_post_save_add(request, obj)
+        return HttpResponseRedirect(outcome_url(obj.consultation) + f"#decision-{obj.pk}")
+
     def response_post_save_change(self, request, obj):
-        return HttpResponseRedirect(consultation_admin_url(obj.consultation, "decisions-group"))
+        return HttpResponseRedirect(outcome_url(obj.consultation) + f"#decision-{obj.pk}")
+
+    def delete_model(self, request, obj):
+        request.outcome_consultation = obj.consultation
+        super().delete_model(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        consultation = getattr(request, "outcome_consultation", None)
+        if consultation is None:
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(request, _("The decision is deleted from the outcome."), messages.SUCCESS)
+        return HttpResponseRedirect(outcome_url(consultation))
 
 
 @admin.register(Topic)

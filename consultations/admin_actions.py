@@ -6,10 +6,14 @@ problem with a link to where it is fixed and refuses until none is left; with no
 says what residents will see and when, and its Publish button (a POST) publishes. Saving the
 consultation never publishes it.
 
-The other actions (publish the outcome, add 'About you' questions, duplicate) are in the
-admin's action list: each calls one service per consultation, on the list and on a
+Publishing the outcome has the same pair of pages on the outcome's own page
+(consultations.admin_outcome). The other actions (add 'About you' questions, duplicate) are in
+the admin's action list: each calls one service per consultation, on the list and on a
 consultation's page; a refusal becomes an error message naming the consultation, so that the
 others still go ahead.
+
+`consultation_tabs` is the row of links between a consultation's pages: details and documents,
+survey, outcome, results.
 """
 
 from __future__ import annotations
@@ -36,6 +40,32 @@ BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 def consultation_admin_url(consultation: Consultation, anchor: str = "") -> str:
     url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
     return f"{url}#{anchor}" if anchor else url
+
+
+def consultation_tabs(request, consultation: Consultation, current: str) -> list[dict]:
+    """The links between a consultation's pages (admin/civic/_tabs.html), `current` marked."""
+    tabs = [
+        ("details", _("Details and documents"), consultation_admin_url(consultation)),
+        (
+            "survey",
+            _("Survey: pages and questions"),
+            reverse("admin:consultations_consultation_survey", args=[consultation.pk]),
+        ),
+        (
+            "outcome",
+            _("Outcome: we asked, you said, we did"),
+            reverse("admin:consultations_consultation_outcome", args=[consultation.pk]),
+        ),
+    ]
+    if request.user.has_perm("consultations.view_response", consultation):
+        tabs.append(
+            (
+                "results",
+                _("Results"),
+                reverse("admin:consultations_consultation_results", args=[consultation.pk]),
+            )
+        )
+    return [{"label": label, "url": url, "current": key == current} for key, label, url in tabs]
 
 
 def status_in_words(consultation: Consultation, now) -> str:
@@ -92,7 +122,7 @@ def what_residents_see(consultation: Consultation, now) -> list[str]:
 class ConsultationActionsMixin:
     """The actions of ConsultationAdmin."""
 
-    actions = ["publish_outcome", "add_about_you", "duplicate"]
+    actions = ["add_about_you", "duplicate"]
 
     # Publishing ---------------------------------------------------------------------------------
 
@@ -114,6 +144,12 @@ class ConsultationActionsMixin:
             "publish_url": (
                 reverse("admin:consultations_consultation_publish", args=[consultation.pk])
                 if may_publish
+                else ""
+            ),
+            # Once it has closed, what comes next is on the outcome's page.
+            "outcome_next_url": (
+                reverse("admin:consultations_consultation_outcome", args=[consultation.pk])
+                if consultation.stage_at(now) == Consultation.Stage.CLOSED
                 else ""
             ),
         }
@@ -189,29 +225,6 @@ class ConsultationActionsMixin:
             results.append(result)
             self.message_user(request, done_message(consultation, result), messages.SUCCESS)
         return results
-
-    @admin.action(
-        description=_("Publish the outcome"),
-        description_plural=_("Publish the outcome of the selected consultations"),
-        permissions=["change"],
-        location=BOTH_LOCATIONS,
-    )
-    def publish_outcome(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda consultation: services.outcome_publish(
-                consultation=consultation, actor=request.user
-            ),
-            lambda consultation, told: (
-                ngettext(
-                    "The outcome of “%(title)s” is published; %(count)d resident will be told.",
-                    "The outcome of “%(title)s” is published; %(count)d residents will be told.",
-                    told,
-                )
-                % {"title": consultation.title, "count": told}
-            ),
-        )
 
     @admin.action(
         description=_("Add 'About you' questions"),

@@ -7,7 +7,9 @@
   uses (answers for choices, with scale presets; a range for numbers; "Other" for multiple
   choice); a condition offers only the answers of earlier pages. Each question can be moved,
   copied, kept in the council's library or deleted (with "Undo"); a question from the library
-  can be added. A new page takes questions before it is saved once.
+  can be added. A new page takes questions before it is saved once. With JavaScript, saved
+  questions can also be dragged into order (static/civic/reorder.js sends the form with the
+  "reorder" button and the new order); the move buttons stay, for keyboards and without it.
 
 Every button submits the one form of the page, which is saved first (nothing typed is lost),
 then the button's action is done, and the page is drawn again. Without JavaScript that is a
@@ -37,6 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from civic.admin_base import admin_page_path
 from civic.forms import service_errors_onto
+from consultations.admin_actions import consultation_tabs
 from consultations.models import Consultation, Question, SavedQuestion, SurveyPage
 from consultations.services import builder, copying, editing
 from consultations.services.checks import consultation_problems
@@ -292,6 +295,7 @@ class SurveyBuilder:
             {
                 "title": _("Survey of “%(title)s”") % {"title": consultation.title},
                 "consultation": consultation,
+                "tabs": consultation_tabs(request, consultation, "survey"),
                 "pages": pages,
                 "problems": consultation_problems(consultation),
                 "add_url": page_url(None, consultation),
@@ -491,6 +495,23 @@ class SurveyBuilder:
                 snapshot = self._undo_snapshot(request, data.get("undo", ""))
                 question = editing.question_restore(page=page, snapshot=snapshot, actor=user)
                 done = _("“%(question)s” is back.")
+            elif name == "reorder":
+                order = [part for part in data.get("order", "").split(",") if part]
+                if not all(part.isdigit() for part in order):
+                    raise ValidationError(_("Move the questions again: their order was not read."))
+                # A question typed in a new row was saved just now, after the dragged ones.
+                drawn = {
+                    int(value)
+                    for key, value in data.items()
+                    if key.startswith("questions-") and key.endswith("-id") and value.isdigit()
+                }
+                added = [
+                    pk for pk in page.questions.values_list("pk", flat=True) if pk not in drawn
+                ]
+                editing.questions_reorder(
+                    page=page, order=[*(int(part) for part in order), *added], actor=user
+                )
+                done = _("The questions of “%(page)s” are in their new order.")
             elif name == "library":
                 copying.question_save_to_library(question=question, actor=user)
                 done = _("“%(question)s” is in your council's library of questions.")

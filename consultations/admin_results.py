@@ -48,6 +48,7 @@ from civic.admin_base import admin_page_path, admin_page_response
 from civic.exports import csv_download
 from civic.models import Area
 from consultations import selectors
+from consultations.admin_actions import consultation_tabs
 from consultations.models import Answer, Consultation, Question, ResponseExport, Theme
 from consultations.services import coding, exports, publishing
 from consultations.services.results import (
@@ -302,6 +303,7 @@ class ResultsPages:
             consultation,
             {
                 "title": _("Results: %(title)s") % {"title": consultation.title},
+                "tabs": consultation_tabs(request, consultation, "results"),
                 "results": results,
                 "over_time": column_chart(results.over_time),
                 "filter_form": filter_form,

@@ -29,6 +29,7 @@ from consultations.models import (
     Option,
     Question,
     Response,
+    SavedQuestion,
     SurveyPage,
     Theme,
     Topic,
@@ -318,6 +319,42 @@ def seed_consultations(*, organisations: dict) -> None:
         )
         if spec.get("outcome"):
             _outcome(consultation, questions, now)
+    _library(organisation)
+
+
+# The council's library of saved questions, to add to any survey page.
+LIBRARY = [
+    {
+        "kind": "scale",
+        "text": "How satisfied are you with the council's services in your area?",
+        "options": [
+            "Very satisfied",
+            "Satisfied",
+            "Neither satisfied nor dissatisfied",
+            "Dissatisfied",
+            "Very dissatisfied",
+        ],
+    },
+    {
+        "kind": "single_choice",
+        "text": "How did you hear about this consultation?",
+        "options": ["Council website", "Social media", "A leaflet or poster", "Someone told me"],
+    },
+    {"kind": "long_text", "text": "Is there anything else you would like to tell us?"},
+]
+
+
+def _library(organisation) -> None:
+    for spec in LIBRARY:
+        SavedQuestion.objects.get_or_create(
+            organisation=organisation,
+            text=spec["text"],
+            defaults={
+                "kind": spec["kind"],
+                "options": spec.get("options", []),
+                "required": spec["kind"] != "long_text",
+            },
+        )
 
 
 def _at(now, days: int, hour: int = 9):

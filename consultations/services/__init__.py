@@ -81,14 +81,21 @@ def consultation_publish(*, consultation: Consultation, actor) -> None:
 
 @transaction.atomic
 def outcome_publish(*, consultation: Consultation, actor) -> int:
-    """Publish 'We asked, you said, we did' once the consultation has closed; returns how many
-    residents are told by e-mail."""
+    """Publish 'We asked, you said, we did'; returns how many residents are told by e-mail.
+
+    Refused with every problem of `checks.outcome_problems` at once (not closed yet, no
+    decision), whichever path asks: the admin's check page shows the same list first."""
     require(actor, "consultations.change_consultation", consultation, message=NOT_RUNNING)
     locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if locked.stage != Consultation.Stage.CLOSED:
-        raise ValidationError(_("An outcome can be published only after the consultation closes."))
-    if not locked.decisions.exists():
-        raise ValidationError(_("Add at least one decision before publishing the outcome."))
+    if Consultation.lifecycle.state_of(locked) == Consultation.Status.OUTCOME:
+        Consultation.lifecycle.check(locked, Consultation.Status.OUTCOME)  # already published
+    from consultations.services.checks import outcome_problems
+
+    problems = outcome_problems(locked)
+    if problems:
+        raise ValidationError(
+            [ValidationError(str(problem), code=problem.code) for problem in problems]
+        )
     state_move(
         locked,
         Consultation.Status.OUTCOME,

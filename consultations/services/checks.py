@@ -1,9 +1,11 @@
-"""The check before publishing: everything that would leave residents stuck or unable to ask,
-each with where an officer fixes it.
+"""The checks before publishing: everything that would leave residents stuck or unable to ask,
+or an outcome that says nothing, each with where an officer fixes it.
 
-One function, `consultation_problems`, is the rule: the admin's check page lists what it finds
-with links, and `consultation_publish` refuses while it finds anything, so the API, a command or
-any other path cannot publish what the admin would refuse.
+One function per thing published is the rule: `consultation_problems` for the consultation and
+`outcome_problems` for its outcome ("we asked, you said, we did"). The admin's check pages list
+what they find with links, and `consultation_publish` and `outcome_publish` refuse while they
+find anything, so the API, a command or any other path cannot publish what the admin would
+refuse.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civic.formatting import when
 from consultations.models import Consultation, Question
 from consultations.services import builder
 
@@ -23,6 +27,9 @@ CONSULTATION_CHANGE = "admin:consultations_consultation_change"
 # with its questions numbered from 1 (`#question-<n>`).
 SURVEY = "admin:consultations_consultation_survey"
 SURVEY_PAGE = "admin:consultations_consultation_survey_page"
+# The outcome's page (consultations.admin_outcome), and where a decision is added to it.
+OUTCOME = "admin:consultations_consultation_outcome"
+DECISION_ADD = "admin:consultations_decision_add"
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,59 @@ def _question_problems(
                 page,
                 anchor=f"question-{number}",
                 code=error.code or "condition",
+            )
+        )
+    return problems
+
+
+def outcome_problems(consultation: Consultation, now=None) -> list[Problem]:
+    """Every reason the outcome cannot be published yet: the consultation has not closed, or
+    no decision says what the council did."""
+    now = now or timezone.now()
+    here = (consultation.pk,)
+    problems: list[Problem] = []
+    stage = consultation.stage_at(now)
+    Stage = Consultation.Stage
+    if stage == Stage.DRAFT:
+        problems.append(
+            Problem(
+                _("Status"),
+                _(
+                    "The consultation is a draft. Publish it first: an outcome can be published "
+                    "only after the consultation closes."
+                ),
+                CONSULTATION_CHANGE,
+                here,
+                anchor="consultation-publishing",
+                code="not_closed",
+            )
+        )
+    elif stage in (Stage.SCHEDULED, Stage.OPEN):
+        problems.append(
+            Problem(
+                _("Dates"),
+                _(
+                    "Residents can respond until %(closes)s. An outcome can be published only "
+                    "after the consultation closes."
+                )
+                % {"closes": when(consultation.closes_at)},
+                CONSULTATION_CHANGE,
+                here,
+                anchor="id_closes_at_0",
+                code="not_closed",
+            )
+        )
+    if not consultation.decisions.exists():
+        problems.append(
+            Problem(
+                _("Decisions"),
+                _(
+                    "Write at least one decision: what you asked, what residents said and what "
+                    "the council did."
+                ),
+                DECISION_ADD,
+                query=f"consultation={consultation.pk}",
+                code="no_decision",
             )
         )
     return problems

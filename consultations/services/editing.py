@@ -321,6 +321,26 @@ def question_move(*, question: Question, direction: int, actor) -> bool:
 
 
 @transaction.atomic
+def questions_reorder(*, page: SurveyPage, order: list[int], actor) -> bool:
+    """Put the page's questions in the order given by their ids (a drag in the builder); False
+    when it is the order they are in already. Refused, with nothing moved, unless `order`
+    names every question of the page once: the page changed since it was drawn. A condition
+    looks only at earlier pages, so no order on one page can break one."""
+    _require_runs(actor, page.consultation)
+    questions = list(page.questions.select_for_update().order_by("position", "pk"))
+    if sorted(order) != sorted(question.pk for question in questions):
+        raise ValidationError(
+            _("The questions on the page changed while you were moving them. Move them again.")
+        )
+    if order == [question.pk for question in questions]:
+        return False
+    by_id = {question.pk: question for question in questions}
+    _renumber(by_id[question_id] for question_id in order)
+    _audit(actor, page.consultation, f"Reordered the questions of survey page #{page.pk}")
+    return True
+
+
+@transaction.atomic
 def question_delete(*, question: Question, actor) -> dict:
     """Remove a question nobody answered; what is returned puts it back (`question_restore`)."""
     page = question.page

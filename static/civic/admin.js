@@ -1,22 +1,7 @@
 // Fixes to the widgets Django's admin draws with its own scripts, which axe (WCAG 2.2 A and AA)
-// finds: made once those scripts have run. Every page works without this file; without scripts
-// there are no such widgets to fix, except the fields of a table, named here from their column.
-
-function nameTableFields() {
-  // An editable list (list_editable) and a tabular inline head each column, but give the fields
-  // in its rows no label: each gets its column's heading and its row number.
-  for (const table of document.querySelectorAll("#result_list, .tabular table")) {
-    table.querySelectorAll("tbody tr").forEach((row, index) => {
-      for (const field of row.querySelectorAll("input:not([type=hidden]), select, textarea")) {
-        if (field.labels?.length || field.hasAttribute("aria-label") || !field.name) continue;
-        const name = field.name.split("-").pop();
-        const heading = table.querySelector(`thead th.column-${CSS.escape(name)}`);
-        const words = heading ? heading.textContent.trim() : name === "DELETE" ? "Delete" : name;
-        field.setAttribute("aria-label", `${words} (row ${index + 1})`);
-      }
-    });
-  }
-}
+// finds: made once those scripts have run. Without JavaScript there are no such widgets, and
+// the markup the server sends is right as it is: the fields of a table's rows, for one, are
+// named from their column and row on the server (civic.admin_base.rows_labelled).
 
 function fixSelectorTooltips() {
   // The filter of a two-box picker (filter_horizontal) puts aria-label on a plain span, which
@@ -27,7 +12,4 @@ function fixSelectorTooltips() {
 }
 
 // Django's pickers are drawn on the window's load event; this listener runs after theirs.
-window.addEventListener("load", () => {
-  nameTableFields();
-  fixSelectorTooltips();
-});
+window.addEventListener("load", fixSelectorTooltips);

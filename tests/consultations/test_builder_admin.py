@@ -1,5 +1,6 @@
 """The survey builder in the admin: conditions that only look back, the 'About you' set,
-duplicating, previewing, publishing, what cannot be removed once answered, and the outcome."""
+duplicating, previewing, publishing, what cannot be removed once answered, and the outcome on its
+own page with the check before publishing it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from civic.models import AuditEntry
+from consultations import services
 from consultations.models import (
     Consultation,
     Decision,
@@ -638,6 +640,50 @@ def closed(council):
     return survey, decision, action
 
 
+def outcome_url(consultation, page: str = "") -> str:
+    return f"{CHANGELIST}{consultation.pk}/outcome/{page}"
+
+
+def test_the_consultations_form_no_longer_holds_the_outcome(client, officer, closed):
+    survey, _decision, _action = closed
+    html = assert_page(client.get(change_url(survey.consultation)), heading="Change consultation")
+    prefixes = [
+        formset.formset.prefix
+        for formset in client.get(change_url(survey.consultation)).context["inline_admin_formsets"]
+    ]
+    assert prefixes == ["documents"]
+    assert 'id="decisions-group"' not in html
+    assert f'href="{outcome_url(survey.consultation)}"' in html  # its tab, and the next step
+    assert '<option value="publish_outcome">' not in html
+
+
+def test_the_outcome_page_shows_each_decision_with_its_actions_and_what_stops_publishing(
+    client, officer, council, closed
+):
+    survey, decision, _action = closed
+    html = assert_page(
+        client.get(outcome_url(survey.consultation)), heading="Outcome of “Riverside cycle lanes”"
+    )
+    assert "Build the lanes: Planned" in html
+    assert f'href="{change_url(decision)}"' in html
+    assert (
+        f'href="/admin/consultations/decision/add/?consultation={survey.consultation.pk}"' in html
+    )
+    assert 'id="outcome-problems"' not in html  # closed, with a decision: nothing to fix
+    assert 'id="outcome-publish-button"' in html
+    results = client.get(f"{CHANGELIST}{survey.consultation.pk}/results/").content.decode()
+    assert f'href="{outcome_url(survey.consultation)}"' in results  # the same tabs there
+
+    draft = make_consultation(council.department, slug="draft", published=False)
+    html = assert_page(
+        client.get(outcome_url(draft.consultation)), heading="Outcome of “Riverside cycle lanes”"
+    )
+    assert "No decisions yet." in html
+    problems = re.search(r'id="outcome-problems">(.*?)</div>', html, re.S).group(1)
+    assert "Status: The consultation is a draft. Publish it first" in problems
+    assert "Decisions: Write at least one decision" in problems
+
+
 def test_decisions_offer_only_the_consultations_own_questions_and_themes(
     client, officer, council, closed
 ):
@@ -645,24 +691,47 @@ def test_decisions_offer_only_the_consultations_own_questions_and_themes(
     other = make_consultation(council.department, slug="other")
     Theme.objects.create(consultation=other.consultation, name="Elsewhere")
     mine = Theme.objects.create(consultation=survey.consultation, name="Mine")
-    page = client.get(change_url(survey.consultation))
-    formset = next(
-        formset.formset for formset in page.context["inline_admin_formsets"]
-        if formset.formset.prefix == "decisions"
-    )  # fmt: skip
-    questions = set(formset.forms[0].fields["questions"].queryset)
-    assert questions == set(survey.questions.values())
-    assert list(formset.forms[0].fields["themes"].queryset) == [mine]
+    page = client.get(f"/admin/consultations/decision/add/?consultation={survey.consultation.pk}")
+    form = page.context["adminform"].form
+    assert form.initial["consultation"] == str(survey.consultation.pk)
+    assert set(form.fields["questions"].queryset) == set(survey.questions.values())
+    assert list(form.fields["themes"].queryset) == [mine]
     decision_page = client.get(change_url(decision))
     assert list(decision_page.context["adminform"].form.fields["themes"].queryset) == [mine]
 
 
-def test_publishing_the_outcome_tells_the_residents_who_asked(
+def test_a_decision_added_from_the_outcome_page_leads_back_to_it(client, officer, closed):
+    survey, _decision, _action = closed
+    add = f"/admin/consultations/decision/add/?consultation={survey.consultation.pk}"
+    data = form_data(
+        client.get(add),
+        "decision_form",
+        we_asked="Where?",
+        you_said="By the river",
+        we_did="We chose the river",
+        **{"actions-0-description": "Draw the route"},
+    )
+    response = client.post(add, data)
+    added = Decision.objects.get(we_did="We chose the river")
+    assert response.status_code == 302
+    assert response["Location"] == outcome_url(survey.consultation) + f"#decision-{added.pk}"
+    assert added.consultation == survey.consultation
+    assert list(added.actions.values_list("description", flat=True)) == ["Draw the route"]
+
+
+def test_publishing_the_outcome_from_its_check_page_tells_the_residents_who_asked(
     client, officer, closed, broker, django_capture_on_commit_callbacks
 ):
     survey, _decision, _action = closed
+    html = assert_page(
+        client.get(outcome_url(survey.consultation, "publish/")),
+        heading="Publish the outcome of Riverside cycle lanes",
+    )
+    assert "1 resident asked to hear about it and will be told by e-mail." in html
+    assert "It has 1 decision." in html
     with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(client, "publish_outcome", survey.consultation)
+        response = client.post(outcome_url(survey.consultation, "publish/"), follow=True)
+    assert response.redirect_chain[-1][0] == outcome_url(survey.consultation)
     assert messages_of(response) == [
         "The outcome of “Riverside cycle lanes” is published; 1 resident will be told."
     ]
@@ -670,13 +739,49 @@ def test_publishing_the_outcome_tells_the_residents_who_asked(
     assert broker.run(NOTIFY) == [1]
     assert Delivery.objects.get().to_email == "heard@example.org"
     assert "We asked, you said, we did" in client.get("/consultations/closed/").content.decode()
+    assert AuditEntry.objects.filter(summary="Published outcome", actor=officer).count() == 1
+
+    again = client.post(outcome_url(survey.consultation, "publish/"))
+    html = assert_page(
+        again, heading="Check before publishing the outcome of Riverside cycle lanes"
+    )
+    assert "The outcome of this consultation is already published." in html
+    assert Delivery.objects.count() == 1
 
 
-def test_the_outcome_of_an_open_consultation_is_refused_with_a_message(client, officer, survey):
-    response = run_action(client, "publish_outcome", survey.consultation)
-    assert messages_of(response) == [
-        "Riverside cycle lanes: An outcome can be published only after the consultation closes."
+def test_the_outcome_of_an_open_consultation_without_decisions_is_refused_with_its_problems(
+    client, officer, survey, broker
+):
+    check = outcome_url(survey.consultation, "publish/")
+    html = assert_page(
+        client.get(check), heading="Check before publishing the outcome of Riverside cycle lanes"
+    )
+    problems = re.search(r'id="publish-problems">(.*?)</div>', html, re.S).group(1)
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', problems)
+    assert [(url, text.split(":")[0]) for url, text in links] == [
+        (change_url(survey.consultation) + "#id_closes_at_0", "Dates"),
+        (f"/admin/consultations/decision/add/?consultation={survey.consultation.pk}", "Decisions"),
     ]
+    assert "An outcome can be published only after the consultation closes." in links[0][1]
+    assert "publish-confirm" not in html
+
+    response = client.post(check)  # posted anyway: the service refuses the same
+    html = assert_page(
+        response, heading="Check before publishing the outcome of Riverside cycle lanes"
+    )
+    assert 'id="publish-problems"' in html
+    survey.consultation.refresh_from_db()
+    assert survey.consultation.outcome_published_at is None
+    assert not AuditEntry.objects.filter(summary="Published outcome").exists()
+    assert broker.run(NOTIFY) == []
+
+
+def test_the_service_refuses_an_outcome_with_no_decision_whatever_path_asks(council, closed):
+    survey, decision, _action = closed
+    decision.delete()
+    with pytest.raises(ValidationError) as refused:
+        services.outcome_publish(consultation=survey.consultation, actor=council.officer)
+    assert [error.code for error in refused.value.error_list] == ["no_decision"]
     survey.consultation.refresh_from_db()
     assert survey.consultation.outcome_published_at is None
 
@@ -700,4 +805,6 @@ def test_an_action_status_change_goes_through_the_service_and_residents_are_told
         summary=f"Follow-up action #{action.pk}: Planned → In progress"
     ).exists()
     assert Delivery.objects.get().message["subject"] == "An update on Riverside cycle lanes"
-    assert response.redirect_chain[0][0] == change_url(survey.consultation) + "#decisions-group"
+    assert response.redirect_chain[0][0] == (
+        outcome_url(survey.consultation) + f"#decision-{decision.pk}"
+    )

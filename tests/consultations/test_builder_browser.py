@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consultations.models import Consultation, Question
+from civic.models import AuditEntry
+from consultations.models import Consultation, Question, SurveyPage
 from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -339,12 +340,59 @@ def test_without_javascript_an_officer_adds_a_page_and_undoes_a_deletion(cast, s
     survey_page = consultation.pages.get()
     assert [q.text for q in survey_page.questions.all()] == [CYCLES, "The plan is a good idea"]
 
+    # Without JavaScript there is nothing to drag: the buttons move questions.
+    assert page.locator(".reorder-handle").count() == 0
     _press(page, "Move up, question 2")
     assert [q.text for q in survey_page.questions.all()] == ["The plan is a good idea", CYCLES]
     _press(page, "Delete, question 2")
     assert survey_page.questions.count() == 1
     _press(page, f"Undo: put back “{CYCLES}”")
     assert [q.text for q in survey_page.questions.all()] == ["The plan is a good idea", CYCLES]
+
+
+def _centre(box) -> tuple[float, float]:
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_with_javascript_an_officer_drags_a_question_into_place_and_the_order_is_saved(
+    cast, signed_in_page
+):
+    consultation = _draft(cast.department)
+    survey_page = SurveyPage.objects.create(consultation=consultation, title="Cycling")
+    for position, text in enumerate(["First", "Second", "Third"]):
+        Question.objects.create(page=survey_page, kind="short_text", text=text, position=position)
+    page = signed_in_page(cast.officer, 1280)
+    page.set_viewport_size({"width": 1280, "height": 2400})  # all three in view, to drag across
+    page.goto(f"{CHANGELIST}{consultation.pk}/survey/pages/{survey_page.pk}/")
+    handles = page.locator(".reorder-handle")
+    assert handles.count() == 3
+    assert handles.first.get_attribute("aria-hidden") == "true"  # the buttons are for keyboards
+    _checked(page)
+
+    # The third question's handle, dragged to the top of the first question.
+    page.mouse.move(*_centre(handles.nth(2).bounding_box()))
+    page.mouse.down()
+    first = page.locator("#question-1").bounding_box()
+    page.mouse.move(first["x"] + 40, first["y"] + 10, steps=8)
+    _after_htmx(page, page.mouse.up)
+
+    assert [q.text for q in survey_page.questions.all()] == ["Third", "First", "Second"]
+    assert (
+        AuditEntry.objects.filter(
+            summary=f"Reordered the questions of survey page #{survey_page.pk}"
+        ).count()
+        == 1
+    )
+    assert "are in their new order." in page.locator(".messagelist").inner_text()
+    headings = page.locator(".survey-question h2").all_inner_texts()
+    assert [" ".join(h.replace(" :", ":").split()) for h in headings] == [
+        "Question 1: Third", "Question 2: First", "Question 3: Second",
+    ]  # fmt: skip
+    # The page drawn again can be dragged again, and the buttons still move questions.
+    assert page.locator(".reorder-handle").count() == 3
+    _press(page, "Move down, question 1")
+    assert [q.text for q in survey_page.questions.all()] == ["First", "Third", "Second"]
+    _checked(page)
 
 
 def test_the_consultations_page_is_as_tall_with_a_long_survey_as_without_one(cast, signed_in_page):

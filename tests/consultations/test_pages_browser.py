@@ -162,10 +162,24 @@ def test_the_hub_and_a_page_work_without_javascript(page_at, site):
 def test_an_officer_publishes_the_outcome_in_the_admin_and_it_shows_on_the_page(
     page_at, signed_in_page, council, site
 ):
+    """From the consultation's page to its outcome's own page, then the check page, whose
+    button publishes: no item of the action list."""
     page = signed_in_page(council.officer)
     page.goto(f"/admin/consultations/consultation/{site['closed'].pk}/change/")
-    page.locator("select[name='CHANGE_FORM-action']").select_option("publish_outcome")
-    submit(page, page.locator("button[name='index']").first)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Write and publish the outcome").click()
+    assert_on_page(page, heading="Outcome of “Residents' parking”")
+    assert page.locator(".civic-tabs [aria-current=page]").inner_text() == (
+        "Outcome: we asked, you said, we did"
+    )
+    assert "We are building the lanes this spring." in page.locator("#content-main").inner_text()
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Publish the outcome").click()
+    assert_on_page(page, heading="Publish the outcome of Residents' parking")
+    assert_accessible(page)
+    submit(page, page.get_by_role("button", name="Publish the outcome"))
+    assert_on_page(page, heading="Outcome of “Residents' parking”")
     assert (
         "The outcome of “Residents' parking” is published"
         in page.locator(".messagelist").inner_text()

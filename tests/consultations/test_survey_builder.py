@@ -294,6 +294,55 @@ def test_questions_move_up_and_down_with_buttons(client, officer, survey):
     assert AuditEntry.objects.filter(summary__startswith=f"Moved question #{route.pk}").count() == 2
 
 
+def test_a_dragged_order_is_saved_with_the_page(client, officer, survey):
+    """What static/civic/reorder.js sends after a drop: the form with the "reorder" button and
+    the questions' ids in their new order."""
+    page = survey.pages[2]
+    questions = list(page.questions.all())
+    order = [questions[-1], *questions[:-1]]
+    form = client.get(page_url(page))
+    assert f'data-reorder-id="{questions[0].pk}"' in form.content.decode()
+    response = post(
+        client,
+        page_url(page),
+        form,
+        action="reorder",
+        order=",".join(str(question.pk) for question in order),
+        **{"questions-0-text": "Renamed while moving"},
+    )
+    assert response.status_code == 302
+    assert list(page.questions.all()) == order
+    assert page.questions.get(pk=questions[0].pk).text == "Renamed while moving"  # saved first
+    assert "The questions of “More” are in their new order." in messages_of(
+        client.get(response["Location"])
+    )
+    assert (
+        AuditEntry.objects.filter(
+            summary=f"Reordered the questions of survey page #{page.pk}"
+        ).count()
+        == 1
+    )
+
+
+@pytest.mark.parametrize("order", ["", "0", "x,y", "{first},{first}"])
+def test_an_order_that_does_not_name_every_question_once_moves_nothing(
+    client, officer, survey, order
+):
+    page = survey.pages[0]
+    before = list(page.questions.all())
+    form = client.get(page_url(page))
+    response = post(
+        client, page_url(page), form, action="reorder", order=order.format(first=before[0].pk)
+    )
+    assert response.status_code == 302
+    assert list(page.questions.all()) == before
+    [message] = messages_of(client.get(response["Location"]))
+    assert message.startswith("Move the questions again") or message.startswith(
+        "The questions on the page changed while you were moving them."
+    )
+    assert not AuditEntry.objects.filter(summary__startswith="Reordered").exists()
+
+
 def test_pages_move_and_a_move_that_breaks_a_condition_shows_on_the_survey(client, officer, survey):
     first, second = survey.pages[0], survey.pages[1]
     response = client.post(survey_url(survey.consultation), {"action": f"up:{second.pk}"})
@@ -427,6 +476,108 @@ def test_another_councils_saved_question_cannot_be_added(cast, survey):
     assert not survey.pages[0].questions.filter(text="Elsewhere").exists()
 
 
+# The library's own page -----------------------------------------------------------------------
+
+LIBRARY = "/admin/consultations/savedquestion/"
+
+
+def saved_question(organisation, text="How did you hear about this?", **fields):
+    defaults = {"kind": "single_choice", "options": ["Website", "Leaflet"]}
+    return SavedQuestion.objects.create(
+        organisation=organisation, text=text, **{**defaults, **fields}
+    )
+
+
+def test_the_library_lists_the_councils_saved_questions_only(client, officer, cast):
+    mine = saved_question(cast.council)
+    saved_question(cast.other_council, text="Eastmoor's own question")
+    html = assert_page(client.get(LIBRARY), heading="Select saved question to view")
+    assert "How did you hear about this?" in html and "Website, Leaflet" in html
+    assert "Eastmoor&#x27;s own question" not in html
+    assert f'href="{LIBRARY}{mine.pk}/use/"' in html
+    assert 'href="/admin/consultations/savedquestion/add/"' not in html  # kept from a survey
+
+
+def test_an_officer_adds_a_saved_question_to_a_page_they_run(client, officer, cast, survey):
+    saved = saved_question(cast.council)
+    elsewhere = make_consultation(cast.other_department, slug="parks")
+    url = f"{LIBRARY}{saved.pk}/use/"
+    html = assert_page(
+        client.get(url), heading="Add “How did you hear about this?” to a survey page"
+    )
+    assert "Riverside cycle lanes: page 3, “More”" in html
+    assert f'value="{elsewhere.pages[0].pk}"' not in html  # another department's survey
+
+    refused = client.post(url, {"page": elsewhere.pages[0].pk})
+    html = assert_page(refused, heading="Add “How did you hear about this?” to a survey page")
+    assert "Survey page:" in html and "errorlist" in html
+    assert not elsewhere.pages[0].questions.filter(text=saved.text).exists()
+
+    response = client.post(url, {"page": survey.pages[2].pk})
+    assert response.status_code == 302
+    assert response["Location"] == page_url(survey.pages[2])
+    added = survey.pages[2].questions.last()
+    assert (added.text, [o.label for o in added.options.all()]) == (saved.text, saved.options)
+    assert messages_of(client.get(response["Location"])) == [
+        "“How did you hear about this?” is added to “More” from the library."
+    ]
+
+
+def test_the_councils_admin_renames_and_deletes_a_saved_question_and_each_is_audited(client, cast):
+    saved = saved_question(cast.council)
+    client.force_login(cast.admin)
+    change = f"{LIBRARY}{saved.pk}/change/"
+    page = client.get(change)
+    assert page.context["adminform"].form.initial["answers"] == "Website\nLeaflet"
+    refused = client.post(
+        change, {"text": "Renamed", "required": "on", "answers": "Website\nWebsite"}
+    )
+    assert_page(refused, heading="Change saved question")
+    assert "Each answer must be different: “Website” is there twice" in refused.content.decode()
+    saved.refresh_from_db()
+    assert saved.text == "How did you hear about this?"
+
+    response = client.post(
+        change, {"text": "How did you hear of it?", "required": "on", "answers": "Web\nPost\n"}
+    )
+    assert response.status_code == 302
+    saved.refresh_from_db()
+    assert (saved.text, saved.options, saved.kind) == (
+        "How did you hear of it?", ["Web", "Post"], "single_choice",
+    )  # fmt: skip
+    assert AuditEntry.objects.filter(object_id=str(saved.pk), action="edit").count() == 1
+
+    response = client.post(f"{LIBRARY}{saved.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not SavedQuestion.objects.exists()
+    assert (
+        AuditEntry.objects.filter(
+            summary=f"Removed saved question #{saved.pk} from the library"
+        ).count()
+        == 1
+    )
+
+
+def test_an_officer_uses_the_library_but_does_not_rename_or_delete(client, officer, cast):
+    saved = saved_question(cast.council)
+    change = f"{LIBRARY}{saved.pk}/change/"
+    assert assert_page(client.get(change), heading="View saved question")
+    assert client.post(change, {"text": "Renamed", "answers": "A\nB"}).status_code == 403
+    assert client.post(f"{LIBRARY}{saved.pk}/delete/", {"post": "yes"}).status_code == 403
+    saved.refresh_from_db()
+    assert saved.text == "How did you hear about this?"
+
+
+@pytest.mark.parametrize("who", ["other_council_officer", "other_council_admin"])
+def test_another_councils_staff_get_404_for_every_url_of_a_saved_question(client, cast, who):
+    saved = saved_question(cast.council)
+    client.force_login(getattr(cast, who))
+    for suffix in ("change/", "delete/", "history/", "use/"):
+        assert client.get(f"{LIBRARY}{saved.pk}/{suffix}").status_code == 404
+        assert client.post(f"{LIBRARY}{saved.pk}/{suffix}", {"post": "yes"}).status_code == 404
+    assert SavedQuestion.objects.filter(pk=saved.pk, text="How did you hear about this?").exists()
+
+
 # Who may --------------------------------------------------------------------------------------
 
 
@@ -456,6 +607,9 @@ def test_the_services_refuse_an_officer_who_does_not_run_the_consultation(cast, 
             page=page, draft=QuestionDraft(kind="short_text", text="X"), actor=actor
         ),
         lambda: editing.question_move(question=cycles, direction=1, actor=actor),
+        lambda: editing.questions_reorder(
+            page=page, order=[q.pk for q in reversed(page.questions.all())], actor=actor
+        ),
         lambda: editing.question_delete(question=cycles, actor=actor),
         lambda: copying.question_copy(question=cycles, actor=actor),
         lambda: copying.page_copy(page=page, actor=actor),
