@@ -730,3 +730,39 @@ def test_erasure_takes_the_person_out_of_files_waiting_to_be_imported(
         "ann@example.org",
         "bob@example.org",
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            ContactImport.Status.CHECKED,
+            [
+                "1 new contact would be created",
+                "1 existing contact would be updated",
+                "1 row would be skipped",
+            ],
+        ),
+        (
+            ContactImport.Status.DONE,
+            ["1 new contact created", "1 existing contact updated", "1 row skipped"],
+        ),
+    ],
+)
+def test_an_imports_summary_says_one_row_in_the_singular(
+    council, facilitator, client, status, expected
+):
+    contact_import = upload(council, facilitator, EXISTING_FILE)
+    ContactImport.objects.filter(pk=contact_import.pk).update(
+        status=status, total_rows=3, created_count=1, updated_count=1, skipped_count=1
+    )
+    client.force_login(facilitator)
+
+    page = assert_page(
+        client.get(f"/admin/contacts/contactimport/{contact_import.pk}/change/"),
+        heading=f"Import contacts from file {contact_import.pk}",
+    )
+
+    for sentence in expected:
+        assert sentence in page
