@@ -4,7 +4,8 @@ erasure (registered with contacts.gdpr_registry in BudgetsConfig.ready).
 Ideas and supports belong to a contact through their account: the one the contact is linked to,
 or one with the contact's address, in the contact's organisation.
 
-Erasure keeps every support (the counts stay true) and removes whose it was. An idea the person
+Erasure keeps every support and ballot (the counts stay true) and removes whose it was; a copy
+of their data says that they voted in a budget, never how. An idea the person
 proposed stays, since others supported it and it may be on the ballot, but no longer names them:
 the link to its proposer goes, a description that names them is replaced whole (what is around a
 name tells who they are as well), and the title and the image description keep their words with
@@ -17,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import Idea, Support
+from budgets.models import Ballot, Idea, Support
 from budgets.services import idea_purpose_name
 from contacts.gdpr_registry import identifying_terms, names_them, redact
 from contacts.models import ConsentPurpose, Contact
@@ -49,6 +50,13 @@ def _supports(contact: Contact):
     )
 
 
+def _ballots(contact: Contact):
+    return Ballot.objects.filter(
+        _theirs(contact, "voter"),
+        budget__process__department__organisation_id=contact.organisation_id,
+    )
+
+
 def export_ideas(contact: Contact) -> list[dict]:
     rows = [
         {
@@ -71,12 +79,22 @@ def export_ideas(contact: Contact) -> list[dict]:
         }
         for support in _supports(contact).select_related("idea__process").order_by("pk")
     ]
+    # That they voted, never how.
+    rows += [
+        {
+            "process": ballot.budget.process.title,
+            "idea": "",
+            "what": f"voted in the budget {ballot.budget.name}",
+            "when": ballot.submitted_at.isoformat(),
+        }
+        for ballot in _ballots(contact).select_related("budget__process", "budget__area")
+    ]
     return rows
 
 
 def erase_ideas(contact: Contact) -> int:
     terms = identifying_terms(contact)
-    erased = _supports(contact).update(user=None)
+    erased = _supports(contact).update(user=None) + _ballots(contact).update(voter=None)
     for idea in _ideas(contact):
         if names_them(idea.description, terms):
             idea.description = str(ERASED_TEXT)

@@ -495,3 +495,114 @@ class Support(models.Model):
     @property
     def organisation_id(self) -> int:
         return self.idea.process.department.organisation_id
+
+
+# Voting: the tables and the rules the database keeps, settled with the rest of the model; the
+# ballot pages, codes and paper entry that write them come next (issue 15). ----------------------
+
+
+class CodeBatch(InProcess, models.Model):
+    """Single-use voting codes printed together for residents without e-mail. Each code is kept
+    only as a hash salted with the batch's salt (budgets.services will use hashlib.scrypt), so a
+    code presented is found by hashing it once per batch of its process: there are few."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="code_batches")
+    name = models.CharField(_("name"), max_length=100)
+    salt = models.BinaryField(max_length=32, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("batch of voting codes")
+        verbose_name_plural = _("batches of voting codes")
+        constraints = [
+            models.UniqueConstraint(fields=["process", "name"], name="code_batch_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VotingCode(models.Model):
+    batch = models.ForeignKey(CodeBatch, on_delete=models.CASCADE, related_name="codes")
+    digest = models.BinaryField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("voting code")
+        verbose_name_plural = _("voting codes")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "digest"], name="voting_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Voting code #{self.pk}"
+
+
+class Ballot(models.Model):
+    """One voter's choice of projects in one budget, by one channel. The database allows one
+    ballot per account and one per code in each budget; changing a ballot replaces its choices
+    and its time (the last submitted counts). A paper ballot names neither: it records the
+    officer who keyed it in and the batch of paper it came from. Erasure empties `voter` and
+    keeps the ballot counted; how someone voted is never recorded in contacts."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        CODE = "code", _("Voting code")
+        PAPER = "paper", _("Paper")
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="ballots")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="budget_ballots",
+    )
+    code = models.ForeignKey(
+        VotingCode, on_delete=models.PROTECT, null=True, blank=True, related_name="ballots"
+    )
+    keyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paper_batch = models.CharField(_("batch of paper ballots"), max_length=100, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    projects = models.ManyToManyField(Idea, through="BallotChoice", related_name="ballots")
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "voter"], name="ballot_one_per_voter"),
+            models.UniqueConstraint(fields=["budget", "code"], name="ballot_one_per_code"),
+            # An online ballot has no code (its voter may have been erased); a code ballot has
+            # its code and no account; a paper ballot has neither, and the officer who keyed it.
+            models.CheckConstraint(
+                condition=(Q(channel="online") & Q(code__isnull=True))
+                | (Q(channel="code") & Q(code__isnull=False) & Q(voter__isnull=True))
+                | (Q(channel="paper") & Q(code__isnull=True) & Q(voter__isnull=True)),
+                name="ballot_channel_says_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["budget", "channel"], name="ballot_budget_channel")]
+
+    def __str__(self) -> str:
+        return f"Ballot #{self.pk}"
+
+
+class BallotChoice(models.Model):
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
+    idea = models.ForeignKey(Idea, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("choice on a ballot")
+        verbose_name_plural = _("choices on ballots")
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "idea"], name="ballot_choice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ballot_id}: {self.idea_id}"
