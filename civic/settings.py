@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "mailing",
     "consultations",
     "petitions",
+    "budgets",
 ]
 
 if "pytest" in sys.modules:
@@ -458,6 +459,14 @@ CIVIC_PETITION_MIN_SECONDS = float(os.environ.get("CIVIC_PETITION_MIN_SECONDS", 
 CIVIC_PETITION_CONFIRM_DAYS = int(os.environ.get("CIVIC_PETITION_CONFIRM_DAYS", "7"))
 CIVIC_PETITION_REPEAT_NOTICES = int(os.environ.get("CIVIC_PETITION_REPEAT_NOTICES", "3"))
 CIVIC_PETITION_COUNT_SECONDS = float(os.environ.get("CIVIC_PETITION_COUNT_SECONDS", "2"))
+
+# Participatory budgets (budgets.services): ideas proposed per client address over a short
+# burst and a longer window, networks exempt from both, and the least seconds from drawing the
+# form to posting it.
+CIVIC_BUDGET_PROPOSE_BURST = os.environ.get("CIVIC_BUDGET_PROPOSE_BURST", "5/m")
+CIVIC_BUDGET_PROPOSE_SUSTAINED = os.environ.get("CIVIC_BUDGET_PROPOSE_SUSTAINED", "30/h")
+CIVIC_BUDGET_IP_ALLOWLIST = env_list("CIVIC_BUDGET_IP_ALLOWLIST")
+CIVIC_BUDGET_PROPOSE_MIN_SECONDS = float(os.environ.get("CIVIC_BUDGET_PROPOSE_MIN_SECONDS", "5"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("mailing.urls")),
     path("consultations/", include("consultations.urls")),
     path("", include("petitions.urls")),
+    path("", include("budgets.urls")),
     # allauth always routes reauthentication by an e-mailed code; civic asks for the password.
     *[
         path(

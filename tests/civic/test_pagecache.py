@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from civic import pagecache
 from civic.localcache import clear_all
 from petitions.models import Signature
+from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
@@ -32,7 +33,7 @@ from tests.petitions.conftest import (  # noqa: F401
 from tests.worker import _database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-OUR_APPS = ("civic", "consultations", "petitions", "contacts", "mailing")
+OUR_APPS = ("civic", "consultations", "petitions", "budgets", "contacts", "mailing")
 
 # Pages of our own apps that are not shared, and why. Every other page a visitor can GET without
 # signing in must be a shared page: a new resident page is cached unless it is listed here.
@@ -58,6 +59,10 @@ NOT_SHARED = {
     "petitions:confirm": "a signer's own link",
     "petitions:share": "for the petition's creator only",
     "petitions:support": "a supporter's own link",
+    "budgets:image": "a file, with its own Cache-Control",
+    "budgets:propose": "for signed-in residents only",
+    "budgets:support": "for signed-in residents only",
+    "budgets:withdraw": "for the idea's proposer only",
 }
 
 
@@ -111,7 +116,10 @@ def resident_pages(council):
     """The path of every shared page, with a consultation and a petition to show."""
     make_consultation(council.team, slug="riverside", title="Riverside cycle lanes")
     petition = make_petition(council, title="Plant more trees on Oxford Road")
+    idea = IdeaFactory(budget=BudgetFactory(process=ProcessFactory(department=council.team)))
     arguments = {
+        "budgets:process": [idea.process.slug],
+        "budgets:idea": [idea.process.slug, idea.pk],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

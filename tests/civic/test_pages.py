@@ -129,10 +129,10 @@ def test_seed_demo_twice_changes_nothing(capsys):
     assert _counts() == first
     assert first == {
         "organisations": 2,
-        "departments": 6,  # with the petitions team
+        "departments": 7,  # with the petitions team and the community budgets team
         "areas": 5,
         "postcodes": 12,
-        "users": 6,
+        "users": 6 + 12,  # and the demo residents who support budget ideas
         "roles": 4,
         "contacts": 300,
         # newsletter given by 2 in 3, transport by 1 in 7 (0, 7, ... 294), 28 withdrew (1, 12, ...)

@@ -43,6 +43,7 @@ NOT_PAGES = {
     "petitions:detail_json": "JSON",
     "consultations:document": "a consultation's document file",
     "consultations:image": "a consultation's image file",
+    "budgets:image": "an idea's picture file",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.
@@ -130,6 +131,7 @@ def _crawl(client: Client, starts: list[str], *, signed_in: bool) -> dict[str, l
 
 def _made_examples(resident) -> dict[str, list[Example]]:
     """Pages reached from an e-mail, or after a form: each made the way a resident gets there."""
+    from budgets.models import Idea, Process
     from consultations.models import Consultation, Response
     from consultations.services.answers import survey_load
     from consultations.services.responding import start_token
@@ -179,6 +181,14 @@ def _made_examples(resident) -> dict[str, list[Example]]:
         Petition.objects.filter(pk=petition.pk).update(creator=resident)
         created = petition
     add("petitions:share", f"/petitions/{created.pk}/share/", signed_in=True)
+
+    # The page where a proposer withdraws their own idea, linked only from their idea's page.
+    idea = Idea.objects.filter(
+        status=Idea.Status.PROPOSED, process__in=Process.objects.taking_part_at()
+    ).first()
+    Idea.objects.filter(pk=idea.pk).update(proposer=resident)
+    withdraw = f"/budgets/{idea.process.slug}/ideas/{idea.pk}/withdraw/"
+    add("budgets:withdraw", withdraw, signed_in=True)
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")

@@ -1,7 +1,8 @@
 """Erasure leaves nothing behind (UK GDPR, article 17).
 
 One person does everything a resident can: makes an account, answers a survey in their own words,
-starts a petition that names them, signs another, is imported from a file named after them and
+starts a petition that names them, signs another, proposes a budget idea that names them and
+supports another, is imported from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -12,6 +13,7 @@ the @, their name and their surname. Nothing may be found, and every count stays
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +29,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from budgets.models import Budget, Idea, Process
+from budgets.services import idea_propose, idea_support, propose_token
 from civic.models import AuditEntry, Role, User
 from consultations.models import Answer, Response
 from consultations.services import responding
@@ -187,6 +191,10 @@ def counts() -> dict[str, object]:
             petition.pk: petition_count(petition_id=petition.pk)
             for petition in Petition.objects.order_by("pk")
         },
+        "ideas": Idea.objects.count(),
+        "supports per idea": {
+            idea.pk: idea.supports.count() for idea in Idea.objects.order_by("pk")
+        },
         "deliveries": Delivery.objects.count(),
         "campaign deliveries": Delivery.objects.filter(campaign__isnull=False).count(),
     }
@@ -198,6 +206,7 @@ def place(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CIVIC_RESPONSE_MIN_SECONDS = 0
     settings.CIVIC_PETITION_MIN_SECONDS = 0
+    settings.CIVIC_BUDGET_PROPOSE_MIN_SECONDS = 0
     # Mail that has left is out of the council's hands; here it leaves for memory, not var/mail.
     settings.EMAIL_BACKEND_PATH = "django.core.mail.backends.locmem.EmailBackend"
     settings.MAILERS = {
@@ -226,6 +235,26 @@ def place(settings, tmp_path):
         closes_at=opened + timedelta(days=180),
     )
     add_signatures(bystander, 3, prefix="neighbour")
+    # A budget process collecting ideas, with a neighbour's idea she will support.
+    opened = timezone.now() - timedelta(days=1)
+    process = Process.objects.create(
+        department=team,
+        title="Northbridge decides 2027",
+        slug="northbridge-decides-2027",
+        summary="Residents decide.",
+        status=Process.Status.PUBLISHED,
+        ideas_open_at=opened,
+        review_starts_at=opened + timedelta(days=30),
+    )
+    Budget.objects.create(process=process, area=ward, amount=50_000)
+    Idea.objects.create(
+        process=process,
+        budget=process.budgets.get(),
+        title="Benches by the canal",
+        description="Somewhere to sit.",
+        estimated_cost=5_000,
+        proposer=neighbour,
+    )
     newsletter = ConsentPurpose.objects.create(
         organisation=council, slug="newsletter", name="the newsletter", description="News"
     )
@@ -236,6 +265,7 @@ def place(settings, tmp_path):
         "facilitator": facilitator,
         "moderator": moderator,
         "newsletter": newsletter,
+        "process": process,
     }
 
 
@@ -310,6 +340,24 @@ def live_her_life(place) -> tuple[Client, Contact]:
     )
     signature_confirm(signature=signed.signature)
     signatures_record()
+
+    # A budget idea she proposes, which says who she is, and a neighbour's idea she supports,
+    # asking to hear how each goes.
+    process = place["process"]
+    idea_propose(
+        user=user,
+        process=process,
+        title=f"A bench for {NAME}'s street",
+        description=f"I am {NAME}; my mother needs somewhere to sit. Write to {EMAIL}.",
+        estimated_cost=2_000,
+        budget=process.budgets.get(),
+        hears_progress=True,
+        token=propose_token(now=time.time() - 60),
+        ip="203.0.113.9",
+    )
+    idea_support(
+        user=user, idea=Idea.objects.get(title="Benches by the canal"), hears_progress=True
+    )
 
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]
@@ -410,6 +458,8 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
         "petitions_petition.background",
         "petitions_petition.details",
         "petitions_signature.email",
+        "budgets_idea.title",
+        "budgets_idea.description",
     ):
         assert column in held, (column, sorted(held))
     assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])

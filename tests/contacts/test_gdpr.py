@@ -158,6 +158,7 @@ def expected_data(contact):
         "e-mail deliveries": [],  # mailing's own section: nobody has mailed them yet
         "consultation responses": [],  # consultations' own: they answered no survey
         "petition signatures": [],  # petitions' own: they signed none
+        "budget ideas and supports": [],  # budgets' own: they proposed and supported none
     }
 
 

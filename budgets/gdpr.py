@@ -1,0 +1,112 @@
+"""What participatory budgets hold about a contact, for their copy of their data and for
+erasure (registered with contacts.gdpr_registry in BudgetsConfig.ready).
+
+Ideas and supports belong to a contact through their account: the one the contact is linked to,
+or one with the contact's address, in the contact's organisation.
+
+Erasure keeps every support and ballot (the counts stay true) and removes whose it was; a copy
+of their data says that they voted in a budget, never how. An idea the person
+proposed stays, since others supported it and it may be on the ballot, but no longer names them:
+the link to its proposer goes, a description that names them is replaced whole (what is around a
+name tells who they are as well), and the title and the image description keep their words with
+the mention replaced.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from budgets.models import Ballot, Idea, Support
+from budgets.services import idea_purpose_name
+from contacts.gdpr_registry import identifying_terms, names_them, redact
+from contacts.models import ConsentPurpose, Contact
+
+# Shown on the idea's page in place of a description that named the person who proposed it.
+ERASED_TEXT = _(
+    "This description was removed because the person who proposed the idea asked for their "
+    "personal data to be erased."
+)
+
+
+def _theirs(contact: Contact, path: str) -> Q:
+    by_account = Q(**{f"{path}_id": contact.user_id}) if contact.user_id else Q(pk__in=[])
+    by_email = Q(**{f"{path}__email__iexact": contact.email}) if contact.email else Q(pk__in=[])
+    return by_account | by_email
+
+
+def _ideas(contact: Contact):
+    return Idea.objects.filter(
+        _theirs(contact, "proposer"),
+        process__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _supports(contact: Contact):
+    return Support.objects.filter(
+        _theirs(contact, "user"),
+        idea__process__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _ballots(contact: Contact):
+    return Ballot.objects.filter(
+        _theirs(contact, "voter"),
+        budget__process__department__organisation_id=contact.organisation_id,
+    )
+
+
+def export_ideas(contact: Contact) -> list[dict]:
+    rows = [
+        {
+            "process": idea.process.title,
+            "idea": idea.title,
+            "what": "proposed it",
+            "when": idea.created_at.isoformat(),
+            "description": idea.description,
+            "estimated cost (pounds)": idea.estimated_cost,
+            "status": idea.get_status_display(),
+        }
+        for idea in _ideas(contact).select_related("process").order_by("pk")
+    ]
+    rows += [
+        {
+            "process": support.idea.process.title,
+            "idea": support.idea.title,
+            "what": "supported it",
+            "when": support.created_at.isoformat(),
+        }
+        for support in _supports(contact).select_related("idea__process").order_by("pk")
+    ]
+    # That they voted, never how.
+    rows += [
+        {
+            "process": ballot.budget.process.title,
+            "idea": "",
+            "what": f"voted in the budget {ballot.budget.name}",
+            "when": ballot.submitted_at.isoformat(),
+        }
+        for ballot in _ballots(contact).select_related("budget__process", "budget__area")
+    ]
+    return rows
+
+
+def erase_ideas(contact: Contact) -> int:
+    terms = identifying_terms(contact)
+    erased = _supports(contact).update(user=None) + _ballots(contact).update(voter=None)
+    for idea in _ideas(contact):
+        if names_them(idea.description, terms):
+            idea.description = str(ERASED_TEXT)
+        idea.title = redact(idea.title, terms)[:100]
+        idea.image_alt = redact(idea.image_alt, terms)[:300]
+        idea.proposer = None
+        idea.save(update_fields=["description", "title", "image_alt", "proposer"])
+        # The consent purpose "news about the idea" quotes its title: it loses the mention too.
+        ConsentPurpose.objects.filter(
+            organisation_id=contact.organisation_id,
+            content_type=ContentType.objects.get_for_model(Idea),
+            object_id=str(idea.pk),
+        ).update(name=redact(idea_purpose_name(idea), terms)[:200])
+        erased += 1
+    return erased
