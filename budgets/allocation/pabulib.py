@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 
 from budgets.allocation.election import Election, Project, money
 from budgets.allocation.rules import Result
+from civic.exports import spreadsheet_text
 
 APPROVAL_TYPES = ("approval", "choose-1")
 META_FIRST = ("description", "country", "unit", "subunit", "instance")
@@ -151,6 +152,13 @@ def write_pabulib(
     subunit, instance, rule, ...); num_projects, num_votes, budget and vote_type are always
     worked out from the election. With `result` (the method the process chose), each project
     also gets the `votes` and `selected` (1 or 0) columns that Pabulib's own files carry.
+
+    A `.pb` file is semicolon-separated text that a spreadsheet program opens too, and project
+    names are residents' words, so every text cell (names, META values, extra columns) goes
+    through civic.exports.spreadsheet_text, the one rule for an export's cells: nothing in it
+    runs as a formula. Ids, costs and votes are written as they are (a vote lists ids). A line
+    break in text is written as a line feed, inside quotes, so that it reads back in one field
+    (the csv module quotes a field for a line feed but not for a lone carriage return).
     """
     for project in election.projects:
         if "," in project.id or project.id != project.id.strip():
@@ -173,7 +181,7 @@ def write_pabulib(
     ordered = [key for key in (*META_FIRST, *META_COUNTED, "rule") if key in keys]
     ordered += [key for key in keys if key not in ordered]
     for key in ordered:
-        writer.writerow((key, keys[key]))
+        writer.writerow((key, _text(keys[key])))
     out.write("PROJECTS\n")
     extra = []
     for project in election.projects:
@@ -189,8 +197,8 @@ def write_pabulib(
         row = [
             project.id,
             str(project.cost),
-            project.name,
-            *(project.details.get(column, "") for column in extra),
+            _text(project.name),
+            *(_text(project.details.get(column, "")) for column in extra),
         ]
         if result is not None:
             row += [str(votes[position]), "1" if project.id in funded else "0"]
@@ -202,6 +210,11 @@ def write_pabulib(
         vote = ",".join(project_ids)
         writer.writerows((voter + number, vote) for number in range(1, count + 1))
         voter += count
+
+
+def _text(value: str) -> str:
+    """A text cell of a `.pb` file: line breaks as line feeds, then the rule for every export."""
+    return spreadsheet_text(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def pabulib_text(

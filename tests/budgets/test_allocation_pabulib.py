@@ -80,6 +80,26 @@ def test_an_export_with_a_result_carries_each_project_s_votes_and_whether_it_was
     assert greedy(again).funded == greedy(election).funded
 
 
+def test_no_text_of_a_pabulib_file_runs_as_a_formula_in_a_spreadsheet():
+    from tests.civic.test_exports import HOSTILE, PLAIN
+
+    # A line break is written as a line feed, so that it stays in its quoted field.
+    cells = [(value, cell.replace("\r", "\n")) for value, cell in HOSTILE + PLAIN]
+    projects = [
+        Project(id=str(number), cost=10, name=value, details={"category": value})
+        for number, (value, _cell) in enumerate(cells, start=1)
+    ]
+    election = Election.from_ballots(projects=projects, budget=10, ballots=[["1"]])
+    text = pabulib_text(election, meta={"description": HOSTILE[0][0]})
+
+    again = read_pabulib_text(text)
+    assert [project.name for project in again.projects] == [cell for _value, cell in cells]
+    assert [project.details["category"] for project in again.projects] == [
+        cell for _value, cell in cells
+    ]
+    assert again.meta["description"] == HOSTILE[0][1]
+
+
 def test_voter_ids_are_numbers_from_one_that_say_nothing_of_the_order_of_voting():
     projects = [Project(id="1", cost=10), Project(id="2", cost=10)]
     election = Election.from_ballots(projects=projects, budget=10, ballots=[["2"], ["1"], ["2"]])

@@ -251,6 +251,11 @@ NOT_EXPORTS = {
         "rewrites an uploaded import file without an erased person, for the importer to read "
         "again; it is never given to anyone"
     ),
+    "budgets.allocation.pabulib.write_pabulib": (
+        "writes a Pabulib file (semicolon-separated, the research format), whose text cells go "
+        "through civic.exports.spreadsheet_text: tests/budgets/test_allocation_pabulib.py feeds "
+        "it the hostile cells"
+    ),
 }
 WRITERS = {"csv_rows", "csv_download", "xlsx_write"}
 
