@@ -100,7 +100,9 @@ def rows_labelled(formset_class, noun):
                         "object": noun,
                         "number": index + 1,
                     }
-                field.widget.attrs["aria-label"] = label
+                # A foreign key's select is wrapped (RelatedFieldWidgetWrapper), and the copy a
+                # form gets keeps the original's attrs: the label goes on the select itself.
+                getattr(field.widget, "widget", field.widget).attrs["aria-label"] = label
 
     RowLabelledFormSet.__name__ = formset_class.__name__
     RowLabelledFormSet.__qualname__ = formset_class.__qualname__

@@ -4,6 +4,8 @@ decision is drawn again with its problem next to the field; publishing lists wha
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -106,3 +108,19 @@ def test_the_result_method_cannot_change_once_voting_opens(council, officer):
     draft = make_process(council, Process.Stage.UPCOMING)
     html = officer.get(f"/admin/budgets/process/{draft.pk}/change/").content.decode()
     assert 'name="method"' in html
+
+
+def test_each_budget_rows_fields_are_named_on_the_server_area_select_too(council, officer):
+    process = make_process(council, Process.Stage.IDEAS)
+    assert process.budgets.exists()
+    html = assert_page(
+        officer.get(f"/admin/budgets/process/{process.pk}/change/"), heading=ANY_HEADING
+    )
+
+    def tag(field_id: str) -> str:
+        return re.search(rf'<(?:select|input)[^>]*id="{field_id}"[^>]*>', html).group(0)
+
+    # The area is a foreign key, whose select Django wraps with its add and change links.
+    assert 'aria-label="Area, budget 1"' in tag("id_budgets-0-area")
+    assert 'aria-label="Amount in pounds, budget 1"' in tag("id_budgets-0-amount")
+    assert 'aria-label="Area, new budget"' in tag("id_budgets-__prefix__-area")
