@@ -23,7 +23,16 @@ from civic.admin_base import InlineAuditMixin, ReadOnlyAdminMixin, ScopedModelAd
 from civic.models import Area
 from civic.selectors import scope_to_department, scope_to_organisation
 
-FIXED_AT_VOTING = ["method", "completion", "voters"]
+# Fixed once voting opens: how the result is worked out, who votes where, and the dates up to
+# the vote (moving voting's opening into the future would unfix the rest).
+FIXED_AT_VOTING = [
+    "method",
+    "completion",
+    "voters",
+    "ideas_open_at",
+    "review_starts_at",
+    "voting_opens_at",
+]
 
 
 class BudgetInline(ObjectPermissionsTabularInline):
@@ -37,6 +46,20 @@ class BudgetInline(ObjectPermissionsTabularInline):
                 Area.objects.select_related("organisation"), request.user
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # The budgets are what people vote on: once voting opens they are shown, never changed.
+    def has_add_permission(self, request, obj=None):
+        return not _voting_begun(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _voting_begun(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _voting_begun(obj) and super().has_delete_permission(request, obj)
+
+
+def _voting_begun(process) -> bool:
+    return isinstance(process, Process) and services.settings_fixed(process)
 
 
 class CategoryInline(ObjectPermissionsTabularInline):

@@ -219,13 +219,13 @@ class Process(models.Model):
     def budgets_open_to(self, budgets: list[Budget], *, home, chosen=None) -> list[Budget]:
         """The budgets a voter living in area `home` (or None: no area of this council) may vote
         in, of `budgets`, under the process's rule; for "any one area", the area they chose."""
+        if home is None:
+            return []  # every budget is for the council's residents
         citywide = [budget for budget in budgets if budget.area_id is None]
         area = chosen if self.voters == self.Voters.ANY_ONE_AREA else home
         own = [budget for budget in budgets if area is not None and budget.area_id == area.pk]
         if self.voters == self.Voters.OWN_AREA:
             return own
-        if home is None and self.voters == self.Voters.OWN_AREA_AND_CITYWIDE:
-            return []  # the citywide budget is for the council's residents
         return own + citywide
 
 

@@ -202,9 +202,9 @@ def process_problems(process: Process) -> dict[str, str]:
         problems[""] = _("Add at least one budget: citywide, or for an area")
     for budget in budgets:
         if budget.style == Budget.Style.APPROVAL and not budget.max_projects:
-            problems[""] = _("Give the budget “%(name)s” the most projects a voter may choose") % {
-                "name": budget.name
-            }
+            problems[f"budget-{budget.pk}"] = _(
+                "Give the budget “%(name)s” the most projects a voter may choose"
+            ) % {"name": budget.name}
     return problems
 
 
@@ -634,7 +634,9 @@ def idea_withdraw(
     state_move(
         locked,
         Status.WITHDRAWN,
-        actor=actor,
+        # The audit log is append-only and never holds a resident: a proposer's own withdrawal
+        # is recorded without naming them.
+        actor=None if by_proposer else actor,
         action=AuditEntry.Action.MODERATE,
         summary="Withdrew the idea" + (" (its proposer)" if by_proposer else ""),
         fields={"reason": reason, "reviewed_at": now},

@@ -375,6 +375,7 @@ def idea_withdraw(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse
     )
 
 
+@require_safe
 def idea_image(request: HttpRequest, slug: str, idea_id: int) -> FileResponse:
     process = _process(request, slug)
     idea = Idea.objects.filter(process=process, pk=idea_id).exclude(image="").first()
@@ -387,7 +388,10 @@ def idea_image(request: HttpRequest, slug: str, idea_id: int) -> FileResponse:
         handle = idea.image.open("rb")
     except FileNotFoundError as error:
         raise Http404(_("This idea has no picture.")) from error
-    return FileResponse(handle, content_type=content_type)
+    response = FileResponse(handle, content_type=content_type)
+    # Public, and gone within minutes of an erasure or a withdrawal from shared caches.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 # The home page ----------------------------------------------------------------------------------

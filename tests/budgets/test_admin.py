@@ -105,6 +105,16 @@ def test_the_result_method_cannot_change_once_voting_opens(council, officer):
         officer.get(f"/admin/budgets/process/{process.pk}/change/"), heading=ANY_HEADING
     )
     assert 'name="method"' not in html
+    # Nor the dates up to the vote, nor the budgets voters are choosing in.
+    assert 'name="voting_opens_at' not in html
+    assert 'name="budgets-0-amount"' not in html
+    budget = process.budgets.order_by("pk").first()
+    officer.post(
+        f"/admin/budgets/process/{process.pk}/change/",
+        {"title": "Changed", "budgets-0-id": budget.pk, "budgets-0-amount": "1"},
+    )
+    budget.refresh_from_db()
+    assert budget.amount != 1
     draft = make_process(council, Process.Stage.UPCOMING)
     html = officer.get(f"/admin/budgets/process/{draft.pk}/change/").content.decode()
     assert 'name="method"' in html

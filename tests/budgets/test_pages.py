@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from budgets.models import Idea, Process, Support
+from civic.models import AuditEntry
 from tests.budgets.conftest import drawn_token, make_idea, make_process, support
 from tests.pages import ANY_HEADING, assert_page
 
@@ -258,6 +259,10 @@ def test_the_proposer_withdraws_their_idea_and_nobody_else_can(council):
     assert proposer.post(page).status_code == 302
     idea.refresh_from_db()
     assert idea.status == Idea.Status.WITHDRAWN
+    # Recorded, without the resident: the append-only log never holds a resident's address.
+    entry = AuditEntry.objects.get(summary="Withdrew the idea (its proposer)")
+    assert entry.actor_id is None
+    assert council.resident.email not in entry.actor_label
 
 
 def test_the_home_page_lists_the_processes_taking_ideas_or_votes(client, council):

@@ -79,6 +79,7 @@ def test_the_database_keeps_one_budget_per_area_and_one_citywide_budget(council)
         (Process.Voters.OWN_AREA_AND_CITYWIDE, None, None, []),
         (Process.Voters.ANY_ONE_AREA, "ancoats", "hulme", ["Hulme", "Citywide"]),
         (Process.Voters.ANY_ONE_AREA, "ancoats", None, ["Citywide"]),
+        (Process.Voters.ANY_ONE_AREA, None, "hulme", []),
     ],
 )
 def test_a_voter_may_vote_in_the_budgets_the_process_rule_gives(

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 
 from budgets.models import ACTIVITY_IDEA, ACTIVITY_SUPPORT, Idea, Process, Support
 from budgets.services import idea_propose, idea_purpose, idea_support
@@ -105,6 +106,14 @@ def test_an_image_must_be_a_real_picture_with_a_description(council, settings, t
     assert idea.image.name.startswith(f"budgets/ideas/{process.pk}/")
     assert "Cara" not in idea.image.name
     assert (tmp_path / idea.image.name).read_bytes() == PNG
+
+    # Served as it was sent, to GET and HEAD only, and kept by shared caches for minutes.
+    picture = f"/budgets/{process.slug}/ideas/{idea.pk}/image/"
+    served = Client().get(picture)
+    assert served["Content-Type"] == "image/png"
+    assert served["Cache-Control"] == "public, max-age=300"
+    assert b"".join(served.streaming_content) == PNG
+    assert Client().post(picture).status_code == 405
 
 
 def test_a_script_filling_the_hidden_field_is_refused(council):

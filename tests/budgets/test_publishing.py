@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from budgets.models import Process
+from budgets.models import Budget, Process
 from budgets.services import process_publish
 from civic.models import AuditEntry
 from tests.budgets.conftest import dates_for, make_process
@@ -33,6 +33,16 @@ def test_a_draft_without_dates_or_budgets_is_not_published_and_says_why(council)
     process.refresh_from_db()
     assert process.status == Process.Status.DRAFT
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.PUBLISH).exists()
+
+
+def test_every_approval_budget_without_a_most_projects_limit_is_named(council):
+    process = make_process(council, Stage.UPCOMING, status=Process.Status.DRAFT)
+    process.budgets.update(style=Budget.Style.APPROVAL, max_projects=None)
+    with pytest.raises(ValidationError) as caught:
+        process_publish(actor=council.officer, process=process)
+    named = [message for messages in caught.value.message_dict.values() for message in messages]
+    for budget in process.budgets.all():
+        assert f"Give the budget “{budget.name}” the most projects a voter may choose" in named
 
 
 def test_an_officer_of_the_team_publishes_a_draft_once(council, clock):
