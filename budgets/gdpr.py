@@ -99,9 +99,17 @@ def erase_ideas(contact: Contact) -> int:
         if names_them(idea.description, terms):
             idea.description = str(ERASED_TEXT)
         idea.title = redact(idea.title, terms)[:100]
-        idea.image_alt = redact(idea.image_alt, terms)[:300]
+        # The council's public reason may name them too. Their picture goes with them (it can
+        # show them, and a photo's file can carry where and by whom it was taken).
+        idea.reason = redact(idea.reason, terms)
+        if idea.image:
+            idea.image.delete(save=False)
+        idea.image = ""
+        idea.image_alt = ""
         idea.proposer = None
-        idea.save(update_fields=["description", "title", "image_alt", "proposer"])
+        idea.save(
+            update_fields=["description", "title", "reason", "image", "image_alt", "proposer"]
+        )
         # The consent purpose "news about the idea" quotes its title: it loses the mention too.
         ConsentPurpose.objects.filter(
             organisation_id=contact.organisation_id,

@@ -30,7 +30,7 @@ from django.test import Client
 from django.utils import timezone
 
 from budgets.models import Budget, Idea, Process
-from budgets.services import idea_propose, idea_support, propose_token
+from budgets.services import idea_not_feasible, idea_propose, idea_support, propose_token
 from civic.models import AuditEntry, Role, User
 from consultations.models import Answer, Response
 from consultations.services import responding
@@ -343,17 +343,27 @@ def live_her_life(place) -> tuple[Client, Contact]:
 
     # A budget idea she proposes, which says who she is, and a neighbour's idea she supports,
     # asking to hear how each goes.
+    # Its picture's file names her (as a photo's metadata can), and the council's reason for
+    # turning it down names her too.
     process = place["process"]
-    idea_propose(
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + f"tEXtAuthor\x00{NAME}".encode()
+    idea = idea_propose(
         user=user,
         process=process,
         title=f"A bench for {NAME}'s street",
         description=f"I am {NAME}; my mother needs somewhere to sit. Write to {EMAIL}.",
         estimated_cost=2_000,
         budget=process.budgets.get(),
+        image=SimpleUploadedFile("bench.png", picture),
+        image_alt=f"{NAME}'s street",
         hears_progress=True,
         token=propose_token(now=time.time() - 60),
         ip="203.0.113.9",
+    )
+    idea_not_feasible(
+        actor=place["moderator"],
+        idea=idea,
+        reason=f"We spoke to {NAME}: the pavement there is too narrow for a bench.",
     )
     idea_support(
         user=user, idea=Idea.objects.get(title="Benches by the canal"), hears_progress=True
@@ -460,6 +470,7 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
         "petitions_signature.email",
         "budgets_idea.title",
         "budgets_idea.description",
+        "budgets_idea.reason",
     ):
         assert column in held, (column, sorted(held))
     assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])
