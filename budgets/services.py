@@ -33,7 +33,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -387,6 +387,8 @@ def idea_support(
         raise Refused(_("This idea can no longer be supported."), code="closed")
     try:
         with transaction.atomic():
+            if _idea_status_shared(idea.pk) not in (Status.PROPOSED, Status.FEASIBLE):
+                raise Refused(_("This idea can no longer be supported."), code="closed")
             support = Support.objects.create(idea=idea, user=user, created_at=now)
             _record(user, idea, ACTIVITY_SUPPORT, f"support-{support.pk}", hears_progress, now)
     except IntegrityError:
@@ -395,6 +397,22 @@ def idea_support(
             raise
         raise Refused(_("You already support this idea."), code="already") from None
     return support
+
+
+def _idea_status_shared(idea_id: int) -> str | None:
+    """The idea's status, read under a key-share lock held to the end of the transaction: it
+    waits for a merge or any other decision that holds the row (select_for_update) and reads
+    the status that decision left, yet does not hold back other supports of the same idea (key
+    share locks do not conflict with one another). The foreign key's own check would take the
+    same lock, but only at COMMIT, since Django's are deferred. Django's ORM has no FOR KEY
+    SHARE, hence the SQL."""
+    if connection.vendor != "postgresql":
+        # SQLite (`make run`) writes one transaction at a time: nothing can come between.
+        return Idea.objects.filter(pk=idea_id).values_list("status", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM budgets_idea WHERE id = %s FOR KEY SHARE", [idea_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # Review -----------------------------------------------------------------------------------------
@@ -550,7 +568,16 @@ def idea_merge(
         fields={"merged_into": target, "reason": reason, "reviewed_at": now},
     )
     already = Support.objects.filter(idea=target, user__isnull=False).values("user")
-    moved = Support.objects.filter(idea=locked).exclude(user__in=already).update(idea=target)
+    try:
+        with transaction.atomic():
+            moved = (
+                Support.objects.filter(idea=locked).exclude(user__in=already).update(idea=target)
+            )
+    except IntegrityError:
+        # One of its supporters supported the other idea at this very moment.
+        raise ValidationError(
+            {"into": _("Someone supported one of the ideas just now. Merge them again.")}
+        ) from None
     audit_record(
         actor=actor,
         action=AuditEntry.Action.EDIT,

@@ -191,3 +191,61 @@ def test_two_supports_sent_at_the_same_moment_make_one(council, postgresql_only)
 
     assert sorted(outcomes) == ["already", "supported"]
     assert Support.objects.filter(idea=idea).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_support_sent_while_the_idea_is_being_merged_away_is_refused(council, postgresql_only):
+    """The merge holds the idea's row while it moves the supports it sees; a support sent then
+    waits for it, and must not land on the idea merged away (where nobody would count it)."""
+    process = make_process(council, Process.Stage.IDEAS)
+    idea = make_idea(process, proposer=council.resident, title="Swings")
+    carries_on = make_idea(process, proposer=council.resident, title="Swings and slides")
+    seen = Idea.objects.get(pk=idea.pk)  # as the support's request read it: still proposed
+    merging, merged = threading.Event(), threading.Event()
+    outcome = []
+
+    def merge() -> None:
+        # What the merge does to the row, holding it as idea_merge does, until told to commit.
+        try:
+            with transaction.atomic():
+                Idea.objects.select_for_update(of=("self",)).get(pk=idea.pk)
+                Idea.objects.filter(pk=idea.pk).update(
+                    status=Idea.Status.MERGED, merged_into=carries_on
+                )
+                merging.set()
+                merged.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def send() -> None:
+        try:
+            idea_support(user=council.supporter, idea=seen)
+            outcome.append("supported")
+        except Refused as refusal:
+            outcome.append(refusal.code)
+        finally:
+            connection.close()
+
+    merger = threading.Thread(target=merge)
+    merger.start()
+    assert merging.wait(timeout=30)
+    supporter = threading.Thread(target=send)
+    supporter.start()
+    # Let the merge commit only once the support is waiting for the idea's row.
+    with connection.cursor() as cursor:
+        for _attempt in range(3000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("the support never waited for the merge")
+    merged.set()
+    merger.join()
+    supporter.join()
+
+    assert outcome == ["closed"]
+    assert not Support.objects.exists()
