@@ -635,6 +635,7 @@ def idea_ballot_remove(*, actor: User, idea: Idea, now: datetime | None = None) 
         summary="Took the idea off the ballot",
         fields={"reviewed_at": now},
     )
+    _tell(locked, "off_ballot")
     return locked
 
 

@@ -117,6 +117,10 @@ def test_an_idea_goes_on_the_ballot_once_feasible_with_a_final_cost(council, ide
     idea.refresh_from_db()
     assert idea.status == Status.FEASIBLE
     assert audit(idea)[-2:] == ["Put the idea on the ballot", "Took the idea off the ballot"]
+    assert (
+        mails_to("cara@example.org")[-1].message["subject"]
+        == "Your idea is no longer on the ballot: Swings in Ancoats Park"
+    )
 
 
 def test_decisions_close_when_voting_opens(council):
