@@ -278,24 +278,37 @@ def idea_propose(
     errors: dict[str, ValidationError] = {}
     title = " ".join(str(title or "").split())
     description = str(description or "").strip()
-    for field, value, limit, missing in (
-        ("title", title, TITLE_LIMIT, _("Enter a title for your idea")),
-        ("description", description, DESCRIPTION_LIMIT, _("Describe your idea")),
+    for field, value, limit, missing, too_long in (
+        (
+            "title",
+            title,
+            TITLE_LIMIT,
+            _("Enter a title for your idea"),
+            _("The title must be %(limit)s characters or fewer"),
+        ),
+        (
+            "description",
+            description,
+            DESCRIPTION_LIMIT,
+            _("Describe your idea"),
+            _("The description must be %(limit)s characters or fewer"),
+        ),
     ):
         if not value:
             errors[field] = ValidationError(missing, code="required")
         elif len(value) > limit:
-            errors[field] = ValidationError(
-                _("This must be %(limit)s characters or fewer") % {"limit": limit},
-                code="max_length",
-            )
+            errors[field] = ValidationError(too_long % {"limit": limit}, code="max_length")
     if budget is None or budget.process_id != process.pk:
         errors["budget"] = ValidationError(
             _("Choose the area your idea is for, or citywide"), code="required"
         )
-    if estimated_cost is None or estimated_cost <= 0:
+    if estimated_cost is None:
         errors["estimated_cost"] = ValidationError(
             _("Enter what you think your idea would cost, in pounds"), code="required"
+        )
+    elif estimated_cost <= 0:
+        errors["estimated_cost"] = ValidationError(
+            _("Enter a cost of at least £1"), code="min_value"
         )
     elif budget is not None and budget.process_id == process.pk and estimated_cost > budget.amount:
         errors["estimated_cost"] = ValidationError(
@@ -439,7 +452,10 @@ def _reason(reason: str, *, required: bool = True) -> str:
         )
     if len(reason) > REASON_LIMIT:
         raise ValidationError(
-            {"reason": _("This must be %(limit)s characters or fewer") % {"limit": REASON_LIMIT}}
+            {
+                "reason": _("The reason must be %(limit)s characters or fewer")
+                % {"limit": REASON_LIMIT}
+            }
         )
     return reason
 

@@ -87,6 +87,15 @@ def test_every_field_is_checked_and_a_refused_idea_changes_nothing(council):
     assert caught.value.message_dict == {
         "estimated_cost": ["An idea for Ancoats must cost no more than its budget of £50,000"]
     }
+    # Each message names its field and says how to put it right.
+    with pytest.raises(ValidationError) as caught:
+        propose(process, council.resident, title="T" * 101, description="D" * 2001,
+                estimated_cost=0)  # fmt: skip
+    assert caught.value.message_dict == {
+        "title": ["The title must be 100 characters or fewer"],
+        "description": ["The description must be 2000 characters or fewer"],
+        "estimated_cost": ["Enter a cost of at least £1"],
+    }
     assert not Idea.objects.exists()
     assert not Activity.objects.exists()
 
