@@ -301,6 +301,11 @@ def idea_detail(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
             "supporting": supporting,
             "can_support": process.allows("support", now)
             and idea.status in (Status.PROPOSED, Status.FEASIBLE),
+            # The proposer may withdraw it until voting opens, while its status allows.
+            "can_withdraw": request.user.is_authenticated
+            and idea.proposer_id == request.user.pk
+            and Idea.lifecycle.allows(idea, Status.WITHDRAWN)
+            and process.allows("review", now),
             "Status": Status,
         },
     )

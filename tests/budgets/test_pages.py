@@ -271,3 +271,13 @@ def test_the_home_page_lists_the_processes_taking_ideas_or_votes(client, council
     html = assert_page(client.get("/"), heading=ANY_HEADING)
     assert "Northbridge decides 2027" in html
     assert "Green streets fund" not in html
+
+
+def test_the_withdraw_link_is_offered_to_the_proposer_only_until_voting_opens(council):
+    for stage, offered in ((Process.Stage.IDEAS, True), (Process.Stage.VOTING, False)):
+        idea = make_idea(make_process(council, stage), proposer=council.resident, title="Swings")
+        page = f"/budgets/{idea.process.slug}/ideas/{idea.pk}/"
+        html = assert_page(signed_in(council.resident).get(page), heading="Swings")
+        assert ("Withdraw your idea" in html) is offered
+        html = assert_page(signed_in(council.supporter).get(page), heading="Swings")
+        assert "Withdraw your idea" not in html
