@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -206,6 +207,22 @@ class IdeaActionsMixin(AdminPagesMixin):
         )
 
 
+def _linked(problems: dict[str, str], change_url: str) -> list[tuple[str, str]]:
+    """Each problem of the check with a link to where it is put right on the process's page: a
+    date's field, or the table of budgets."""
+    linked = []
+    for key, message in problems.items():
+        field = next((f for f in Process._meta.concrete_fields if f.name == key), None)
+        if field is None:
+            anchor = "budgets-group"  # the budgets' table (Django's id for the inline)
+        elif isinstance(field, models.DateTimeField):
+            anchor = f"id_{key}_0"  # a date and time is two boxes: the link goes to the date's
+        else:
+            anchor = f"id_{key}"
+        linked.append((message, f"{change_url}#{anchor}"))
+    return linked
+
+
 class ProcessActionsMixin(AdminPagesMixin):
     def admin_pages(self):
         return [self.page_path("<int:object_id>/publish/", self.publish_view, "publish")]
@@ -215,12 +232,15 @@ class ProcessActionsMixin(AdminPagesMixin):
         change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
         problems = []
         if process.status == Process.Status.DRAFT:
-            problems = list(services.process_problems(process).values())
+            problems = _linked(services.process_problems(process), change_url)
         if request.method == "POST" and process.status == Process.Status.DRAFT:
             try:
                 services.process_publish(actor=request.user, process=process, now=timezone.now())
             except ValidationError as error:
-                problems = error.messages
+                problems = _linked(
+                    {key: found[0] for key, found in error.message_dict.items()},
+                    change_url,
+                )
             else:
                 messages.success(request, _("The process is published: residents can see it now."))
                 return redirect(change_url)

@@ -87,8 +87,14 @@ def test_publishing_lists_what_stops_it_then_publishes(council, officer):
                            voting_opens_at=None)  # fmt: skip
     page = f"/admin/budgets/process/{process.pk}/publish/"
     html = officer.get(page).content.decode()
-    assert "Enter the date voting opens" in html
-    officer.post(page)
+    # Each problem links to where it is put right on the process's page.
+    change = f"/admin/budgets/process/{process.pk}/change/"
+    assert f'<a href="{change}#id_voting_opens_at_0">Enter the date voting opens</a>' in html
+    html = officer.post(page).content.decode()
+    assert f'<a href="{change}#id_voting_opens_at_0">Enter the date voting opens</a>' in html
+    target = officer.get(change).content.decode()
+    assert 'id="id_voting_opens_at_0"' in target  # the date's box of the date and time
+    assert 'id="budgets-group"' in target  # where a budget's problem links to
     process.refresh_from_db()
     assert process.status == Process.Status.DRAFT
 
