@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civic.lifecycle import Lifecycle
-from civic.models import Area, Department, Organisation
+from civic.models import Area, Department, InDepartmentsItem, Organisation
 from civic.phases import Phase, Phases
 
 # How contacts records a proposer and a supporter (declared in BudgetsConfig.ready).
@@ -35,20 +35,10 @@ ACTIVITY_IDEA = "budget_idea"
 ACTIVITY_SUPPORT = "idea_support"
 
 
-class InProcess:
-    """The department and organisation of a row that belongs to a process, for the permission
-    predicates of civic.rules (which read `department_id` and `organisation_id`)."""
+class InProcess(InDepartmentsItem):
+    """A row that belongs to a process (civic.models.InDepartmentsItem)."""
 
-    def _process(self) -> Process:
-        return self.process
-
-    @property
-    def department_id(self) -> int:
-        return self._process().department_id
-
-    @property
-    def organisation_id(self) -> int:
-        return self._process().department.organisation_id
+    item_path = "process"
 
 
 class ProcessQuerySet(models.QuerySet):
@@ -463,9 +453,11 @@ class Idea(InProcess, models.Model):
         return self.final_cost if self.final_cost is not None else self.estimated_cost
 
 
-class Support(models.Model):
+class Support(InDepartmentsItem, models.Model):
     """One signed-in person's support for an idea. The database allows one per person per idea.
     Erasure keeps the row (the count stays true) and removes who it was (`user` empty)."""
+
+    item_path = "idea.process"
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="supports")
     user = models.ForeignKey(
@@ -487,14 +479,6 @@ class Support(models.Model):
 
     def __str__(self) -> str:
         return f"Support #{self.pk}"
-
-    @property
-    def department_id(self) -> int:
-        return self.idea.process.department_id
-
-    @property
-    def organisation_id(self) -> int:
-        return self.idea.process.department.organisation_id
 
 
 # Voting: the tables and the rules the database keeps, settled with the rest of the model; the

@@ -150,6 +150,29 @@ class Department(models.Model):
         return str(self)
 
 
+class InDepartmentsItem:
+    """A row that belongs to an item run by a department (a consultation's question, a budget
+    process's idea), for the permission predicates of civic.rules, which read `department_id`
+    and `organisation_id`. `item_path` names the item from the row, through attributes joined by
+    dots ("process", "idea.process")."""
+
+    item_path = ""
+
+    def _item(self):
+        item = self
+        for name in self.item_path.split("."):
+            item = getattr(item, name)
+        return item
+
+    @property
+    def department_id(self) -> int:
+        return self._item().department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self._item().department.organisation_id
+
+
 class Area(models.Model):
     """A ward or district, identified by its ONS code (E05011234 for a ward)."""
 

@@ -16,25 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civic.lifecycle import Lifecycle
-from civic.models import Area, Department, Organisation
+from civic.models import Area, Department, InDepartmentsItem, Organisation
 from civic.phases import Phase, Phases
 from contacts.models import Contact
 
 
-class InConsultation:
-    """The department and organisation of a row that belongs to a consultation, for the
-    permission predicates of civic.rules (which read `department_id` and `organisation_id`)."""
+class InConsultation(InDepartmentsItem):
+    """A row that belongs to a consultation (civic.models.InDepartmentsItem)."""
 
-    def _consultation(self) -> Consultation:
-        return self.consultation
-
-    @property
-    def department_id(self) -> int:
-        return self._consultation().department_id
-
-    @property
-    def organisation_id(self) -> int:
-        return self._consultation().department.organisation_id
+    item_path = "consultation"
 
 
 class Topic(models.Model):
@@ -312,6 +302,8 @@ class Question(InConsultation, models.Model):
     condition = models.JSONField(_("show only when"), null=True, blank=True)
     about_you = models.BooleanField(default=False, editable=False)
 
+    item_path = "page.consultation"  # a question is its page's consultation's
+
     class Meta:
         ordering = ["page__position", "page_id", "position", "pk"]
         verbose_name = _("question")
@@ -319,9 +311,6 @@ class Question(InConsultation, models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-    def _consultation(self) -> Consultation:
-        return self.page.consultation
 
     @property
     def has_options(self) -> bool:
