@@ -13,6 +13,7 @@ phase, is audited, and is told to the people it concerns through the mailing eng
     idea_ballot_add     review: a feasible idea with a final cost goes on the ballot
     idea_ballot_remove  ... or comes off it, until voting opens
     idea_withdraw       its proposer withdraws it, or the council removes it, with a reason
+    winners_purpose     the consent to hear about a process's winning projects, offered to voters
 
 Who hears of a decision: everyone who asked to hear about the idea's progress, through the
 consenters' notice (mailing.services.notices), and its proposer, once: through that notice if
@@ -116,6 +117,20 @@ def idea_purpose(idea: Idea) -> ConsentPurpose:
         description=_(
             "An e-mail when the council decides whether the idea can be done, when it goes to the "
             "vote, and how it goes after that."
+        ),
+    )
+
+
+def winners_purpose(process: Process) -> ConsentPurpose:
+    """The consent purpose "news about the winning projects" of a process, which voters are
+    offered: the result, and how each winning project is built (budgets.delivery)."""
+    return item_purpose(
+        organisation_id=process.organisation_id,
+        item=process,
+        name=_("The winning projects of “%(title)s”") % {"title": process.title[:150]},
+        description=_(
+            "An e-mail when the result is published, and when a winning project is planned, "
+            "started, finished or cancelled."
         ),
     )
 
