@@ -9,7 +9,7 @@ class BudgetsConfig(AppConfig):
 
     def ready(self) -> None:
         from budgets import gdpr
-        from budgets.models import ACTIVITY_IDEA, ACTIVITY_SUPPORT, SOURCE_BUDGET
+        from budgets.models import ACTIVITY_IDEA, ACTIVITY_SUPPORT, ACTIVITY_VOTE, SOURCE_BUDGET
         from budgets.views import open_items
         from civic import open_now
         from contacts import gdpr_registry, kinds
@@ -23,3 +23,4 @@ class BudgetsConfig(AppConfig):
         kinds.register_source(SOURCE_BUDGET, _("Participatory budget"))
         kinds.register_activity(ACTIVITY_IDEA, _("Budget idea"))
         kinds.register_activity(ACTIVITY_SUPPORT, _("Support for a budget idea"))
+        kinds.register_activity(ACTIVITY_VOTE, _("Vote in a participatory budget"))

@@ -33,6 +33,7 @@ from civic.phases import Phase, Phases
 SOURCE_BUDGET = "budget"
 ACTIVITY_IDEA = "budget_idea"
 ACTIVITY_SUPPORT = "idea_support"
+ACTIVITY_VOTE = "budget_vote"
 
 
 class InProcess(InDepartmentsItem):
@@ -162,6 +163,12 @@ class Process(models.Model):
         choices=Completion.choices,
         default=Completion.RAISE_BUDGET,
         help_text=_("Fixed once voting opens."),
+    )
+    min_age = models.PositiveSmallIntegerField(
+        _("least age to vote"),
+        null=True,
+        blank=True,
+        help_text=_("Voters confirm they are this age or older. Leave empty for any age."),
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
@@ -492,6 +499,18 @@ class CodeBatch(InProcess, models.Model):
 
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="code_batches")
     name = models.CharField(_("name"), max_length=100)
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("area"),
+        help_text=_(
+            "The area whose residents are given these codes. Leave empty to let each voter "
+            "choose their area."
+        ),
+    )
     salt = models.BinaryField(max_length=32, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -523,6 +542,54 @@ class VotingCode(models.Model):
 
     def __str__(self) -> str:
         return f"Voting code #{self.pk}"
+
+
+class Elector(InProcess, models.Model):
+    """Someone voting in a process, and the area they vote as: from their postcode (online), the
+    code's batch or their choice (by code), or the area they chose where the process lets voters
+    choose any one. Fixed at their first ballot, so a move of postcode or a second choice
+    cannot open a second area's budget; the postcode itself is not kept. One per account and one
+    per code in each process, by the database. Erasure empties `user` and keeps the row."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="electors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="budget_electors",
+    )
+    code = models.ForeignKey(
+        "VotingCode", on_delete=models.PROTECT, null=True, blank=True, related_name="electors"
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("area")
+    )
+    age_confirmed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("voter")
+        verbose_name_plural = _("voters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "user"],
+                condition=Q(user__isnull=False),
+                name="elector_one_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["process", "code"],
+                condition=Q(code__isnull=False),
+                name="elector_one_per_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(code__isnull=True),
+                name="elector_account_or_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Voter #{self.pk}"
 
 
 class Ballot(models.Model):

@@ -398,6 +398,7 @@ def _record(user: User, idea: Idea, kind: str, reference: str, hears: bool, now)
 
 
 HEAR_WORDING = gettext_lazy("Tell me about this idea's progress")
+WINNERS_WORDING = gettext_lazy("Tell me which projects win and how they are built")
 
 
 def idea_support(

@@ -16,6 +16,11 @@ pytestmark = pytest.mark.django_db
 Channel = Ballot.Channel
 
 
+def on_ballot(process, area, cost, *, proposer):
+    return make_idea(process, proposer=proposer, area=area, status=Idea.Status.ON_BALLOT,
+                     final_cost=cost)  # fmt: skip
+
+
 def cast(budget, ideas, channel=Channel.ONLINE, **who):
     if channel == Channel.ONLINE and not who:
         who = {"voter": UserFactory()}
@@ -27,11 +32,8 @@ def cast(budget, ideas, channel=Channel.ONLINE, **who):
 def test_the_election_holds_the_ballot_paper_and_every_counted_ballot(council):
     process = make_process(council)
     budget = budget_of(process, council.ancoats)
-    on = [
-        make_idea(process, proposer=council.resident, area=council.ancoats,
-                  status=Idea.Status.ON_BALLOT, final_cost=cost)  # fmt: skip
-        for cost in (30_000, 20_000, 25_000)
-    ]
+    on = [on_ballot(process, council.ancoats, cost, proposer=council.resident)
+          for cost in (30_000, 20_000, 25_000)]  # fmt: skip
     off = make_idea(process, proposer=council.resident, area=council.ancoats)
     elsewhere = make_idea(process, proposer=council.resident, area=council.hulme,
                           status=Idea.Status.ON_BALLOT, final_cost=1_000)  # fmt: skip

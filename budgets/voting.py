@@ -1,0 +1,422 @@
+"""Voting in a participatory budget: who may vote where, what a ballot may hold, and casting one,
+by any of the three channels. The pages (budgets.views), the voting-code page and the officers'
+paper entry all call these, so the rules are the same whichever way a ballot comes in.
+
+    elector_of(process, user=... | code=...)   the voter's record in the process, or None
+    elector_register(...)                       the first step: postcode (or area), age; fixes
+                                                the area they vote as
+    budgets_for(elector)                        the budgets they may vote in
+    ballot_problems(budget, ideas)              what is wrong with a set of choices, in words
+    ballot_cast(...)                            a ballot, new or replacing the voter's last one
+
+One ballot per voter per budget is the database's rule (budgets.models.Ballot), so two posts of
+the same voter at the same moment make one ballot: the second finds the first (its insert fails
+on the unique constraint, and it then waits for and updates the committed row) and the one
+that commits last is the ballot that counts. A code makes one ballot per budget and cannot
+change it, as a paper ballot cannot be taken back once in the box.
+
+Eligibility online: a signed-in account whose e-mail address is verified, a postcode in the
+council's area and, where the process asks, a confirmed minimum age. A code voter proves
+nothing more than holding the code: the council gave it to a resident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from budgets.models import (
+    ACTIVITY_VOTE,
+    SOURCE_BUDGET,
+    Ballot,
+    BallotChoice,
+    Budget,
+    Elector,
+    Idea,
+    Process,
+    VotingCode,
+)
+from budgets.services import WINNERS_WORDING, winners_purpose
+from civic.form_guard import Refused
+from civic.formatting import day
+from civic.models import Area, User
+from civic.services import area_for_postcode
+from contacts.services import ConsentGiven, participation_record
+
+Channel = Ballot.Channel
+
+
+def pounds(amount: int) -> str:
+    return f"£{amount:,}"
+
+
+# Who may vote where ----------------------------------------------------------------------------
+
+
+def elector_of(process: Process, *, user: User | None = None, code: VotingCode | None = None):
+    """The voter's record in the process, or None before their first step."""
+    if code is not None:
+        return Elector.objects.filter(process=process, code=code).select_related("area").first()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Elector.objects.filter(process=process, user=user).select_related("area").first()
+
+
+def _email_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def voting_refusal(process: Process, now: datetime | None = None) -> Refused | None:
+    """Why nobody can vote in the process now, in words; None while voting is open."""
+    now = now or timezone.now()
+    if process.allows("vote", now):
+        return None
+    if (
+        process.status == Process.Status.PUBLISHED
+        and process.voting_opens_at
+        and (now < process.voting_opens_at)
+    ):
+        return Refused(
+            _("Voting opens on %(date)s.") % {"date": day(process.voting_opens_at)}, code="closed"
+        )
+    return Refused(_("Voting in this process has closed."), code="closed")
+
+
+def account_refusal(user) -> Refused | None:
+    """Why this visitor cannot vote online; None if they can (given a postcode)."""
+    if not getattr(user, "is_authenticated", False) or not user.email:
+        return Refused(_("Sign in to vote."), code="sign_in")
+    if not _email_verified(user):
+        return Refused(
+            _("Confirm your e-mail address to vote: follow the link in the e-mail we sent you."),
+            code="unverified",
+        )
+    return None
+
+
+def area_choices(process: Process) -> list[Area]:
+    """The areas with a budget in the process, for a voter who chooses theirs."""
+    return [
+        budget.area
+        for budget in process.budgets.select_related("area").order_by("area__name")
+        if budget.area_id is not None
+    ]
+
+
+def elector_register(
+    *,
+    process: Process,
+    user: User | None = None,
+    code: VotingCode | None = None,
+    postcode: str = "",
+    area: Area | None = None,
+    age_confirmed: bool = False,
+    now: datetime | None = None,
+) -> Elector:
+    """The voter's first step in a process: the area they vote as, fixed from now on.
+
+    Online (`user`): from their postcode, which must be in the council's area; where the
+    process lets voters choose any one area, the `area` they choose. By code: the area of the
+    code's batch, or the `area` they choose. Raises Refused for what the form cannot fix and
+    ValidationError by field ("postcode", "area", "age_confirmed"). Returns the existing record
+    if they took this step before (also when two tabs take it at once)."""
+    now = now or timezone.now()
+    refusal = voting_refusal(process, now)
+    if refusal is None and user is not None:
+        refusal = account_refusal(user)
+    if refusal is not None:
+        raise refusal
+    if (user is None) == (code is None):
+        raise ValueError("an elector is an account or a code")
+    if code is not None and code.batch.process_id != process.pk:
+        raise Refused(_("This code is not for this process."), code="other_process")
+    existing = elector_of(process, user=user, code=code)
+    if existing is not None:
+        return existing
+
+    errors: dict[str, ValidationError] = {}
+    areas = area_choices(process)
+    home = None
+    if user is not None:
+        if not str(postcode or "").strip():
+            errors["postcode"] = ValidationError(_("Enter your postcode"), code="required")
+        else:
+            try:
+                home = area_for_postcode(organisation=process.organisation, postcode=postcode)
+            except ValidationError:
+                errors["postcode"] = ValidationError(
+                    _("Enter a real postcode, like M1 1AE"), code="invalid"
+                )
+            else:
+                if home is None:
+                    errors["postcode"] = ValidationError(
+                        _("Enter a postcode in %(council)s's area. Only its residents can vote.")
+                        % {"council": process.organisation.name},
+                        code="outside",
+                    )
+    chooses = process.voters == Process.Voters.ANY_ONE_AREA or (
+        code is not None and code.batch.area_id is None
+    )
+    if code is not None and not chooses:
+        home = code.batch.area
+    if chooses:
+        if area is None or area.pk not in {choice.pk for choice in areas}:
+            errors["area"] = ValidationError(
+                _("Choose the area whose budget you want to vote in"), code="required"
+            )
+        else:
+            home = area if code is not None else home
+    if process.min_age and not age_confirmed:
+        errors["age_confirmed"] = ValidationError(
+            _("Confirm that you are %(age)s or older to vote") % {"age": process.min_age},
+            code="required",
+        )
+    if errors:
+        raise ValidationError(errors)
+    voting_area = area if chooses else home
+    try:
+        with transaction.atomic():
+            return Elector.objects.create(
+                process=process,
+                user=user,
+                code=code,
+                area=voting_area,
+                age_confirmed=bool(age_confirmed),
+                created_at=now,
+            )
+    except IntegrityError:
+        existing = elector_of(process, user=user, code=code)
+        if existing is None:
+            raise
+        return existing
+
+
+def budgets_for(elector: Elector | None, budgets: list[Budget] | None = None) -> list[Budget]:
+    """The budgets the voter may vote in: their area's, and the citywide one where the process
+    says so. For a paper ballot there is no elector: officers key any budget."""
+    if elector is None:
+        return []
+    process = elector.process
+    if budgets is None:
+        budgets = list(process.budgets.select_related("area"))
+    area_budgets = [budget for budget in budgets if budget.area_id == elector.area_id]
+    if process.voters == Process.Voters.OWN_AREA:
+        return area_budgets
+    return area_budgets + [budget for budget in budgets if budget.area_id is None]
+
+
+# What a ballot may hold ------------------------------------------------------------------------
+
+
+def ballot_problems(budget: Budget, ideas: list[Idea]) -> list[str]:
+    """What is wrong with choosing `ideas` in `budget`, in words a voter can act on; [] if
+    nothing. The ideas must be on this budget's ballot paper."""
+    problems = []
+    if any(idea.budget_id != budget.pk or idea.status != Idea.Status.ON_BALLOT for idea in ideas):
+        problems.append(
+            _("Choose only projects on the ballot for %(budget)s") % {"budget": budget.name}
+        )
+        return problems
+    if not ideas:
+        return [_("Choose at least one project for %(budget)s") % {"budget": budget.name}]
+    if budget.style == Budget.Style.KNAPSACK:
+        total = sum(idea.cost for idea in ideas)
+        if total > budget.amount:
+            problems.append(
+                _(
+                    "Your choices for %(budget)s cost %(total)s, which is %(over)s more than "
+                    "its %(amount)s. Remove a project"
+                )
+                % {
+                    "budget": budget.name,
+                    "total": pounds(total),
+                    "over": pounds(total - budget.amount),
+                    "amount": pounds(budget.amount),
+                }
+            )
+        least = least_spend(budget)
+        if least and total < least:
+            problems.append(
+                _(
+                    "Choose projects for %(budget)s worth at least %(least)s (%(percent)s%% of "
+                    "its budget). Your choices come to %(total)s"
+                )
+                % {
+                    "budget": budget.name,
+                    "least": pounds(least),
+                    "percent": budget.min_spend_percent,
+                    "total": pounds(total),
+                }
+            )
+    else:
+        count = len(ideas)
+        if budget.min_projects and count < budget.min_projects:
+            problems.append(
+                _("Choose at least %(least)s projects for %(budget)s. You have chosen %(count)s")
+                % {"least": budget.min_projects, "budget": budget.name, "count": count}
+            )
+        if budget.max_projects and count > budget.max_projects:
+            problems.append(
+                _("Choose no more than %(most)s projects for %(budget)s. You have chosen %(count)s")
+                % {"most": budget.max_projects, "budget": budget.name, "count": count}
+            )
+    return problems
+
+
+def least_spend(budget: Budget) -> int:
+    """The least a knapsack ballot must spend, in whole pounds (rounded up), or 0."""
+    if budget.style != Budget.Style.KNAPSACK or not budget.min_spend_percent:
+        return 0
+    return -(-budget.amount * budget.min_spend_percent // 100)
+
+
+# Casting a ballot ------------------------------------------------------------------------------
+
+
+def _chosen(budget: Budget, idea_ids: Iterable[int | str]) -> list[Idea]:
+    ids = set()
+    for value in idea_ids:
+        try:
+            ids.add(int(value))
+        except (TypeError, ValueError):
+            raise ValidationError(
+                {
+                    "projects": _("Choose only projects on the ballot for %(budget)s")
+                    % {"budget": budget.name}
+                }
+            ) from None
+    ideas = list(Idea.objects.filter(pk__in=ids))
+    if len(ideas) != len(ids):
+        raise ValidationError(
+            {
+                "projects": _("Choose only projects on the ballot for %(budget)s")
+                % {"budget": budget.name}
+            }
+        )
+    return sorted(ideas, key=lambda idea: idea.pk)
+
+
+def ballot_cast(
+    *,
+    budget: Budget,
+    idea_ids: Iterable[int | str],
+    voter: User | None = None,
+    code: VotingCode | None = None,
+    keyed_by: User | None = None,
+    paper_batch: str = "",
+    hears_winners: bool = False,
+    now: datetime | None = None,
+) -> Ballot:
+    """Cast a ballot in `budget`: online by `voter`, with a voting `code`, or on paper keyed in
+    by the officer `keyed_by` (the caller checks their permission and audits the entry).
+
+    Online, a second ballot replaces the first (the last submitted counts). A code's ballot and
+    a paper ballot are final. Raises Refused (closed, not eligible, code used) or
+    ValidationError {"projects": [...]} for choices that break the budget's rules; either way
+    nothing changes."""
+    now = now or timezone.now()
+    if sum(who is not None for who in (voter, code, keyed_by)) != 1:
+        raise ValueError("a ballot is cast by a voter, a code or an officer")
+    process = budget.process
+    channel = Channel.ONLINE if voter else Channel.CODE if code else Channel.PAPER
+    if channel == Channel.PAPER:
+        stage = process.stage_at(now)
+        if stage not in (Process.Stage.VOTING, Process.Stage.RESULTS):
+            raise Refused(
+                _("Paper ballots are entered once voting has opened, until its results are in."),
+                code="closed",
+            )
+    else:
+        refusal = voting_refusal(process, now)
+        if refusal is None and voter is not None:
+            refusal = account_refusal(voter)
+        if refusal is not None:
+            raise refusal
+        elector = elector_of(process, user=voter, code=code)
+        if elector is None:
+            raise Refused(_("Tell us where you live before you vote."), code="no_area")
+        if budget.pk not in {choice.pk for choice in budgets_for(elector)}:
+            raise Refused(
+                _("You cannot vote in the budget for %(budget)s.") % {"budget": budget.name},
+                code="not_yours",
+            )
+    ideas = _chosen(budget, idea_ids)
+    problems = ballot_problems(budget, ideas)
+    if problems:
+        raise ValidationError({"projects": problems})
+
+    with transaction.atomic():
+        ballot = _ballot_row(budget, channel, voter=voter, code=code, keyed_by=keyed_by,
+                             paper_batch=paper_batch, now=now)  # fmt: skip
+        BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, idea=idea) for idea in ideas])
+        if voter is not None:
+            _record(voter, process, hears_winners, now)
+    return ballot
+
+
+def _ballot_row(budget, channel, *, voter, code, keyed_by, paper_batch, now) -> Ballot:
+    """A new ballot, or online the voter's last one emptied and re-dated, held locked to the end
+    of the transaction."""
+    if channel == Channel.PAPER:
+        return Ballot.objects.create(
+            budget=budget, channel=channel, keyed_by=keyed_by,
+            paper_batch=str(paper_batch or "")[:100], submitted_at=now,
+        )  # fmt: skip
+    who = {"voter": voter} if voter is not None else {"code": code}
+    try:
+        with transaction.atomic():
+            return Ballot.objects.create(budget=budget, channel=channel, submitted_at=now, **who)
+    except IntegrityError:
+        if channel == Channel.CODE:
+            raise Refused(
+                _("This code has already been used to vote in the budget for %(budget)s.")
+                % {"budget": budget.name},
+                code="used",
+            ) from None
+    ballot = Ballot.objects.select_for_update().get(budget=budget, **who)
+    ballot.choices.all().delete()
+    ballot.submitted_at = now
+    ballot.save(update_fields=["submitted_at"])
+    return ballot
+
+
+def _record(user: User, process: Process, hears: bool, now) -> None:
+    """They voted in the process (never how), with their consent to hear about the winners."""
+    consents = []
+    if hears:
+        consents.append(
+            ConsentGiven(
+                purpose=winners_purpose(process),
+                wording=str(WINNERS_WORDING),
+                method=_("Voting in “%(process)s”") % {"process": process.title[:120]},
+            )
+        )
+    participation_record(
+        organisation=process.organisation,
+        email=user.email,
+        kind=ACTIVITY_VOTE,
+        item=process,
+        item_title=process.title,
+        reference=f"vote-{process.pk}",
+        source=SOURCE_BUDGET,
+        name=user.name,
+        user=user,
+        department=process.department,
+        occurred_at=now,
+        consents=consents,
+    )
+
+
+def ballot_of(budget: Budget, *, voter: User | None = None, code: VotingCode | None = None):
+    """The voter's counted ballot in the budget, or None."""
+    if voter is not None:
+        return Ballot.objects.filter(budget=budget, voter=voter).first()
+    if code is not None:
+        return Ballot.objects.filter(budget=budget, code=code).first()
+    return None
