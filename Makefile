@@ -34,6 +34,7 @@ bench: install assets
 	$(BIN)/python bench/consultations_export.py
 	$(BIN)/python bench/petitions_spike.py
 	$(BIN)/python bench/budgets_results.py
+	$(BIN)/python bench/budgets_voting.py
 
 clean:
 	rm -rf var static/build node_modules
