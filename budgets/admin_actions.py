@@ -207,9 +207,9 @@ class IdeaActionsMixin(AdminPagesMixin):
         )
 
 
-def _linked(problems: dict[str, str], change_url: str) -> list[tuple[str, str]]:
+def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
     """Each problem of the check with a link to where it is put right on the process's page: a
-    date's field, or the table of budgets."""
+    date's field, or the table of budgets. Its words say where, so no label goes before them."""
     linked = []
     for key, message in problems.items():
         field = next((f for f in Process._meta.concrete_fields if f.name == key), None)
@@ -219,7 +219,7 @@ def _linked(problems: dict[str, str], change_url: str) -> list[tuple[str, str]]:
             anchor = f"id_{key}_0"  # a date and time is two boxes: the link goes to the date's
         else:
             anchor = f"id_{key}"
-        linked.append((message, f"{change_url}#{anchor}"))
+        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
     return linked
 
 
@@ -244,6 +244,9 @@ class ProcessActionsMixin(AdminPagesMixin):
             else:
                 messages.success(request, _("The process is published: residents can see it now."))
                 return redirect(change_url)
+        published = process.status == Process.Status.PUBLISHED
+        if published:
+            problems = []
         return self.page_response(
             request,
             "admin/budgets/process/publish.html",
@@ -251,8 +254,23 @@ class ProcessActionsMixin(AdminPagesMixin):
                 "title": _("Publish: %(title)s") % {"title": process.title},
                 "process": process,
                 "original": process,
-                "change_url": change_url,
+                "status_words": process.get_status_display(),
                 "problems": problems,
-                "published": process.status == Process.Status.PUBLISHED,
+                "refused": [_("This process is already published.")] if published else [],
+                "ready": not problems and not published,
+                "back_url": change_url,
+                "back_label": _("Back to the process"),
+                "problems_title": _("The process cannot be published yet"),
+                "summary_heading": _("What residents will see"),
+                "residents_see": [
+                    _(
+                        "Residents can see the process and its dates at once. From the day "
+                        "ideas open, they can propose and support ideas."
+                    )
+                ],
+                "confirm_question": _(
+                    "Are you sure you want to publish it? You cannot unpublish a budget process."
+                ),
+                "confirm_label": _("Publish the process"),
             },
         )

@@ -204,9 +204,18 @@ class ConsultationActionsMixin:
                 "ready": ready,
                 "residents_see": what_residents_see(consultation, now) if ready else [],
                 "change_url": consultation_admin_url(consultation),
+                "back_url": consultation_admin_url(consultation),
+                "back_label": _("Back to the consultation"),
+                "problems_title": _("The consultation cannot be published yet"),
+                "summary_heading": _("What residents will see"),
                 "preview_url": reverse(
                     "admin:consultations_consultation_preview", args=[consultation.pk]
                 ),
+                "preview_label": _("Preview the survey as a resident"),
+                "confirm_question": _(
+                    "Are you sure you want to publish it? You cannot unpublish a consultation."
+                ),
+                "confirm_label": _("Publish"),
             },
         )
 

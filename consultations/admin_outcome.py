@@ -164,5 +164,14 @@ class OutcomePages:
                 if ready
                 else [],
                 "outcome_url": outcome_url(consultation),
+                "back_url": outcome_url(consultation),
+                "back_label": _("Back to the outcome"),
+                "problems_title": _("The outcome cannot be published yet"),
+                "summary_heading": _("What happens when you publish"),
+                "confirm_question": _(
+                    "Are you sure you want to publish the outcome? You cannot unpublish it, "
+                    "and the e-mails cannot be called back."
+                ),
+                "confirm_label": _("Publish the outcome"),
             },
         )
