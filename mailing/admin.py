@@ -413,11 +413,11 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
             "may_send": request.user.has_perm("mailing.send_campaign", campaign),
             "can_send": waiting
             and not audience_problem
-            and campaign.can_become(Campaign.Status.SENDING),
-            "can_schedule": campaign.can_become(Campaign.Status.SCHEDULED),
-            "can_pause": campaign.can_become(Campaign.Status.PAUSED),
+            and Campaign.lifecycle.allows(campaign, Campaign.Status.SENDING),
+            "can_schedule": Campaign.lifecycle.allows(campaign, Campaign.Status.SCHEDULED),
+            "can_pause": Campaign.lifecycle.allows(campaign, Campaign.Status.PAUSED),
             "can_resume": campaign.status == Campaign.Status.PAUSED,
-            "can_cancel": campaign.can_become(Campaign.Status.CANCELLED),
+            "can_cancel": Campaign.lifecycle.allows(campaign, Campaign.Status.CANCELLED),
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -479,7 +479,7 @@ class CampaignAdmin(AdminPagesMixin, KeepersOnlyAdmin):
             return self._act(request, campaign, action)
         target = Campaign.Status.SENDING if action == "send_now" else Campaign.Status.SCHEDULED
         refused = ""
-        if not (campaign.status in EDITABLE and campaign.can_become(target)):
+        if not (campaign.status in EDITABLE and Campaign.lifecycle.allows(campaign, target)):
             refused = _("The campaign is “%(status)s”, so it cannot be sent or scheduled now.") % {
                 "status": campaign.get_status_display()
             }

@@ -142,9 +142,6 @@ class Campaign(models.Model):
     def audit_label(self) -> str:
         return f"Campaign #{self.pk} {self.name}"
 
-    def can_become(self, status: str) -> bool:
-        return self.lifecycle.allows(self, status)
-
     def mailable_q(self) -> Q:
         """A condition on contacts: a live consent for the campaign's purpose and an address the
         organisation has not suppressed. Checked when the audience is frozen and again per chunk,

@@ -108,19 +108,9 @@ def _page_problems(consultation, page, *, alone: bool) -> list[Problem]:
     where = _("Page “%(page)s”") % {"page": page.title}
     before = builder.page_order(page)
     problems = []
-    try:
-        builder.condition_validate(page.condition, consultation=consultation, before=before)
-    except ValidationError as error:
-        problems.append(
-            Problem(
-                where,
-                " ".join(error.messages),
-                SURVEY_PAGE,
-                here,
-                anchor="survey-page-form",
-                code=error.code or "condition",
-            )
-        )
+    problems.extend(
+        _condition_problems(consultation, page.condition, before, where, here, "survey-page-form")
+    )
     questions = list(page.questions.all())
     if not questions and not alone:  # with one page, "no questions at all" says it
         problems.append(
@@ -157,20 +147,31 @@ def _question_problems(
                 code="no_options",
             )
         )
+    problems.extend(
+        _condition_problems(
+            consultation, question.condition, before, where, page, f"question-{number}"
+        )
+    )
+    return problems
+
+
+def _condition_problems(consultation, condition, before, where: str, page: tuple, anchor: str):
+    """A page's or a question's condition that no longer holds (it names a question that moved
+    after it, or an answer since removed), as a problem linked to where it is set."""
     try:
-        builder.condition_validate(question.condition, consultation=consultation, before=before)
+        builder.condition_validate(condition, consultation=consultation, before=before)
     except ValidationError as error:
-        problems.append(
+        return [
             Problem(
                 where,
                 " ".join(error.messages),
                 SURVEY_PAGE,
                 page,
-                anchor=f"question-{number}",
+                anchor=anchor,
                 code=error.code or "condition",
             )
-        )
-    return problems
+        ]
+    return []
 
 
 def outcome_problems(consultation: Consultation, now=None) -> list[Problem]:
