@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import Ballot, Idea, Support
+from budgets.models import Ballot, Elector, Idea, Support
 from budgets.services import idea_purpose_name
 from contacts.gdpr_registry import identifying_terms, names_them, redact
 from contacts.models import ConsentPurpose, Contact
@@ -54,6 +54,13 @@ def _ballots(contact: Contact):
     return Ballot.objects.filter(
         _theirs(contact, "voter"),
         budget__process__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _electors(contact: Contact):
+    return Elector.objects.filter(
+        _theirs(contact, "user"),
+        process__department__organisation_id=contact.organisation_id,
     )
 
 
@@ -94,7 +101,12 @@ def export_ideas(contact: Contact) -> list[dict]:
 
 def erase_ideas(contact: Contact) -> int:
     terms = identifying_terms(contact)
-    erased = _supports(contact).update(user=None) + _ballots(contact).update(voter=None)
+    # The area they voted as stays with their ballots' count, no longer theirs.
+    erased = (
+        _supports(contact).update(user=None)
+        + _ballots(contact).update(voter=None)
+        + _electors(contact).update(user=None)
+    )
     for idea in _ideas(contact):
         if names_them(idea.description, terms):
             idea.description = str(ERASED_TEXT)

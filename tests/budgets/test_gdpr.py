@@ -4,7 +4,7 @@ they were, and the words about themselves they wrote, and keeps every support co
 import pytest
 
 from budgets.gdpr import erase_ideas, export_ideas
-from budgets.models import Ballot, Idea, Support
+from budgets.models import Ballot, Elector, Idea, Support
 from contacts import gdpr_registry
 from contacts.models import Contact
 from tests.budgets.conftest import make_idea, make_process, support
@@ -23,6 +23,7 @@ def taking_part(council):
     Ballot.objects.create(
         budget=mine.budget, channel=Ballot.Channel.ONLINE, voter=council.resident
     ).projects.add(theirs)
+    Elector.objects.create(process=process, user=council.resident, area=council.ancoats)
     contact = Contact.objects.create(
         organisation=council.organisation, email="cara@example.org", name="Cara Creator",
         user=council.resident,
@@ -45,7 +46,7 @@ def test_the_copy_lists_what_they_proposed_and_supported(taking_part):
 
 def test_erasure_keeps_the_ideas_and_supports_and_removes_who_and_what_named_them(taking_part):
     mine, theirs, contact = taking_part
-    assert erase_ideas(contact) == 3
+    assert erase_ideas(contact) == 4
 
     mine.refresh_from_db()
     assert mine.proposer is None
@@ -54,5 +55,7 @@ def test_erasure_keeps_the_ideas_and_supports_and_removes_who_and_what_named_the
     assert Support.objects.filter(idea=theirs, user__isnull=True).count() == 1
     assert Support.objects.filter(idea=mine).count() == 1  # someone else's support stays theirs
     assert Ballot.objects.get().voter is None
+    elector = Elector.objects.get()  # the area they voted as stays, no longer theirs
+    assert elector.user is None and elector.area.name == "Ancoats"
     assert export_ideas(contact) == []
     assert Idea.objects.count() == 2
