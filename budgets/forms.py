@@ -222,6 +222,7 @@ class ElectorForm(ServiceErrorsMixin, forms.Form):
         help_text=_("We use it to find your area. We do not keep it."),
         required=False,
         max_length=16,
+        error_messages={"max_length": _("Enter a real postcode, like M1 1AE")},
     )
     area = forms.TypedChoiceField(
         label=_("Which area's budget do you want to vote in?"),
@@ -284,6 +285,7 @@ class CodeForm(ServiceErrorsMixin, forms.Form):
         help_text=_("It is on the letter or card the council gave you, like ABCD-EFGH-JKLM."),
         required=False,
         max_length=64,
+        error_messages={"max_length": _("This code is not valid or has been used")},
     )
 
     def __init__(self, *args, **kwargs):

@@ -469,3 +469,26 @@ def test_a_signed_in_voter_who_enters_nothing_is_not_confused_with_another(counc
     budget = budget_of(voting, council.ancoats)
     signed_in(first).post(ballot_url(voting, budget), {"add": idea.pk})
     assert "None yet" in signed_in(second).get(ballot_url(voting, budget)).content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"postcode": "M4 6AA" * 20},
+        {"postcode": "M4 6AA", "area": "abc"},
+        {"postcode": ["M4 6AA", "M15 5AA"], "age_confirmed": "maybe"},
+        {},
+    ],
+)
+def test_the_first_step_answers_hostile_input_by_field(council, voting, data):
+    voting.voters = Process.Voters.ANY_ONE_AREA
+    voting.save()
+    client = signed_in(council.resident)
+    html = assert_page(client.post(f"/budgets/{voting.slug}/vote/", data), heading="Vote")
+    assert "govuk-error-summary" in html
+    assert not Elector.objects.exists()
+
+
+def test_a_code_too_long_to_be_one_is_told_what_a_wrong_code_is(client, voting):
+    html = assert_page(code_post(client, voting, "A" * 200), heading="Vote with a code")
+    assert "This code is not valid or has been used" in html
