@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import connection
 from django.test import Client
 
 from budgets.models import Ballot, Budget, CodeBatch, Elector, Idea, Process, VotingCode
@@ -492,3 +494,36 @@ def test_the_first_step_answers_hostile_input_by_field(council, voting, data):
 def test_a_code_too_long_to_be_one_is_told_what_a_wrong_code_is(client, voting):
     html = assert_page(code_post(client, voting, "A" * 200), heading="Vote with a code")
     assert "This code is not valid or has been used" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posts_of_one_voter_through_the_page_at_the_same_moment_make_one_ballot(
+    council, postgresql_only
+):
+    process = make_process(council, Stage.VOTING)
+    ideas = on_ballot(process, council.ancoats, 10_000, 20_000, 30_000, 40_000,
+                      proposer=council.supporter)  # fmt: skip
+    elector_register(process=process, user=council.resident, postcode="M4 6AA")
+    address = ballot_url(process, budget_of(process, council.ancoats))
+    clients = [signed_in(council.resident) for _idea in ideas]
+    start = threading.Barrier(len(ideas))
+    answers = []
+
+    def send(client, idea):
+        start.wait()
+        try:
+            answers.append(client.post(address, {"projects": [idea.pk], "submit": "1"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=send, args=pair) for pair in zip(clients, ideas, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [302] * len(ideas)
+    ballot = Ballot.objects.get()
+    assert ballot.choices.count() == 1
