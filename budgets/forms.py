@@ -207,3 +207,94 @@ class ProcessFilterForm(forms.Form):
         choices=[("", _("All")), *LIST_STAGES],
         error_messages={"invalid_choice": _("Choose a stage from the list")},
     )
+
+
+# Voting ------------------------------------------------------------------------------------------
+
+
+class ElectorForm(ServiceErrorsMixin, forms.Form):
+    """A voter's first step: their postcode (online), the area they choose (where they may), and
+    that they are old enough (where the process asks). budgets.voting.elector_register holds the
+    rules; the form draws only the fields this voter is asked."""
+
+    postcode = forms.CharField(
+        label=_("Your postcode"),
+        help_text=_("We use it to find your area. We do not keep it."),
+        required=False,
+        max_length=16,
+        error_messages={"max_length": _("Enter a real postcode, like M1 1AE")},
+    )
+    area = forms.TypedChoiceField(
+        label=_("Which area's budget do you want to vote in?"),
+        help_text=_("You can choose one area. You cannot change it later."),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose the area whose budget you want to vote in")},
+    )
+    age_confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, areas, asks_postcode: bool, chooses_area: bool, min_age, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.areas = {area.pk: area for area in areas}
+        self.fields["postcode"].widget.attrs.update(
+            {"class": "govuk-input--width-10", "autocomplete": "postal-code", "spellcheck": "false"}
+        )
+        if not asks_postcode:
+            del self.fields["postcode"]
+        if chooses_area:
+            self.fields["area"].choices = [(area.pk, area.name) for area in areas]
+        else:
+            del self.fields["area"]
+        if min_age:
+            self.fields["age_confirmed"].label = _("I am %(age)s or older") % {"age": min_age}
+        else:
+            del self.fields["age_confirmed"]
+
+    def service_arguments(self) -> dict:
+        cleaned = self.cleaned_data
+        return {
+            "postcode": cleaned.get("postcode", ""),
+            "area": self.areas.get(cleaned.get("area")),
+            "age_confirmed": cleaned.get("age_confirmed", False),
+        }
+
+
+class BallotFilterForm(forms.Form):
+    """A ballot's projects by category, read from the address (GET)."""
+
+    category = forms.TypedChoiceField(
+        label=_("Category"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose a category from the list")},
+    )
+
+    def __init__(self, data, *, categories: list[Category]):
+        super().__init__(data)
+        self.fields["category"].choices = [("", _("All"))] + [
+            (category.pk, category.name) for category in categories
+        ]
+
+
+class CodeForm(ServiceErrorsMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Your voting code"),
+        help_text=_("It is on the letter or card the council gave you, like ABCD-EFGH-JKLM."),
+        required=False,
+        max_length=64,
+        error_messages={"max_length": _("This code is not valid or has been used")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {
+                "class": "govuk-input--width-20",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "autocapitalize": "characters",
+            }
+        )

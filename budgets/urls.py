@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import views
+from budgets import views, views_voting
 
 app_name = "budgets"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("budgets/<slug:slug>/ideas/<int:idea_id>/support/", views.idea_support, name="support"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/withdraw/", views.idea_withdraw, name="withdraw"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/image/", views.idea_image, name="image"),
+    # Voting (budgets.views_voting)
+    path("budgets/<slug:slug>/vote/", views_voting.vote, name="vote"),
+    path("budgets/<slug:slug>/vote/<int:budget_id>/", views_voting.ballot, name="ballot"),
+    path("budgets/<slug:slug>/code/", views_voting.code, name="code"),
 ]

@@ -203,6 +203,7 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             "dates": _dates(process),
             "can_propose": process.allows("propose", now),
+            "can_vote": process.allows("vote", now),  # budgets.views_voting
             "form": form,
             **pages,
             "filtered": bool(form.is_bound and any(chosen.values())),

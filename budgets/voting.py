@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from budgets.models import (
     ACTIVITY_VOTE,
@@ -43,7 +44,7 @@ from budgets.models import (
     VotingCode,
 )
 from budgets.services import WINNERS_WORDING, winners_purpose
-from civic.form_guard import Refused
+from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import day
 from civic.models import Area, User
 from civic.services import area_for_postcode
@@ -420,3 +421,65 @@ def ballot_of(budget: Budget, *, voter: User | None = None, code: VotingCode | N
     if code is not None:
         return Ballot.objects.filter(budget=budget, code=code).first()
     return None
+
+
+# Voting with a code ------------------------------------------------------------------------------
+
+# Guessing codes is what a script would do here: every attempt counts against the address, and
+# a wrong code and a used one get the same answer, so that nothing is learnt about which exist.
+VOTING_BY_CODE = FormGuard(
+    action="budgets:code",
+    salt="budgets.code-start",
+    least_seconds=Setting("CIVIC_BUDGET_CODE_MIN_SECONDS", 2),
+    limits=[
+        Limit("burst", "CIVIC_BUDGET_CODE_BURST", "10/m"),
+        Limit("sustained", "CIVIC_BUDGET_CODE_SUSTAINED", "60/h"),
+    ],
+    allow_list="CIVIC_BUDGET_IP_ALLOWLIST",
+    too_many=gettext_lazy(
+        "There have been too many codes tried from your internet connection in a short time. "
+        "Try again later."
+    ),
+)
+code_token = VOTING_BY_CODE.token
+CODE_NOT_VALID = gettext_lazy("This code is not valid or has been used")
+
+
+def code_check(
+    *,
+    process: Process,
+    text: str,
+    honeypot: str = "",
+    token: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> VotingCode:
+    """The voting code a resident typed, if it is one of the process's and can still vote in a
+    budget. Raises Refused (voting closed, a script's form, too many attempts from the address)
+    or ValidationError {"code": ...}, the same words whether the code does not exist or is used
+    up."""
+    from budgets.codes import code_find  # the codes' own module; it imports the models only
+
+    now = now or timezone.now()
+    refusal = voting_refusal(process, now)
+    if refusal is not None:
+        raise refusal
+    VOTING_BY_CODE.check(honeypot=honeypot, token=token, ip=ip, now=now)
+    if not str(text or "").strip():
+        raise ValidationError(
+            {"code": ValidationError(_("Enter the voting code from your letter"), code="required")}
+        )
+    code = code_find(process, text)
+    if code is None or code_used_up(process, code):
+        raise ValidationError({"code": ValidationError(str(CODE_NOT_VALID), code="invalid")})
+    return code
+
+
+def code_used_up(process: Process, code: VotingCode) -> bool:
+    """Whether the code has voted in every budget it may vote in."""
+    elector = elector_of(process, code=code)
+    if elector is None:
+        return False
+    budgets = {budget.pk for budget in budgets_for(elector)}
+    voted = set(Ballot.objects.filter(code=code).values_list("budget_id", flat=True))
+    return bool(budgets) and budgets <= voted

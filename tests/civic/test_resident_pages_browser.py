@@ -190,6 +190,19 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     withdraw = f"/budgets/{idea.process.slug}/ideas/{idea.pk}/withdraw/"
     add("budgets:withdraw", withdraw, signed_in=True)
 
+    # The ballot pages of the process in its voting phase, once the resident has told it where
+    # they live (the first step, on budgets:vote, which the crawl reaches).
+    from budgets.models import Elector
+    from budgets.voting import budgets_for
+
+    voting = Process.objects.in_stage(Process.Stage.VOTING).first()
+    area = voting.budgets.exclude(area=None).order_by("pk").first().area
+    elector, _created = Elector.objects.get_or_create(
+        process=voting, user=resident, defaults={"area": area}
+    )
+    for budget in budgets_for(elector):
+        add("budgets:ballot", f"/budgets/{voting.slug}/vote/{budget.pk}/", signed_in=True)
+
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")
     add("contacts:my_data_link", "/my-data/link/not-a-link/")
