@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import views
+from budgets import pabulib_views, views
 
 app_name = "budgets"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("budgets/<slug:slug>/ideas/<int:idea_id>/support/", views.idea_support, name="support"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/withdraw/", views.idea_withdraw, name="withdraw"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/image/", views.idea_image, name="image"),
+    # Pabulib: a budget's election as a .pb file, once voting has closed (budgets.pabulib_io).
+    path(
+        "budgets/<slug:slug>/budgets/<int:budget_id>/election.pb",
+        pabulib_views.election_pabulib,
+        name="pabulib",
+    ),
 ]
