@@ -52,6 +52,7 @@ CLOSED = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 # Rows in one INSERT: a 100,000-voter file is a few dozen statements, never one per ballot.
 CHUNK = 5_000
 TITLE_LIMIT = Idea._meta.get_field("title").max_length
+DESCRIPTION_LIMIT = Idea._meta.get_field("description").max_length
 CATEGORY_LIMIT = Category._meta.get_field("name").max_length
 BATCH_LIMIT = Ballot._meta.get_field("paper_batch").max_length
 MAX_AMOUNT = 2_147_483_647  # the largest PositiveIntegerField PostgreSQL holds
@@ -270,7 +271,9 @@ def election_import(
                 budget=budget,
                 category=categories.get(project.details.get("category", "").strip()),
                 title=(project.name or _("Project %(id)s") % {"id": project.id})[:TITLE_LIMIT],
-                description=project.name or _("Project %(id)s") % {"id": project.id},
+                description=(project.name or _("Project %(id)s") % {"id": project.id})[
+                    :DESCRIPTION_LIMIT
+                ],
                 estimated_cost=project.cost,
                 final_cost=project.cost,
                 status=Idea.Status.ON_BALLOT,

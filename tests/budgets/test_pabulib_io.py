@@ -7,6 +7,7 @@ the officers who run a process import into it; and the management command."""
 from __future__ import annotations
 
 import re
+import threading
 from io import StringIO
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 
 from budgets import pabulib_io
@@ -569,3 +571,37 @@ def test_the_command_says_clearly_what_is_wrong(council, tmp_path):
                      "--budget", "citywide")  # fmt: skip
     assert str(refused.value).startswith(f"Could not read {tmp_path / 'missing.pb'}: ")
     _nothing_changed(process, budget_of(process))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_into_one_budget_at_the_same_moment_make_one(council):
+    process = make_process(council, status=Process.Status.DRAFT)
+    budget = budget_of(process)
+    content = WARSAW.read_bytes()
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def send():
+        start.wait()
+        try:
+            pabulib_io.election_import(
+                actor=council.officer,
+                process=Process.objects.get(pk=process.pk),
+                budget=Budget.objects.get(pk=budget.pk),
+                file=upload(content),
+            )
+            outcomes.append("imported")
+        except ValidationError as refusal:
+            outcomes.append(next(iter(refusal.message_dict)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["budget", "imported"]
+    assert Ballot.objects.filter(budget=budget).count() == 27
+    assert Idea.objects.filter(budget=budget).count() == 4
