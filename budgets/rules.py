@@ -42,3 +42,6 @@ rules.add_perm("budgets.delete_idea", rules.always_deny)
 rules.add_perm("budgets.view_support", runs_department_item)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_support", rules.always_deny)
+
+# Pabulib: importing a file of an election into one of the process's budgets (budgets.pabulib_io).
+rules.add_perm("budgets.import_election", runs_department_item)

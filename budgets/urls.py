@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import views, views_voting
+from budgets import pabulib_views, views, views_voting
 
 app_name = "budgets"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("budgets/<slug:slug>/vote/", views_voting.vote, name="vote"),
     path("budgets/<slug:slug>/vote/<int:budget_id>/", views_voting.ballot, name="ballot"),
     path("budgets/<slug:slug>/code/", views_voting.code, name="code"),
+    # Pabulib: a budget's election as a .pb file, once voting has closed (budgets.pabulib_io).
+    path(
+        "budgets/<slug:slug>/budgets/<int:budget_id>/election.pb",
+        pabulib_views.election_pabulib,
+        name="pabulib",
+    ),
 ]
