@@ -10,7 +10,7 @@ alone if it exists.
 
 The three processes that have reached voting have ballots from all three channels: online, by
 demo residents with accounts (voter0001@residents.northbridge.example ...), each voting as the
-ward they live in; by voting code, from a batch the demo officer printed; and on paper, keyed in
+ward they live in; by voting code, from batches the demo officer printed; and on paper, keyed in
 by the demo officer from named batches. "Neighbourhood fund 2026" has thousands of ballots
 across the wards. Each budget's ballot paper has projects most voters want, which between them
 cost its whole amount, and projects a smaller group wants (young people's and community ones):
