@@ -132,7 +132,8 @@ def test_seed_demo_twice_changes_nothing(capsys):
         "departments": 7,  # with the petitions team and the community budgets team
         "areas": 5,
         "postcodes": 12,
-        "users": 6 + 12,  # and the demo residents who support budget ideas
+        # and the demo residents who support budget ideas, and 450 in each ward who vote online
+        "users": 6 + 12 + 3 * 450,
         "roles": 4,
         "contacts": 300,
         # newsletter given by 2 in 3, transport by 1 in 7 (0, 7, ... 294), 28 withdrew (1, 12, ...)
