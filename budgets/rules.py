@@ -42,3 +42,7 @@ rules.add_perm("budgets.delete_idea", rules.always_deny)
 rules.add_perm("budgets.view_support", runs_department_item)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_support", rules.always_deny)
+
+# Voting codes and paper ballots (budgets.codes): the officers who run the process.
+rules.add_perm("budgets.make_codes", runs_department_item)
+rules.add_perm("budgets.key_paper", runs_department_item)
