@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from budgets.codes import (
     ALPHABET,
@@ -299,3 +300,23 @@ def test_the_batches_list_counts_the_codes_used_in_each_budget(council, voting, 
     html = officer.get(f"/admin/budgets/process/{voting.pk}/codes/").content.decode()
     assert "<li>Ancoats: 2</li>" in html and "<li>Hulme: 0</li>" in html
     assert "<li>Citywide: 0</li>" in html
+
+
+def test_a_batch_is_inserted_in_bulk(council, voting, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        _batch, codes = codes_make(actor=council.officer, process=voting, name="Big", count=4_500)
+    assert len(codes) == VotingCode.objects.count() == 4_500
+
+
+def test_the_codes_page_reads_the_same_number_of_queries_for_more_batches(
+    council, voting, officer, django_assert_num_queries
+):
+    page = f"/admin/budgets/process/{voting.pk}/codes/"
+    codes_make(actor=council.officer, process=voting, name="Library", count=2)
+    officer.get(page)  # the session and the content types, read once
+    with CaptureQueriesContext(connection) as one:
+        assert officer.get(page).status_code == 200
+    for name in ("Town hall", "Drop-in", "Post"):
+        codes_make(actor=council.officer, process=voting, name=name, count=2, area=council.hulme)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert officer.get(page).status_code == 200
