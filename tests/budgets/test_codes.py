@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+import threading
 from urllib.parse import unquote
 
 import pytest
@@ -320,3 +321,30 @@ def test_the_codes_page_reads_the_same_number_of_queries_for_more_batches(
         codes_make(actor=council.officer, process=voting, name=name, count=2, area=council.hulme)
     with django_assert_num_queries(len(one.captured_queries)):
         assert officer.get(page).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_of_one_name_made_at_the_same_moment_make_one(council, postgresql_only):
+    process = make_process(council, Stage.VOTING)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def make():
+        start.wait()
+        try:
+            codes_make(actor=council.officer, process=process, name="Library", count=200)
+            outcomes.append("made")
+        except ValidationError as error:
+            outcomes.append(error.error_dict["name"][0].code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=make) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["made", "unique"]
+    assert CodeBatch.objects.get().codes.count() == VotingCode.objects.count() == 200
+    assert AuditEntry.objects.count() == 1
