@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from datetime import datetime
 
@@ -57,6 +58,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 12
 GROUP = 4
 SCRYPT_N = 2**7
+SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
 MOST_CODES = 10_000
 NAME_LIMIT = 100
 MAKE_CODES = "budgets.make_codes"
@@ -65,9 +67,9 @@ NOT_RUNNER = gettext_lazy("You do not run this budget process.")
 
 
 def code_text(text: str) -> str:
-    """A code as it is hashed: upper case, without spaces or hyphens, so "7kqm x3pa-rw9c" is
-    the code printed as "7KQM-X3PA-RW9C"."""
-    return "".join(str(text or "").split()).replace("-", "").upper()
+    """A code as it is hashed: upper case, without spaces or hyphens (nor the other dashes a
+    copy from a document brings), so "7kqm x3pa rw9c" is the code printed as "7KQM-X3PA-RW9C"."""
+    return SEPARATORS.sub("", str(text or "")).upper()
 
 
 def code_digest(text: str, salt: bytes) -> bytes:
@@ -85,7 +87,7 @@ def code_find(process: Process, text: str) -> VotingCode | None:
     """The code typed in `text`, if it is one of the process's; None otherwise (also for a code
     of another process). Hashes once per batch of the process."""
     typed = code_text(text)
-    if not typed or len(typed) > CODE_LENGTH * 2:
+    if not typed or len(typed) > 64:
         return None
     batches = list(CodeBatch.objects.filter(process=process).only("pk", "salt"))
     if not batches:

@@ -123,6 +123,7 @@ def test_a_code_is_found_as_typed_loosely_and_only_in_its_own_process(council, v
     found = code_find(voting, " " + codes[1].lower().replace("-", " ") + " ")
     assert found is not None and found.batch == batch
     assert code_find(voting, codes[1].replace("-", "")) == found
+    assert code_find(voting, codes[1].replace("-", "\u2013")) == found  # an en dash, pasted
     assert code_find(voting, "") is None
     assert code_find(voting, "2222-2222-2222") is None
     assert code_find(voting, "x" * 10_000) is None
