@@ -51,7 +51,7 @@ from django.utils.translation import gettext_lazy
 from budgets.models import Ballot, Budget, CodeBatch, Process, VotingCode
 from budgets.voting import ballot_cast
 from civic.form_guard import Refused
-from civic.models import AuditEntry, User
+from civic.models import Area, AuditEntry, User
 from civic.services import audit_record, require
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L look-alikes
@@ -110,8 +110,6 @@ def _making_refusal(process: Process, now: datetime) -> Refused | None:
 
 def code_areas(process: Process):
     """The areas a batch can be for: those with a budget in the process."""
-    from civic.models import Area
-
     return Area.objects.filter(
         pk__in=Budget.objects.filter(process=process, area__isnull=False).values("area_id")
     ).order_by("name")
@@ -172,7 +170,7 @@ def codes_make(
         code = _new_code()
         digest = code_digest(code, salt)
         if digest in digests:
-            continue  # the same code drawn twice in a batch: about 1 in 2**40 for 10,000
+            continue  # the same code drawn twice in a batch: about 1 in 10**10 for 10,000
         digests.add(digest)
         codes.append(code)
     try:
