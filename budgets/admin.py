@@ -3,7 +3,8 @@ and their organisation's admins.
 
     ProcessAdmin  a process with its budgets and categories (inlines), its dates and rules; the
                   result method and who votes where are read only once voting opens; a Publish
-                  page with its check (budgets.admin_actions)
+                  page with its check (budgets.admin_actions); its voting codes and paper
+                  ballots (budgets.admin_voting)
     IdeaAdmin     the ideas to review, by process, budget, category and status; an idea's page
                   is read only, with a button for each review decision open to it
 """
@@ -19,6 +20,7 @@ from rules.contrib.admin import ObjectPermissionsTabularInline
 from budgets import services
 from budgets.admin_actions import PUBLISH, IdeaActionsMixin, ProcessActionsMixin
 from budgets.admin_pabulib import PabulibImportMixin
+from budgets.admin_voting import VotingPagesMixin
 from budgets.models import Budget, Category, Idea, Process
 from civic.admin_base import InlineAuditMixin, ReadOnlyAdminMixin, ScopedModelAdmin
 from civic.models import Area
@@ -100,7 +102,9 @@ class ProcessForm(forms.ModelForm):
 
 
 @admin.register(Process)
-class ProcessAdmin(PabulibImportMixin, ProcessActionsMixin, InlineAuditMixin, ScopedModelAdmin):
+class ProcessAdmin(
+    PabulibImportMixin, VotingPagesMixin, ProcessActionsMixin, InlineAuditMixin, ScopedModelAdmin
+):
     form = ProcessForm
     department_path = "department"
     organisation_path = None
@@ -150,6 +154,7 @@ class ProcessAdmin(PabulibImportMixin, ProcessActionsMixin, InlineAuditMixin, Sc
                 reverse(f"{self.admin_site.name}:budgets_idea_changelist")
                 + f"?process__exact={process.pk}"
             )
+            extra.update(self.voting_links(request, process))
         return super().change_view(request, object_id, form_url, extra)
 
 

@@ -31,9 +31,7 @@ that their results can be worked out after the seed.
 
 from __future__ import annotations
 
-import hashlib
 import random
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -41,6 +39,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from budgets.codes import code_digest
 from budgets.models import (
     Ballot,
     BallotChoice,
@@ -689,10 +688,6 @@ def _voters(areas: list[Area]) -> dict[int, list[User]]:
     return by_area
 
 
-def _code_digest(code: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(code.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-
-
 def _code_batch(process, officer, randomness, *, name, area, codes: list[str]) -> list[VotingCode]:
     batch = CodeBatch.objects.create(
         process=process,
@@ -702,12 +697,9 @@ def _code_batch(process, officer, randomness, *, name, area, codes: list[str]) -
         created_by=officer,
         created_at=process.voting_opens_at - timedelta(days=7),
     )
-    salt = bytes(batch.salt)
-    # scrypt is slow on purpose, and lets go of the GIL: hash the codes side by side.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        digests = list(pool.map(lambda code: _code_digest(code, salt), codes))
+    # Hashed as budgets.codes hashes every code, so the code page finds them.
     return VotingCode.objects.bulk_create(
-        [VotingCode(batch=batch, digest=digest) for digest in digests]
+        [VotingCode(batch=batch, digest=code_digest(code, batch.salt)) for code in codes]
     )
 
 

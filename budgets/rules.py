@@ -45,3 +45,6 @@ for action in ("add", "change", "delete"):
 
 # Pabulib: importing a file of an election into one of the process's budgets (budgets.pabulib_io).
 rules.add_perm("budgets.import_election", runs_department_item)
+# Voting codes and paper ballots (budgets.codes): the officers who run the process.
+rules.add_perm("budgets.make_codes", runs_department_item)
+rules.add_perm("budgets.key_paper", runs_department_item)

@@ -15,6 +15,7 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
+from budgets.codes import SCRYPT_N
 from budgets.models import Ballot, Budget, CodeBatch, Idea, Process, VotingCode
 from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.budgets.conftest import budget_of, make_idea, make_process
@@ -182,7 +183,7 @@ def test_a_resident_votes_in_an_approval_budget_and_changes_it(
 def test_a_resident_votes_with_a_code(page_at, council, voting, width, javascript):
     batch = CodeBatch.objects.create(process=voting, name="Library", area=council.ancoats,
                                      salt=os.urandom(16))  # fmt: skip
-    digest = hashlib.scrypt(b"ABCDEFGHJKLM", salt=batch.salt, n=2**14, r=8, p=1, dklen=32)
+    digest = hashlib.scrypt(b"ABCDEFGHJKLM", salt=batch.salt, n=SCRYPT_N, r=8, p=1, dklen=32)
     VotingCode.objects.create(batch=batch, digest=digest)
     page = page_at(width, javascript_enabled=javascript)
     page.goto(f"/budgets/{voting.slug}/vote/")

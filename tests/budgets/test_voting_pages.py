@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test import Client
 
+from budgets.codes import SCRYPT_N
 from budgets.models import Ballot, Budget, CodeBatch, Elector, Idea, Process, VotingCode
 from budgets.services import winners_purpose
 from budgets.voting import VOTING_BY_CODE, elector_register
@@ -60,7 +61,7 @@ def make_code(process, text: str, *, area=None, name="Library") -> VotingCode:
         batch = CodeBatch.objects.create(process=process, name=name, area=area,
                                          salt=os.urandom(16))  # fmt: skip
     digest = hashlib.scrypt(text.replace("-", "").upper().encode(), salt=bytes(batch.salt),
-                            n=2**14, r=8, p=1, dklen=32)  # fmt: skip
+                            n=SCRYPT_N, r=8, p=1, dklen=32)  # fmt: skip
     return VotingCode.objects.create(batch=batch, digest=digest)
 
 
