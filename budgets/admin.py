@@ -18,6 +18,7 @@ from rules.contrib.admin import ObjectPermissionsTabularInline
 
 from budgets import services
 from budgets.admin_actions import PUBLISH, IdeaActionsMixin, ProcessActionsMixin
+from budgets.admin_results import ProcessResultsMixin
 from budgets.models import Budget, Category, Idea, Process
 from civic.admin_base import InlineAuditMixin, ReadOnlyAdminMixin, ScopedModelAdmin
 from civic.models import Area
@@ -99,7 +100,7 @@ class ProcessForm(forms.ModelForm):
 
 
 @admin.register(Process)
-class ProcessAdmin(ProcessActionsMixin, InlineAuditMixin, ScopedModelAdmin):
+class ProcessAdmin(ProcessResultsMixin, ProcessActionsMixin, InlineAuditMixin, ScopedModelAdmin):
     form = ProcessForm
     department_path = "department"
     organisation_path = None

@@ -42,3 +42,10 @@ rules.add_perm("budgets.delete_idea", rules.always_deny)
 rules.add_perm("budgets.view_support", runs_department_item)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_support", rules.always_deny)
+
+# Results: an officer of the process's department works a process's results out again (the
+# worker works them out by itself once voting closes).
+rules.add_perm("budgets.recompute_results", runs_department_item)
+rules.add_perm("budgets.view_budgetresult", runs_department_item)
+for action in ("add", "change", "delete"):
+    rules.add_perm(f"budgets.{action}_budgetresult", rules.always_deny)
