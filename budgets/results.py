@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from budgets.allocation import (
     Completion,
@@ -153,7 +154,7 @@ def results_recompute(*, actor: User, process: Process, now: datetime | None = N
     """Every budget's result of the process worked out again from the ballots, for an officer
     of its department (after paper ballots were keyed in late, say). Only once voting has
     closed; waits for a worker counting the same process. Audited."""
-    require(actor, RECOMPUTE, process, message="You do not run this budget process.")
+    require(actor, RECOMPUTE, process, message=_("You do not run this budget process."))
     now = now or timezone.now()
     locked = Process.objects.select_for_update(of=("self",)).filter(pk=process.pk).first()
     if locked is None or locked.stage_at(now) not in (
@@ -161,7 +162,7 @@ def results_recompute(*, actor: User, process: Process, now: datetime | None = N
         Process.Stage.IMPLEMENTATION,
     ):
         raise ValidationError(
-            "The results can be worked out once the process is published and voting has closed."
+            _("The results can be worked out once the process is published and voting has closed.")
         )
     BudgetResult.objects.filter(budget__process=locked).delete()
     computed = _compute(locked, Budget.objects.filter(process=locked), now=now)

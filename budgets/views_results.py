@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -124,13 +127,31 @@ def results_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+JSON_CACHE_SECONDS = 10
+
+
 @require_safe
-@shared_page
 def results_json(request: HttpRequest, slug: str) -> JsonResponse:
     """The same figures as the API's /api/v1/budget-results/<process>/ (budgets.api): budgets,
-    projects, costs, votes, the winners under each method and turnout; never a voter."""
-    process = _process(request, slug)
-    if process.status != Process.Status.PUBLISHED:
-        return JsonResponse({"detail": _("There is no budget process here.")}, status=404)
-    data = ProcessResultsSerializer(process, context={"request": request}).data
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    projects, costs, votes, the winners under each method and turnout; never a voter. Open
+    data, kept in the cache for a few seconds (a draft is never served)."""
+    key = f"budgets:results-json:{slug}:{get_language()}"
+    cached = cache.get(key)
+    if cached is None:
+        process = (
+            Process.objects.published()
+            .select_related("department__organisation")
+            .filter(slug=slug)
+            .first()
+        )
+        if process is None:
+            cached = ({"detail": _("There is no budget process here.")}, 404)
+        else:
+            data = ProcessResultsSerializer(process, context={"request": request}).data
+            cached = (data, 200)
+        cache.set(key, cached, JSON_CACHE_SECONDS)
+    data, status = cached
+    response = JsonResponse(data, status=status, encoder=DjangoJSONEncoder,
+                            json_dumps_params={"ensure_ascii": False})  # fmt: skip
+    response["Cache-Control"] = f"public, max-age={JSON_CACHE_SECONDS}"
+    return response

@@ -351,9 +351,7 @@ def test_the_results_page_takes_as_many_queries_for_40_projects_as_for_5(council
 def test_the_results_json_has_the_winners_of_both_methods_and_no_voter(client, council, election):
     process, ideas = election
     results_sweep()
-    response = client.get(f"/budgets/{process.slug}/results.json")
-    assert response.status_code == 200
-    body = response.content.decode()
+    body = assert_page(client.get(f"/budgets/{process.slug}/results.json"), heading=None)
     data = json.loads(body)
     assert (data["slug"], data["method"], data["completion"]) == (
         process.slug, "equal_shares", "greedy")  # fmt: skip
