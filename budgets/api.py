@@ -302,7 +302,7 @@ class ProcessResultsSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class ResultsListSerializer(ProcessResultsSerializer):
+class ProcessResultsSummarySerializer(ProcessResultsSerializer):
     class Meta:
         model = Process
         fields = ["slug", "title", "method", "completion", "url"]
@@ -317,7 +317,9 @@ class ResultsViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = SLUG_REGEX
 
     def get_serializer_class(self):
-        return ResultsListSerializer if self.action == "list" else ProcessResultsSerializer
+        if self.action == "list":
+            return ProcessResultsSummarySerializer
+        return ProcessResultsSerializer
 
     def get_queryset(self):
         return (
