@@ -310,6 +310,12 @@ class BudgetLines:
         return [by_id[project_id] for project_id in self.chosen.funded]
 
     @property
+    def channel_rows(self) -> list[tuple[str, int]]:
+        """Each channel's label and its number of voters, in the page's order."""
+        labels = dict(Ballot.Channel.choices)
+        return [(labels[channel], count) for channel, count in self.voters_by_channel.items()]
+
+    @property
     def greedy_summary(self) -> str:
         return summary(self.greedy)
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from budgets.api import ProcessResultsSerializer
-from budgets.models import Ballot, Process
+from budgets.models import Process
 from budgets.results import BudgetLines, process_results
 from budgets.views import _describe, _process
 from civic.formatting import when
@@ -121,7 +121,6 @@ def results_page(request: HttpRequest, slug: str) -> HttpResponse:
             "equal_shares_chosen": process.method == Process.Method.EQUAL_SHARES,
             "shares": area_shares(results),
             "turnout": ward_turnout(results),
-            "channels": [(str(value), label) for value, label in Ballot.Channel.choices],
             "computed_at": when(results[0].stored.computed_at) if results else "",
         },
     )

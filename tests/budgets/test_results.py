@@ -301,6 +301,10 @@ def test_the_results_page_shows_the_winners_both_methods_and_why(client, council
         "turn came." in html
     )
     assert "£43,000 of £50,000 spent, £7,000 left." in html
+    assert "Online 0, by code 2, on paper 2" in html  # the garden's votes by channel
+    voters = html.split('budget-channels">')[2].split("</table>")[0]  # Ancoats's
+    cells = [cell.split("</")[0].strip() for cell in voters.split('numeric">')[2:]]
+    assert cells == ["7", "2", "2"]
     assert "Where the money goes" in html and "Turnout by ward" in html
     # Ancoats: 11 voters of 8,000 residents; Hulme's population is not known.
     assert "1.4" in html.split('id="turnout-table"')[1]
