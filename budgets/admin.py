@@ -20,6 +20,7 @@ from rules.contrib.admin import ObjectPermissionsTabularInline
 from budgets import services
 from budgets.admin_actions import PUBLISH, IdeaActionsMixin, ProcessActionsMixin
 from budgets.admin_pabulib import PabulibImportMixin
+from budgets.admin_results import ProcessResultsMixin
 from budgets.admin_voting import VotingPagesMixin
 from budgets.models import Budget, Category, Idea, Process
 from civic.admin_base import InlineAuditMixin, ReadOnlyAdminMixin, ScopedModelAdmin
@@ -103,7 +104,12 @@ class ProcessForm(forms.ModelForm):
 
 @admin.register(Process)
 class ProcessAdmin(
-    PabulibImportMixin, VotingPagesMixin, ProcessActionsMixin, InlineAuditMixin, ScopedModelAdmin
+    PabulibImportMixin,
+    VotingPagesMixin,
+    ProcessResultsMixin,
+    ProcessActionsMixin,
+    InlineAuditMixin,
+    ScopedModelAdmin,
 ):
     form = ProcessForm
     department_path = "department"

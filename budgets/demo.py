@@ -25,8 +25,9 @@ check each one with budgets.voting.ballot_problems. Contacts records no particip
 The voting process keeps some of its codes unused, so that anyone can try voting by code with
 one of `TRY_CODES`.
 
-`seed_budgets` returns the processes whose voting has closed and that it made in this run, so
-that their results can be worked out after the seed.
+`seed_budgets` returns the processes whose voting has closed and that it made in this run;
+`seed_budgets_and_results`, the seeder `seed_demo` runs, works their results out at once, as the
+worker would at the close of voting (`make run` runs no scheduler).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from budgets.models import (
     Support,
     VotingCode,
 )
+from budgets.results import process_results_compute
 from civic import demo
 from civic.models import Area, Department, Role, User
 
@@ -859,4 +861,9 @@ def _choose(budget: Budget, paper: list[tuple[Idea, str]], few: bool, randomness
     return chosen
 
 
-demo.register(seed_budgets, order=40)
+def seed_budgets_and_results(*, organisations: dict) -> None:
+    for process in seed_budgets(organisations=organisations):
+        process_results_compute(process_id=process.pk)
+
+
+demo.register(seed_budgets_and_results, order=40)

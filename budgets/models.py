@@ -657,3 +657,48 @@ class BallotChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ballot_id}: {self.idea_id}"
+
+
+# Results: what a worker worked out for each budget once voting closed (budgets.results). -------
+
+
+class BudgetResultQuerySet(models.QuerySet):
+    def of_process(self, process: Process) -> BudgetResultQuerySet:
+        return self.filter(budget__process=process)
+
+
+class BudgetResult(InDepartmentsItem, models.Model):
+    """One budget's result, worked out once voting closed: one row per budget, its figures in one
+    JSON document (`budgets.results` writes and reads it).
+
+    Why one row with JSON rather than a row per project and method: a result is a snapshot,
+    written whole by one worker and never edited, and read whole by the results page, the JSON
+    and the API. One row is one read whatever the number of projects, it is replaced in one
+    statement when an officer asks for it again, and the unique budget makes a second worker's
+    insert fail rather than count twice. Nothing queries inside it (the winners a page or
+    building the projects needs are read with it). The projects are named by their ideas'
+    primary keys, never by title, so an erasure that changes a title changes the result's page.
+
+    The document: `voters`, `voters_by_channel`, and for each project on the ballot its `idea`,
+    `cost`, `votes` and `votes_by_channel`; then per method (`greedy`, and `equal_shares`
+    completed as the process chose) the figures of `budgets.allocation.Result` (what was spent
+    and left, the winners in order, and for each project whether it was funded and why), from
+    which the words are drawn again in the reader's language.
+    """
+
+    item_path = "budget.process"
+
+    budget = models.OneToOneField(Budget, on_delete=models.CASCADE, related_name="result")
+    voters = models.PositiveIntegerField(_("voters"))
+    figures = models.JSONField(_("figures"), editable=False)
+    computed_at = models.DateTimeField(_("worked out at"), default=timezone.now)
+
+    objects = BudgetResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["budget"]
+        verbose_name = _("budget result")
+        verbose_name_plural = _("budget results")
+
+    def __str__(self) -> str:
+        return f"Result of budget #{self.budget_id}"

@@ -48,3 +48,9 @@ rules.add_perm("budgets.import_election", runs_department_item)
 # Voting codes and paper ballots (budgets.codes): the officers who run the process.
 rules.add_perm("budgets.make_codes", runs_department_item)
 rules.add_perm("budgets.key_paper", runs_department_item)
+# Results: an officer of the process's department works a process's results out again (the
+# worker works them out by itself once voting closes).
+rules.add_perm("budgets.recompute_results", runs_department_item)
+rules.add_perm("budgets.view_budgetresult", runs_department_item)
+for action in ("add", "change", "delete"):
+    rules.add_perm(f"budgets.{action}_budgetresult", rules.always_deny)

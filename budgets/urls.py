@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import pabulib_views, views, views_voting
+from budgets import pabulib_views, views, views_results, views_voting
 
 app_name = "budgets"
 
@@ -22,4 +22,7 @@ urlpatterns = [
         pabulib_views.election_pabulib,
         name="pabulib",
     ),
+    # Results (budgets.views_results)
+    path("budgets/<slug:slug>/results/", views_results.results_page, name="results"),
+    path("budgets/<slug:slug>/results.json", views_results.results_json, name="results_json"),
 ]

@@ -364,6 +364,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.petitions_housekeeping_task",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Work out the results of participatory budgets whose voting has closed.
+    "budgets-results-sweep": {
+        "task": "budgets.tasks.results_sweep_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # Delete downloads of people's data once their links have expired.
     "contacts-data-exports-expire": {
         "task": "contacts.tasks.gdpr.data_exports_expire_task",

@@ -15,6 +15,7 @@ from budgets.models import (
     Ballot,
     BallotChoice,
     Budget,
+    BudgetResult,
     CodeBatch,
     Elector,
     Idea,
@@ -22,6 +23,7 @@ from budgets.models import (
     Support,
     VotingCode,
 )
+from budgets.results import funded_ideas
 from budgets.tally import budget_election
 from budgets.voting import ballot_problems
 from civic.models import Area, User
@@ -163,6 +165,15 @@ def test_seed_demo_ballots_come_from_every_channel_keep_the_rules_and_mes_differ
                 "Free holiday activities for children"
             }
             assert greedy(election).left == 0
+
+    # The seed works out the results of the processes whose voting has closed, as the worker
+    # would; the demo's results page shows the chosen method's winners.
+    for process in (big, with_ballots["northbridge-decides-2025"]):
+        assert BudgetResult.objects.of_process(process).count() == process.budgets.count()
+    assert (
+        "Free holiday activities for children" in {idea.title for idea in funded_ideas(big)}
+        or big.method == Process.Method.GREEDY
+    )
 
 
 @pytest.mark.django_db

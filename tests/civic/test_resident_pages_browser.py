@@ -44,6 +44,7 @@ NOT_PAGES = {
     "consultations:document": "a consultation's document file",
     "consultations:image": "a consultation's image file",
     "budgets:image": "an idea's picture file",
+    "budgets:results_json": "JSON",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.
@@ -202,6 +203,13 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     )
     for budget in budgets_for(elector):
         add("budgets:ballot", f"/budgets/{voting.slug}/vote/{budget.pk}/", signed_in=True)
+    # A process's results: worked out by the worker once voting has closed, and before that.
+    from budgets.results import results_sweep
+
+    results_sweep()
+    for stage in (Process.Stage.RESULTS, Process.Stage.VOTING):
+        process = Process.objects.in_stage(stage).first()
+        add("budgets:results", f"/budgets/{process.slug}/results/")
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")

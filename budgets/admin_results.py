@@ -1,0 +1,77 @@
+"""A process's results in the admin: a page at /admin/budgets/process/<id>/results/ that says
+when each budget's result was worked out, links to the public page, and has a button to work
+them out again from the ballots (after paper ballots were keyed in late, say) for officers of
+the process's department and their organisation's admins. The worker works them out by itself
+once voting closes (budgets.results); working them out again is audited.
+
+    ProcessResultsMixin  the results page, for ProcessAdmin (before ProcessActionsMixin)
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from budgets.models import BudgetResult, Process
+from budgets.results import RECOMPUTE, results_recompute
+from civic.admin_base import AdminPagesMixin
+
+SHOWN_IN = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
+
+
+class ProcessResultsMixin(AdminPagesMixin):
+    def admin_pages(self):
+        return [
+            *super().admin_pages(),
+            self.page_path("<int:object_id>/results/", self.results_view, "results"),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        process = self.get_object(request, object_id)
+        if process is not None and request.user.has_perm(RECOMPUTE, process):
+            extra["results_url"] = reverse(
+                f"{self.admin_site.name}:budgets_process_results", args=[process.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def results_view(self, request, object_id):
+        process = self.page_object(request, object_id, permission=RECOMPUTE)
+        change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
+        results_url = reverse(f"{self.admin_site.name}:budgets_process_results", args=[process.pk])
+        now = timezone.now()
+        closed = process.stage_at(now) in SHOWN_IN
+        problem = ""
+        if request.method == "POST":
+            try:
+                computed = results_recompute(actor=request.user, process=process, now=now)
+            except ValidationError as error:
+                problem = " ".join(error.messages)
+            else:
+                messages.success(
+                    request,
+                    _("The results of %(count)s budgets are worked out again from the ballots.")
+                    % {"count": computed},
+                )
+                return redirect(results_url)
+        stored = list(BudgetResult.objects.of_process(process).select_related("budget__area"))
+        return self.page_response(
+            request,
+            "admin/budgets/process/results.html",
+            {
+                "title": _("Results: %(title)s") % {"title": process.title},
+                "process": process,
+                "original": process,
+                "change_url": change_url,
+                "public_url": reverse("budgets:results", args=[process.slug]),
+                "stored": sorted(
+                    stored, key=lambda row: (row.budget.area_id is not None, row.budget.name)
+                ),
+                "closed": closed,
+                "problem": problem,
+            },
+        )
