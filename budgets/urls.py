@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import views
+from budgets import views, views_delivery
 
 app_name = "budgets"
 
@@ -12,4 +12,11 @@ urlpatterns = [
     path("budgets/<slug:slug>/ideas/<int:idea_id>/support/", views.idea_support, name="support"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/withdraw/", views.idea_withdraw, name="withdraw"),
     path("budgets/<slug:slug>/ideas/<int:idea_id>/image/", views.idea_image, name="image"),
+    # Building the winning projects (budgets.views_delivery).
+    path("budgets/<slug:slug>/projects/", views_delivery.project_list, name="projects"),
+    path(
+        "budgets/<slug:slug>/ideas/<int:idea_id>/milestones/<int:milestone_id>/photo/",
+        views_delivery.milestone_photo,
+        name="milestone_photo",
+    ),
 ]
