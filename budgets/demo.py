@@ -180,3 +180,7 @@ def _process(team, areas, supporters, randomness, now, slug, title, days) -> Non
 
 
 demo.register(seed_budgets, order=40)
+
+
+# Building the winning projects: its seeder registers itself, after this one.
+from budgets import demo_delivery  # noqa: E402, F401

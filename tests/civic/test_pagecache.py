@@ -63,6 +63,7 @@ NOT_SHARED = {
     "budgets:propose": "for signed-in residents only",
     "budgets:support": "for signed-in residents only",
     "budgets:withdraw": "for the idea's proposer only",
+    "budgets:milestone_photo": "a file, with its own Cache-Control",
 }
 
 
@@ -120,6 +121,7 @@ def resident_pages(council):
     arguments = {
         "budgets:process": [idea.process.slug],
         "budgets:idea": [idea.process.slug, idea.pk],
+        "budgets:projects": [idea.process.slug],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

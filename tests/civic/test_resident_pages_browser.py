@@ -44,6 +44,7 @@ NOT_PAGES = {
     "consultations:document": "a consultation's document file",
     "consultations:image": "a consultation's image file",
     "budgets:image": "an idea's picture file",
+    "budgets:milestone_photo": "a winning project's milestone photo file",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.
