@@ -112,8 +112,25 @@ class MilestoneForm(forms.ModelForm):
         model = Milestone
         fields = ["date", "title", "description", "percent_complete", "photo", "photo_alt"]
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+            # Django's own, labelled by the field's label: the admin's file widget draws a
+            # legend instead, which leaves the file box without a name of its own.
+            "photo": forms.ClearableFileInput,
+        }
+        error_messages = {
+            "date": {
+                "required": gettext_lazy("Enter the date of the milestone"),
+                "invalid": gettext_lazy("Enter the date as a real date, like 1 May 2027"),
+            },
+            "title": {"required": gettext_lazy("Enter a title for the milestone")},
+            "percent_complete": {
+                "required": gettext_lazy(
+                    "Enter how complete the project is, from 0 to 100 per cent"
+                ),
+                "invalid": gettext_lazy("Enter a whole number from 0 to 100"),
+                "min_value": gettext_lazy("Enter a whole number from 0 to 100"),
+            },
         }
         help_texts = {
             "percent_complete": gettext_lazy("How complete the project is by then, from 0 to 100."),
@@ -160,7 +177,7 @@ class MilestoneForm(forms.ModelForm):
 class MilestoneInline(admin.StackedInline):
     model = Milestone
     form = MilestoneForm
-    extra = 0
+    extra = 1  # a blank milestone to fill in, without JavaScript
 
     def has_add_permission(self, request, obj=None):
         return _open(obj) and request.user.has_perm(delivery.DELIVER, obj)

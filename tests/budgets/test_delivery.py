@@ -398,3 +398,32 @@ def test_the_notice_is_put_in_the_outbox_in_batches(council, monkeypatch):
         "voter2@example.org",
     ]  # fmt: skip
     assert notices.consenters(news, leaving_out=[everyone.pk]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_planning_the_same_winners_at_once_make_each_project_once(council):
+    import threading
+
+    process, ideas = winners(council, "Swings", "Benches", "Crossing")
+    start = threading.Barrier(2)
+    made, failures = [], []
+
+    def plan():
+        start.wait()
+        try:
+            made.append(len(delivery_start(process=process, ideas=ideas)))
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=plan) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert sorted(made) == [0, 3]
+    assert Project.objects.filter(idea__process=process).count() == 3
+    assert AuditEntry.objects.filter(summary__startswith="Planned the winning project").count() == 3
