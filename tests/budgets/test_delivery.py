@@ -427,3 +427,24 @@ def test_two_workers_planning_the_same_winners_at_once_make_each_project_once(co
     assert sorted(made) == [0, 3]
     assert Project.objects.filter(idea__process=process).count() == 3
     assert AuditEntry.objects.filter(summary__startswith="Planned the winning project").count() == 3
+
+
+@pytest.mark.django_db
+def test_erasure_takes_a_residents_name_out_of_the_councils_words_about_a_project(council):
+    from budgets.gdpr import erase_ideas
+    from contacts.models import Contact
+
+    process, (swings,) = winners(council, "Swings")
+    delivery_start(process=process, ideas=[swings])
+    milestone = milestone_add(actor=council.officer, idea=swings, date=dt.date(2027, 5, 1),
+                              title="Opened by Cara Creator", percent_complete=100,
+                              description="Cara Creator cut the ribbon.")  # fmt: skip
+    delivery_status_set(actor=council.officer, idea=swings, status=Status.CANCELLED,
+                        reason="Cara Creator asked us to stop.")  # fmt: skip
+    contact = Contact.objects.create(organisation=council.organisation, email="cara@example.org",
+                                     name="Cara Creator", user=council.resident)  # fmt: skip
+    erase_ideas(contact)
+    milestone.refresh_from_db()
+    project = Project.objects.get(idea=swings)
+    assert (milestone.title, milestone.description, project.reason) == (
+        "Opened by [erased]", "[erased] cut the ribbon.", "[erased] asked us to stop.")  # fmt: skip
