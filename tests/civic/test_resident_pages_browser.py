@@ -190,6 +190,9 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     Idea.objects.filter(pk=idea.pk).update(proposer=resident)
     withdraw = f"/budgets/{idea.process.slug}/ideas/{idea.pk}/withdraw/"
     add("budgets:withdraw", withdraw, signed_in=True)
+    # The winning projects of a process being built (its idea pages are linked from there).
+    building = Process.objects.in_stage(Process.Stage.IMPLEMENTATION).first()
+    add("budgets:projects", f"/budgets/{building.slug}/projects/")
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")
