@@ -227,3 +227,7 @@ class IdeaAdmin(ReadOnlyAdminMixin, IdeaActionsMixin, ScopedModelAdmin):
             extra["public_url"] = reverse("budgets:idea", args=[idea.process.slug, idea.pk])
             extra["review_closed"] = not idea.process.allows("review")
         return super().change_view(request, object_id, form_url, extra)
+
+
+# Building the winning projects: ProjectAdmin and its milestones, registered there.
+from budgets import admin_delivery  # noqa: E402, F401

@@ -867,3 +867,7 @@ def seed_budgets_and_results(*, organisations: dict) -> None:
 
 
 demo.register(seed_budgets_and_results, order=40)
+
+
+# Building the winning projects: its seeder registers itself, after this one.
+from budgets import demo_delivery  # noqa: E402, F401

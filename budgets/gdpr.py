@@ -18,9 +18,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import Ballot, Elector, Idea, Support
+from budgets.models import Ballot, Elector, Idea, Milestone, Project, Support
 from budgets.services import idea_purpose_name
-from contacts.gdpr_registry import identifying_terms, names_them, redact
+from contacts.gdpr_registry import identifying_terms, mentions, names_them, redact
 from contacts.models import ConsentPurpose, Contact
 
 # Shown on the idea's page in place of a description that named the person who proposed it.
@@ -129,4 +129,33 @@ def erase_ideas(contact: Contact) -> int:
             object_id=str(idea.pk),
         ).update(name=redact(idea_purpose_name(idea), terms)[:200])
         erased += 1
-    return erased
+    return erased + _erase_project_mentions(contact, terms)
+
+
+# Building the winning projects: the council's words about a project (a cancellation's reason, a
+# milestone) are not the person's, but may name them; only the mention is replaced. --------------
+
+
+def _erase_project_mentions(contact: Contact, terms: list[str]) -> int:
+    in_organisation = contact.organisation_id
+    projects = Project.objects.filter(
+        mentions("reason", contact), idea__process__department__organisation_id=in_organisation
+    )
+    changed = 0
+    for project in projects:
+        project.reason = redact(project.reason, terms)
+        project.save(update_fields=["reason"])
+        changed += 1
+    milestones = Milestone.objects.filter(
+        mentions("title", contact)
+        | mentions("description", contact)
+        | mentions("photo_alt", contact),
+        project__idea__process__department__organisation_id=in_organisation,
+    )
+    for milestone in milestones:
+        milestone.title = redact(milestone.title, terms)[:200]
+        milestone.description = redact(milestone.description, terms)
+        milestone.photo_alt = redact(milestone.photo_alt, terms)[:300]
+        milestone.save(update_fields=["title", "description", "photo_alt"])
+        changed += 1
+    return changed

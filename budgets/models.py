@@ -702,3 +702,109 @@ class BudgetResult(InDepartmentsItem, models.Model):
 
     def __str__(self) -> str:
         return f"Result of budget #{self.budget_id}"
+
+
+# Building the winning projects (issue 15, implementation) ----------------------------------------
+#
+# A winning idea's building is a row of its own, Project, rather than more states on Idea: the
+# idea's status is what review decided and keeps its own lifecycle (civic.services.state_move reads
+# one lifecycle per model), a project's states are another story with other moves, and the one
+# project row per idea (a database constraint) is what makes starting the building idempotent.
+
+
+class Project(InDepartmentsItem, models.Model):
+    """A winning idea being built: its status, and the public reason when it is cancelled."""
+
+    item_path = "idea.process"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.PLANNED: {Status.IN_PROGRESS, Status.CANCELLED},
+            Status.IN_PROGRESS: {Status.DONE, Status.CANCELLED},
+            Status.DONE: set(),
+            Status.CANCELLED: set(),
+        },
+        refusals={
+            Status.DONE: _("Only a project in progress can be marked done."),
+            Status.CANCELLED: _("A project that is done or cancelled cannot be cancelled."),
+            Status.IN_PROGRESS: _("Only a planned project can be started."),
+        },
+    )
+
+    idea = models.OneToOneField(
+        Idea, on_delete=models.CASCADE, related_name="project", verbose_name=_("idea")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+    reason = models.TextField(_("the council's reason"), blank=True)
+    planned_at = models.DateTimeField(_("planned"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["idea__title", "pk"]
+        verbose_name = _("winning project")
+        verbose_name_plural = _("winning projects")
+        permissions = [("deliver_project", "Can manage the building of a winning project")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(reason=""),
+                name="project_cancelled_says_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.idea.title
+
+    def audit_label(self) -> str:
+        """By number only: a resident wrote the idea's title."""
+        return f"Project #{self.pk}"
+
+
+def _milestone_photo_path(milestone: Milestone, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"budgets/milestones/{milestone.project_id}/{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
+
+
+class Milestone(InDepartmentsItem, models.Model):
+    """A dated step in building a project, with how complete the project is by then, and an
+    optional photo the council took (with its description for people who cannot see it)."""
+
+    item_path = "project.idea.process"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    percent_complete = models.PositiveSmallIntegerField(_("per cent complete"))
+    photo = models.FileField(_("photo"), upload_to=_milestone_photo_path, blank=True)
+    photo_alt = models.CharField(_("photo description"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100),
+                name="milestone_percent_complete_0_to_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""),
+                name="milestone_photo_described",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def audit_label(self) -> str:
+        return f"Milestone #{self.pk}"

@@ -45,6 +45,7 @@ from budgets.allocation import (
     money,
 )
 from budgets.allocation.wording import explain, summary
+from budgets.delivery import delivery_start
 from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Idea, Process
 from budgets.tally import ballot_ideas, budget_election
 from civic.models import AuditEntry, User
@@ -184,6 +185,9 @@ def _compute(process: Process, budgets, *, now: datetime) -> int:
             BudgetResult(budget=budget, voters=figures["voters"], figures=figures, computed_at=now)
         )
     BudgetResult.objects.bulk_create(rows)
+    # The winners under the process's method become projects to build, and those who asked to
+    # hear are told (budgets.delivery; a winner already planned is left as it is).
+    delivery_start(process=process, ideas=funded_ideas(process), now=now)
     return len(rows)
 
 

@@ -54,3 +54,12 @@ rules.add_perm("budgets.recompute_results", runs_department_item)
 rules.add_perm("budgets.view_budgetresult", runs_department_item)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_budgetresult", rules.always_deny)
+# Building the winning projects (budgets.delivery): a project is made by the results, never added
+# or deleted here; its status moves by the services; its milestones are the officers'.
+rules.add_perm("budgets.deliver_project", runs_department_item)
+rules.add_perm("budgets.view_project", runs_department_item)
+rules.add_perm("budgets.change_project", runs_department_item)
+rules.add_perm("budgets.add_project", rules.always_deny)
+rules.add_perm("budgets.delete_project", rules.always_deny)
+for action in ("view", "add", "change", "delete"):
+    rules.add_perm(f"budgets.{action}_milestone", runs_department_item)

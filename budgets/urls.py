@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budgets import pabulib_views, views, views_results, views_voting
+from budgets import pabulib_views, views, views_delivery, views_results, views_voting
 
 app_name = "budgets"
 
@@ -25,4 +25,11 @@ urlpatterns = [
     # Results (budgets.views_results)
     path("budgets/<slug:slug>/results/", views_results.results_page, name="results"),
     path("budgets/<slug:slug>/results.json", views_results.results_json, name="results_json"),
+    # Building the winning projects (budgets.views_delivery).
+    path("budgets/<slug:slug>/projects/", views_delivery.project_list, name="projects"),
+    path(
+        "budgets/<slug:slug>/ideas/<int:idea_id>/milestones/<int:milestone_id>/photo/",
+        views_delivery.milestone_photo,
+        name="milestone_photo",
+    ),
 ]

@@ -204,6 +204,7 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "dates": _dates(process),
             "can_propose": process.allows("propose", now),
             "can_vote": process.allows("vote", now),  # budgets.views_voting
+            "shows_projects": process.current_stage in (Stage.RESULTS, Stage.IMPLEMENTATION),
             "form": form,
             **pages,
             "filtered": bool(form.is_bound and any(chosen.values())),
@@ -293,12 +294,15 @@ def idea_detail(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
         request.user.is_authenticated
         and Support.objects.filter(idea=idea, user=request.user).exists()
     )
+    from budgets.views_delivery import progress  # its module imports this one
+
     return render(
         request,
         "budgets/idea.html",
         {
             "process": process,
             "idea": idea,
+            **progress(idea, now),
             "supporting": supporting,
             "can_support": process.allows("support", now)
             and idea.status in (Status.PROPOSED, Status.FEASIBLE),

@@ -21,8 +21,12 @@ def transactional_send_task(delivery_id: int | None) -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
-def consenters_notify_task(purpose_id: int, subject: str, text: str) -> int:
-    return consenters_notify(purpose_id=purpose_id, subject=subject, text=text)
+def consenters_notify_task(
+    purpose_id: int, subject: str, text: str, also=(), leaving_out=()
+) -> int:
+    return consenters_notify(
+        purpose_id=purpose_id, subject=subject, text=text, also=also, leaving_out=leaving_out
+    )
 
 
 @shared_task

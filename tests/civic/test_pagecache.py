@@ -64,6 +64,11 @@ NOT_SHARED = {
     "budgets:support": "for signed-in residents only",
     "budgets:withdraw": "for the idea's proposer only",
     "budgets:results_json": "open data, cached as JSON for a few seconds",
+    "budgets:milestone_photo": "a file, with its own Cache-Control",
+    "budgets:vote": "a voter's own first step and budgets",
+    "budgets:ballot": "a voter's own ballot and basket",
+    "budgets:code": "a voter's own code, kept in their session",
+    "budgets:pabulib": "a file to download, drawn from the ballots",
 }
 
 
@@ -122,6 +127,7 @@ def resident_pages(council):
         "budgets:process": [idea.process.slug],
         "budgets:idea": [idea.process.slug, idea.pk],
         "budgets:results": [idea.process.slug],
+        "budgets:projects": [idea.process.slug],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

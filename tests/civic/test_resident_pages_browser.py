@@ -45,6 +45,7 @@ NOT_PAGES = {
     "consultations:image": "a consultation's image file",
     "budgets:image": "an idea's picture file",
     "budgets:results_json": "JSON",
+    "budgets:milestone_photo": "a winning project's milestone photo file",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.
@@ -190,6 +191,9 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     Idea.objects.filter(pk=idea.pk).update(proposer=resident)
     withdraw = f"/budgets/{idea.process.slug}/ideas/{idea.pk}/withdraw/"
     add("budgets:withdraw", withdraw, signed_in=True)
+    # The winning projects of a process being built (its idea pages are linked from there).
+    building = Process.objects.in_stage(Process.Stage.IMPLEMENTATION).first()
+    add("budgets:projects", f"/budgets/{building.slug}/projects/")
 
     # The ballot pages of the process in its voting phase, once the resident has told it where
     # they live (the first step, on budgets:vote, which the crawl reaches).
