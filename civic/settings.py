@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "consultations",
     "petitions",
     "budgets",
+    "debates",
 ]
 
 if "pytest" in sys.modules:

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DebatesConfig(AppConfig):
+    name = "debates"
+    verbose_name = _("Debates")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from civic import open_now
+        from contacts import kinds
+        from debates.models import ACTIVITY_POINT, SOURCE_DEBATE
+        from debates.views import open_items
+
+        open_now.register(
+            open_now.OpenSection(key="debates", heading=_("Debates"), order=40, items=open_items)
+        )
+        kinds.register_source(SOURCE_DEBATE, _("Debate"))
+        kinds.register_activity(ACTIVITY_POINT, _("Point in a debate"))

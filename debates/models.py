@@ -1,0 +1,136 @@
+"""Debates: a question the council puts to residents, with its background, open between two dates.
+
+Whether an officer has published a debate is its lifecycle (draft, published); whether it is
+open follows from its dates (starting soon, open, closed) and is never stored, so it opens and
+closes on time without anyone acting. A debate may point to the consultation it informs; that is
+a link by name only (no import of consultations), so the feature apps stay apart.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civic.lifecycle import Lifecycle
+from civic.models import Department, Organisation
+from civic.phases import Phase, Phases
+
+# How contacts records a resident who adds a point (declared in DebatesConfig.ready).
+SOURCE_DEBATE = "debate"
+ACTIVITY_POINT = "debate_point"
+
+
+class DebateQuerySet(models.QuerySet):
+    def published(self) -> DebateQuerySet:
+        return self.filter(status=Debate.Status.PUBLISHED)
+
+    def in_stage(self, stage: str, now=None) -> DebateQuerySet:
+        """Debates in one of the stages residents see, by the rule of `stage_at`."""
+        if stage == Debate.Stage.DRAFT:
+            return self.filter(status=Debate.Status.DRAFT)
+        return self.published().filter(Debate.SCHEDULE.q(stage, now or timezone.now()))
+
+    def open_at(self, now=None) -> DebateQuerySet:
+        return self.in_stage(Debate.Stage.OPEN, now)
+
+
+class Debate(models.Model):
+    """One question put to residents ("Should the high street be closed to cars on Saturdays?"),
+    run by a department."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    # Published once it passes its checks (debates.services.debate_publish); never unpublished,
+    # since residents' points and comments hang on it.
+    lifecycle = Lifecycle(
+        Status,
+        {Status.DRAFT: {Status.PUBLISHED}, Status.PUBLISHED: set()},
+        refusals={Status.PUBLISHED: _("This debate is already published.")},
+    )
+
+    class Stage(models.TextChoices):
+        """What residents see: a draft, or while published, the phase its dates give."""
+
+        DRAFT = "draft", _("Draft")
+        UPCOMING = "upcoming", _("Starting soon")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    # What each phase lets residents do: "argue" (add and endorse points for and against) and
+    # "comment".
+    SCHEDULE = Phases(
+        Stage,
+        Phase(Stage.UPCOMING, starts=None),
+        Phase(Stage.OPEN, starts="opens_at", allows={"argue", "comment"}),
+        Phase(Stage.CLOSED, starts="closes_at"),
+    )
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="debates")
+    question = models.CharField(
+        _("question"),
+        max_length=200,
+        help_text=_("The question residents debate, ending with a question mark."),
+    )
+    slug = models.SlugField(_("web address"), max_length=120, unique=True)
+    summary = models.CharField(
+        _("summary"), max_length=400, help_text=_("One or two sentences for lists and searches.")
+    )
+    background = models.TextField(
+        _("background"),
+        blank=True,
+        help_text=_("What residents need to know to take part. Markdown."),
+    )
+    # By name: a feature app never imports another (docs/architecture.md, section 1).
+    consultation = models.ForeignKey(
+        "consultations.Consultation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consultation"),
+        help_text=_("The consultation this debate informs, if any. Leave empty for none."),
+    )
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DebateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        verbose_name = _("debate")
+        verbose_name_plural = _("debates")
+        permissions = [("publish_debate", "Can publish a debate")]
+
+    def __str__(self) -> str:
+        return self.question
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.department.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
+
+    def stage_at(self, now=None) -> str:
+        if self.status == self.Status.DRAFT:
+            return self.Stage.DRAFT
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
+
+    @property
+    def stage(self) -> str:
+        return self.stage_at()
+
+    def allows(self, action: str, now=None) -> bool:
+        """Whether the debate is published and its phase now allows `action`."""
+        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
+            self, action, now or timezone.now()
+        )
