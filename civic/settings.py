@@ -469,6 +469,13 @@ CIVIC_BUDGET_PROPOSE_SUSTAINED = os.environ.get("CIVIC_BUDGET_PROPOSE_SUSTAINED"
 CIVIC_BUDGET_IP_ALLOWLIST = env_list("CIVIC_BUDGET_IP_ALLOWLIST")
 CIVIC_BUDGET_PROPOSE_MIN_SECONDS = float(os.environ.get("CIVIC_BUDGET_PROPOSE_MIN_SECONDS", "5"))
 
+# Debates (debates.services): points added per client address over a short burst and a longer
+# window, networks exempt from both, and the least seconds from drawing the form to posting it.
+CIVIC_DEBATE_POINT_BURST = os.environ.get("CIVIC_DEBATE_POINT_BURST", "5/m")
+CIVIC_DEBATE_POINT_SUSTAINED = os.environ.get("CIVIC_DEBATE_POINT_SUSTAINED", "30/h")
+CIVIC_DEBATE_IP_ALLOWLIST = env_list("CIVIC_DEBATE_IP_ALLOWLIST")
+CIVIC_DEBATE_POINT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_POINT_MIN_SECONDS", "3"))
+
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).
 CIVIC_MAIL_RATE_PER_SECOND = int(os.environ.get("CIVIC_MAIL_RATE_PER_SECOND", "0"))

@@ -12,8 +12,16 @@ from datetime import timedelta
 from django.utils import timezone
 
 from civic import demo
-from civic.models import Department
-from debates.models import Debate
+from civic.models import Department, User
+from debates.models import Debate, Endorsement, Point
+
+# A few points for and against the open debate: side, text, how many endorse it.
+POINTS = [
+    (Point.Side.FOR, "Fewer cars would make the street safer for children.", 5),
+    (Point.Side.FOR, "Cafés could put tables outside on Saturdays.", 2),
+    (Point.Side.AGAINST, "Older people who drive into town would stay away.", 4),
+    (Point.Side.AGAINST, "Buses diverted along Canal Street would be slower.", 1),
+]
 
 # slug, question, summary, background, days from now to opening and closing, linked consultation
 DEBATES = [
@@ -50,7 +58,7 @@ def seed_debates(*, organisations: dict) -> None:
     for slug, question, summary, background, (opens, closes), consultation in DEBATES:
         if Debate.objects.filter(slug=slug).exists():
             continue
-        Debate.objects.create(
+        debate = Debate.objects.create(
             department=team,
             slug=slug,
             question=question,
@@ -61,6 +69,33 @@ def seed_debates(*, organisations: dict) -> None:
             closes_at=now + timedelta(days=closes),
             status=Debate.Status.PUBLISHED,
             published_at=now + timedelta(days=opens - 1),
+        )
+        if debate.stage_at(now) == Debate.Stage.OPEN:
+            _points(debate, now)
+
+
+def _points(debate: Debate, now) -> None:
+    """The open debate's points, each by a demo resident and endorsed by others: the demo's
+    residents who take part (the same addresses budgets' demo uses, so there is one set)."""
+    people = []
+    for number in range(6):
+        user, created = User.objects.get_or_create(
+            email=f"supporter{number}@northbridge.example", defaults={"name": f"Supporter {number}"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        people.append(user)
+    for number, (side, text, endorsements) in enumerate(POINTS):
+        point = Point.objects.create(
+            debate=debate,
+            side=side,
+            text=text,
+            author=people[number],
+            created_at=debate.opens_at + timedelta(hours=number + 1),
+        )
+        Endorsement.objects.bulk_create(
+            [Endorsement(point=point, user=user) for user in people[:endorsements]]
         )
 
 

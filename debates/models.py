@@ -8,6 +8,7 @@ a link by name only (no import of consultations), so the feature apps stay apart
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,9 +17,10 @@ from civic.lifecycle import Lifecycle
 from civic.models import Department, Organisation
 from civic.phases import Phase, Phases
 
-# How contacts records a resident who adds a point (declared in DebatesConfig.ready).
+# How contacts records a resident who adds or endorses a point (declared in DebatesConfig.ready).
 SOURCE_DEBATE = "debate"
 ACTIVITY_POINT = "debate_point"
+ACTIVITY_ENDORSEMENT = "debate_endorse"
 
 
 class DebateQuerySet(models.QuerySet):
@@ -134,3 +136,83 @@ class Debate(models.Model):
         return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
             self, action, now or timezone.now()
         )
+
+
+# Points for and against -------------------------------------------------------------------------
+
+
+class PointQuerySet(models.QuerySet):
+    def with_endorsement_count(self) -> PointQuerySet:
+        """Counted from the endorsement rows in the same query, never a counter bumped per
+        click."""
+        return self.annotate(endorsement_count=models.Count("endorsements", distinct=True))
+
+
+class Point(models.Model):
+    """One argument for or against a debate's question, short and one idea each, added by a
+    signed-in resident while the debate is open. Its author is never shown."""
+
+    class Side(models.TextChoices):
+        FOR = "for", _("For")
+        AGAINST = "against", _("Against")
+
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="points")
+    side = models.CharField(_("side"), max_length=8, choices=Side.choices)
+    text = models.CharField(_("point"), max_length=280)
+    # Kept when the author's data is erased (others endorsed it): only whose it was goes.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debate_points",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["debate", "side", "-created_at", "-pk"]
+        verbose_name = _("point")
+        verbose_name_plural = _("points")
+        indexes = [models.Index(fields=["debate", "side"], name="point_debate_side")]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        """By number: a resident wrote the text."""
+        return f"Point #{self.pk}"
+
+    @property
+    def department_id(self) -> int:
+        return self.debate.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.debate.department.organisation_id
+
+
+class Endorsement(models.Model):
+    """A resident agrees with a point: once per person per point, kept by the database.
+    Erasure keeps the row (the count stays true) and removes who it was (`user` empty)."""
+
+    point = models.ForeignKey(Point, on_delete=models.CASCADE, related_name="endorsements")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debate_endorsements",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
+        constraints = [
+            models.UniqueConstraint(fields=["point", "user"], name="endorsement_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Endorsement #{self.pk}"

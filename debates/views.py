@@ -8,21 +8,27 @@ whatever it lists.
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import open_now
+from civic.form_guard import Refused
 from civic.formatting import markdown_to_html, when
 from civic.pagecache import shared_page
 from civic.pagination import paginate
+from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
-from debates.forms import DebateFilterForm
-from debates.models import Debate
+from debates import services
+from debates.forms import DebateFilterForm, EndorseForm, PointForm
+from debates.models import Debate, Endorsement, Point
 
 PER_PAGE = 20
 Stage = Debate.Stage
@@ -100,12 +106,27 @@ def debate_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _points(debate: Debate) -> dict[str, list[Point]]:
+    """The debate's points by side, most endorsed first, in one query."""
+    sides: dict[str, list[Point]] = {side: [] for side in Point.Side.values}
+    points = (
+        Point.objects.filter(debate=debate)
+        .with_endorsement_count()
+        .order_by("-endorsement_count", "-created_at", "-pk")
+    )
+    for point in points:
+        sides[point.side].append(point)
+    return sides
+
+
 @require_safe
 @shared_page
 def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """One query: the debate with its department and consultation."""
+    """Two queries whatever it holds: the debate (with its department and consultation) and its
+    points with their endorsements counted."""
     now = timezone.now()
     debate = _describe(_debate(request, slug), now)
+    sides = _points(debate)
     consultation = debate.consultation
     linked = None
     if consultation is not None and consultation.published_at is not None:
@@ -120,6 +141,102 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "debate": debate,
             "background": markdown_to_html(debate.background),
             "consultation": linked,
+            "sides": [
+                (Point.Side.FOR, _("Points for"), _("Add a point for"), sides[Point.Side.FOR]),
+                (
+                    Point.Side.AGAINST,
+                    _("Points against"),
+                    _("Add a point against"),
+                    sides[Point.Side.AGAINST],
+                ),
+            ],
+            "can_argue": debate.allows("argue", now),
+        },
+    )
+
+
+# Points for and against --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def point_add(request: HttpRequest, slug: str) -> HttpResponse:
+    now = timezone.now()
+    debate = _describe(_debate(request, slug), now)
+    refusal = None
+    if request.method == "POST":
+        form = PointForm(request.POST)
+        if form.is_valid():
+            try:
+                services.point_add(
+                    user=request.user,
+                    debate=debate,
+                    side=form.cleaned_data["side"],
+                    text=form.cleaned_data["text"],
+                    follows=form.cleaned_data["follows"],
+                    honeypot=request.POST.get("website", ""),
+                    token=request.POST.get("started", ""),
+                    ip=client_ip(request),
+                    now=now,
+                )
+            except Refused as error:
+                refusal = error
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Your point is published. Thank you."))
+                return redirect("debates:debate", debate.slug)
+    else:
+        side = request.GET.get("side")
+        form = PointForm(initial={"side": side if side in Point.Side.values else None})
+    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    return render(
+        request,
+        "debates/point_add.html",
+        {
+            "debate": debate,
+            "form": form,
+            "refusal": refusal,
+            "open": debate.allows("argue", now),
+            "token": services.point_token(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def point_endorse(request: HttpRequest, slug: str, point_id: int) -> HttpResponse:
+    """A page with one button: endorsing is a POST, so that it works without JavaScript and no
+    link followed by a scanner endorses anything."""
+    now = timezone.now()
+    debate = _describe(_debate(request, slug), now)
+    point = Point.objects.filter(debate=debate, pk=point_id).first()
+    if point is None:
+        raise Http404(_("There is no point here."))
+    point.debate = debate
+    refusal = None
+    form = EndorseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.point_endorse(
+                user=request.user, point=point, follows=form.cleaned_data["follows"], now=now
+            )
+        except Refused as error:
+            refusal = error
+        else:
+            messages.success(request, _("You endorse this point. Thank you."))
+            return redirect("debates:debate", debate.slug)
+    return render(
+        request,
+        "debates/point_endorse.html",
+        {
+            "debate": debate,
+            "point": point,
+            "form": form,
+            "refusal": refusal,
+            "endorsing": Endorsement.objects.filter(point=point, user=request.user).exists(),
+            "open": debate.allows("argue", now),
         },
     )
 

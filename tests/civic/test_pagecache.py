@@ -72,6 +72,8 @@ NOT_SHARED = {
     "budgets:propose": "for signed-in residents only",
     "budgets:support": "for signed-in residents only",
     "budgets:withdraw": "for the idea's proposer only",
+    "debates:point_add": "for signed-in residents only",
+    "debates:point_endorse": "for signed-in residents only",
 }
 
 

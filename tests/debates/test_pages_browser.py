@@ -1,12 +1,15 @@
-"""Residents read debates in headless Chromium at phone and desktop widths, with JavaScript on and
-off: the list, filtering it by stage, and a debate's page, each checked by axe-core, the CSP
-refusing nothing, and nothing scrolling sideways (at 320 px too)."""
+"""Residents read debates and take part in headless Chromium at phone and desktop widths, with
+JavaScript on and off: the list, filtering it by stage, a debate's page, adding a point and
+endorsing another's, each page checked by axe-core, the CSP refusing nothing, and nothing
+scrolling sideways (at 320 px too)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from debates.models import Debate
+from debates.models import Debate, Endorsement, Point
 from tests.browser import (
     WIDTHS,
     assert_accessible,
@@ -71,3 +74,45 @@ def test_a_debate_page_reflows_at_320_pixels(page_at, cast):
     for path in ("/debates/", f"/debates/{debate.slug}/"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_resident_adds_a_point_and_another_endorses_it(
+    signed_in_page, cast, settings, width, javascript
+):
+    settings.CIVIC_DEBATE_POINT_MIN_SECONDS = 0
+    debate = make_debate(cast, question="Should the high street be closed to cars on Saturdays?")
+    page = signed_in_page(cast.resident, width, javascript_enabled=javascript)
+    page.goto(f"/debates/{debate.slug}/")
+    submit(page, page.get_by_role("link", name="Add a point against"))
+    assert_on_page(page, heading="Add a point")
+    assert page.get_by_label("Against").is_checked()
+    checked(page)
+
+    page.get_by_label("Your point").fill("")
+    submit(page, page.get_by_role("button", name="Publish my point"))
+    assert_on_page(page, heading="Add a point")
+    assert page.locator(".govuk-error-summary").is_visible()
+    checked(page)
+    assert not Point.objects.exists()
+
+    page.get_by_label("Your point").fill("Shops would lose Saturday trade.")
+    page.get_by_label("Tell me how this debate goes").check()
+    submit(page, page.get_by_role("button", name="Publish my point"))
+    text = assert_on_page(page, heading=debate.question)
+    assert "Shops would lose Saturday trade." in page.locator("#points-against").inner_text()
+    assert "Shops would lose Saturday trade." not in page.locator("#points-for").inner_text()
+    assert "0 endorsements" in text
+    checked(page)
+
+    other = signed_in_page(cast.officer, width, javascript_enabled=javascript)
+    other.goto(f"/debates/{debate.slug}/")
+    submit(other, other.get_by_role("link", name=re.compile(r"^Endorse\W+Shops would lose")))
+    assert_on_page(other, heading="Endorse this point")
+    checked(other)
+    submit(other, other.get_by_role("button", name="Endorse this point"))
+    assert_on_page(other, heading=debate.question)
+    assert "1 endorsement" in other.locator("#points-against").inner_text()
+    checked(other)
+    assert Endorsement.objects.filter(point__debate=debate).count() == 1
