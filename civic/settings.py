@@ -475,6 +475,11 @@ CIVIC_DEBATE_POINT_BURST = os.environ.get("CIVIC_DEBATE_POINT_BURST", "5/m")
 CIVIC_DEBATE_POINT_SUSTAINED = os.environ.get("CIVIC_DEBATE_POINT_SUSTAINED", "30/h")
 CIVIC_DEBATE_IP_ALLOWLIST = env_list("CIVIC_DEBATE_IP_ALLOWLIST")
 CIVIC_DEBATE_POINT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_POINT_MIN_SECONDS", "3"))
+# ... the same for comments, and how many minutes its author may edit a comment.
+CIVIC_DEBATE_COMMENT_BURST = os.environ.get("CIVIC_DEBATE_COMMENT_BURST", "10/m")
+CIVIC_DEBATE_COMMENT_SUSTAINED = os.environ.get("CIVIC_DEBATE_COMMENT_SUSTAINED", "120/h")
+CIVIC_DEBATE_COMMENT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_COMMENT_MIN_SECONDS", "3"))
+CIVIC_DEBATE_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_DEBATE_COMMENT_EDIT_MINUTES", "15"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

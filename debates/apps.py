@@ -11,7 +11,12 @@ class DebatesConfig(AppConfig):
         from civic import open_now
         from contacts import gdpr_registry, kinds
         from debates import gdpr
-        from debates.models import ACTIVITY_ENDORSEMENT, ACTIVITY_POINT, SOURCE_DEBATE
+        from debates.models import (
+            ACTIVITY_COMMENT,
+            ACTIVITY_ENDORSEMENT,
+            ACTIVITY_POINT,
+            SOURCE_DEBATE,
+        )
         from debates.views import open_items
 
         open_now.register(
@@ -23,3 +28,4 @@ class DebatesConfig(AppConfig):
         kinds.register_source(SOURCE_DEBATE, _("Debate"))
         kinds.register_activity(ACTIVITY_POINT, _("Point in a debate"))
         kinds.register_activity(ACTIVITY_ENDORSEMENT, _("Endorsement of a point in a debate"))
+        kinds.register_activity(ACTIVITY_COMMENT, _("Comment in a debate"))

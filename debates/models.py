@@ -21,6 +21,7 @@ from civic.phases import Phase, Phases
 SOURCE_DEBATE = "debate"
 ACTIVITY_POINT = "debate_point"
 ACTIVITY_ENDORSEMENT = "debate_endorse"
+ACTIVITY_COMMENT = "debate_comment"
 
 
 class DebateQuerySet(models.QuerySet):
@@ -216,3 +217,104 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"Endorsement #{self.pk}"
+
+
+# Comments ---------------------------------------------------------------------------------------
+
+# How deep replies go: a comment, a reply to it, and a reply to that.
+COMMENT_DEPTH_LIMIT = 3
+
+
+class Comment(models.Model):
+    """A resident's comment on a debate, or a reply to one (up to three levels), with the stance
+    it takes. Deleting it by its author keeps its place in the thread ("Comment deleted"): the
+    text goes, the row and its replies stay."""
+
+    class Stance(models.TextChoices):
+        FOR = "for", _("For")
+        AGAINST = "against", _("Against")
+        NEUTRAL = "neutral", _("Neutral")
+
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    # The top-level comment of the thread (itself for one), so a page of threads is read with
+    # their replies in one query.
+    thread = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    depth = models.PositiveSmallIntegerField(default=1)
+    stance = models.CharField(_("stance"), max_length=8, choices=Stance.choices)
+    text = models.TextField(_("comment"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debate_comments",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["debate", "depth", "created_at"], name="comment_threads")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(depth__gte=1, depth__lte=COMMENT_DEPTH_LIMIT),
+                name="comment_depth_at_most_three",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(depth=1, parent__isnull=True)
+                | models.Q(depth__gt=1, parent__isnull=False),
+                name="comment_reply_has_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        """By number: a resident wrote the text."""
+        return f"Comment #{self.pk}"
+
+    @property
+    def department_id(self) -> int:
+        return self.debate.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.debate.department.organisation_id
+
+
+class CommentVote(models.Model):
+    """Up (+1) or down (-1) on a comment: one per person per comment, kept by the database, and
+    changeable (the row is updated). Erasure keeps the row and removes whose it was."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debate_comment_votes",
+    )
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment vote")
+        verbose_name_plural = _("comment votes")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="comment_vote_one_per_person"),
+            models.CheckConstraint(
+                condition=models.Q(value__in=[-1, 1]), name="comment_vote_up_or_down"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment vote #{self.pk}"

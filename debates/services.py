@@ -5,6 +5,10 @@
     debate_purpose    the consent to follow a debate, offered to those who take part
     point_add         a signed-in resident adds a point for or against while the debate is open
     point_endorse     a signed-in resident endorses a point, once (the database is the referee)
+    comment_post      a signed-in resident comments or replies (three levels) with a stance
+    comment_edit      its author edits a comment within CIVIC_DEBATE_COMMENT_EDIT_MINUTES
+    comment_delete    its author deletes a comment; its place in the thread stays
+    comment_vote      up or down, one per person per comment, changeable
 
 Public form settings, read when used:
 
@@ -12,11 +16,13 @@ Public form settings, read when used:
     CIVIC_DEBATE_POINT_SUSTAINED    "30/h"  ... and over a longer window
     CIVIC_DEBATE_IP_ALLOWLIST       []      networks exempt from both
     CIVIC_DEBATE_POINT_MIN_SECONDS  3       the least time from drawing the form to posting it
+    CIVIC_DEBATE_COMMENT_BURST, _SUSTAINED, _MIN_SECONDS   the same for comments
+    CIVIC_DEBATE_COMMENT_EDIT_MINUTES  15   how long its author may edit a comment
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -33,9 +39,13 @@ from civic.services import require, state_move
 from contacts.models import ConsentPurpose
 from contacts.services import ConsentGiven, item_purpose, participation_record
 from debates.models import (
+    ACTIVITY_COMMENT,
     ACTIVITY_ENDORSEMENT,
     ACTIVITY_POINT,
+    COMMENT_DEPTH_LIMIT,
     SOURCE_DEBATE,
+    Comment,
+    CommentVote,
     Debate,
     Endorsement,
     Point,
@@ -133,9 +143,9 @@ def _signed_in(user) -> None:
         raise Refused(_("Sign in to take part."), code="sign_in")
 
 
-def _open_refusal(debate: Debate, now: datetime) -> Refused | None:
-    """Why residents cannot argue in the debate now, in words; None if they can."""
-    if debate.allows("argue", now):
+def _open_refusal(debate: Debate, now: datetime, action: str = "argue") -> Refused | None:
+    """Why residents cannot argue (or comment) in the debate now, in words; None if they can."""
+    if debate.allows(action, now):
         return None
     if debate.stage_at(now) == Debate.Stage.UPCOMING and debate.opens_at is not None:
         return Refused(
@@ -235,3 +245,163 @@ def point_endorse(
             raise
         raise Refused(_("You already endorse this point."), code="already") from None
     return endorsement
+
+
+# Comments ---------------------------------------------------------------------------------------
+
+COMMENT_LIMIT = 2000
+DELETED_TEXT = gettext_lazy("Comment deleted")
+
+COMMENTING = FormGuard(
+    action="debates:comment",
+    salt="debates.comment-start",
+    least_seconds=Setting("CIVIC_DEBATE_COMMENT_MIN_SECONDS", 3),
+    limits=[
+        Limit("burst", "CIVIC_DEBATE_COMMENT_BURST", "10/m"),
+        Limit("sustained", "CIVIC_DEBATE_COMMENT_SUSTAINED", "120/h"),
+    ],
+    allow_list="CIVIC_DEBATE_IP_ALLOWLIST",
+    too_many=gettext_lazy(
+        "There have been too many comments from your internet connection in a short time. "
+        "Try again later."
+    ),
+)
+comment_token = COMMENTING.token
+
+
+def _comment_errors(stance: str, text: str) -> dict[str, ValidationError]:
+    errors: dict[str, ValidationError] = {}
+    if stance not in Comment.Stance.values:
+        errors["stance"] = ValidationError(
+            _("Choose whether you are for, against or neutral"), code="required"
+        )
+    if not text:
+        errors["text"] = ValidationError(_("Enter your comment"), code="required")
+    elif len(text) > COMMENT_LIMIT:
+        errors["text"] = ValidationError(
+            _("Your comment must be %(limit)s characters or fewer") % {"limit": COMMENT_LIMIT},
+            code="max_length",
+        )
+    return errors
+
+
+@transaction.atomic
+def comment_post(
+    *,
+    user: User,
+    debate: Debate,
+    stance: str,
+    text: str,
+    parent: Comment | None = None,
+    follows: bool = False,
+    honeypot: str = "",
+    token: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Comment:
+    """A signed-in resident comments on an open debate, or replies to a comment, up to three
+    levels deep. Raises Refused for what they cannot fix on the form, ValidationError by field."""
+    now = now or timezone.now()
+    _signed_in(user)
+    refusal = _open_refusal(debate, now, action="comment")
+    if refusal is not None:
+        raise refusal
+    COMMENTING.check(honeypot=honeypot, token=token, ip=ip, now=now)
+    if parent is not None:
+        if parent.debate_id != debate.pk:
+            raise Refused(_("You can only reply to a comment in this debate."), code="invalid")
+        if parent.depth >= COMMENT_DEPTH_LIMIT:
+            raise Refused(
+                _("Replies go %(limit)s levels deep: reply to the comment above instead.")
+                % {"limit": COMMENT_DEPTH_LIMIT},
+                code="too_deep",
+            )
+    text = str(text or "").strip()
+    errors = _comment_errors(stance, text)
+    if errors:
+        raise ValidationError(errors)
+    comment = Comment.objects.create(
+        debate=debate,
+        parent=parent,
+        depth=1 if parent is None else parent.depth + 1,
+        stance=stance,
+        text=text,
+        author=user,
+        created_at=now,
+    )
+    thread_id = comment.pk if parent is None else parent.thread_id
+    Comment.objects.filter(pk=comment.pk).update(thread_id=thread_id)
+    comment.thread_id = thread_id
+    _record(user, debate, ACTIVITY_COMMENT, f"comment-{comment.pk}", follows, now)
+    return comment
+
+
+def _own(user: User, comment: Comment) -> Comment:
+    """The comment, locked, if it is the user's and not deleted; else Refused."""
+    _signed_in(user)
+    locked = Comment.objects.select_for_update().get(pk=comment.pk)
+    if locked.author_id != user.pk:
+        raise Refused(_("You can only change your own comments."), code="not_yours")
+    if locked.deleted_at is not None:
+        raise Refused(_("This comment has been deleted."), code="deleted")
+    return locked
+
+
+def edit_window() -> timedelta:
+    return timedelta(minutes=settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES)
+
+
+@transaction.atomic
+def comment_edit(
+    *, user: User, comment: Comment, stance: str, text: str, now: datetime | None = None
+) -> Comment:
+    """Its author edits a comment within the edit window (CIVIC_DEBATE_COMMENT_EDIT_MINUTES)
+    of posting it; the page then says it was edited."""
+    now = now or timezone.now()
+    locked = _own(user, comment)
+    if now > locked.created_at + edit_window():
+        raise Refused(
+            _("Comments can be changed for %(minutes)s minutes after posting.")
+            % {"minutes": settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES},
+            code="too_late",
+        )
+    text = str(text or "").strip()
+    errors = _comment_errors(stance, text)
+    if errors:
+        raise ValidationError(errors)
+    Comment.objects.filter(pk=locked.pk).update(stance=stance, text=text, edited_at=now)
+    locked.stance, locked.text, locked.edited_at = stance, text, now
+    return locked
+
+
+@transaction.atomic
+def comment_delete(*, user: User, comment: Comment, now: datetime | None = None) -> Comment:
+    """Its author deletes a comment: the words go, its place in the thread and its replies stay
+    ("Comment deleted")."""
+    now = now or timezone.now()
+    locked = _own(user, comment)
+    Comment.objects.filter(pk=locked.pk).update(text="", deleted_at=now)
+    locked.text, locked.deleted_at = "", now
+    return locked
+
+
+def comment_vote(*, user: User, comment: Comment, value: int, now: datetime | None = None) -> int:
+    """Up (+1) or down (-1): one vote per person per comment, changed by voting again. The
+    database keeps it to one row even when two arrive at once (INSERT ... ON CONFLICT UPDATE).
+    Gives the value now recorded."""
+    now = now or timezone.now()
+    _signed_in(user)
+    if value not in (-1, 1):
+        raise ValidationError({"value": _("Choose up or down")})
+    refusal = _open_refusal(comment.debate, now, action="comment")
+    if refusal is not None:
+        raise refusal
+    if comment.deleted_at is not None:
+        raise Refused(_("This comment has been deleted."), code="deleted")
+    CommentVote.objects.bulk_create(
+        [CommentVote(comment=comment, user=user, value=value, created_at=now)],
+        update_conflicts=True,
+        unique_fields=["comment", "user"],
+        update_fields=["value"],
+    )
+    return value
