@@ -55,3 +55,14 @@ class EndorseForm(forms.Form):
         label=FOLLOW_WORDING,
         help_text=_("We will e-mail you about how the debate goes. You can stop at any time."),
     )
+
+
+class CommentSortForm(forms.Form):
+    """How a debate's comment threads are sorted, read from the address (GET)."""
+
+    sort = forms.ChoiceField(
+        label=_("Sort comments by"),
+        required=False,
+        choices=[("best", _("Best")), ("newest", _("Newest")), ("oldest", _("Oldest"))],
+        error_messages={"invalid_choice": _("Choose best, newest or oldest")},
+    )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,14 +22,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import open_now
 from civic.form_guard import Refused
-from civic.formatting import markdown_to_html, when
+from civic.formatting import markdown_light_to_html, markdown_to_html, when
 from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
 from debates import services
-from debates.forms import DebateFilterForm, EndorseForm, PointForm
-from debates.models import Debate, Endorsement, Point
+from debates.forms import CommentSortForm, DebateFilterForm, EndorseForm, PointForm
+from debates.models import Comment, Debate, Endorsement, Point
 
 PER_PAGE = 20
 Stage = Debate.Stage
@@ -122,8 +123,8 @@ def _points(debate: Debate) -> dict[str, list[Point]]:
 @require_safe
 @shared_page
 def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """Two queries whatever it holds: the debate (with its department and consultation) and its
-    points with their endorsements counted."""
+    """Five queries whatever it holds: the debate (with its department and consultation), its
+    points with their endorsements counted, and a page of comment threads (_threads)."""
     now = timezone.now()
     debate = _describe(_debate(request, slug), now)
     sides = _points(debate)
@@ -151,6 +152,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             ],
             "can_argue": debate.allows("argue", now),
+            **_threads(request, debate),
         },
     )
 
@@ -239,6 +241,46 @@ def point_endorse(request: HttpRequest, slug: str, point_id: int) -> HttpRespons
             "open": debate.allows("argue", now),
         },
     )
+
+
+# Comments, read in threads -----------------------------------------------------------------------
+
+COMMENTS_PER_PAGE = 20
+# How a page of threads is ordered: best by the sum of its votes, then newest first.
+COMMENT_ORDER = {
+    "best": ["-score", "-created_at", "-pk"],
+    "newest": ["-created_at", "-pk"],
+    "oldest": ["created_at", "pk"],
+}
+
+
+def _threads(request: HttpRequest, debate: Debate) -> dict:
+    """A page of the debate's top-level comments, sorted as asked, each with its replies (two
+    levels, oldest first): three queries however many comments there are (the count, the page,
+    and the replies of the page's threads)."""
+    form = CommentSortForm(request.GET or None)
+    sort = "best"
+    if form.is_bound and form.is_valid() and form.cleaned_data["sort"]:
+        sort = form.cleaned_data["sort"]
+    scored = Comment.objects.filter(debate=debate).annotate(score=Coalesce(Sum("votes__value"), 0))
+    pages = paginate(
+        request,
+        scored.filter(depth=1).order_by(*COMMENT_ORDER[sort]),
+        per_page=COMMENTS_PER_PAGE,
+    )
+    threads = list(pages["page"].object_list)
+    replies = list(
+        scored.filter(thread_id__in=[comment.pk for comment in threads], depth__gt=1).order_by(
+            "created_at", "pk"
+        )
+    )
+    children: dict[int, list[Comment]] = {}
+    for reply in replies:
+        children.setdefault(reply.parent_id, []).append(reply)
+    for comment in [*threads, *replies]:
+        comment.children = children.get(comment.pk, [])
+        comment.html = "" if comment.deleted_at else markdown_light_to_html(comment.text)
+    return {"sort_form": form, "threads": threads, **pages}
 
 
 def open_items(*, organisation=None, limit: int = 5) -> list[open_now.OpenItem]:

@@ -161,9 +161,13 @@ def test_the_list_of_debates_keeps_a_fixed_number_of_queries(
         assert client.get(address).status_code == 200
 
 
-def test_a_debate_page_takes_two_queries(client, cast, django_assert_num_queries):
+def test_a_debate_page_without_comments_takes_three_queries(
+    client, cast, django_assert_num_queries
+):
     debate = make_debate(cast, consultation=ConsultationFactory(department=cast.department))
-    with django_assert_num_queries(2):  # the debate, and its points (tests/debates/test_points.py)
+    # The debate, its points, and the count of its comments (with comments, tests/debates/
+    # test_threads.py: the page of threads and their replies too).
+    with django_assert_num_queries(3):
         assert client.get(f"/debates/{debate.slug}/").status_code == 200
 
 

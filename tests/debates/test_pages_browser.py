@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from debates.models import Debate, Endorsement, Point
+from debates.models import Comment, Debate, Endorsement, Point
 from tests.browser import (
     WIDTHS,
     assert_accessible,
@@ -44,6 +44,15 @@ def test_a_resident_finds_a_debate_and_reads_it(page_at, cast, width, javascript
         background="Buses **would** move.\n\n- Blue badge parking moves\n- Deliveries before 10am",
         consultation=consultation,
     )
+    top = Comment.objects.create(debate=debate, stance="for", text="Buses would be *faster*.")
+    reply = Comment.objects.create(
+        debate=debate, parent=top, thread=top, depth=2, stance="against", text="Not for me."
+    )
+    Comment.objects.create(
+        debate=debate, parent=reply, thread=top, depth=3, stance="neutral", text="",
+        deleted_at=top.created_at,
+    )  # fmt: skip
+    Comment.objects.filter(pk=top.pk).update(thread=top)
     page = page_at(width, javascript_enabled=javascript)
     page.goto("/debates/")
     assert_on_page(page, heading="Debates")
@@ -62,6 +71,13 @@ def test_a_resident_finds_a_debate_and_reads_it(page_at, cast, width, javascript
     assert "This debate is open until" in text
     assert "Blue badge parking moves" in text
     assert page.get_by_role("link", name="Riverside cycle lanes").is_visible()
+    assert "Comment deleted" in page.locator("#debate-comments").inner_text()
+    checked(page)
+
+    page.get_by_label("Sort comments by").select_option(label="Newest")
+    submit(page, page.get_by_role("button", name="Sort comments"))
+    assert_on_page(page, heading=debate.question)
+    assert "Not for me." in page.locator("#debate-comments").inner_text()
     checked(page)
 
 

@@ -233,14 +233,14 @@ def test_a_closed_debate_shows_its_points_without_ways_to_add_or_endorse(client,
 def test_the_debate_page_keeps_a_fixed_number_of_queries(client, cast, django_assert_num_queries):
     debate = make_debate(cast)
     add(debate, cast.resident)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(f"/debates/{debate.slug}/")
     for number in range(30):
         point = add(
             debate, cast.resident, side=Point.Side.values[number % 2], text=f"Point {number}"
         )
         point_endorse(user=UserFactory(), point=point)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(f"/debates/{debate.slug}/").status_code == 200
 
 
