@@ -137,6 +137,7 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
+    from django.utils.module_loading import import_string
 
     from budgets.models import Budget, Elector, Idea, Process
     from civic.models import Area, Department, Organisation, Postcode, User
@@ -205,7 +206,12 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
         batch_size=5000,
     )
     store = SessionStore()
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that signs a person in by session (the first is the rules' permissions only).
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
     expires = now + timedelta(days=1)
     keys = [os.urandom(16).hex() for _user in users]
     Session.objects.bulk_create(

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "consultations",
     "petitions",
     "budgets",
+    "debates",
 ]
 
 if "pytest" in sys.modules:
@@ -472,6 +473,18 @@ CIVIC_BUDGET_PROPOSE_BURST = os.environ.get("CIVIC_BUDGET_PROPOSE_BURST", "5/m")
 CIVIC_BUDGET_PROPOSE_SUSTAINED = os.environ.get("CIVIC_BUDGET_PROPOSE_SUSTAINED", "30/h")
 CIVIC_BUDGET_IP_ALLOWLIST = env_list("CIVIC_BUDGET_IP_ALLOWLIST")
 CIVIC_BUDGET_PROPOSE_MIN_SECONDS = float(os.environ.get("CIVIC_BUDGET_PROPOSE_MIN_SECONDS", "5"))
+
+# Debates (debates.services): points added per client address over a short burst and a longer
+# window, networks exempt from both, and the least seconds from drawing the form to posting it.
+CIVIC_DEBATE_POINT_BURST = os.environ.get("CIVIC_DEBATE_POINT_BURST", "5/m")
+CIVIC_DEBATE_POINT_SUSTAINED = os.environ.get("CIVIC_DEBATE_POINT_SUSTAINED", "30/h")
+CIVIC_DEBATE_IP_ALLOWLIST = env_list("CIVIC_DEBATE_IP_ALLOWLIST")
+CIVIC_DEBATE_POINT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_POINT_MIN_SECONDS", "3"))
+# ... the same for comments, and how many minutes its author may edit a comment.
+CIVIC_DEBATE_COMMENT_BURST = os.environ.get("CIVIC_DEBATE_COMMENT_BURST", "10/m")
+CIVIC_DEBATE_COMMENT_SUSTAINED = os.environ.get("CIVIC_DEBATE_COMMENT_SUSTAINED", "120/h")
+CIVIC_DEBATE_COMMENT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_COMMENT_MIN_SECONDS", "3"))
+CIVIC_DEBATE_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_DEBATE_COMMENT_EDIT_MINUTES", "15"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -32,6 +32,7 @@ urlpatterns = [
     path("consultations/", include("consultations.urls")),
     path("", include("petitions.urls")),
     path("", include("budgets.urls")),
+    path("", include("debates.urls")),
     # allauth always routes reauthentication by an e-mailed code; civic asks for the password.
     *[
         path(

@@ -24,6 +24,7 @@ from civic.localcache import clear_all
 from petitions.models import Signature
 from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
+from tests.debates.factories import DebateFactory
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
     council,
@@ -33,7 +34,15 @@ from tests.petitions.conftest import (  # noqa: F401
 from tests.worker import _database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-OUR_APPS = ("civic", "consultations", "petitions", "budgets", "contacts", "mailing")
+OUR_APPS = (
+    "civic",
+    "consultations",
+    "petitions",
+    "budgets",
+    "debates",
+    "contacts",
+    "mailing",
+)
 
 # Pages of our own apps that are not shared, and why. Every other page a visitor can GET without
 # signing in must be a shared page: a new resident page is cached unless it is listed here.
@@ -69,6 +78,8 @@ NOT_SHARED = {
     "budgets:ballot": "a voter's own ballot and basket",
     "budgets:code": "a voter's own code, kept in their session",
     "budgets:pabulib": "a file to download, drawn from the ballots",
+    "debates:point_add": "for signed-in residents only",
+    "debates:point_endorse": "for signed-in residents only",
 }
 
 
@@ -128,6 +139,7 @@ def resident_pages(council):
         "budgets:idea": [idea.process.slug, idea.pk],
         "budgets:results": [idea.process.slug],
         "budgets:projects": [idea.process.slug],
+        "debates:debate": [DebateFactory(department=council.team).slug],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

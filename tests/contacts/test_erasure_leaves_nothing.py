@@ -2,7 +2,8 @@
 
 One person does everything a resident can: makes an account, answers a survey in their own words,
 starts a petition that names them, signs another, proposes a budget idea that names them and
-supports another, is imported from a file named after them and
+supports another, makes a point in a debate that names them and endorses another, is imported
+from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -37,6 +38,8 @@ from consultations.services import responding
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Segment
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
+from debates.models import Debate, Point
+from debates.services import point_add, point_endorse, point_token
 from mailing.engine import campaign_send_chunks
 from mailing.models import Campaign, Delivery, SendingIdentity
 from mailing.services import campaign_send_now
@@ -195,6 +198,10 @@ def counts() -> dict[str, object]:
         "supports per idea": {
             idea.pk: idea.supports.count() for idea in Idea.objects.order_by("pk")
         },
+        "points": Point.objects.count(),
+        "endorsements per point": {
+            point.pk: point.endorsements.count() for point in Point.objects.order_by("pk")
+        },
         "deliveries": Delivery.objects.count(),
         "campaign deliveries": Delivery.objects.filter(campaign__isnull=False).count(),
     }
@@ -207,6 +214,7 @@ def place(settings, tmp_path):
     settings.CIVIC_RESPONSE_MIN_SECONDS = 0
     settings.CIVIC_PETITION_MIN_SECONDS = 0
     settings.CIVIC_BUDGET_PROPOSE_MIN_SECONDS = 0
+    settings.CIVIC_DEBATE_POINT_MIN_SECONDS = 0
     # Mail that has left is out of the council's hands; here it leaves for memory, not var/mail.
     settings.EMAIL_BACKEND_PATH = "django.core.mail.backends.locmem.EmailBackend"
     settings.MAILERS = {
@@ -255,6 +263,18 @@ def place(settings, tmp_path):
         estimated_cost=5_000,
         proposer=neighbour,
     )
+    # An open debate, with a neighbour's point she will endorse.
+    debate = Debate.objects.create(
+        department=team,
+        question="Should the high street be closed to cars on Saturdays?",
+        slug="car-free-saturdays",
+        summary="A trial.",
+        background="Buses would move.",
+        status=Debate.Status.PUBLISHED,
+        opens_at=opened,
+        closes_at=opened + timedelta(days=30),
+    )
+    Point.objects.create(debate=debate, side=Point.Side.FOR, text="Cleaner air.", author=neighbour)
     newsletter = ConsentPurpose.objects.create(
         organisation=council, slug="newsletter", name="the newsletter", description="News"
     )
@@ -266,6 +286,7 @@ def place(settings, tmp_path):
         "moderator": moderator,
         "newsletter": newsletter,
         "process": process,
+        "debate": debate,
     }
 
 
@@ -368,6 +389,19 @@ def live_her_life(place) -> tuple[Client, Contact]:
     idea_support(
         user=user, idea=Idea.objects.get(title="Benches by the canal"), hears_progress=True
     )
+
+    # A point she makes in a debate, which says who she is, and a neighbour's point she
+    # endorses, asking to follow the debate.
+    point_add(
+        user=user,
+        debate=place["debate"],
+        side=Point.Side.AGAINST,
+        text=f"I am {NAME} and I run the shop at number 4: write to {EMAIL}.",
+        follows=True,
+        token=point_token(now=time.time() - 60),
+        ip="203.0.113.9",
+    )
+    point_endorse(user=user, point=Point.objects.get(text="Cleaner air."), follows=True)
 
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]

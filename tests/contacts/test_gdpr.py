@@ -159,6 +159,7 @@ def expected_data(contact):
         "consultation responses": [],  # consultations' own: they answered no survey
         "petition signatures": [],  # petitions' own: they signed none
         "budget ideas and supports": [],  # budgets' own: they proposed and supported none
+        "debate contributions": [],  # debates' own: they made and endorsed no points
     }
 
 

@@ -1,0 +1,153 @@
+"""Debates in the admin, for the officers of the department that runs each debate and their
+organisation's admins: the question, its background and dates, the consultation it informs
+(chosen from the council's own), and a Publish page with its check."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
+from civic.selectors import scope_to_organisation
+from debates import services
+from debates.models import Debate
+
+PUBLISH = "debates.publish_debate"
+
+
+class DebateForm(forms.ModelForm):
+    class Meta:
+        model = Debate
+        fields = [
+            "department",
+            "question",
+            "slug",
+            "summary",
+            "background",
+            "consultation",
+            *Debate.SCHEDULE.fields(),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        dated = Debate(**{name: cleaned.get(name) for name in Debate.SCHEDULE.fields()})
+        for field, message in Debate.SCHEDULE.problems(dated).items():
+            if field in self.fields:
+                self.add_error(field, message)
+        return cleaned
+
+
+def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
+    """Each problem of the check with a link to its field on the debate's page (a date and time
+    is two boxes: the link goes to the date's)."""
+    linked = []
+    for key, message in problems.items():
+        field = next((f for f in Debate._meta.concrete_fields if f.name == key), None)
+        if field is None:
+            anchor = "content-main"
+        elif isinstance(field, models.DateTimeField):
+            anchor = f"id_{key}_0"
+        else:
+            anchor = f"id_{key}"
+        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
+    return linked
+
+
+@admin.register(Debate)
+class DebateAdmin(AdminPagesMixin, ScopedModelAdmin):
+    form = DebateForm
+    department_path = "department"
+    organisation_path = None
+    list_display = ["question", "department", "status", "stage_display", "opens_at", "closes_at"]
+    list_filter = ["status"]
+    list_select_related = ["department__organisation"]
+    search_fields = ["question"]
+    prepopulated_fields = {"slug": ["question"]}
+    change_form_template = "admin/debates/debate/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["department", "question", "slug", "summary", "background"]}),
+        (gettext_lazy("Dates"), {"fields": Debate.SCHEDULE.fields()}),
+        (gettext_lazy("Linked consultation"), {"fields": ["consultation"]}),
+    ]
+
+    @admin.display(description=gettext_lazy("stage"))
+    def stage_display(self, debate: Debate) -> str:
+        return str(Debate.Stage(debate.stage).label)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "consultation":
+            # The council's own consultations, newest first: chosen from a list, never typed.
+            kwargs["queryset"] = scope_to_organisation(
+                db_field.related_model.objects.select_related("department"),
+                request.user,
+                path="department__organisation",
+            ).order_by("-pk")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        debate = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        draft = debate is not None and debate.status == Debate.Status.DRAFT
+        if draft and request.user.has_perm(PUBLISH, debate):
+            extra["publish_url"] = reverse(
+                f"{self.admin_site.name}:debates_debate_publish", args=[debate.pk]
+            )
+        if debate is not None and not draft:
+            extra["public_url"] = reverse("debates:debate", args=[debate.slug])
+        return super().change_view(request, object_id, form_url, extra)
+
+    # The Publish page ---------------------------------------------------------------------------
+
+    def admin_pages(self):
+        return [self.page_path("<int:object_id>/publish/", self.publish_view, "publish")]
+
+    def publish_view(self, request, object_id):
+        debate = self.page_object(request, object_id, permission=PUBLISH)
+        change_url = reverse(f"{self.admin_site.name}:debates_debate_change", args=[debate.pk])
+        draft = debate.status == Debate.Status.DRAFT
+        problems = _linked(services.debate_problems(debate), change_url) if draft else []
+        if request.method == "POST" and draft:
+            try:
+                services.debate_publish(actor=request.user, debate=debate, now=timezone.now())
+            except ValidationError as error:
+                problems = _linked(
+                    {key: found[0] for key, found in error.message_dict.items()}, change_url
+                )
+            else:
+                messages.success(request, _("The debate is published: residents can see it now."))
+                return redirect(change_url)
+        return self.page_response(
+            request,
+            "admin/debates/debate/publish.html",
+            {
+                "title": _("Publish: %(question)s") % {"question": debate.question},
+                "debate": debate,
+                "original": debate,
+                "status_words": debate.get_status_display(),
+                "problems": problems,
+                "refused": [] if draft else [_("This debate is already published.")],
+                "ready": draft and not problems,
+                "back_url": change_url,
+                "back_label": _("Back to the debate"),
+                "problems_title": _("The debate cannot be published yet"),
+                "summary_heading": _("What residents will see"),
+                "residents_see": [
+                    _(
+                        "Residents can see the debate, its background and its dates at once. "
+                        "While it is open, signed-in residents can add points for and against "
+                        "and comment."
+                    )
+                ],
+                "confirm_question": _(
+                    "Are you sure you want to publish it? You cannot unpublish a debate."
+                ),
+                "confirm_label": _("Publish the debate"),
+            },
+        )

@@ -1,0 +1,68 @@
+"""Forms for the debate pages. They read what the browser sent and draw it back with the
+messages of debates.services, which holds every rule."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from civic.forms import ServiceErrorsMixin
+from debates.models import Debate, Point
+from debates.services import FOLLOW_WORDING
+
+# The stages the list offers (a draft is nobody's business but the council's).
+LIST_STAGES = [(stage.value, stage.label) for stage in Debate.Stage if stage != Debate.Stage.DRAFT]
+
+
+class DebateFilterForm(forms.Form):
+    """The list of debates by stage, read from the address (GET)."""
+
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        required=False,
+        choices=[("", _("All")), *LIST_STAGES],
+        error_messages={"invalid_choice": _("Choose a stage from the list")},
+    )
+
+
+class PointForm(ServiceErrorsMixin, forms.Form):
+    """A point for or against: one idea, short. The honeypot (`website`) and the signed moment
+    the form was drawn (`started`) are drawn by hand."""
+
+    side = forms.ChoiceField(
+        label=_("Is your point for or against?"),
+        choices=Point.Side.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose whether your point is for or against")},
+    )
+    text = forms.CharField(
+        label=_("Your point"),
+        help_text=_("One idea, in a sentence or two. Up to 280 characters."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    follows = forms.BooleanField(
+        required=False,
+        label=FOLLOW_WORDING,
+        help_text=_("We will e-mail you about how the debate goes. You can stop at any time."),
+    )
+
+
+class EndorseForm(forms.Form):
+    follows = forms.BooleanField(
+        required=False,
+        label=FOLLOW_WORDING,
+        help_text=_("We will e-mail you about how the debate goes. You can stop at any time."),
+    )
+
+
+class CommentSortForm(forms.Form):
+    """How a debate's comment threads are sorted, read from the address (GET)."""
+
+    sort = forms.ChoiceField(
+        label=_("Sort comments by"),
+        required=False,
+        choices=[("best", _("Best")), ("newest", _("Newest")), ("oldest", _("Oldest"))],
+        error_messages={"invalid_choice": _("Choose best, newest or oldest")},
+    )

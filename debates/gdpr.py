@@ -1,0 +1,119 @@
+"""What debates hold about a contact, for their copy of their data and for erasure (registered
+with contacts.gdpr_registry in DebatesConfig.ready).
+
+Points and endorsements belong to a contact through their account: the one the contact is linked
+to, or one with the contact's address, in the contact's organisation.
+
+Erasure keeps every endorsement and comment vote (the counts stay true) and removes whose it
+was; a comment stays in its place in the thread without its author, replaced whole if it names
+them. A point the
+person made stays, since others endorsed it, but no longer names them: the link to its author
+goes, and a point that names them is replaced whole (what is around a name tells who they are as
+well).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contacts.gdpr_registry import identifying_terms, names_them
+from contacts.models import Contact
+from debates.models import Comment, CommentVote, Endorsement, Point
+
+# Shown in place of a point that named the person who made it.
+ERASED_TEXT = _(
+    "This was removed because the person who wrote it asked for their data to be erased."
+)
+
+
+def _theirs(contact: Contact, path: str) -> Q:
+    by_account = Q(**{f"{path}_id": contact.user_id}) if contact.user_id else Q(pk__in=[])
+    by_email = Q(**{f"{path}__email__iexact": contact.email}) if contact.email else Q(pk__in=[])
+    return by_account | by_email
+
+
+def _points(contact: Contact):
+    return Point.objects.filter(
+        _theirs(contact, "author"),
+        debate__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _endorsements(contact: Contact):
+    return Endorsement.objects.filter(
+        _theirs(contact, "user"),
+        point__debate__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _comments(contact: Contact):
+    return Comment.objects.filter(
+        _theirs(contact, "author"),
+        debate__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _votes(contact: Contact):
+    return CommentVote.objects.filter(
+        _theirs(contact, "user"),
+        comment__debate__department__organisation_id=contact.organisation_id,
+    )
+
+
+def export_contributions(contact: Contact) -> list[dict]:
+    rows = [
+        {
+            "debate": point.debate.question,
+            "what": f"made a point {point.get_side_display().lower()}",
+            "when": point.created_at.isoformat(),
+            "point": point.text,
+        }
+        for point in _points(contact).select_related("debate").order_by("pk")
+    ]
+    rows += [
+        {
+            "debate": endorsement.point.debate.question,
+            "what": "endorsed a point",
+            "when": endorsement.created_at.isoformat(),
+            "point": endorsement.point.text,
+        }
+        for endorsement in _endorsements(contact).select_related("point__debate").order_by("pk")
+    ]
+    rows += [
+        {
+            "debate": comment.debate.question,
+            "what": f"commented ({comment.get_stance_display().lower()})",
+            "when": comment.created_at.isoformat(),
+            "point": comment.text,
+        }
+        for comment in _comments(contact).select_related("debate").order_by("pk")
+    ]
+    rows += [
+        {
+            "debate": vote.comment.debate.question,
+            "what": "voted a comment up" if vote.value > 0 else "voted a comment down",
+            "when": vote.created_at.isoformat(),
+            "point": "",
+        }
+        for vote in _votes(contact).select_related("comment__debate").order_by("pk")
+    ]
+    return rows
+
+
+def erase_contributions(contact: Contact) -> int:
+    terms = identifying_terms(contact)
+    erased = _endorsements(contact).update(user=None) + _votes(contact).update(user=None)
+    for comment in _comments(contact):
+        if names_them(comment.text, terms):
+            comment.text = str(ERASED_TEXT)
+        comment.author = None
+        comment.save(update_fields=["text", "author"])
+        erased += 1
+    for point in _points(contact):
+        if names_them(point.text, terms):
+            point.text = str(ERASED_TEXT)
+        point.author = None
+        point.save(update_fields=["text", "author"])
+        erased += 1
+    return erased

@@ -1,0 +1,32 @@
+"""Debates for the debate tests, in the stage a test asks for, run by the cast's department
+(tests/cast.py: the officer works there)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from debates.models import Debate
+from tests.debates.factories import DebateFactory
+
+# Opening and closing, in days from now, that put a published debate in each stage.
+STAGE_DAYS = {
+    Debate.Stage.UPCOMING: (3, 17),
+    Debate.Stage.OPEN: (-1, 14),
+    Debate.Stage.CLOSED: (-20, -6),
+}
+
+
+def make_debate(cast, stage: str = Debate.Stage.OPEN, *, now=None, **fields) -> Debate:
+    """A debate of the cast's department in `stage` at `now`; a draft for Stage.DRAFT."""
+    now = now or timezone.now()
+    opens, closes = STAGE_DAYS.get(stage, STAGE_DAYS[Debate.Stage.OPEN])
+    defaults = {
+        "department": cast.department,
+        "opens_at": now + timedelta(days=opens),
+        "closes_at": now + timedelta(days=closes),
+    }
+    if stage == Debate.Stage.DRAFT:
+        defaults.update(status=Debate.Status.DRAFT, published_at=None)
+    return DebateFactory(**{**defaults, **fields})
