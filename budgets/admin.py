@@ -33,6 +33,7 @@ FIXED_AT_VOTING = [
     "method",
     "completion",
     "voters",
+    "min_age",
     "ideas_open_at",
     "review_starts_at",
     "voting_opens_at",
@@ -83,6 +84,7 @@ class ProcessForm(forms.ModelForm):
             "description",
             *Process.SCHEDULE.fields(),
             "voters",
+            "min_age",
             "method",
             "completion",
         ]
@@ -135,7 +137,10 @@ class ProcessAdmin(
                 ]
             },
         ),
-        (gettext_lazy("Voting and results"), {"fields": ["voters", "method", "completion"]}),
+        (
+            gettext_lazy("Voting and results"),
+            {"fields": ["voters", "min_age", "method", "completion"]},
+        ),
     ]
 
     @admin.display(description=gettext_lazy("stage"))

@@ -290,7 +290,8 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
             if request.headers.get("X-Civic-Basket"):
                 return JsonResponse({"projects": basket})
             anchor = request.POST.get("add") or request.POST.get("remove") or ""
-            anchor = f"#project-{int(anchor)}" if anchor.isdigit() else ""
+            anchor = f"#project-{anchor}" if anchor.isascii() and anchor.isdigit() else ""
+            anchor = anchor if len(anchor) <= 30 else ""
             return redirect(request.get_full_path() + anchor)
 
     categories = sorted(

@@ -161,11 +161,13 @@ def elector_register(
                         % {"council": process.organisation.name},
                         code="outside",
                     )
-    chooses = process.voters == Process.Voters.ANY_ONE_AREA or (
-        code is not None and code.batch.area_id is None
-    )
-    if code is not None and not chooses:
+    # Online, "any one area" lets the voter choose; a code's batch names its area, and only a
+    # batch without one lets its voters choose.
+    if code is not None:
+        chooses = code.batch.area_id is None
         home = code.batch.area
+    else:
+        chooses = process.voters == Process.Voters.ANY_ONE_AREA
     if chooses:
         if area is None or area.pk not in {choice.pk for choice in areas}:
             errors["area"] = ValidationError(

@@ -111,6 +111,7 @@ def test_the_result_method_cannot_change_once_voting_opens(council, officer):
         officer.get(f"/admin/budgets/process/{process.pk}/change/"), heading=ANY_HEADING
     )
     assert 'name="method"' not in html
+    assert 'name="min_age"' not in html  # who may vote is fixed too
     # Nor the dates up to the vote, nor the budgets voters are choosing in.
     assert 'name="voting_opens_at' not in html
     assert 'name="budgets-0-amount"' not in html
@@ -124,6 +125,7 @@ def test_the_result_method_cannot_change_once_voting_opens(council, officer):
     draft = make_process(council, Process.Stage.UPCOMING)
     html = officer.get(f"/admin/budgets/process/{draft.pk}/change/").content.decode()
     assert 'name="method"' in html
+    assert 'name="min_age"' in html  # the least age to vote, set before voting opens
 
 
 def test_each_budget_rows_fields_are_named_on_the_server_area_select_too(council, officer):

@@ -259,3 +259,15 @@ def test_one_code_used_twice_at_the_same_moment_makes_one_ballot(council, postgr
     assert sorted(outcomes) == ["used", "voted"]
     assert Ballot.objects.filter(code=code).count() == 1
     assert Elector.objects.filter(code=code).count() == 1
+
+
+def test_a_codes_batch_names_its_area_even_where_online_voters_choose_any_one(council, voting):
+    voting.voters = Process.Voters.ANY_ONE_AREA
+    voting.save()
+    batch = CodeBatch.objects.create(process=voting, name="Hulme library", salt=os.urandom(16),
+                                     area=council.hulme)  # fmt: skip
+    code = VotingCode.objects.create(batch=batch, digest=os.urandom(32))
+    # No choice is asked for, and a choice sent anyway cannot move the code to another ward.
+    elector = elector_register(process=voting, code=code, area=council.ancoats)
+    assert elector.area == council.hulme
+    assert budgets_for(elector) == [budget_of(voting, council.hulme), budget_of(voting)]

@@ -332,6 +332,8 @@ def test_a_voter_who_has_not_given_a_postcode_is_sent_to_the_first_step(council,
         {"add": "nope"},
         {"add": "99999999"},
         {"remove": "1e9"},
+        {"add": "²"},
+        {"remove": "9" * 5000},
         {"projects": ["x", "y"], "add": "", "remove": ""},
     ],
 )
