@@ -14,6 +14,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from rules.contrib.admin import ObjectPermissionsTabularInline
 
@@ -148,9 +149,12 @@ class ProcessAdmin(
         return str(Process.Stage(process.stage).label)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and services.settings_fixed(obj):
-            return FIXED_AT_VOTING
-        return []
+        if obj is None or not services.settings_fixed(obj):
+            return []
+        # Once voting has closed, its close is fixed too: moving it later would reopen voting
+        # after the results were worked out and the winners told.
+        closed = obj.voting_closes_at is not None and obj.voting_closes_at <= timezone.now()
+        return [*FIXED_AT_VOTING, "voting_closes_at"] if closed else FIXED_AT_VOTING
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         process = self.get_object(request, object_id)

@@ -35,7 +35,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from budgets.allocation import Election, PabulibError, Project, pabulib_text, read_pabulib_text
-from budgets.models import Ballot, Budget, Category, Idea, Process
+from budgets.models import Ballot, Budget, BudgetResult, Category, Idea, Process
 from budgets.tally import budget_election
 from civic.models import AuditEntry, User
 from civic.services import audit_record, require
@@ -259,6 +259,8 @@ def election_import(
     refusal = import_refusal(process, budget, now)
     if refusal:
         raise ValidationError({"budget": refusal})
+    # A closed process's empty budget may have been counted already: the worker counts it again.
+    BudgetResult.objects.filter(budget=budget).delete()
     amount_before = budget.amount
     if budget.amount != election.budget:
         budget.amount = election.budget

@@ -38,6 +38,7 @@ from budgets.models import (
     Ballot,
     BallotChoice,
     Budget,
+    BudgetResult,
     Elector,
     Idea,
     Process,
@@ -332,7 +333,10 @@ def ballot_cast(
         stage = process.stage_at(now)
         if stage not in (Process.Stage.VOTING, Process.Stage.RESULTS):
             raise Refused(
-                _("Paper ballots are entered once voting has opened, until its results are in."),
+                _(
+                    "Paper ballots are entered from the day voting opens until building the "
+                    "projects starts."
+                ),
                 code="closed",
             )
     else:
@@ -355,6 +359,9 @@ def ballot_cast(
         raise ValidationError({"projects": problems})
 
     with transaction.atomic():
+        if channel == Channel.PAPER:
+            # A ballot keyed in after the count: the budget is counted again by the worker.
+            BudgetResult.objects.filter(budget=budget).delete()
         ballot = _ballot_row(budget, channel, voter=voter, code=code, keyed_by=keyed_by,
                              paper_batch=paper_batch, now=now)  # fmt: skip
         BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, idea=idea) for idea in ideas])

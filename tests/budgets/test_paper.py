@@ -140,7 +140,7 @@ def test_paper_ballots_are_keyed_in_from_voting_until_results_only(council, proj
             f"/admin/budgets/process/{process.pk}/paper/?budget={budget_of(process).pk}",
             {"projects": [str(idea.pk)], "paper_batch": "Box 1"},
         ).content.decode()
-        assert "Paper ballots are entered once voting has opened" in html
+        assert "Paper ballots are entered from the day voting opens" in html
     results = make_process(council, Stage.RESULTS, title="Counting")
     late = on_ballot(results, None, 1_000, council, "Lamp")
     paper_enter(actor=council.officer, budget=budget_of(results), idea_ids=[late.pk],

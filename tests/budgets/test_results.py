@@ -33,6 +33,7 @@ from budgets.results import (
     results_sweep,
 )
 from budgets.tally import budget_election
+from budgets.voting import ballot_cast
 from civic.models import AuditEntry
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.factories import UserFactory
@@ -104,6 +105,29 @@ def test_the_sweep_works_out_every_budget_of_a_closed_process_once(council, elec
     assert stored.figures["voters_by_channel"] == {"online": 7, "code": 2, "paper": 2}
     assert results_sweep() == 0  # nothing left to do: safe to run again
     assert not BudgetResult.objects.filter(budget__process__in=[voting, draft]).exists()
+
+
+def test_a_paper_ballot_keyed_in_after_the_count_has_its_budget_counted_again(council, election):
+    process, ideas = election
+    results_sweep()
+    ancoats = budget_of(process, council.ancoats)
+    ballot_cast(budget=ancoats, idea_ids=[ideas["garden"].pk], keyed_by=council.officer,
+                paper_batch="Late box")  # fmt: skip
+    assert not BudgetResult.objects.filter(budget=ancoats).exists()
+    assert BudgetResult.objects.filter(budget__process=process).count() == 2  # the others stay
+    assert results_sweep() == 1
+    assert BudgetResult.objects.get(budget=ancoats).figures["voters_by_channel"]["paper"] == 3
+
+
+def test_voting_s_close_is_fixed_once_it_has_passed(council, election):
+    process, _ideas = election
+    client = Client()
+    client.force_login(council.officer)
+    html = client.get(f"/admin/budgets/process/{process.pk}/change/").content.decode()
+    assert 'name="voting_closes_at_0"' not in html
+    voting = make_process(council, Process.Stage.VOTING)
+    html = client.get(f"/admin/budgets/process/{voting.pk}/change/").content.decode()
+    assert 'name="voting_closes_at_0"' in html  # voting can still be extended while it is open
 
 
 def test_the_winners_are_those_of_both_methods_with_the_process_s_completion(council, election):
