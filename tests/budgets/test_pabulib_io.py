@@ -29,7 +29,8 @@ from budgets.allocation import (
     read_pabulib,
     read_pabulib_text,
 )
-from budgets.models import Ballot, BallotChoice, Budget, Category, Idea, Process
+from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Category, Idea, Process
+from budgets.results import results_sweep
 from budgets.tally import budget_election
 from civic.models import AuditEntry
 from tests.budgets.conftest import budget_of, make_idea, make_process
@@ -377,6 +378,18 @@ def test_a_file_goes_only_into_an_empty_budget_so_a_second_import_is_refused(cou
     }
     assert Ballot.objects.filter(budget=budget).count() == 27
     assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT).count() == 1
+
+
+def test_a_budget_counted_empty_at_the_close_is_counted_again_after_its_import(council):
+    process = make_process(council, Stage.RESULTS)
+    budget = budget_of(process)
+    results_sweep()  # the worker counted the closed process, this budget with no ballots
+    assert BudgetResult.objects.get(budget=budget).voters == 0
+    with WARSAW.open("rb") as file:
+        pabulib_io.election_import(actor=council.officer, process=process, budget=budget, file=file)
+    assert not BudgetResult.objects.filter(budget=budget).exists()
+    assert results_sweep() == 1
+    assert BudgetResult.objects.get(budget=budget).voters == 27
 
 
 def test_a_budget_of_another_process_is_refused(council):
