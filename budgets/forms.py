@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from budgets import voting
 from budgets.models import Budget, Category, Idea, Process
 from budgets.services import HEAR_WORDING
 from civic.forms import ServiceErrorsMixin
@@ -282,10 +283,10 @@ class BallotFilterForm(forms.Form):
 class CodeForm(ServiceErrorsMixin, forms.Form):
     code = forms.CharField(
         label=_("Your voting code"),
-        help_text=_("It is on the letter or card the council gave you, like ABCD-EFGH-JKLM."),
+        help_text=_("It is on the letter or card the council gave you, like 7KQM-X3PA-RW9C."),
         required=False,
         max_length=64,
-        error_messages={"max_length": _("This code is not valid or has been used")},
+        error_messages={"max_length": voting.CODE_NOT_VALID},
     )
 
     def __init__(self, *args, **kwargs):

@@ -451,7 +451,10 @@ VOTING_BY_CODE = FormGuard(
     ),
 )
 code_token = VOTING_BY_CODE.token
-CODE_NOT_VALID = gettext_lazy("This code is not valid or has been used")
+CODE_NOT_VALID = gettext_lazy(
+    "This code is not valid or has been used. Enter it as it is printed on your card, like "
+    "7KQM-X3PA-RW9C"
+)
 
 
 def code_check(
