@@ -96,6 +96,16 @@ def export_ideas(contact: Contact) -> list[dict]:
         }
         for ballot in _ballots(contact).select_related("budget__process", "budget__area")
     ]
+    # The area they vote as in each process (their postcode is not kept).
+    rows += [
+        {
+            "process": elector.process.title,
+            "idea": "",
+            "what": f"votes as a resident of {elector.area.name}",
+            "when": elector.created_at.isoformat(),
+        }
+        for elector in _electors(contact).select_related("process", "area").order_by("pk")
+    ]
     return rows
 
 

@@ -38,6 +38,7 @@ def test_the_copy_lists_what_they_proposed_and_supported(taking_part):
         ("Swings for Cara Creator's street", "proposed it"),
         ("Benches", "supported it"),
         ("", "voted in the budget Citywide"),
+        ("", "votes as a resident of Ancoats"),
     ]
     assert "Benches" not in str(rows[2])  # that they voted, never how
     assert rows[0]["description"] == "I am Cara Creator and my children need swings."
