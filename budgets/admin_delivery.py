@@ -179,6 +179,9 @@ class MilestoneInline(admin.StackedInline):
     form = MilestoneForm
     extra = 1  # a blank milestone to fill in, without JavaScript
 
+    # Asked without a project, these are the general question (may this person ever add,
+    # change or delete milestones?), so the inline is not taken for a read-only one; on a
+    # project's page, a cancelled project's milestones are kept as they are.
     def has_add_permission(self, request, obj=None):
         return _open(obj) and request.user.has_perm(delivery.DELIVER, obj)
 
@@ -186,7 +189,7 @@ class MilestoneInline(admin.StackedInline):
         return _open(obj) and request.user.has_perm(delivery.DELIVER, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return obj is not None and request.user.has_perm(delivery.DELIVER, obj)
+        return request.user.has_perm(delivery.DELIVER, obj)
 
     def has_view_permission(self, request, obj=None):
         # Without a project: the inline's queryset, which Django filters to the project whose
@@ -195,7 +198,7 @@ class MilestoneInline(admin.StackedInline):
 
 
 def _open(project) -> bool:
-    return isinstance(project, Project) and project.status != Status.CANCELLED
+    return project is None or (isinstance(project, Project) and project.status != Status.CANCELLED)
 
 
 # The admin --------------------------------------------------------------------------------------
