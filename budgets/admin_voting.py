@@ -14,8 +14,6 @@ and the page says so; an officer who loses them makes a new batch.
 
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import quote
 
 from django import forms
@@ -41,8 +39,8 @@ from budgets.codes import (
 )
 from budgets.models import Budget, Process
 from budgets.tally import ballot_ideas
-from civic.admin_base import AdminPagesMixin
-from civic.exports import spreadsheet_text
+from civic.admin_base import AdminPagesMixin, refusal_text
+from civic.exports import csv_rows
 from civic.form_guard import Refused
 from civic.formatting import day
 from civic.forms import service_errors_onto
@@ -156,20 +154,14 @@ def code_page_url(process: Process) -> str:
 
 
 def codes_csv(process: Process, batch, codes: list[str]) -> str:
-    """The batch's codes as a CSV file, every cell through spreadsheet_text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["process", "batch", "area", "code", "web_address", "voting_closes"])
+    """The batch's codes as a CSV file, through the shared writer (every cell made safe)."""
     area = batch.area.name if batch.area else _("Voter chooses")
     closes = day(process.voting_closes_at)
-    for code in codes:
-        writer.writerow(
-            [
-                spreadsheet_text(str(cell))
-                for cell in (process.title, batch.name, area, code, code_page_url(process), closes)
-            ]
-        )
-    return out.getvalue()
+    rows = (
+        (process.title, batch.name, area, code, code_page_url(process), closes) for code in codes
+    )
+    header = ["process", "batch", "area", "code", "web_address", "voting_closes"]
+    return "".join(csv_rows(header, rows))
 
 
 class VotingPagesMixin(AdminPagesMixin):
@@ -212,7 +204,7 @@ class VotingPagesMixin(AdminPagesMixin):
                 except ValidationError as error:
                     service_errors_onto(form, error)
                 except Refused as refusal:
-                    form.add_error(None, str(refusal))
+                    form.add_error(None, refusal_text(refusal))
                 else:
                     return self._printout(request, process, batch, codes, change_url)
         return self.page_response(
@@ -278,7 +270,7 @@ class VotingPagesMixin(AdminPagesMixin):
                     except ValidationError as error:
                         service_errors_onto(form, error)
                     except Refused as refusal:
-                        form.add_error(None, str(refusal))
+                        form.add_error(None, refusal_text(refusal))
                     else:
                         messages.success(
                             request,

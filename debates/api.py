@@ -39,7 +39,7 @@ class StageField(serializers.Field):
         return str(debate.stage)
 
 
-class DebateSerializer(serializers.ModelSerializer):
+class PublicDebateSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(
         source="department.organisation", slug_field="slug", read_only=True
     )
@@ -81,7 +81,7 @@ class DebateSerializer(serializers.ModelSerializer):
 class DebateViewSet(viewsets.ReadOnlyModelViewSet):
     """Debates, newest first, with their question, background, stage and dates."""
 
-    serializer_class = DebateSerializer
+    serializer_class = PublicDebateSerializer
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
 

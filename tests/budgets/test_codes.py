@@ -250,7 +250,7 @@ def test_an_officer_makes_a_batch_and_gets_its_codes_once_as_cards_and_a_csv(
 
     link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"\s+download="([^"]+)"', html)
     assert link is not None and link[2] == f"voting-codes-northbridge-decides-{batch.pk}.csv"
-    rows = list(csv.reader(io.StringIO(unquote(link[1]))))
+    rows = list(csv.reader(io.StringIO(unquote(link[1]).removeprefix("\ufeff"))))
     assert rows[0] == ["process", "batch", "area", "code", "web_address", "voting_closes"]
     assert [row[3] for row in rows[1:]] == codes
     assert {row[2] for row in rows[1:]} == {"Hulme"}
@@ -271,7 +271,7 @@ def test_a_csv_cell_that_could_run_as_a_formula_is_made_text(council, voting, of
                            {**BATCH, "name": "+Library", "count": "1"})  # fmt: skip
     html = printed.content.decode()
     link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"', html)
-    row = list(csv.reader(io.StringIO(unquote(link[1]))))[1]
+    row = list(csv.reader(io.StringIO(unquote(link[1]).removeprefix("\ufeff"))))[1]
     assert row[:3] == ["'=HYPERLINK(1)", "'+Library", "Voter chooses"]
 
 

@@ -36,6 +36,7 @@ from civic.models import AuditEntry
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.budgets.pabutools_reference import reference_election, reference_winners
 from tests.factories import UserFactory
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 Stage = Process.Stage
@@ -155,8 +156,10 @@ def test_export_then_import_into_a_fresh_process_gives_the_same_election_and_win
 
 def test_the_export_describes_the_election_and_never_a_voter(council):
     process, budget, voters = held_election(council)
-    text = Client().get(f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb").content
-    text = text.decode()
+    # A file, not a page: its status and type are checked, then the whole of it is read.
+    download = Client().get(f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb")
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
+    text = download.getvalue().decode()
     meta, projects_and_votes = text.split("PROJECTS\n")
     projects, votes = projects_and_votes.split("VOTES\n")
     closes = process.voting_closes_at.astimezone()
@@ -466,8 +469,7 @@ def test_an_officer_imports_a_file_from_the_process_page(council, officer):
     change = officer.get(f"/admin/budgets/process/{process.pk}/change/").content.decode()
     page = f"/admin/budgets/process/{process.pk}/pabulib/"
     assert f'href="{page}"' in change
-    html = officer.get(page).content.decode()
-    assert "Import a Pabulib file: Replay Warsaw" in html
+    html = assert_page(officer.get(page), heading="Import a Pabulib file: Replay Warsaw")
     options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', html)
     assert [name for _pk, name in options] == ["Ancoats", "Hulme", "Citywide"] or sorted(
         name for _pk, name in options

@@ -123,7 +123,8 @@ def test_voting_s_close_is_fixed_once_it_has_passed(council, election):
     process, _ideas = election
     client = Client()
     client.force_login(council.officer)
-    html = client.get(f"/admin/budgets/process/{process.pk}/change/").content.decode()
+    html = assert_page(client.get(f"/admin/budgets/process/{process.pk}/change/"),
+                       heading="Change budget process")  # fmt: skip
     assert 'name="voting_closes_at_0"' not in html
     voting = make_process(council, Process.Stage.VOTING)
     html = client.get(f"/admin/budgets/process/{voting.pk}/change/").content.decode()

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from budgets.codes import code_find
 from budgets.models import Ballot, CodeBatch, Idea, Process
-from tests.browser import assert_accessible, assert_no_csp_errors, submit
+from tests.browser import assert_accessible, assert_no_csp_errors, assert_on_page, submit
 from tests.budgets.conftest import budget_of, make_idea, make_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,6 +41,7 @@ def test_an_officer_makes_codes_and_prints_them_through_accessible_pages(
     assert not CodeBatch.objects.exists()
     page.get_by_label("I am ready to print or save the codes now").check()
     submit(page, page.get_by_role("button", name="Make the codes"))
+    assert_on_page(page, heading="Voting codes: Central library")
     checked(page)
     codes = page.locator(".voting-code").all_inner_texts()
     assert len(codes) == 4 and all(code_find(process, code) for code in codes)

@@ -238,12 +238,26 @@ def drive_subject_access_download(client, values) -> list[Exported]:
         return [read_csv("my data CSV", archive.read("my-data.csv"))]
 
 
+def drive_voting_codes_csv(client, values) -> list[Exported]:
+    """The CSV an officer saves with a new batch of voting codes: every cell is written by the
+    council or made by civic, but a title or a batch's name is typed by an officer."""
+    from django.utils import timezone
+
+    from budgets.admin_voting import codes_csv
+    from budgets.models import CodeBatch, Process
+
+    process = Process(title=values[0], slug="codes", voting_closes_at=timezone.now())
+    batch = CodeBatch(process=process, name=values[-1])
+    return [read_csv("voting codes CSV", codes_csv(process, batch, list(values)).encode())]
+
+
 # Every function that calls a writer of civic.exports, and the driver that exercises it.
 EXPORT_PATHS = {
     "consultations.admin_results.ResultsPages.export": drive_consultation_csv_in_the_request,
     "consultations.services.exports.export_write": drive_consultation_export_by_a_worker,
     "contacts.admin.SegmentAdmin.export_csv": drive_segment_export,
     "contacts.services.gdpr.contact_data_csv": drive_subject_access_download,
+    "budgets.admin_voting.codes_csv": drive_voting_codes_csv,
 }
 # Code that writes CSV itself, and why that is not an export.
 NOT_EXPORTS = {

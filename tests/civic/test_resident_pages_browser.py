@@ -45,6 +45,7 @@ NOT_PAGES = {
     "consultations:image": "a consultation's image file",
     "budgets:image": "an idea's picture file",
     "budgets:results_json": "JSON",
+    "budgets:pabulib": "a Pabulib file to download, not a page",
     "budgets:milestone_photo": "a winning project's milestone photo file",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
