@@ -17,6 +17,7 @@ A voting code, once checked, is kept in the session, never in an address.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -95,6 +97,24 @@ def _style_words(budget: Budget) -> str:
             "least": voting.pounds(least)
         }
     return words
+
+
+def _projects_key(process: Process, budget: Budget, shown: list[Idea], basket: list[int]) -> str:
+    """A digest of everything the ballot's list of projects shows (budgets/ballot.html), so
+    that voters who would see the same list share one drawing of it."""
+    ids = {project.pk for project in shown}
+    seen = (
+        get_language(),
+        process.slug,
+        budget.name,
+        sorted(ids.intersection(basket)),
+        [
+            (project.pk, project.title, project.cost, project.description, str(project.image),
+             project.image_alt, project.category.name if project.category else "")
+            for project in shown
+        ],
+    )  # fmt: skip
+    return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
 
 
 def _refused(request, process, refusal: Refused, status: int = 200) -> HttpResponse:
@@ -219,7 +239,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     elector = voting.elector_of(process, **voter.who())
     if elector is None:
         return redirect("budgets:vote", process.slug)
-    budgets = list(process.budgets.select_related("area"))
+    budgets = voting.process_budgets(process)
     budget = next((budget for budget in budgets if budget.pk == budget_id), None)
     if budget is None:
         raise Http404(_("There is no budget here."))
@@ -237,7 +257,10 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
         .order_by("title", "pk")
     )
     by_id = {project.pk: project for project in projects}
-    current = voting.ballot_of(budget, voter=voter.user, code=voter.code)
+    # An account's ballot being cast replaces any earlier one, whatever it held: the earlier one
+    # is read only if the page is drawn again (an error), not on the way to counting the vote.
+    casting = request.method == "POST" and "submit" in request.POST and voter.code is None
+    current = None if casting else voting.ballot_of(budget, voter=voter.user, code=voter.code)
     current_ids = (
         sorted(choice.idea_id for choice in current.choices.all()) if current is not None else []
     )
@@ -255,7 +278,8 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
         if "submit" in request.POST:
             try:
                 voting.ballot_cast(budget=budget, idea_ids=posted, voter=voter.user,
-                                   code=voter.code, hears_winners=hears, now=now)  # fmt: skip
+                                   code=voter.code, hears_winners=hears, on_ballot=by_id,
+                                   now=now)  # fmt: skip
             except Refused as error:
                 cast_refusal = error
                 basket = _ids(posted, by_id)
@@ -294,6 +318,8 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
             anchor = anchor if len(anchor) <= 30 else ""
             return redirect(request.get_full_path() + anchor)
 
+    if casting:
+        current = voting.ballot_of(budget, voter=voter.user)
     categories = sorted(
         {project.category for project in projects if project.category is not None},
         key=lambda category: (category.name, category.pk),
@@ -315,6 +341,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
             "voter": voter,
             "rules": _style_words(budget),
             "projects": shown,
+            "projects_key": _projects_key(process, budget, shown, basket),
             "project_count": len(projects),
             "form": form,
             "filtered": bool(category),

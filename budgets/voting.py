@@ -61,17 +61,42 @@ def pounds(amount: int) -> str:
 # Who may vote where ----------------------------------------------------------------------------
 
 
+# A ballot's page and its POST ask the same questions of the same rows more than once (the view
+# to draw the page, the service to enforce the rules): the answers are kept on the process and
+# user objects, which live for one request, so each is read from the database once per request.
+
+
 def elector_of(process: Process, *, user: User | None = None, code: VotingCode | None = None):
     """The voter's record in the process, or None before their first step."""
     if code is not None:
-        return Elector.objects.filter(process=process, code=code).select_related("area").first()
-    if user is None or not getattr(user, "is_authenticated", False):
+        key, who = ("code", code.pk), {"code": code}
+    elif user is None or not getattr(user, "is_authenticated", False):
         return None
-    return Elector.objects.filter(process=process, user=user).select_related("area").first()
+    else:
+        key, who = ("user", user.pk), {"user": user}
+    known = process.__dict__.setdefault("_civic_electors", {})
+    if key not in known:
+        elector = Elector.objects.filter(process=process, **who).select_related("area").first()
+        if elector is None:
+            return None  # not kept: the first step may make it later in this request
+        elector.process = process
+        known[key] = elector
+    return known[key]
+
+
+def process_budgets(process: Process) -> list[Budget]:
+    """The process's budgets with their areas."""
+    if "_civic_budgets" not in process.__dict__:
+        process.__dict__["_civic_budgets"] = list(process.budgets.select_related("area"))
+    return process.__dict__["_civic_budgets"]
 
 
 def _email_verified(user: User) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    if not user.__dict__.get("_civic_email_verified"):
+        user.__dict__["_civic_email_verified"] = EmailAddress.objects.filter(
+            user=user, email__iexact=user.email, verified=True
+        ).exists()
+    return user.__dict__["_civic_email_verified"]
 
 
 def voting_refusal(process: Process, now: datetime | None = None) -> Refused | None:
@@ -208,7 +233,7 @@ def budgets_for(elector: Elector | None, budgets: list[Budget] | None = None) ->
         return []
     process = elector.process
     if budgets is None:
-        budgets = list(process.budgets.select_related("area"))
+        budgets = process_budgets(process)
     area_budgets = [budget for budget in budgets if budget.area_id == elector.area_id]
     if process.voters == Process.Voters.OWN_AREA:
         return area_budgets
@@ -283,7 +308,9 @@ def least_spend(budget: Budget) -> int:
 # Casting a ballot ------------------------------------------------------------------------------
 
 
-def _chosen(budget: Budget, idea_ids: Iterable[int | str]) -> list[Idea]:
+def _chosen(
+    budget: Budget, idea_ids: Iterable[int | str], on_ballot: dict[int, Idea] | None = None
+) -> list[Idea]:
     ids = set()
     for value in idea_ids:
         try:
@@ -295,7 +322,10 @@ def _chosen(budget: Budget, idea_ids: Iterable[int | str]) -> list[Idea]:
                     % {"budget": budget.name}
                 }
             ) from None
-    ideas = list(Idea.objects.filter(pk__in=ids))
+    if on_ballot is not None:
+        ideas = [on_ballot[number] for number in ids if number in on_ballot]
+    else:
+        ideas = list(Idea.objects.filter(pk__in=ids))
     if len(ideas) != len(ids):
         raise ValidationError(
             {
@@ -315,10 +345,13 @@ def ballot_cast(
     keyed_by: User | None = None,
     paper_batch: str = "",
     hears_winners: bool = False,
+    on_ballot: dict[int, Idea] | None = None,
     now: datetime | None = None,
 ) -> Ballot:
     """Cast a ballot in `budget`: online by `voter`, with a voting `code`, or on paper keyed in
     by the officer `keyed_by` (the caller checks their permission and audits the entry).
+    `on_ballot` is the budget's projects on the ballot (id to idea) where the caller has just
+    read them, as the ballot page has, so that they are not read again.
 
     Online, a second ballot replaces the first (the last submitted counts). A code's ballot and
     a paper ballot are final. Raises Refused (closed, not eligible, code used) or
@@ -353,7 +386,7 @@ def ballot_cast(
                 _("You cannot vote in the budget for %(budget)s.") % {"budget": budget.name},
                 code="not_yours",
             )
-    ideas = _chosen(budget, idea_ids)
+    ideas = _chosen(budget, idea_ids, on_ballot)
     problems = ballot_problems(budget, ideas)
     if problems:
         raise ValidationError({"projects": problems})
@@ -365,7 +398,14 @@ def ballot_cast(
         ballot = _ballot_row(budget, channel, voter=voter, code=code, keyed_by=keyed_by,
                              paper_batch=paper_batch, now=now)  # fmt: skip
         BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, idea=idea) for idea in ideas])
-        if voter is not None:
+        # Taking part is recorded with the voter's first ballot in the process; a later one
+        # records only a consent they give with it.
+        if voter is not None and (
+            hears_winners
+            or not Ballot.objects.filter(budget__process=process, voter=voter)
+            .exclude(pk=ballot.pk)
+            .exists()
+        ):
             _record(voter, process, hears_winners, now)
     return ballot
 

@@ -48,8 +48,18 @@ def contact_for_email(
     if contact is None:
         try:
             with transaction.atomic():
-                contact = Contact.objects.create(
-                    organisation=organisation, email=email, source=source
+                # Made with what is given now, in one INSERT (a viral petition or a voting
+                # spike makes many contacts at once).
+                return Contact.objects.create(
+                    organisation=organisation,
+                    email=email,
+                    source=source,
+                    name=name,
+                    postcode=postcode,
+                    area=area_for_postcode(organisation=organisation, postcode=postcode)
+                    if postcode
+                    else None,
+                    user=user,
                 )
         except IntegrityError:
             contact = Contact.objects.get(organisation=organisation, email__iexact=email)
@@ -200,16 +210,23 @@ def participation_record(
                 reference=reference,
             )
     except IntegrityError:
-        return Activity.objects.get(
+        # Taking part again in the same item (or a replayed submission): still one activity,
+        # and a consent given this time counts unless it already stands.
+        activity = Activity.objects.get(
             contact=contact, kind=kind, content_type=content_type, reference=reference
         )
+        consents = [
+            consent
+            for consent in consents or []
+            if not consent_is_live(contact=contact, purpose=consent.purpose)
+        ]
     for consent in consents or []:
         consent_give(
             contact=contact,
             purpose=consent.purpose,
             method=consent.method,
             wording=consent.wording,
-            at=activity.occurred_at,
+            at=occurred_at or timezone.now(),
         )
     return activity
 

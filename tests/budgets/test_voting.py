@@ -155,6 +155,23 @@ def test_a_ballot_is_cast_changed_and_recorded_without_how(council, voting):
     assert consent_is_live(contact=activity.contact, purpose=winners_purpose(voting))
 
 
+def test_taking_part_is_recorded_once_a_process_and_a_later_ballots_consent_still_counts(
+    council, voting
+):
+    ward, citywide = budget_of(voting, council.ancoats), budget_of(voting)
+    (local,) = on_ballot(voting, council.ancoats, 20_000, proposer=council.supporter)
+    (everywhere,) = on_ballot(voting, None, 10_000, proposer=council.supporter)
+    elector_register(process=voting, user=council.resident, postcode="M4 6AA")
+    ballot_cast(budget=ward, idea_ids=[local.pk], voter=council.resident)
+    activity = Activity.objects.get(contact__email="cara@example.org", kind="budget_vote")
+    assert not consent_is_live(contact=activity.contact, purpose=winners_purpose(voting))
+
+    ballot_cast(budget=citywide, idea_ids=[everywhere.pk], voter=council.resident,
+                hears_winners=True)  # fmt: skip
+    assert Activity.objects.filter(kind="budget_vote").count() == 1
+    assert consent_is_live(contact=activity.contact, purpose=winners_purpose(voting))
+
+
 def test_a_ballot_breaking_the_rules_or_for_another_area_changes_nothing(council, voting):
     ancoats = on_ballot(voting, council.ancoats, 60_000 - 20_000, 20_000,
                         proposer=council.supporter)  # fmt: skip
