@@ -16,11 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from budgets.models import BudgetResult, Process
+from budgets.models import BudgetResult
 from budgets.results import RECOMPUTE, results_recompute
 from civic.admin_base import AdminPagesMixin
-
-SHOWN_IN = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 
 
 class ProcessResultsMixin(AdminPagesMixin):
@@ -44,7 +42,7 @@ class ProcessResultsMixin(AdminPagesMixin):
         change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
         results_url = reverse(f"{self.admin_site.name}:budgets_process_results", args=[process.pk])
         now = timezone.now()
-        closed = process.stage_at(now) in SHOWN_IN
+        closed = process.voting_closed(now)
         problem = ""
         if request.method == "POST":
             try:

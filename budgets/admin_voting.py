@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from budgets.allocation.wording import pounds
 from budgets.codes import (
     KEY_PAPER,
     MAKE_CODES,
@@ -144,7 +145,7 @@ class PaperBallotForm(forms.Form):
     def __init__(self, *args, budget: Budget, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["projects"].choices = [
-            (str(idea.pk), f"{idea.title} (£{idea.cost:,})") for idea in ballot_ideas(budget)
+            (str(idea.pk), f"{idea.title} ({pounds(idea.cost)})") for idea in ballot_ideas(budget)
         ]
 
 
@@ -292,7 +293,7 @@ class VotingPagesMixin(AdminPagesMixin):
                 "change_url": change_url,
                 "chooser": chooser,
                 "budget": budget,
-                "amount": f"£{budget.amount:,}" if budget is not None else "",
+                "amount": pounds(budget.amount) if budget is not None else "",
                 "form": form,
                 "counts": paper_counts(process),
             },

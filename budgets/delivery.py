@@ -48,7 +48,6 @@ from mailing.services.notices import consenters_notify_after_commit
 
 DELIVER = "budgets.deliver_project"
 NOT_RUNNER = gettext_lazy("You do not run this budget process.")
-DELIVERY_STAGES = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 2000
 ALT_LIMIT = 300
@@ -135,7 +134,7 @@ def delivery_start(
     now = now or timezone.now()
     if actor is not None:
         require(actor, DELIVER, process, message=NOT_RUNNER)
-    if process.stage_at(now) not in DELIVERY_STAGES:
+    if not process.voting_closed(now):
         raise ValidationError(
             _("Winning projects are planned once voting has closed."), code="closed"
         )
@@ -374,7 +373,7 @@ def milestone_change(
     for name, value in fields.items():
         setattr(locked, name, value)
     if (photo or photo_remove) and locked.photo:
-        locked.photo.delete(save=False)
+        _delete_after_commit(locked.photo)
         locked.photo = ""
         changed.append("photo")
     locked.save()
@@ -402,6 +401,12 @@ def milestone_remove(*, actor: User, milestone: Milestone) -> None:
         summary=f"Removed a milestone of project #{project.pk}",
     )
     if locked.photo:
-        photo = locked.photo
-        transaction.on_commit(lambda: photo.delete(save=False))
+        _delete_after_commit(locked.photo)
     locked.delete()
+
+
+def _delete_after_commit(photo) -> None:
+    """Delete a photo's file once the change that drops it has committed: a rollback leaves the
+    milestone pointing at its old file, which must still be there."""
+    storage, name = photo.storage, photo.name
+    transaction.on_commit(lambda: storage.delete(name))

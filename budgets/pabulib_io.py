@@ -48,7 +48,6 @@ COMPLETIONS = {
     Process.Completion.GREEDY: "greedy",
     Process.Completion.RAISE_BUDGET: "budget_increase",
 }
-CLOSED = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 # Rows in one INSERT: a 100,000-voter file is a few dozen statements, never one per ballot.
 CHUNK = 5_000
 TITLE_LIMIT = Idea._meta.get_field("title").max_length
@@ -63,7 +62,7 @@ MAX_AMOUNT = 2_147_483_647  # the largest PositiveIntegerField PostgreSQL holds
 
 def exportable(process: Process, now: datetime | None = None) -> bool:
     """Whether a process's elections may be downloaded: published, and voting closed."""
-    return process.status == Process.Status.PUBLISHED and process.stage_at(now) in CLOSED
+    return process.status == Process.Status.PUBLISHED and process.voting_closed(now)
 
 
 def _pabulib_date(moment: datetime | None) -> str:
@@ -143,7 +142,7 @@ def import_refusal(process: Process, budget: Budget, now: datetime | None = None
     """Why a Pabulib file cannot be imported into `budget` now, in words for the officer."""
     if budget.process_id != process.pk:
         return _("Choose one of this process's budgets.")
-    if process.status == Process.Status.PUBLISHED and process.stage_at(now) not in CLOSED:
+    if process.status == Process.Status.PUBLISHED and not process.voting_closed(now):
         return _(
             "Residents are taking part in this process, so a file cannot be imported into it. "
             "Import into a draft process, or once voting has closed."

@@ -107,6 +107,29 @@ def test_the_sweep_works_out_every_budget_of_a_closed_process_once(council, elec
     assert not BudgetResult.objects.filter(budget__process__in=[voting, draft]).exists()
 
 
+def test_a_process_whose_count_fails_is_logged_and_the_later_ones_are_still_counted(
+    council, election, caplog
+):
+    process, _ideas = election
+    # A process whose voting closed first, and whose stored completion is no longer one the
+    # count knows (a bad edit in the database), so working it out raises.
+    broken = make_process(council, RESULTS, title="Broken")
+    Process.objects.filter(pk=broken.pk).update(
+        completion="bogus", voting_closes_at=process.voting_closes_at - timedelta(hours=1)
+    )
+    with caplog.at_level("ERROR", logger="budgets.results"):
+        assert results_sweep() == 3
+    assert set(BudgetResult.objects.values_list("budget__process", flat=True)) == {process.pk}
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Could not work out the results of budget process #{broken.pk}"
+    ]
+    assert caplog.records[0].exc_info is not None  # the cause is logged with it
+    # Put right, the next sweep counts it.
+    Process.objects.filter(pk=broken.pk).update(completion=Process.Completion.GREEDY)
+    assert results_sweep() == 3
+    assert BudgetResult.objects.filter(budget__process=broken).count() == 3
+
+
 def test_a_paper_ballot_keyed_in_after_the_count_has_its_budget_counted_again(council, election):
     process, ideas = election
     results_sweep()
