@@ -3,6 +3,8 @@ researchers share real participatory budgets in: exported from the results once 
 closed, and imported into a process so that a real election can be replayed and compared.
 
     election_text(process, budget)      the budget's election as the text of a `.pb` file
+    election_file(process, budget)      the same for the download, drawn once per count and kept
+                                        in the cache (election_files_forget after an erasure)
     election_filename(process, budget)  the name a download of it takes
     import_refusal(process, budget)     why a file cannot be imported into the budget now, or None
     election_import(actor=, process=, budget=, file=)
@@ -23,11 +25,15 @@ taking part in it, and a file cannot go in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -55,6 +61,7 @@ DESCRIPTION_LIMIT = Idea._meta.get_field("description").max_length
 CATEGORY_LIMIT = Category._meta.get_field("name").max_length
 BATCH_LIMIT = Ballot._meta.get_field("paper_batch").max_length
 MAX_AMOUNT = 2_147_483_647  # the largest PositiveIntegerField PostgreSQL holds
+FILE_SECONDS = 3600  # how long a drawn `.pb` file is kept for its downloads
 
 
 # Export -----------------------------------------------------------------------------------------
@@ -121,6 +128,42 @@ def election_text(process: Process, budget: Budget) -> str:
         ballot_counts=election.ballot_counts,
     )
     return pabulib_text(described, meta=election_meta(process, budget))
+
+
+def election_file(process: Process, budget: Budget) -> str:
+    """The budget's `.pb` file for the download, drawn once and kept in the cache for an hour:
+    a results day's many downloads cost one drawing (every ballot read) per budget.
+
+    Keyed on when the budget's result was worked out: a recount, or a late paper ballot or an
+    import (each removes the result until the worker counts it again), gives a new key, and a
+    budget without a result is drawn for each request. The key also holds the META's words (an
+    officer's new title for the process shows at once) and the process's version, which an
+    erasure moves (`election_files_forget`), so a redacted idea's old title is never served."""
+    computed_at = (
+        BudgetResult.objects.filter(budget=budget).values_list("computed_at", flat=True).first()
+    )
+    if computed_at is None:
+        return election_text(process, budget)
+    meta = json.dumps(election_meta(process, budget), sort_keys=True)
+    words = hashlib.sha256(meta.encode()).hexdigest()[:16]
+    version = cache.get(_version_key(process.pk), "0")
+    key = f"budgets:pabulib:{budget.pk}:{computed_at.timestamp()}:{version}:{words}"
+    text = cache.get(key)
+    if text is None:
+        text = election_text(process, budget)
+        cache.set(key, text, FILE_SECONDS)
+    return text
+
+
+def election_files_forget(process_ids) -> None:
+    """The processes' kept `.pb` files are drawn again at their next download (their ideas'
+    titles changed: an erasure redacted them)."""
+    for process_id in set(process_ids):
+        cache.set(_version_key(process_id), secrets.token_hex(8), None)
+
+
+def _version_key(process_id: int) -> str:
+    return f"budgets:pabulib-version:{process_id}"
 
 
 def election_filename(process: Process, budget: Budget) -> str:

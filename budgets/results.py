@@ -46,7 +46,7 @@ from budgets.allocation import (
     money,
 )
 from budgets.allocation.wording import explain, summary
-from budgets.delivery import delivery_start
+from budgets.delivery import Followed, delivery_follow
 from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Idea, Process
 from budgets.tally import ballot_ideas, budget_election
 from civic.models import AuditEntry, User
@@ -159,7 +159,10 @@ def process_results_compute(*, process_id: int, now: datetime | None = None) -> 
     process = process.filter(pk=process_id).first()
     if process is None:
         return 0
-    return _compute(process, _unresulted(Budget.objects.filter(process=process)), now=now)
+    computed, _followed = _compute(
+        process, _unresulted(Budget.objects.filter(process=process)), now=now
+    )
+    return computed
 
 
 @transaction.atomic
@@ -175,17 +178,24 @@ def results_recompute(*, actor: User, process: Process, now: datetime | None = N
             _("The results can be worked out once the process is published and voting has closed.")
         )
     BudgetResult.objects.filter(budget__process=locked).delete()
-    computed = _compute(locked, Budget.objects.filter(process=locked), now=now)
+    computed, followed = _compute(locked, Budget.objects.filter(process=locked), now=now)
+    changes = [f"{computed} budgets"]
+    if followed.removed:
+        changes.append(f"{len(followed.removed)} planned projects that no longer win removed")
+    if followed.kept:
+        changes.append(
+            f"{len(followed.kept)} projects under way that no longer win kept for a decision"
+        )
     audit_record(
         actor=actor,
         action=AuditEntry.Action.EDIT,
         obj=locked,
-        summary=f"Worked out the results again ({computed} budgets)",
+        summary=f"Worked out the results again ({', '.join(changes)})",
     )
     return computed
 
 
-def _compute(process: Process, budgets, *, now: datetime) -> int:
+def _compute(process: Process, budgets, *, now: datetime) -> tuple[int, Followed]:
     completion = completion_of(process)
     rows = []
     for budget in budgets.order_by("pk"):
@@ -195,9 +205,10 @@ def _compute(process: Process, budgets, *, now: datetime) -> int:
         )
     BudgetResult.objects.bulk_create(rows)
     # The winners under the process's method become projects to build, and those who asked to
-    # hear are told (budgets.delivery; a winner already planned is left as it is).
-    delivery_start(process=process, ideas=funded_ideas(process), now=now)
-    return len(rows)
+    # hear are told; a planned project whose idea no longer wins is removed, one under way kept
+    # for the officers (budgets.delivery; a winner already planned is left as it is).
+    followed = delivery_follow(process=process, ideas=funded_ideas(process), now=now)
+    return len(rows), followed
 
 
 # The figures as stored, and back -----------------------------------------------------------------

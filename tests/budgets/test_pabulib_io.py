@@ -30,9 +30,11 @@ from budgets.allocation import (
     read_pabulib_text,
 )
 from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Category, Idea, Process
-from budgets.results import results_sweep
+from budgets.gdpr import erase_ideas
+from budgets.results import results_recompute, results_sweep
 from budgets.tally import budget_election
 from civic.models import AuditEntry
+from contacts.models import Contact
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.budgets.pabutools_reference import reference_election, reference_winners
 from tests.factories import UserFactory
@@ -251,6 +253,45 @@ def test_the_implementation_phase_still_offers_the_download(council):
     response = Client().get(f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb")
     assert response.status_code == 200
     assert "num_votes;0" in response.content.decode()
+
+
+def test_the_download_is_drawn_once_per_count_and_again_after_a_recount(
+    council, django_assert_max_num_queries
+):
+    process, budget, _voters = held_election(council)
+    results_sweep()
+    url = f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb"
+    first = Client().get(url).content.decode()
+    assert ";Bandstand;" in first
+    # A title changed behind the count's back is not drawn: the kept file is served, in the
+    # queries that find the process, the budget and its result.
+    Idea.objects.filter(budget=budget, title="Bandstand").update(title="Bandstand and stage")
+    with django_assert_max_num_queries(3):
+        again = Client().get(url)
+    assert again.content.decode() == first
+    assert again["Content-Disposition"] == f'attachment; filename="{process.slug}_ancoats.pb"'
+    # A recount is a new key: the file is drawn again.
+    results_recompute(actor=council.officer, process=process)
+    assert ";Bandstand and stage;" in Client().get(url).content.decode()
+    # An officer's new title for the process is in the META at once.
+    Process.objects.filter(pk=process.pk).update(title="Northbridge decides 2028")
+    assert "description;Northbridge decides 2028: Ancoats" in Client().get(url).content.decode()
+
+
+def test_an_erasure_redacts_the_kept_download_at_once(council, django_capture_on_commit_callbacks):
+    process, budget, _voters = held_election(council)
+    Idea.objects.filter(budget=budget, title="Pond").update(
+        title="Pond for Cara Creator", proposer=council.resident
+    )
+    results_sweep()
+    url = f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb"
+    assert ";Pond for Cara Creator;" in Client().get(url).content.decode()
+    contact = Contact.objects.create(organisation=council.organisation, name="Cara Creator",
+                                     email="cara@example.org", user=council.resident)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_ideas(contact)
+    text = Client().get(url).content.decode()
+    assert ";Pond for [erased];" in text and "Cara" not in text
 
 
 def test_the_real_warsaw_file_imports_and_its_winners_are_pabutools(council):

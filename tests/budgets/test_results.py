@@ -24,7 +24,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets.allocation import Completion, equal_shares
-from budgets.models import Ballot, BallotChoice, BudgetResult, CodeBatch, Idea, Process, VotingCode
+from budgets.delivery import delivery_status_set, milestone_add, no_longer_winning
+from budgets.models import (
+    Ballot,
+    BallotChoice,
+    BudgetResult,
+    CodeBatch,
+    Idea,
+    Process,
+    Project,
+    VotingCode,
+)
 from budgets.results import (
     funded_ideas,
     process_results,
@@ -42,6 +52,7 @@ from tests.pages import assert_page
 pytestmark = pytest.mark.django_db
 Channel = Ballot.Channel
 RESULTS = Process.Stage.RESULTS
+Status = Project.Status
 
 
 def on_ballot(process, title, cost, area=None, **fields):
@@ -284,6 +295,80 @@ def test_an_officer_of_the_department_works_the_results_out_again_audited(counci
     assert (stored.voters, stored.computed_at) == (12, later)
     entry = AuditEntry.objects.get(summary__startswith="Worked out the results again")
     assert (entry.actor, entry.object_id) == (council.officer, str(process.pk))
+
+
+def test_a_recount_removes_the_planned_projects_of_ideas_that_no_longer_win(council, election):
+    process, ideas = election
+    skatepark = on_ballot(process, "Skatepark", 45_000, council.hulme)
+    results_sweep()
+    planned = {idea.title for idea in funded_ideas(process)}
+    assert planned == {"Swings", "Community garden", "Library books"}
+    assert set(Project.objects.values_list("idea__title", flat=True)) == planned
+    garden = Project.objects.get(idea=ideas["garden"])
+    delivery_status_set(actor=council.officer, idea=ideas["garden"], status=Status.IN_PROGRESS)
+
+    # Late paper ballots: Benches overtakes the garden in Ancoats, the skatepark the library
+    # books in Hulme.
+    for _number in range(10):
+        vote(budget_of(process, council.ancoats), [ideas["benches"]], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    for _number in range(5):
+        vote(budget_of(process, council.hulme), [skatepark], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    assert results_recompute(actor=council.officer, process=process) == 3
+    winners = {idea.title for idea in funded_ideas(process)}
+    assert winners == {"Swings", "Benches", "Skatepark"}
+
+    # The library books' planned project is gone, audited; the garden, under way, is kept.
+    projects = dict(Project.objects.values_list("idea__title", "status"))
+    assert projects == {
+        "Swings": Status.PLANNED,
+        "Benches": Status.PLANNED,
+        "Skatepark": Status.PLANNED,
+        "Community garden": Status.IN_PROGRESS,
+    }
+    removed = AuditEntry.objects.get(action=AuditEntry.Action.DELETE)
+    assert (removed.actor, removed.summary) == (
+        None,
+        f"Removed the planned project of idea #{ideas['library'].pk}: it no longer wins after "
+        "the results were worked out again",
+    )
+    recount = AuditEntry.objects.get(summary__startswith="Worked out the results again")
+    assert recount.summary == (
+        "Worked out the results again (3 budgets, 1 planned projects that no longer win "
+        "removed, 1 projects under way that no longer win kept for a decision)"
+    )
+    assert no_longer_winning(process, funded_ideas(process)) == [garden]
+
+    # The officer is told on the results page, with a link to the project.
+    browser = Client()
+    browser.force_login(council.officer)
+    html = assert_page(browser.get(f"/admin/budgets/process/{process.pk}/results/"),
+                       heading="Results: Northbridge decides 2027")  # fmt: skip
+    assert "This project is being built, but its idea no longer wins" in html
+    assert f'<a href="/admin/budgets/project/{garden.pk}/change/">Community garden</a>' in html
+
+    # Counted once more with nothing changed, nothing more is removed or planned.
+    assert results_recompute(actor=council.officer, process=process) == 3
+    assert Project.objects.count() == 4
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).count() == 1
+
+
+def test_a_planned_project_with_a_milestone_is_kept_when_its_idea_stops_winning(council, election):
+    process, ideas = election
+    results_sweep()
+    milestone_add(actor=council.officer, idea=ideas["garden"], date=timezone.now().date(),
+                  title="Soil tested", percent_complete=5)  # fmt: skip
+    for _number in range(10):
+        vote(budget_of(process, council.ancoats), [ideas["benches"]], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    # The late ballots took the Ancoats result away; the sweep counts it again by itself.
+    BudgetResult.objects.filter(budget=budget_of(process, council.ancoats)).delete()
+    assert results_sweep() == 1
+    garden = Project.objects.get(idea=ideas["garden"])
+    assert garden.status == Status.PLANNED
+    assert no_longer_winning(process, funded_ideas(process)) == [garden]
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).exists()
 
 
 @pytest.mark.parametrize("who", ["other_officer", "other_council_officer", "other_council_admin"])
