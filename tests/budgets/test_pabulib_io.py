@@ -29,8 +29,8 @@ from budgets.allocation import (
     read_pabulib,
     read_pabulib_text,
 )
-from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Category, Idea, Process
 from budgets.gdpr import erase_ideas
+from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Category, Idea, Process
 from budgets.results import results_recompute, results_sweep
 from budgets.tally import budget_election
 from civic.models import AuditEntry
