@@ -47,8 +47,8 @@ class PabulibImportForm(forms.Form):
         label=gettext_lazy("Budget"),
         queryset=Budget.objects.none(),
         help_text=gettext_lazy(
-            "Only budgets with no projects and no ballots are listed. The budget's amount "
-            "becomes the file's."
+            "Only budgets with no projects and no ballots are listed. The budget's amount and "
+            "voting style become the file's."
         ),
         error_messages={
             "required": gettext_lazy("Choose the budget to import the election into"),
