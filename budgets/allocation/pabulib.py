@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import TextIO
 
 import numpy as np
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from budgets.allocation.election import Election, Money, Project, money
 from budgets.allocation.rules import Result
@@ -70,27 +70,38 @@ class BallotLimits:
 
     def problem(self, count: int, cost: Money) -> str | None:
         """What is wrong with a vote of `count` projects costing `cost` in all, or None."""
-        if count < self.least_projects:
-            return gettext(
-                "the vote chooses %(count)s projects, fewer than the %(least)s a ballot must "
-                "choose (%(key)s in the META section)."
-            ) % {"count": count, "least": self.least_projects, "key": self.least_projects_key}
-        if self.most_projects is not None and count > self.most_projects:
-            return gettext(
-                "the vote chooses %(count)s projects, more than the %(most)s a ballot may choose "
-                "(%(key)s in the META section)."
-            ) % {"count": count, "most": self.most_projects, "key": self.most_projects_key}
-        if cost < self.least_cost:
-            return gettext(
-                "the vote's projects cost %(cost)s in all, less than the %(least)s a ballot must "
-                "spend (%(key)s in the META section)."
-            ) % {"cost": cost, "least": self.least_cost, "key": self.least_cost_key}
-        if self.most_cost is not None and cost > self.most_cost:
-            return gettext(
-                "the vote's projects cost %(cost)s in all, more than the %(most)s a ballot may "
-                "spend (%(key)s in the META section)."
-            ) % {"cost": cost, "most": self.most_cost, "key": self.most_cost_key}
+        checks = (
+            (count < self.least_projects, FEWER, count, self.least_projects,
+             self.least_projects_key),
+            (self.most_projects is not None and count > self.most_projects, MORE, count,
+             self.most_projects, self.most_projects_key),
+            (cost < self.least_cost, CHEAPER, cost, self.least_cost, self.least_cost_key),
+            (self.most_cost is not None and cost > self.most_cost, DEARER, cost, self.most_cost,
+             self.most_cost_key),
+        )  # fmt: skip
+        for broken, words, figure, limit, key in checks:
+            if broken:
+                return str(words) % {"figure": figure, "limit": limit, "key": key}
         return None
+
+
+# What a vote that breaks a limit is told, after "Line 40: ".
+FEWER = gettext_lazy(
+    "the vote chooses %(figure)s projects, fewer than the %(limit)s a ballot must choose "
+    "(%(key)s in the META section)."
+)
+MORE = gettext_lazy(
+    "the vote chooses %(figure)s projects, more than the %(limit)s a ballot may choose "
+    "(%(key)s in the META section)."
+)
+CHEAPER = gettext_lazy(
+    "the vote's projects cost %(figure)s in all, less than the %(limit)s a ballot must spend "
+    "(%(key)s in the META section)."
+)
+DEARER = gettext_lazy(
+    "the vote's projects cost %(figure)s in all, more than the %(limit)s a ballot may spend "
+    "(%(key)s in the META section)."
+)
 
 
 def ballot_limits(meta: Mapping[str, str]) -> BallotLimits:
