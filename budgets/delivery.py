@@ -67,13 +67,13 @@ SUMMARIES = {
 # Telling the people who consented ---------------------------------------------------------------
 
 
-def _tell_status(project: Project) -> None:
+def _tell_status(project: Project, template: str = "") -> None:
     """One notice, after the commit, to those who follow the project's idea or all the winners
-    of its process, each once."""
+    of its process, each once: of its status, or of `template`."""
     idea = project.idea
     process = idea.process
     subject, text = _drawn(
-        f"project_{project.status}",
+        template or f"project_{project.status}",
         project=project,
         idea=idea,
         process=process,
@@ -193,7 +193,8 @@ def delivery_follow(
 ) -> Followed:
     """The projects follow the latest count of `process` (its winning `ideas`), by the platform:
     each winner is planned (delivery_start), and a project whose idea no longer wins is removed,
-    audited, while nothing has been done on it yet (planned, no milestone). One whose building
+    audited, while nothing has been done on it yet (planned, no milestone), and those who were
+    told it was planned are told it is not. One whose building
     has begun, is done or cancelled, or has a milestone, is kept as it is: the officers decide
     (the process's results page in the admin lists it, from `no_longer_winning`)."""
     ideas = list(ideas)
@@ -209,6 +210,8 @@ def delivery_follow(
         if project.status == Status.PLANNED and project.pk not in begun
     ]
     for project in removable:
+        # Those told it was planned hear that it is not, once each.
+        _tell_status(project, "project_removed")
         audit_record(
             actor=None,
             action=AuditEntry.Action.DELETE,

@@ -15,13 +15,14 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from budgets.delivery import (
+    delivery_follow,
     delivery_start,
     delivery_status_set,
     milestone_add,
     milestone_change,
     milestone_remove,
 )
-from budgets.models import Idea, Milestone, Process, Project
+from budgets.models import BudgetResult, Idea, Milestone, Process, Project
 from budgets.services import idea_purpose, winners_purpose
 from civic.models import AuditEntry
 from contacts.services import consent_give, consent_withdraw, contact_for_email
@@ -371,6 +372,32 @@ def test_a_change_of_status_reaches_only_people_who_consented_once_each(council,
     for nobody in ("wes@example.org", "nora@example.org", "cara@example.org"):
         assert _subjects(nobody) == [], nobody
     assert _subjects("olga@example.org") == ["An idea you follow won: Benches"]
+
+
+def test_those_told_a_project_was_planned_hear_when_a_recount_removes_it(council, celery_worker):
+    process, (swings, benches) = winners(council, "Swings in Ancoats Park", "Benches")
+    for idea in (swings, benches):  # counted: a budget without a result has no say
+        BudgetResult.objects.get_or_create(
+            budget=idea.budget, defaults={"voters": 0, "figures": {}}
+        )
+    follower(council, "vera@example.org", winners_purpose(process))
+    follower(council, "fay@example.org", idea_purpose(swings))
+    follower(council, "olga@example.org", idea_purpose(benches))
+    delivery_follow(process=process, ideas=[swings, benches])
+    wait_for(lambda: Delivery.objects.count() == 3, timeout=60,
+             message=f"{list(Delivery.objects.values_list('to_email', flat=True))}")  # fmt: skip
+
+    followed = delivery_follow(process=process, ideas=[benches])
+    assert (followed.made, followed.removed, followed.kept) == ([], [swings.pk], [])
+    assert list(Project.objects.values_list("idea", flat=True)) == [benches.pk]
+    wait_for(lambda: Delivery.objects.count() == 5, timeout=60,
+             message=f"{list(Delivery.objects.values_list('to_email', flat=True))}")  # fmt: skip
+    removed = "No longer a winning project: Swings in Ancoats Park"
+    assert _subjects("vera@example.org")[-1] == removed
+    assert _subjects("fay@example.org")[-1] == removed
+    assert _subjects("olga@example.org") == ["An idea you follow won: Benches"]
+    text = Delivery.objects.filter(to_email="fay@example.org").last().message["text"]
+    assert "is no longer one of the winning projects" in text
 
 
 @pytest.mark.django_db
