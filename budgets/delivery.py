@@ -192,11 +192,11 @@ def delivery_follow(
     *, process: Process, ideas: Iterable[Idea], now: dt.datetime | None = None
 ) -> Followed:
     """The projects follow the latest count of `process` (its winning `ideas`), by the platform:
-    each winner is planned (delivery_start), and a project whose idea no longer wins is removed,
-    audited, while nothing has been done on it yet (planned, no milestone), and those who were
-    told it was planned are told it is not. One whose building
-    has begun, is done or cancelled, or has a milestone, is kept as it is: the officers decide
-    (the process's results page in the admin lists it, from `no_longer_winning`)."""
+    each winner is planned (delivery_start), and a project whose idea no longer wins is removed
+    while nothing has been done on it yet (planned, no milestone), audited, and those who were
+    told it was planned are told it is not. One whose building has begun (in progress or done,
+    or planned with a milestone) is kept as it is, for the officers to decide on (the process's
+    results page in the admin lists it, from `no_longer_winning`); a cancelled one stays so."""
     ideas = list(ideas)
     made = delivery_start(process=process, ideas=ideas, now=now)
     # Locked, so no officer starts one or adds a milestone to it meanwhile.
@@ -220,7 +220,11 @@ def delivery_follow(
             "after the results were worked out again",
         )
     Project.objects.filter(pk__in=[project.pk for project in removable]).delete()
-    kept = [project for project in losing if project not in removable]
+    kept = [
+        project
+        for project in losing
+        if project not in removable and project.status != Status.CANCELLED
+    ]
     return Followed(made=made, removed=[p.idea_id for p in removable], kept=kept)
 
 
@@ -237,6 +241,7 @@ def no_longer_winning(process: Process, winners: Iterable[Idea]) -> list[Project
     officers to decide on (cancel with a reason, or carry on)."""
     return list(
         _losing(process, {idea.pk for idea in winners})
+        .exclude(status=Status.CANCELLED)
         .select_related("idea")
         .order_by("idea__title", "pk")
     )

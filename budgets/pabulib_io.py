@@ -231,10 +231,10 @@ class VotingStyle:
                 f", spending at least {self.min_spend_percent}%" if self.min_spend_percent else ""
             )
             return f"projects up to the amount{least}"
-        least = f"at least {self.min_projects}" if self.min_projects else ""
-        most = f"at most {self.max_projects}" if self.max_projects is not None else ""
-        return "a number of projects" + (f" ({' and '.join(filter(None, [least, most]))})"
-                                         if least or most else "")  # fmt: skip
+        bounds = [f"at least {self.min_projects}"] if self.min_projects else []
+        if self.max_projects is not None:
+            bounds.append(f"at most {self.max_projects}")
+        return "a number of projects" + (f" ({' and '.join(bounds)})" if bounds else "")
 
 
 def voting_style(meta) -> tuple[VotingStyle, BallotLimits]:

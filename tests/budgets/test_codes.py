@@ -325,6 +325,7 @@ def test_the_codes_file_holds_only_codes_signed_for_the_officer_and_batch(counci
         {"signature": fields["signature"][:-2] + "xx"},
         {"batch": str(other.pk)},  # the signature was for the first batch
         {"batch": "x"},
+        {"batch": "9" * 30},  # beyond any id the database holds
     ):
         response = officer.post(action, {**fields, **changed}, follow=True)
         html = assert_page(response, heading="Voting codes: Northbridge decides 2027")

@@ -369,6 +369,10 @@ def test_a_planned_project_with_a_milestone_is_kept_when_its_idea_stops_winning(
     assert garden.status == Status.PLANNED
     assert no_longer_winning(process, funded_ideas(process)) == [garden]
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).exists()
+    # Once the officer cancels it (with a reason), there is nothing left to decide.
+    delivery_status_set(actor=council.officer, idea=ideas["garden"], status=Status.CANCELLED,
+                        reason="Benches won the recount.")  # fmt: skip
+    assert no_longer_winning(process, funded_ideas(process)) == []
 
 
 @pytest.mark.parametrize("who", ["other_officer", "other_council_officer", "other_council_admin"])
