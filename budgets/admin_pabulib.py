@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from budgets import pabulib_io
+from budgets.allocation.wording import pounds
 from budgets.models import Budget, Process
 from civic.admin_base import AdminPagesMixin
 from civic.forms import service_errors_onto
@@ -46,8 +47,8 @@ class PabulibImportForm(forms.Form):
         label=gettext_lazy("Budget"),
         queryset=Budget.objects.none(),
         help_text=gettext_lazy(
-            "Only budgets with no projects and no ballots are listed. The budget's amount "
-            "becomes the file's."
+            "Only budgets with no projects and no ballots are listed. The budget's amount and "
+            "voting style become the file's."
         ),
         error_messages={
             "required": gettext_lazy("Choose the budget to import the election into"),
@@ -133,13 +134,13 @@ class PabulibImportMixin(AdminPagesMixin):
                         request,
                         _(
                             "The file is imported into the %(budget)s budget: %(projects)s "
-                            "projects on the ballot and %(ballots)s paper ballots, for £%(amount)s."
+                            "projects on the ballot and %(ballots)s paper ballots, for %(amount)s."
                         )
                         % {
                             "budget": imported.budget.name,
                             "projects": imported.projects,
                             "ballots": imported.ballots,
-                            "amount": f"{imported.budget.amount:,}",
+                            "amount": pounds(imported.budget.amount),
                         },
                     )
                     return redirect(change_url)

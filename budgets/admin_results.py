@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from budgets.models import BudgetResult, Process
-from budgets.results import RECOMPUTE, results_recompute
+from budgets.delivery import no_longer_winning
+from budgets.models import BudgetResult
+from budgets.results import RECOMPUTE, funded_ideas, results_recompute
 from civic.admin_base import AdminPagesMixin
-
-SHOWN_IN = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 
 
 class ProcessResultsMixin(AdminPagesMixin):
@@ -44,7 +43,7 @@ class ProcessResultsMixin(AdminPagesMixin):
         change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
         results_url = reverse(f"{self.admin_site.name}:budgets_process_results", args=[process.pk])
         now = timezone.now()
-        closed = process.stage_at(now) in SHOWN_IN
+        closed = process.voting_closed(now)
         problem = ""
         if request.method == "POST":
             try:
@@ -59,6 +58,8 @@ class ProcessResultsMixin(AdminPagesMixin):
                 )
                 return redirect(results_url)
         stored = list(BudgetResult.objects.of_process(process).select_related("budget__area"))
+        # Projects under way whose idea lost at the latest count: the officer decides on each.
+        kept = no_longer_winning(process, funded_ideas(process)) if stored else []
         return self.page_response(
             request,
             "admin/budgets/process/results.html",
@@ -73,5 +74,14 @@ class ProcessResultsMixin(AdminPagesMixin):
                 ),
                 "closed": closed,
                 "problem": problem,
+                "no_longer_winning": [
+                    {
+                        "project": project,
+                        "url": reverse(
+                            f"{self.admin_site.name}:budgets_project_change", args=[project.pk]
+                        ),
+                    }
+                    for project in kept
+                ],
             },
         )

@@ -2,29 +2,41 @@
 
     /admin/budgets/process/<id>/codes/  the process's batches of voting codes, with how many
                                         were used in each budget, and a form for a new batch
+    /admin/budgets/process/<id>/codes/csv/
+                                        a new batch's codes as a CSV file (POST only)
     /admin/budgets/process/<id>/paper/  keying in paper ballots: choose a budget, tick the
                                         projects on its ballot, name the batch of paper
 
 A new batch's codes exist in plain text only in the answer to the form that makes them: a page
-of cut-out cards to print, with the same codes as a CSV file inside the page (a data: link with
-`download`), and `Cache-Control: no-store`. Nothing keeps them: not the database, not the
-session (whose table would hold them until it expires), not the log. So they are shown once,
-and the page says so; an officer who loses them makes a new batch.
+of cut-out cards to print, with `Cache-Control: no-store`. Nothing keeps them: not the database,
+not the session (whose table would hold them until it expires), not the cache, not the log. So
+they are shown once, and the page says so; an officer who loses them makes a new batch.
+
+The same codes are saved as a CSV file with a button on that page, which posts them back with a
+signature (signed for this officer and batch, valid for an hour) and is answered with the file.
+A data: link inside the page did this before, but 10,000 codes make a link of over a megabyte,
+beyond what some browsers take. The codes travel only between the officer's page and the
+server, as they did when the page was drawn, and the server still keeps nothing; the signature
+means the file holds only codes the server gave this officer for this batch.
 """
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from budgets.allocation.wording import pounds
 from budgets.codes import (
     KEY_PAPER,
     MAKE_CODES,
@@ -37,7 +49,7 @@ from budgets.codes import (
     paper_counts,
     paper_enter,
 )
-from budgets.models import Budget, Process
+from budgets.models import Budget, CodeBatch, Process
 from budgets.tally import ballot_ideas
 from civic.admin_base import AdminPagesMixin, refusal_text
 from civic.exports import csv_rows
@@ -46,6 +58,7 @@ from civic.formatting import day
 from civic.forms import service_errors_onto
 
 VOTER_CHOOSES = "choose"
+CSV_SECONDS = 3600  # how long after a batch is made its page can still save the codes as a file
 
 
 class CodeBatchForm(forms.Form):
@@ -144,7 +157,7 @@ class PaperBallotForm(forms.Form):
     def __init__(self, *args, budget: Budget, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["projects"].choices = [
-            (str(idea.pk), f"{idea.title} (£{idea.cost:,})") for idea in ballot_ideas(budget)
+            (str(idea.pk), f"{idea.title} ({pounds(idea.cost)})") for idea in ballot_ideas(budget)
         ]
 
 
@@ -164,6 +177,29 @@ def codes_csv(process: Process, batch, codes: list[str]) -> str:
     return "".join(csv_rows(header, rows))
 
 
+def _codes_signer(user, batch: CodeBatch) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"budgets.codes-csv:{user.pk}:{batch.pk}")
+
+
+def _codes_digest(codes: str) -> str:
+    return hashlib.sha256(codes.encode()).hexdigest()
+
+
+def codes_signature(user, batch: CodeBatch, codes: list[str]) -> str:
+    """What the codes page posts back with the codes to have them as a file."""
+    return _codes_signer(user, batch).sign(_codes_digest(" ".join(codes)))
+
+
+def codes_signed(user, batch: CodeBatch, codes: str, signature: str) -> bool:
+    """Whether `codes` (space-separated) were signed for this officer and batch within the
+    hour."""
+    try:
+        signed = _codes_signer(user, batch).unsign(signature, max_age=CSV_SECONDS)
+    except signing.BadSignature:  # also when expired
+        return False
+    return signed == _codes_digest(codes)
+
+
 class VotingPagesMixin(AdminPagesMixin):
     """The codes and paper pages of ProcessAdmin."""
 
@@ -171,6 +207,7 @@ class VotingPagesMixin(AdminPagesMixin):
         return [
             *super().admin_pages(),
             self.page_path("<int:object_id>/codes/", self.codes_view, "codes"),
+            self.page_path("<int:object_id>/codes/csv/", self.codes_csv_view, "codes_csv"),
             self.page_path("<int:object_id>/paper/", self.paper_view, "paper"),
         ]
 
@@ -220,8 +257,45 @@ class VotingPagesMixin(AdminPagesMixin):
             },
         )
 
+    def codes_csv_view(self, request, object_id):
+        """The codes a batch's page posts back, as a CSV file; a GET, a batch of another
+        process, or codes the server did not sign for this officer within the hour go back to
+        the codes page, saying why."""
+        process = self.page_object(request, object_id, permission=MAKE_CODES)
+        codes_url = self._page_url("codes", process)
+        if request.method != "POST":
+            return redirect(codes_url)
+        batch_id = request.POST.get("batch", "")
+        batch = (
+            CodeBatch.objects.filter(process=process, pk=int(batch_id))
+            .select_related("area")
+            .first()
+            if batch_id.isdigit() and len(batch_id) < 19  # a bigint, never a database error
+            else None
+        )
+        codes = request.POST.get("codes", "")
+        if batch is None or not codes_signed(
+            request.user, batch, codes, request.POST.get("signature", "")
+        ):
+            messages.error(
+                request,
+                _(
+                    "The codes could not be saved as a file: the page that showed them is more "
+                    "than an hour old, or was changed. Save them from a page of codes made less "
+                    "than an hour ago, or make a new batch."
+                ),
+            )
+            return redirect(codes_url)
+        response = HttpResponse(
+            codes_csv(process, batch, codes.split(" ")), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="voting-codes-{process.slug}-{batch.pk}.csv"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
     def _printout(self, request, process, batch, codes, change_url):
-        data = codes_csv(process, batch, codes)
         response = self.page_response(
             request,
             "admin/budgets/process/codes_printout.html",
@@ -235,8 +309,9 @@ class VotingPagesMixin(AdminPagesMixin):
                 "codes": codes,
                 "web_address": code_page_url(process),
                 "closes": day(process.voting_closes_at),
-                "csv_link": "data:text/csv;charset=utf-8," + quote(data),
-                "csv_name": f"voting-codes-{process.slug}-{batch.pk}.csv",
+                "csv_url": self._page_url("codes_csv", process),
+                "codes_text": " ".join(codes),
+                "signature": codes_signature(request.user, batch, codes),
             },
         )
         response["Cache-Control"] = "no-store"
@@ -292,7 +367,7 @@ class VotingPagesMixin(AdminPagesMixin):
                 "change_url": change_url,
                 "chooser": chooser,
                 "budget": budget,
-                "amount": f"£{budget.amount:,}" if budget is not None else "",
+                "amount": pounds(budget.amount) if budget is not None else "",
                 "form": form,
                 "counts": paper_counts(process),
             },

@@ -99,8 +99,7 @@ def code_find(process: Process, text: str) -> VotingCode | None:
 
 
 def _making_refusal(process: Process, now: datetime) -> Refused | None:
-    stage = process.stage_at(now)
-    if stage in (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION):
+    if process.voting_closed(now):
         return Refused(
             _("Voting in this process has closed, so its codes could not be used."),
             code="closed",

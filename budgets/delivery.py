@@ -12,8 +12,10 @@ status is told, through the mailing engine's batched notice, only to people who 
 each once, however many of the two they consented to. Nobody who did not consent, or withdrew
 their consent before the worker runs, is told.
 
-    delivery_start        the winners of a process become planned projects (idempotent), called by
-                          the results worker with the winning ideas
+    delivery_start        the winners of a process become planned projects (idempotent)
+    delivery_follow       after a count or a recount: the winners planned, and the planned projects
+                          of ideas that no longer win removed (audited); one already under way is
+                          kept, and `no_longer_winning` lists it for the officers
     delivery_status_set   an officer starts, finishes or cancels (with a reason) a project
     milestone_clean       the checks on a milestone's fields, shared with the admin's form
     milestone_add         an officer adds a dated milestone, with its percentage and photo
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,7 +51,6 @@ from mailing.services.notices import consenters_notify_after_commit
 
 DELIVER = "budgets.deliver_project"
 NOT_RUNNER = gettext_lazy("You do not run this budget process.")
-DELIVERY_STAGES = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 2000
 ALT_LIMIT = 300
@@ -65,13 +67,13 @@ SUMMARIES = {
 # Telling the people who consented ---------------------------------------------------------------
 
 
-def _tell_status(project: Project) -> None:
+def _tell_status(project: Project, template: str = "") -> None:
     """One notice, after the commit, to those who follow the project's idea or all the winners
-    of its process, each once."""
+    of its process, each once: of its status, or of `template`."""
     idea = project.idea
     process = idea.process
     subject, text = _drawn(
-        f"project_{project.status}",
+        template or f"project_{project.status}",
         project=project,
         idea=idea,
         process=process,
@@ -135,7 +137,7 @@ def delivery_start(
     now = now or timezone.now()
     if actor is not None:
         require(actor, DELIVER, process, message=NOT_RUNNER)
-    if process.stage_at(now) not in DELIVERY_STAGES:
+    if not process.voting_closed(now):
         raise ValidationError(
             _("Winning projects are planned once voting has closed."), code="closed"
         )
@@ -173,6 +175,76 @@ def delivery_start(
         )
     _tell_planned(process, made)
     return made
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What a count changed in the building: the projects planned, the ideas whose planned
+    project was removed, and the projects kept though their idea no longer wins."""
+
+    made: list[Project]
+    removed: list[int]
+    kept: list[Project]
+
+
+@transaction.atomic
+def delivery_follow(
+    *, process: Process, ideas: Iterable[Idea], now: dt.datetime | None = None
+) -> Followed:
+    """The projects follow the latest count of `process` (its winning `ideas`), by the platform:
+    each winner is planned (delivery_start), and a project whose idea no longer wins is removed
+    while nothing has been done on it yet (planned, no milestone), audited, and those who were
+    told it was planned are told it is not. One whose building has begun (in progress or done,
+    or planned with a milestone) is kept as it is, for the officers to decide on (the process's
+    results page in the admin lists it, from `no_longer_winning`); a cancelled one stays so."""
+    ideas = list(ideas)
+    made = delivery_start(process=process, ideas=ideas, now=now)
+    # Locked, so no officer starts one or adds a milestone to it meanwhile.
+    losing = list(
+        _losing(process, {idea.pk for idea in ideas}).select_for_update(of=("self",)).order_by("pk")
+    )
+    begun = set(Milestone.objects.filter(project__in=losing).values_list("project_id", flat=True))
+    removable = [
+        project
+        for project in losing
+        if project.status == Status.PLANNED and project.pk not in begun
+    ]
+    for project in removable:
+        # Those told it was planned hear that it is not, once each.
+        _tell_status(project, "project_removed")
+        audit_record(
+            actor=None,
+            action=AuditEntry.Action.DELETE,
+            obj=project,
+            summary=f"Removed the planned project of idea #{project.idea_id}: it no longer wins "
+            "after the results were worked out again",
+        )
+    Project.objects.filter(pk__in=[project.pk for project in removable]).delete()
+    kept = [
+        project
+        for project in losing
+        if project not in removable and project.status != Status.CANCELLED
+    ]
+    return Followed(made=made, removed=[p.idea_id for p in removable], kept=kept)
+
+
+def _losing(process: Process, winners: set[int]):
+    """The process's projects whose idea is not among `winners`, in the budgets that have a
+    result (a budget not counted yet has no say)."""
+    return Project.objects.filter(
+        idea__process=process, idea__budget__result__isnull=False
+    ).exclude(idea_id__in=winners)
+
+
+def no_longer_winning(process: Process, winners: Iterable[Idea]) -> list[Project]:
+    """The process's projects kept after a count though their idea no longer wins: for the
+    officers to decide on (cancel with a reason, or carry on)."""
+    return list(
+        _losing(process, {idea.pk for idea in winners})
+        .exclude(status=Status.CANCELLED)
+        .select_related("idea")
+        .order_by("idea__title", "pk")
+    )
 
 
 # A project's status -----------------------------------------------------------------------------
@@ -374,7 +446,7 @@ def milestone_change(
     for name, value in fields.items():
         setattr(locked, name, value)
     if (photo or photo_remove) and locked.photo:
-        locked.photo.delete(save=False)
+        _delete_after_commit(locked.photo)
         locked.photo = ""
         changed.append("photo")
     locked.save()
@@ -402,6 +474,12 @@ def milestone_remove(*, actor: User, milestone: Milestone) -> None:
         summary=f"Removed a milestone of project #{project.pk}",
     )
     if locked.photo:
-        photo = locked.photo
-        transaction.on_commit(lambda: photo.delete(save=False))
+        _delete_after_commit(locked.photo)
     locked.delete()
+
+
+def _delete_after_commit(photo) -> None:
+    """Delete a photo's file once the change that drops it has committed: a rollback leaves the
+    milestone pointing at its old file, which must still be there."""
+    storage, name = photo.storage, photo.name
+    transaction.on_commit(lambda: storage.delete(name))

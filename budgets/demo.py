@@ -40,6 +40,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from budgets.allocation.wording import pounds
 from budgets.codes import code_digest
 from budgets.models import (
     Ballot,
@@ -501,8 +502,8 @@ def _process(team, areas, supporters, randomness, now, slug, title, days, method
         department=team,
         title=title,
         slug=slug,
-        summary=f"Residents of Northbridge decide how to spend £{100_000 + 60_000 * len(areas):,} "
-        "on projects they propose.",
+        summary=f"Residents of Northbridge decide how to spend "
+        f"{pounds(100_000 + 60_000 * len(areas))} on projects they propose.",
         description=(
             "Propose a project for your ward or for the whole city, support the ideas you like, "
             "and vote for the projects you want. The council checks every idea and works out "

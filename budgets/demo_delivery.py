@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from budgets.delivery import DELIVERY_STAGES, delivery_start
+from budgets.delivery import delivery_start
 from budgets.models import Milestone, Process, Project
 from budgets.results import funded_ideas
 from civic import demo
@@ -23,7 +23,7 @@ MILESTONES = [
 
 def seed_delivery(*, organisations: dict) -> None:
     for process in Process.objects.published().filter(slug__in=_demo_slugs()):
-        if process.stage_at() not in DELIVERY_STAGES:
+        if not process.voting_closed():
             continue
         winners = funded_ideas(process)[:4]  # planned by the results already
         delivery_start(process=process, ideas=winners)

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from budgets import voting
+from budgets.allocation.wording import pounds
 from budgets.models import Budget, Category, Idea, Process
 from budgets.services import HEAR_WORDING
 from civic.forms import ServiceErrorsMixin
@@ -39,7 +40,7 @@ def budget_choices(budgets: list[Budget]) -> list[tuple[int, str]]:
     return [
         (
             budget.pk,
-            _("%(name)s (£%(amount)s)") % {"name": budget.name, "amount": f"{budget.amount:,}"},
+            _("%(name)s (%(amount)s)") % {"name": budget.name, "amount": pounds(budget.amount)},
         )
         for budget in ordered
     ]

@@ -15,10 +15,12 @@ the mention replaced.
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import Ballot, Elector, Idea, Milestone, Project, Support
+from budgets.pabulib_io import election_files_forget
 from budgets.services import idea_purpose_name
 from contacts.gdpr_registry import identifying_terms, mentions, names_them, redact
 from contacts.models import ConsentPurpose, Contact
@@ -117,6 +119,7 @@ def erase_ideas(contact: Contact) -> int:
         + _ballots(contact).update(voter=None)
         + _electors(contact).update(user=None)
     )
+    redacted: set[int] = set()
     for idea in _ideas(contact):
         if names_them(idea.description, terms):
             idea.description = str(ERASED_TEXT)
@@ -139,6 +142,9 @@ def erase_ideas(contact: Contact) -> int:
             object_id=str(idea.pk),
         ).update(name=redact(idea_purpose_name(idea), terms)[:200])
         erased += 1
+        redacted.add(idea.process_id)
+    # Their ideas' titles are in the processes' kept Pabulib files: drawn again from now on.
+    transaction.on_commit(lambda: election_files_forget(redacted))
     return erased + _erase_project_mentions(contact, terms)
 
 

@@ -88,6 +88,9 @@ class Process(models.Model):
         RESULTS = "results", _("Results")
         IMPLEMENTATION = "implementation", _("Building the projects")
 
+    # Once voting has closed: the results are worked out and shown, and the winners are built.
+    VOTING_CLOSED = (Stage.RESULTS, Stage.IMPLEMENTATION)
+
     # What each phase lets residents do ("propose", "support", "vote"), and officers ("review":
     # decide on ideas and choose the ballot, which is fixed once voting opens).
     SCHEDULE = Phases(
@@ -206,6 +209,10 @@ class Process(models.Model):
     @property
     def stage(self) -> str:
         return self.stage_at()
+
+    def voting_closed(self, now=None) -> bool:
+        """Whether the process is published and its voting has closed (`VOTING_CLOSED`)."""
+        return self.stage_at(now) in self.VOTING_CLOSED
 
     def allows(self, action: str, now=None) -> bool:
         """Whether the process is published and its phase now allows `action`."""

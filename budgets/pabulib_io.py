@@ -3,6 +3,8 @@ researchers share real participatory budgets in: exported from the results once 
 closed, and imported into a process so that a real election can be replayed and compared.
 
     election_text(process, budget)      the budget's election as the text of a `.pb` file
+    election_file(process, budget)      the same for the download, drawn once per count and kept
+                                        in the cache (election_files_forget after an erasure)
     election_filename(process, budget)  the name a download of it takes
     import_refusal(process, budget)     why a file cannot be imported into the budget now, or None
     election_import(actor=, process=, budget=, file=)
@@ -14,6 +16,14 @@ knows the database. An export never names a voter: voters are numbered 1, 2, 3, 
 that says nothing about who voted when, and nothing else about them is written. An import refuses
 a file with any error, naming the line where there is one, and then changes nothing.
 
+An import sets the budget's amount and how it is voted from the file's META section: a file that
+limits what the chosen projects cost (max_sum_cost, min_sum_cost) is "choose projects up to the
+amount", with the least share a ballot must spend from min_sum_cost (rounded down to a whole per
+cent); any other is "choose a number of projects", with min_length and max_length (choose-1 is at
+most one). Every vote line is checked against those limits, and against the file's own where
+civic cannot hold one (a min_length beside a cost limit; a max_sum_cost below the budget); a vote
+costing more than the budget is refused too, since civic's ballots spend up to the amount.
+
 Where a file can go: into a budget that has no projects and no ballots yet (so an election is
 never mixed with residents' own ideas and votes, and importing a file twice is refused), of a
 process that is a draft (set up to replay a real election) or whose voting has closed (a vote
@@ -23,18 +33,30 @@ taking part in it, and a file cannot go in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from budgets.allocation import Election, PabulibError, Project, pabulib_text, read_pabulib_text
+from budgets.allocation import (
+    Election,
+    PabulibError,
+    Project,
+    money,
+    pabulib_text,
+    read_pabulib_text,
+)
+from budgets.allocation.pabulib import BallotLimits, ballot_limits
 from budgets.models import Ballot, Budget, BudgetResult, Category, Idea, Process
 from budgets.tally import budget_election
 from civic.models import AuditEntry, User
@@ -48,7 +70,6 @@ COMPLETIONS = {
     Process.Completion.GREEDY: "greedy",
     Process.Completion.RAISE_BUDGET: "budget_increase",
 }
-CLOSED = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 # Rows in one INSERT: a 100,000-voter file is a few dozen statements, never one per ballot.
 CHUNK = 5_000
 TITLE_LIMIT = Idea._meta.get_field("title").max_length
@@ -56,6 +77,8 @@ DESCRIPTION_LIMIT = Idea._meta.get_field("description").max_length
 CATEGORY_LIMIT = Category._meta.get_field("name").max_length
 BATCH_LIMIT = Ballot._meta.get_field("paper_batch").max_length
 MAX_AMOUNT = 2_147_483_647  # the largest PositiveIntegerField PostgreSQL holds
+MAX_PROJECTS = 32_767  # the largest PositiveSmallIntegerField PostgreSQL holds
+FILE_SECONDS = 3600  # how long a drawn `.pb` file is kept for its downloads
 
 
 # Export -----------------------------------------------------------------------------------------
@@ -63,7 +86,7 @@ MAX_AMOUNT = 2_147_483_647  # the largest PositiveIntegerField PostgreSQL holds
 
 def exportable(process: Process, now: datetime | None = None) -> bool:
     """Whether a process's elections may be downloaded: published, and voting closed."""
-    return process.status == Process.Status.PUBLISHED and process.stage_at(now) in CLOSED
+    return process.status == Process.Status.PUBLISHED and process.voting_closed(now)
 
 
 def _pabulib_date(moment: datetime | None) -> str:
@@ -124,6 +147,42 @@ def election_text(process: Process, budget: Budget) -> str:
     return pabulib_text(described, meta=election_meta(process, budget))
 
 
+def election_file(process: Process, budget: Budget) -> str:
+    """The budget's `.pb` file for the download, drawn once and kept in the cache for an hour:
+    a results day's many downloads cost one drawing (every ballot read) per budget.
+
+    Keyed on when the budget's result was worked out: a recount, or a late paper ballot or an
+    import (each removes the result until the worker counts it again), gives a new key, and a
+    budget without a result is drawn for each request. The key also holds the META's words (an
+    officer's new title for the process shows at once) and the process's version, which an
+    erasure moves (`election_files_forget`), so a redacted idea's old title is never served."""
+    computed_at = (
+        BudgetResult.objects.filter(budget=budget).values_list("computed_at", flat=True).first()
+    )
+    if computed_at is None:
+        return election_text(process, budget)
+    meta = json.dumps(election_meta(process, budget), sort_keys=True)
+    words = hashlib.sha256(meta.encode()).hexdigest()[:16]
+    version = cache.get(_version_key(process.pk), "0")
+    key = f"budgets:pabulib:{budget.pk}:{computed_at.timestamp()}:{version}:{words}"
+    text = cache.get(key)
+    if text is None:
+        text = election_text(process, budget)
+        cache.set(key, text, FILE_SECONDS)
+    return text
+
+
+def election_files_forget(process_ids) -> None:
+    """The processes' kept `.pb` files are drawn again at their next download (their ideas'
+    titles changed: an erasure redacted them)."""
+    for process_id in set(process_ids):
+        cache.set(_version_key(process_id), secrets.token_hex(8), None)
+
+
+def _version_key(process_id: int) -> str:
+    return f"budgets:pabulib-version:{process_id}"
+
+
 def election_filename(process: Process, budget: Budget) -> str:
     return f"{process.slug}_{slugify(budget.name) or budget.pk}.pb"
 
@@ -143,7 +202,7 @@ def import_refusal(process: Process, budget: Budget, now: datetime | None = None
     """Why a Pabulib file cannot be imported into `budget` now, in words for the officer."""
     if budget.process_id != process.pk:
         return _("Choose one of this process's budgets.")
-    if process.status == Process.Status.PUBLISHED and process.stage_at(now) not in CLOSED:
+    if process.status == Process.Status.PUBLISHED and not process.voting_closed(now):
         return _(
             "Residents are taking part in this process, so a file cannot be imported into it. "
             "Import into a draft process, or once voting has closed."
@@ -154,6 +213,59 @@ def import_refusal(process: Process, budget: Budget, now: datetime | None = None
             "has none, so that the file's election is not mixed with another."
         ) % {"budget": budget.name}
     return None
+
+
+@dataclass(frozen=True)
+class VotingStyle:
+    """How the budget is voted, as the file's META section says (the fields of Budget)."""
+
+    style: str
+    min_spend_percent: int | None = None
+    min_projects: int | None = None
+    max_projects: int | None = None
+
+    def words(self) -> str:
+        """For the audit log."""
+        if self.style == Budget.Style.KNAPSACK:
+            least = (
+                f", spending at least {self.min_spend_percent}%" if self.min_spend_percent else ""
+            )
+            return f"projects up to the amount{least}"
+        bounds = [f"at least {self.min_projects}"] if self.min_projects else []
+        if self.max_projects is not None:
+            bounds.append(f"at most {self.max_projects}")
+        return "a number of projects" + (f" ({' and '.join(bounds)})" if bounds else "")
+
+
+def voting_style(meta) -> tuple[VotingStyle, BallotLimits]:
+    """The budget's voting style from a file's META section, and what each of its votes may
+    hold: the file's own limits, and the budget's amount for a ballot choosing up to it."""
+    limits = ballot_limits(meta)
+    amount = _meta_budget(meta)
+    if limits.limits_cost:
+        percent = min(int(limits.least_cost * 100 // amount), 100) if amount else 0
+        if limits.most_cost is None or limits.most_cost > amount:
+            limits = replace(limits, most_cost=amount, most_cost_key="budget")
+        return VotingStyle(Budget.Style.KNAPSACK, min_spend_percent=percent or None), limits
+    for key, value in (("min_length", limits.least_projects), ("max_length", limits.most_projects)):
+        if value is not None and value > MAX_PROJECTS:
+            raise PabulibError(
+                _("The META section's %(key)s, %(value)s, is more projects than civic can hold.")
+                % {"key": key, "value": value}
+            )
+    style = VotingStyle(
+        Budget.Style.APPROVAL,
+        min_projects=limits.least_projects or None,
+        max_projects=limits.most_projects,
+    )
+    return style, limits
+
+
+def _meta_budget(meta):
+    try:
+        return money(meta.get("budget", ""))
+    except (TypeError, ValueError):
+        return 0  # the reader says what is wrong with it
 
 
 def _read(file) -> tuple[Election, str]:
@@ -168,7 +280,7 @@ def _read(file) -> tuple[Election, str]:
         raise PabulibError(
             _("The file is not UTF-8 text. Save it as UTF-8 and upload it again.")
         ) from None
-    election = read_pabulib_text(text)
+    election = read_pabulib_text(text, limits=lambda meta: voting_style(meta)[1])
     if not isinstance(election.budget, int):
         raise PabulibError(
             _("The META section's budget, %(budget)s, has pence: civic holds whole pounds.")
@@ -239,7 +351,8 @@ def election_import(
 
     Each project becomes an idea on the ballot (its cost the final cost, no proposer); each
     voter a paper ballot keyed in by `actor` in the batch "Pabulib file <name>"; the budget's
-    amount becomes the file's. All of it or nothing: a file with an error is refused with a
+    amount and voting style become the file's (`voting_style`), and every vote is checked
+    against them. All of it or nothing: a file with an error is refused with a
     ValidationError on `file` that says where and why; a budget that cannot take a file, on
     `budget`. `actor` None is the platform (the management command run without --as).
     """
@@ -262,9 +375,15 @@ def election_import(
     # A closed process's empty budget may have been counted already: the worker counts it again.
     BudgetResult.objects.filter(budget=budget).delete()
     amount_before = budget.amount
-    if budget.amount != election.budget:
-        budget.amount = election.budget
-        budget.save(update_fields=["amount"])
+    style, _limits = voting_style(election.meta)
+    budget.amount = election.budget
+    budget.style = style.style
+    budget.min_spend_percent = style.min_spend_percent
+    budget.min_projects = style.min_projects
+    budget.max_projects = style.max_projects
+    budget.save(
+        update_fields=["amount", "style", "min_spend_percent", "min_projects", "max_projects"]
+    )
     categories = _categories(process, election)
     ideas = Idea.objects.bulk_create(
         [
@@ -297,7 +416,8 @@ def election_import(
         obj=budget,
         summary=(
             f"Imported a Pabulib file: {len(ideas)} projects on the ballot, "
-            f"{election.voters} paper ballots, amount {amount_before} now {budget.amount}"
+            f"{election.voters} paper ballots, amount {amount_before} now {budget.amount}, "
+            f"voters choose {style.words()}"
         ),
     )
     return Imported(

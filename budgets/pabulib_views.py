@@ -26,7 +26,7 @@ def election_pabulib(request: HttpRequest, slug: str, budget_id: int) -> HttpRes
     if budget is None:
         raise Http404(_("There is no budget here."))
     response = HttpResponse(
-        pabulib_io.election_text(process, budget), content_type="text/plain; charset=utf-8"
+        pabulib_io.election_file(process, budget), content_type="text/plain; charset=utf-8"
     )
     filename = pabulib_io.election_filename(process, budget)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -23,6 +23,7 @@ again. `BudgetResult.budget` is unique besides, so a result can never be stored 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -45,11 +46,13 @@ from budgets.allocation import (
     money,
 )
 from budgets.allocation.wording import explain, summary
-from budgets.delivery import delivery_start
+from budgets.delivery import Followed, delivery_follow
 from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Idea, Process
 from budgets.tally import ballot_ideas, budget_election
 from civic.models import AuditEntry, User
 from civic.services import audit_record, require
+
+logger = logging.getLogger(__name__)
 
 # The raised-budget completion stops after this many 1% steps (the budget raised a hundredfold):
 # far beyond any real election's, and short of pabutools' bound of 100 steps per voter, which an
@@ -127,7 +130,10 @@ def _closed(now: datetime):
 
 def results_sweep(*, now: datetime | None = None) -> int:
     """Work out the results of every process whose voting has closed and that has a budget
-    without one, each process in a transaction of its own; how many budgets were worked out."""
+    without one, each process in a transaction of its own; how many budgets were worked out.
+
+    A process whose count fails (its data broken, say) rolls back alone and is logged with its
+    number; the others are still counted, and the next sweep tries it again."""
     now = now or timezone.now()
     waiting = (
         _closed(now)
@@ -135,7 +141,13 @@ def results_sweep(*, now: datetime | None = None) -> int:
         .order_by("voting_closes_at", "pk")
         .values_list("pk", flat=True)
     )
-    return sum(process_results_compute(process_id=pk, now=now) for pk in list(waiting))
+    computed = 0
+    for pk in list(waiting):
+        try:
+            computed += process_results_compute(process_id=pk, now=now)
+        except Exception:
+            logger.exception("Could not work out the results of budget process #%s", pk)
+    return computed
 
 
 @transaction.atomic
@@ -147,7 +159,10 @@ def process_results_compute(*, process_id: int, now: datetime | None = None) -> 
     process = process.filter(pk=process_id).first()
     if process is None:
         return 0
-    return _compute(process, _unresulted(Budget.objects.filter(process=process)), now=now)
+    computed, _followed = _compute(
+        process, _unresulted(Budget.objects.filter(process=process)), now=now
+    )
+    return computed
 
 
 @transaction.atomic
@@ -158,25 +173,29 @@ def results_recompute(*, actor: User, process: Process, now: datetime | None = N
     require(actor, RECOMPUTE, process, message=_("You do not run this budget process."))
     now = now or timezone.now()
     locked = Process.objects.select_for_update(of=("self",)).filter(pk=process.pk).first()
-    if locked is None or locked.stage_at(now) not in (
-        Process.Stage.RESULTS,
-        Process.Stage.IMPLEMENTATION,
-    ):
+    if locked is None or not locked.voting_closed(now):
         raise ValidationError(
             _("The results can be worked out once the process is published and voting has closed.")
         )
     BudgetResult.objects.filter(budget__process=locked).delete()
-    computed = _compute(locked, Budget.objects.filter(process=locked), now=now)
+    computed, followed = _compute(locked, Budget.objects.filter(process=locked), now=now)
+    changes = [f"{computed} budgets"]
+    if followed.removed:
+        changes.append(f"{len(followed.removed)} planned projects that no longer win removed")
+    if followed.kept:
+        changes.append(
+            f"{len(followed.kept)} projects under way that no longer win kept for a decision"
+        )
     audit_record(
         actor=actor,
         action=AuditEntry.Action.EDIT,
         obj=locked,
-        summary=f"Worked out the results again ({computed} budgets)",
+        summary=f"Worked out the results again ({', '.join(changes)})",
     )
     return computed
 
 
-def _compute(process: Process, budgets, *, now: datetime) -> int:
+def _compute(process: Process, budgets, *, now: datetime) -> tuple[int, Followed]:
     completion = completion_of(process)
     rows = []
     for budget in budgets.order_by("pk"):
@@ -186,9 +205,10 @@ def _compute(process: Process, budgets, *, now: datetime) -> int:
         )
     BudgetResult.objects.bulk_create(rows)
     # The winners under the process's method become projects to build, and those who asked to
-    # hear are told (budgets.delivery; a winner already planned is left as it is).
-    delivery_start(process=process, ideas=funded_ideas(process), now=now)
-    return len(rows)
+    # hear are told; a planned project whose idea no longer wins is removed, one under way kept
+    # for the officers (budgets.delivery; a winner already planned is left as it is).
+    followed = delivery_follow(process=process, ideas=funded_ideas(process), now=now)
+    return len(rows), followed
 
 
 # The figures as stored, and back -----------------------------------------------------------------

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from budgets.allocation.wording import pounds
 from budgets.models import (
     ACTIVITY_IDEA,
     ACTIVITY_SUPPORT,
@@ -327,8 +328,8 @@ def idea_propose(
         )
     elif budget is not None and budget.process_id == process.pk and estimated_cost > budget.amount:
         errors["estimated_cost"] = ValidationError(
-            _("An idea for %(budget)s must cost no more than its budget of £%(amount)s")
-            % {"budget": budget.name, "amount": f"{budget.amount:,}"},
+            _("An idea for %(budget)s must cost no more than its budget of %(amount)s")
+            % {"budget": budget.name, "amount": pounds(budget.amount)},
             code="over_budget",
         )
     if category is not None and category.process_id != process.pk:
@@ -486,8 +487,8 @@ def _cost(final_cost, *, budget: Budget, required: bool) -> int | None:
     if int(final_cost) > budget.amount:
         raise ValidationError(
             {
-                "final_cost": _("Enter a cost no more than the budget of £%(amount)s")
-                % {"amount": f"{budget.amount:,}"}
+                "final_cost": _("Enter a cost no more than the budget of %(amount)s")
+                % {"amount": pounds(budget.amount)}
             }
         )
     return int(final_cost)
@@ -514,7 +515,7 @@ def idea_feasible(
         Status.FEASIBLE,
         actor=actor,
         action=AuditEntry.Action.MODERATE,
-        summary="Found the idea feasible" + (f" at £{cost:,}" if cost is not None else ""),
+        summary="Found the idea feasible" + (f" at {pounds(cost)}" if cost is not None else ""),
         fields=fields,
     )
     _tell(locked, "feasible")
@@ -552,7 +553,7 @@ def idea_cost_set(*, actor: User, idea: Idea, final_cost: int, now: datetime | N
         actor=actor,
         action=AuditEntry.Action.EDIT,
         obj=locked,
-        summary=f"Set the final cost to £{cost:,}",
+        summary=f"Set the final cost to {pounds(cost)}",
     )
     return locked
 

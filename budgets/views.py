@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -204,7 +205,7 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "dates": _dates(process),
             "can_propose": process.allows("propose", now),
             "can_vote": process.allows("vote", now),  # budgets.views_voting
-            "shows_projects": process.current_stage in (Stage.RESULTS, Stage.IMPLEMENTATION),
+            "shows_projects": process.current_stage in Process.VOTING_CLOSED,
             "form": form,
             **pages,
             "filtered": bool(form.is_bound and any(chosen.values())),
@@ -389,15 +390,21 @@ def idea_withdraw(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse
 def idea_image(request: HttpRequest, slug: str, idea_id: int) -> FileResponse:
     process = _process(request, slug)
     idea = Idea.objects.filter(process=process, pk=idea_id).exclude(image="").first()
-    if idea is None:
-        raise Http404(_("This idea has no picture."))
-    content_type, _encoding = mimetypes.guess_type(idea.image.name)
+    return image_response(idea.image if idea else None, missing=_("This idea has no picture."))
+
+
+def image_response(image: FieldFile | None, *, missing: str) -> FileResponse:
+    """A stored PNG or JPEG (an idea's picture, a milestone's photo) as a public file, or 404
+    saying `missing` when there is none, it is of another type, or its file is gone."""
+    if not image:
+        raise Http404(missing)
+    content_type, _encoding = mimetypes.guess_type(image.name)
     if content_type not in ("image/png", "image/jpeg"):
-        raise Http404(_("This idea has no picture."))
+        raise Http404(missing)
     try:
-        handle = idea.image.open("rb")
+        handle = image.open("rb")
     except FileNotFoundError as error:
-        raise Http404(_("This idea has no picture.")) from error
+        raise Http404(missing) from error
     response = FileResponse(handle, content_type=content_type)
     # Public, and gone within minutes of an erasure or a withdrawal from shared caches.
     response["Cache-Control"] = "public, max-age=300"

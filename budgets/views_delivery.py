@@ -9,20 +9,17 @@ number of queries whatever it lists.
 
 from __future__ import annotations
 
-import mimetypes
-
 from django import forms
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from budgets.delivery import DELIVERY_STAGES
 from budgets.models import Budget, Idea, Milestone, Process, Project
-from budgets.views import PER_PAGE, _describe, _process
+from budgets.views import PER_PAGE, _describe, _process, image_response
 from civic.pagecache import shared_page
 from civic.pagination import paginate
 
@@ -68,7 +65,7 @@ def _latest(field: str) -> Subquery:
 
 
 def shows_projects(process: Process, now=None) -> bool:
-    return process.stage_at(now or timezone.now()) in DELIVERY_STAGES
+    return process.voting_closed(now or timezone.now())
 
 
 @require_safe
@@ -137,15 +134,6 @@ def milestone_photo(request: HttpRequest, slug: str, idea_id: int, milestone_id:
         .exclude(photo="")
         .first()
     )
-    if milestone is None:
-        raise Http404(_("This milestone has no photo."))
-    content_type, _encoding = mimetypes.guess_type(milestone.photo.name)
-    if content_type not in ("image/png", "image/jpeg"):
-        raise Http404(_("This milestone has no photo."))
-    try:
-        handle = milestone.photo.open("rb")
-    except FileNotFoundError as error:
-        raise Http404(_("This milestone has no photo.")) from error
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+    return image_response(
+        milestone.photo if milestone else None, missing=_("This milestone has no photo.")
+    )

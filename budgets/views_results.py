@@ -32,13 +32,12 @@ from budgets.views import _describe, _process
 from civic.formatting import when
 from civic.pagecache import shared_page
 
-SHOWN_IN = (Process.Stage.RESULTS, Process.Stage.IMPLEMENTATION)
 BAR_STEP, BAR_HEIGHT = 44, 16
 
 
 def results_shown(process: Process, now=None) -> bool:
     """Whether the process's phase shows results (they may still be being worked out)."""
-    return process.stage_at(now or timezone.now()) in SHOWN_IN
+    return process.voting_closed(now or timezone.now())
 
 
 def _percent(part, whole) -> Decimal:

@@ -11,10 +11,14 @@ PROJECTS, VOTES), a header line of column names and rows, semicolon-separated wi
   (age, sex, voting_method, ...).
 
 civic reads approval ballots (vote_type `approval`, or `choose-1`); knapsack elections are filed
-as approval ballots in Pabulib. Voters' own columns are not kept: the election holds ballots
-only. The writer streams one line per voter with ids 1, 2, 3, ... in an order that says nothing
-about who voted when (the canonical order of the distinct ballots), so an exported file is
-anonymous; it quotes fields as the format says.
+as approval ballots in Pabulib. Every vote is checked against the limits the META section sets
+(min_length, max_length, min_sum_cost, max_sum_cost; choose-1 is at most one project), or those a
+caller gives (`limits`), and a vote that breaks one is refused with its line.
+
+Voters' own columns are not kept: the election holds ballots only. The writer streams one line
+per voter with ids 1, 2, 3, ... in an order that says nothing about who voted when (the canonical
+order of the distinct ballots), so an exported file is anonymous; it quotes fields as the format
+says.
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
 
 import numpy as np
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
-from budgets.allocation.election import Election, Project, money
+from budgets.allocation.election import Election, Money, Project, money
 from budgets.allocation.rules import Result
 from civic.exports import spreadsheet_text
 
@@ -45,10 +50,121 @@ class PabulibError(ValueError):
     words an officer can act on."""
 
 
-def read_pabulib(lines: Iterable[str]) -> Election:
+@dataclass(frozen=True)
+class BallotLimits:
+    """What one vote may hold: how many projects, and what they may cost in all. Each limit
+    names where it came from (a META key, or "budget"), for the message about a vote."""
+
+    least_projects: int = 0
+    most_projects: int | None = None
+    least_cost: Money = 0
+    most_cost: Money | None = None
+    least_projects_key: str = "min_length"
+    most_projects_key: str = "max_length"
+    least_cost_key: str = "min_sum_cost"
+    most_cost_key: str = "max_sum_cost"
+
+    @property
+    def limits_cost(self) -> bool:
+        return bool(self.least_cost) or self.most_cost is not None
+
+    def problem(self, count: int, cost: Money) -> str | None:
+        """What is wrong with a vote of `count` projects costing `cost` in all, or None."""
+        checks = (
+            (count < self.least_projects, FEWER, count, self.least_projects,
+             self.least_projects_key),
+            (self.most_projects is not None and count > self.most_projects, MORE, count,
+             self.most_projects, self.most_projects_key),
+            (cost < self.least_cost, CHEAPER, cost, self.least_cost, self.least_cost_key),
+            (self.most_cost is not None and cost > self.most_cost, DEARER, cost, self.most_cost,
+             self.most_cost_key),
+        )  # fmt: skip
+        for broken, words, figure, limit, key in checks:
+            if broken:
+                return str(words) % {"figure": figure, "limit": limit, "key": key}
+        return None
+
+
+# What a vote that breaks a limit is told, after "Line 40: ".
+FEWER = gettext_lazy(
+    "the vote chooses %(figure)s projects, fewer than the %(limit)s a ballot must choose "
+    "(%(key)s in the META section)."
+)
+MORE = gettext_lazy(
+    "the vote chooses %(figure)s projects, more than the %(limit)s a ballot may choose "
+    "(%(key)s in the META section)."
+)
+CHEAPER = gettext_lazy(
+    "the vote's projects cost %(figure)s in all, less than the %(limit)s a ballot must spend "
+    "(%(key)s in the META section)."
+)
+DEARER = gettext_lazy(
+    "the vote's projects cost %(figure)s in all, more than the %(limit)s a ballot may spend "
+    "(%(key)s in the META section)."
+)
+
+
+def ballot_limits(meta: Mapping[str, str]) -> BallotLimits:
+    """The limits the META section sets on every vote; a PabulibError for a value that is not
+    one, or a least above a most."""
+    least_projects = _meta_number(meta, "min_length", whole=True)
+    most_projects = _meta_number(meta, "max_length", whole=True)
+    if meta.get("vote_type", "").strip().lower() == "choose-1":
+        if most_projects is not None and most_projects != 1:
+            raise PabulibError(
+                gettext(
+                    "The META section's vote_type is choose-1 but its max_length is %(most)s: "
+                    "make them agree."
+                )
+                % {"most": most_projects}
+            )
+        most_projects = 1
+    least_cost = _meta_number(meta, "min_sum_cost")
+    most_cost = _meta_number(meta, "max_sum_cost")
+    for least, most, names in (
+        (least_projects, most_projects, ("min_length", "max_length")),
+        (least_cost, most_cost, ("min_sum_cost", "max_sum_cost")),
+    ):
+        if least is not None and most is not None and least > most:
+            raise PabulibError(
+                gettext("The META section's %(least)s is more than its %(most)s.")
+                % {"least": names[0], "most": names[1]}
+            )
+    return BallotLimits(
+        least_projects=least_projects or 0,
+        most_projects=most_projects,
+        least_cost=least_cost or 0,
+        most_cost=most_cost,
+        most_projects_key="max_length" if meta.get("max_length") else "vote_type choose-1",
+    )
+
+
+def _meta_number(meta: Mapping[str, str], key: str, *, whole: bool = False) -> Money | None:
+    """A META value that is a number of projects (`whole`) or an amount, or None if absent."""
+    value = meta.get(key, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value) if whole else money(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < 0:
+        kind = gettext("a whole number") if whole else gettext("an amount")
+        raise PabulibError(
+            gettext("The META section's %(key)s, %(value)s, is not %(kind)s.")
+            % {"key": key, "value": value, "kind": kind}
+        )
+    return number
+
+
+def read_pabulib(
+    lines: Iterable[str], *, limits: Callable[[Mapping[str, str]], BallotLimits] = ballot_limits
+) -> Election:
     """An election from the lines of a `.pb` file (an open text file, or `io.StringIO`).
 
     Open files with `newline=""` so that a quoted field that holds a line break is read whole.
+    `limits` gives, from the META section, what every vote may hold (by default the META's own
+    limits); the first vote that breaks them is refused with its line.
     """
     rows = csv.reader(_without_bom(lines), delimiter=";")
     meta: dict[str, str] = {}
@@ -59,6 +175,7 @@ def read_pabulib(lines: Iterable[str]) -> Election:
     section = None
     header: list[str] = []
     seen: set[str] = set()
+    rules = BallotLimits()
     for row in rows:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
@@ -75,6 +192,7 @@ def read_pabulib(lines: Iterable[str]) -> Election:
             _check_header(section, header, rows.line_num)
             if section == "votes":
                 _check_meta(meta)
+                rules = limits(meta)
             continue
         values = dict(zip(header, (value.strip() for value in row), strict=False))
         if section == "meta":
@@ -103,6 +221,13 @@ def read_pabulib(lines: Iterable[str]) -> Election:
                         % {"line": rows.line_num, "id": project_id}
                     )
                 ballot.add(index[project_id])
+            cost = sum(projects[position].cost for position in ballot) if rules.limits_cost else 0
+            problem = rules.problem(len(ballot), cost)
+            if problem:
+                raise PabulibError(
+                    gettext("Line %(line)s: %(problem)s")
+                    % {"line": rows.line_num, "problem": problem}
+                )
             chosen.extend(sorted(ballot))
             starts.append(len(chosen))
         else:
@@ -135,8 +260,10 @@ def read_pabulib(lines: Iterable[str]) -> Election:
     )
 
 
-def read_pabulib_text(text: str) -> Election:
-    return read_pabulib(io.StringIO(text, newline=""))
+def read_pabulib_text(
+    text: str, *, limits: Callable[[Mapping[str, str]], BallotLimits] = ballot_limits
+) -> Election:
+    return read_pabulib(io.StringIO(text, newline=""), limits=limits)
 
 
 def write_pabulib(

@@ -11,10 +11,11 @@ import hashlib
 import io
 import re
 import threading
-from urllib.parse import unquote
+import time
 
 import pytest
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
@@ -53,6 +54,24 @@ def officer(council) -> Client:
     client = Client()
     client.force_login(council.officer)
     return client
+
+
+def csv_form(html: str) -> tuple[str, dict[str, str]]:
+    """Where the printout's "Save the codes as a CSV file" form posts, and what."""
+    form = re.search(r'<form method="post" action="([^"]+)" id="codes-csv"(.*?)</form>', html, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form[2]))
+    return form[1], fields
+
+
+def save_csv(client: Client, html: str, **changed):
+    action, fields = csv_form(html)
+    return client.post(action, {**fields, **changed})
+
+
+def csv_of(response) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.content.decode().removeprefix("\ufeff"))))
 
 
 def on_ballot(process, area, cost, council, title="Swings"):
@@ -248,9 +267,14 @@ def test_an_officer_makes_a_batch_and_gets_its_codes_once_as_cards_and_a_csv(
     )  # fmt: skip
     assert all(code_find(voting, code) is not None for code in codes)
 
-    link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"\s+download="([^"]+)"', html)
-    assert link is not None and link[2] == f"voting-codes-northbridge-decides-{batch.pk}.csv"
-    rows = list(csv.reader(io.StringIO(unquote(link[1]).removeprefix("\ufeff"))))
+    assert "data:" not in html  # the file is a real download, whatever the number of codes
+    saved = save_csv(officer, html)
+    assert saved["Content-Disposition"] == (
+        f'attachment; filename="voting-codes-northbridge-decides-{batch.pk}.csv"'
+    )
+    assert saved["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in saved["Cache-Control"]
+    rows = csv_of(saved)
     assert rows[0] == ["process", "batch", "area", "code", "web_address", "voting_closes"]
     assert [row[3] for row in rows[1:]] == codes
     assert {row[2] for row in rows[1:]} == {"Hulme"}
@@ -270,9 +294,75 @@ def test_a_csv_cell_that_could_run_as_a_formula_is_made_text(council, voting, of
     printed = officer.post(f"/admin/budgets/process/{voting.pk}/codes/",
                            {**BATCH, "name": "+Library", "count": "1"})  # fmt: skip
     html = printed.content.decode()
-    link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"', html)
-    row = list(csv.reader(io.StringIO(unquote(link[1]).removeprefix("\ufeff"))))[1]
+    row = csv_of(save_csv(officer, html))[1]
     assert row[:3] == ["'=HYPERLINK(1)", "'+Library", "Voter chooses"]
+
+
+def test_ten_thousand_codes_are_saved_as_a_file_not_a_link(council, voting, officer):
+    printed = officer.post(f"/admin/budgets/process/{voting.pk}/codes/",
+                           {**BATCH, "count": "10000"})  # fmt: skip
+    html = assert_page(printed, heading="Voting codes: Library")
+    codes = re.findall(r'<p class="voting-code">([^<]+)</p>', html)
+    assert len(codes) == 10_000 and "data:text/csv" not in html
+    rows = csv_of(save_csv(officer, html))
+    assert [row[3] for row in rows[1:]] == codes
+
+
+def test_the_codes_file_holds_only_codes_signed_for_the_officer_and_batch(council, voting, officer):
+    page = f"/admin/budgets/process/{voting.pk}/codes/"
+    html = officer.post(page, {**BATCH, "count": "3"}).content.decode()
+    action, fields = csv_form(html)
+    codes = fields["codes"].split(" ")
+    assert action == f"{page}csv/" and len(codes) == 3
+    refused = (
+        "The codes could not be saved as a file: the page that showed them is more than an hour "
+        "old, or was changed."
+    )
+    other = codes_make(actor=council.officer, process=voting, name="Other", count=1)[0]
+    for changed in (
+        {"codes": " ".join([*codes[:2], "AAAA-BBBB-CCCC"])},  # a code the batch does not have
+        {"codes": " ".join(codes[:2])},  # fewer
+        {"signature": fields["signature"][:-2] + "xx"},
+        {"batch": str(other.pk)},  # the signature was for the first batch
+        {"batch": "x"},
+        {"batch": "9" * 30},  # beyond any id the database holds
+    ):
+        response = officer.post(action, {**fields, **changed}, follow=True)
+        html = assert_page(response, heading="Voting codes: Northbridge decides 2027")
+        assert refused in html and response["Content-Type"].startswith("text/html")
+        assert not any(code in html for code in codes)
+    # A GET goes back to the codes page; nothing is kept to fetch.
+    assert officer.get(action)["Location"] == page
+
+    # Another officer who may make codes cannot use this officer's signature.
+    colleague = Client()
+    colleague.force_login(council.admin)
+    response = colleague.post(action, fields, follow=True)
+    assert refused in assert_page(response, heading="Voting codes: Northbridge decides 2027")
+    # Nor can an officer of another department reach it.
+    outsider = Client()
+    outsider.force_login(council.other_officer)
+    assert outsider.post(action, fields).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("seconds_ago, saved", [(3590, True), (3610, False)])
+def test_the_codes_file_can_be_saved_for_an_hour(
+    council, voting, officer, monkeypatch, seconds_ago, saved
+):
+    # The page is drawn as if `seconds_ago`: its signature says so.
+    drawn = int(time.time()) - seconds_ago
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(drawn)
+        )
+        html = officer.post(f"/admin/budgets/process/{voting.pk}/codes/",
+                            {**BATCH, "count": "2"}).content.decode()  # fmt: skip
+    response = save_csv(officer, html)
+    if saved:
+        assert len(csv_of(response)) == 3
+        assert len(csv_of(save_csv(officer, html))) == 3  # and again, from the same page
+    else:
+        assert response.status_code == 302 and response["Location"].endswith("/codes/")
 
 
 def test_the_codes_form_refused_shows_the_problem_next_to_the_field_and_makes_nothing(

@@ -15,13 +15,14 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from budgets.delivery import (
+    delivery_follow,
     delivery_start,
     delivery_status_set,
     milestone_add,
     milestone_change,
     milestone_remove,
 )
-from budgets.models import Idea, Milestone, Process, Project
+from budgets.models import BudgetResult, Idea, Milestone, Process, Project
 from budgets.services import idea_purpose, winners_purpose
 from civic.models import AuditEntry
 from contacts.services import consent_give, consent_withdraw, contact_for_email
@@ -373,6 +374,32 @@ def test_a_change_of_status_reaches_only_people_who_consented_once_each(council,
     assert _subjects("olga@example.org") == ["An idea you follow won: Benches"]
 
 
+def test_those_told_a_project_was_planned_hear_when_a_recount_removes_it(council, celery_worker):
+    process, (swings, benches) = winners(council, "Swings in Ancoats Park", "Benches")
+    for idea in (swings, benches):  # counted: a budget without a result has no say
+        BudgetResult.objects.get_or_create(
+            budget=idea.budget, defaults={"voters": 0, "figures": {}}
+        )
+    follower(council, "vera@example.org", winners_purpose(process))
+    follower(council, "fay@example.org", idea_purpose(swings))
+    follower(council, "olga@example.org", idea_purpose(benches))
+    delivery_follow(process=process, ideas=[swings, benches])
+    wait_for(lambda: Delivery.objects.count() == 3, timeout=60,
+             message=f"{list(Delivery.objects.values_list('to_email', flat=True))}")  # fmt: skip
+
+    followed = delivery_follow(process=process, ideas=[benches])
+    assert (followed.made, followed.removed, followed.kept) == ([], [swings.pk], [])
+    assert list(Project.objects.values_list("idea", flat=True)) == [benches.pk]
+    wait_for(lambda: Delivery.objects.count() == 5, timeout=60,
+             message=f"{list(Delivery.objects.values_list('to_email', flat=True))}")  # fmt: skip
+    removed = "No longer a winning project: Swings in Ancoats Park"
+    assert _subjects("vera@example.org")[-1] == removed
+    assert _subjects("fay@example.org")[-1] == removed
+    assert _subjects("olga@example.org") == ["An idea you follow won: Benches"]
+    text = Delivery.objects.filter(to_email="fay@example.org").last().message["text"]
+    assert "is no longer one of the winning projects" in text
+
+
 @pytest.mark.django_db
 def test_the_notice_is_put_in_the_outbox_in_batches(council, monkeypatch):
     """Consenters of either purpose, each once, one INSERT per batch of the real engine."""
@@ -448,3 +475,40 @@ def test_erasure_takes_a_residents_name_out_of_the_councils_words_about_a_projec
     project = Project.objects.get(idea=swings)
     assert (milestone.title, milestone.description, project.reason) == (
         "Opened by [erased]", "[erased] cut the ribbon.", "[erased] asked us to stop.")  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("replaced", [True, False], ids=["replaced", "removed"])
+def test_a_photo_s_old_file_is_deleted_only_once_the_change_commits(
+    council, project, settings, tmp_path, django_capture_on_commit_callbacks, replaced
+):
+    settings.MEDIA_ROOT = tmp_path
+    milestone = milestone_add(
+        actor=council.officer, idea=project.idea, date=dt.date(2027, 5, 1), title="Cleared",
+        percent_complete=25, photo=png(), photo_alt="A cleared patch of grass.",
+    )  # fmt: skip
+    old = tmp_path / milestone.photo.name
+    change = {"actor": council.officer, "milestone": milestone, "date": dt.date(2027, 5, 2),
+              "title": "Cleared", "percent_complete": 30}  # fmt: skip
+    if replaced:
+        change.update(photo=png("new.png"), photo_alt="The new fence.")
+    else:
+        change.update(photo_remove=True)
+
+    # A change that rolls back (whatever fails after it in the same transaction) keeps the file
+    # the milestone still points at.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        milestone_change(**change)
+        raise RuntimeError("something after the change failed")
+    milestone.refresh_from_db()
+    assert tmp_path / milestone.photo.name == old
+    assert old.read_bytes() == PNG and milestone.photo.read() == PNG
+
+    with django_capture_on_commit_callbacks(execute=True):
+        milestone_change(**change)
+    milestone.refresh_from_db()
+    assert not old.exists()
+    if replaced:
+        assert (tmp_path / milestone.photo.name).read_bytes() == PNG
+    else:
+        assert milestone.photo.name == ""

@@ -29,10 +29,12 @@ from budgets.allocation import (
     read_pabulib,
     read_pabulib_text,
 )
+from budgets.gdpr import erase_ideas
 from budgets.models import Ballot, BallotChoice, Budget, BudgetResult, Category, Idea, Process
-from budgets.results import results_sweep
+from budgets.results import results_recompute, results_sweep
 from budgets.tally import budget_election
 from civic.models import AuditEntry
+from contacts.models import Contact
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.budgets.pabutools_reference import reference_election, reference_winners
 from tests.factories import UserFactory
@@ -150,8 +152,11 @@ def test_export_then_import_into_a_fresh_process_gives_the_same_election_and_win
     assert entry.actor == council.officer and entry.object_id == str(target.pk)
     assert entry.summary == (
         "Imported a Pabulib file: 4 projects on the ballot, 12 paper ballots, "
-        "amount 50000 now 50000"
+        "amount 50000 now 50000, voters choose projects up to the amount"
     )
+    assert (target.style, target.min_spend_percent, target.max_projects) == (
+        Budget.Style.KNAPSACK, None, None,
+    )  # fmt: skip
 
 
 def test_the_export_describes_the_election_and_never_a_voter(council):
@@ -253,6 +258,45 @@ def test_the_implementation_phase_still_offers_the_download(council):
     assert "num_votes;0" in response.content.decode()
 
 
+def test_the_download_is_drawn_once_per_count_and_again_after_a_recount(
+    council, django_assert_max_num_queries
+):
+    process, budget, _voters = held_election(council)
+    results_sweep()
+    url = f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb"
+    first = Client().get(url).content.decode()
+    assert ";Bandstand;" in first
+    # A title changed behind the count's back is not drawn: the kept file is served, in the
+    # queries that find the process, the budget and its result.
+    Idea.objects.filter(budget=budget, title="Bandstand").update(title="Bandstand and stage")
+    with django_assert_max_num_queries(3):
+        again = Client().get(url)
+    assert again.content.decode() == first
+    assert again["Content-Disposition"] == f'attachment; filename="{process.slug}_ancoats.pb"'
+    # A recount is a new key: the file is drawn again.
+    results_recompute(actor=council.officer, process=process)
+    assert ";Bandstand and stage;" in Client().get(url).content.decode()
+    # An officer's new title for the process is in the META at once.
+    Process.objects.filter(pk=process.pk).update(title="Northbridge decides 2028")
+    assert "description;Northbridge decides 2028: Ancoats" in Client().get(url).content.decode()
+
+
+def test_an_erasure_redacts_the_kept_download_at_once(council, django_capture_on_commit_callbacks):
+    process, budget, _voters = held_election(council)
+    Idea.objects.filter(budget=budget, title="Pond").update(
+        title="Pond for Cara Creator", proposer=council.resident
+    )
+    results_sweep()
+    url = f"/budgets/{process.slug}/budgets/{budget.pk}/election.pb"
+    assert ";Pond for Cara Creator;" in Client().get(url).content.decode()
+    contact = Contact.objects.create(organisation=council.organisation, name="Cara Creator",
+                                     email="cara@example.org", user=council.resident)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_ideas(contact)
+    text = Client().get(url).content.decode()
+    assert ";Pond for [erased];" in text and "Cara" not in text
+
+
 def test_the_real_warsaw_file_imports_and_its_winners_are_pabutools(council):
     process = make_process(council, status=Process.Status.DRAFT)
     budget = budget_of(process)
@@ -263,6 +307,10 @@ def test_the_real_warsaw_file_imports_and_its_winners_are_pabutools(council):
     assert (imported.projects, imported.ballots, imported.amount_before) == (4, 27, 100_000)
     budget.refresh_from_db()
     assert budget.amount == 51_195
+    # Its META limits the cost (max_sum_cost), so its voters chose projects up to the amount.
+    assert (budget.style, budget.min_spend_percent, budget.min_projects) == (
+        Budget.Style.KNAPSACK, None, None,
+    )  # fmt: skip
     election, ideas = budget_election(budget)
     assert election.voters == 27
     assert BallotChoice.objects.filter(ballot__budget=budget).count() == sum(
@@ -349,6 +397,124 @@ def test_files_civic_cannot_hold_are_refused_with_the_reason(council, content, m
         )
     assert refused.value.message_dict == {"file": [message]}
     _nothing_changed(process, budget)
+
+
+def pb_file(meta: dict[str, str], votes: list[str]) -> tuple[str, dict[str, int]]:
+    """A `.pb` file of four projects costing £10,000 to £40,000 with these META keys and votes,
+    and the line each vote is on, by its voter's number."""
+    lines = ["META", "key;value", *(f"{key};{value}" for key, value in meta.items())]
+    lines += ["PROJECTS", "project_id;cost", "1;10000", "2;20000", "3;30000", "4;40000"]
+    lines += ["VOTES", "voter_id;vote"]
+    at = {}
+    for voter, vote in enumerate(votes, start=1):
+        lines.append(f"{voter};{vote}")
+        at[voter] = len(lines)
+    return "\n".join(lines) + "\n", at
+
+
+@pytest.mark.parametrize(
+    "meta, votes, refused, message",
+    [
+        ({"budget": "100000", "max_length": "2"}, ["1", "1,2,3", "2"], 2,
+         "the vote chooses 3 projects, more than the 2 a ballot may choose (max_length in the "
+         "META section)."),
+        ({"budget": "100000", "min_length": "1", "max_length": "3"}, ["1", ""], 2,
+         "the vote chooses 0 projects, fewer than the 1 a ballot must choose (min_length in the "
+         "META section)."),
+        ({"budget": "100000", "vote_type": "choose-1"}, ["1", "4", "1,2"], 3,
+         "the vote chooses 2 projects, more than the 1 a ballot may choose (vote_type choose-1 "
+         "in the META section)."),
+        ({"budget": "100000", "max_sum_cost": "50000"}, ["1,4", "3,4"], 2,
+         "the vote's projects cost 70000 in all, more than the 50000 a ballot may spend "
+         "(max_sum_cost in the META section)."),
+        ({"budget": "100000", "min_sum_cost": "30000"}, ["3", "4", "1"], 3,
+         "the vote's projects cost 10000 in all, less than the 30000 a ballot must spend "
+         "(min_sum_cost in the META section)."),
+        # civic's ballots choose projects up to the amount, so the budget limits them too.
+        ({"budget": "50000", "max_sum_cost": "200000"}, ["1,4", "3,4"], 2,
+         "the vote's projects cost 70000 in all, more than the 50000 a ballot may spend "
+         "(budget in the META section)."),
+    ],
+)  # fmt: skip
+def test_a_vote_that_breaks_the_files_limits_is_refused_with_its_line(
+    council, meta, votes, refused, message
+):
+    process = make_process(council, status=Process.Status.DRAFT)
+    budget = budget_of(process)
+    text, at = pb_file(meta, votes)
+    with pytest.raises(ValidationError) as refusal:
+        pabulib_io.election_import(
+            actor=council.officer, process=process, budget=budget, file=upload(text)
+        )
+    assert refusal.value.message_dict == {"file": [f"Line {at[refused]}: {message}"]}
+    _nothing_changed(process, budget)
+    assert (budget.style, budget.max_projects) == (Budget.Style.KNAPSACK, None)
+
+
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ({"budget": "100000", "max_length": "three"},
+         "The META section's max_length, three, is not a whole number."),
+        ({"budget": "100000", "min_length": "3", "max_length": "2"},
+         "The META section's min_length is more than its max_length."),
+        ({"budget": "100000", "max_sum_cost": "lots"},
+         "The META section's max_sum_cost, lots, is not an amount."),
+        ({"budget": "100000", "vote_type": "choose-1", "max_length": "2"},
+         "The META section's vote_type is choose-1 but its max_length is 2: make them agree."),
+        ({"budget": "100000", "max_length": "40000"},
+         "The META section's max_length, 40000, is more projects than civic can hold."),
+    ],
+)  # fmt: skip
+def test_limits_civic_cannot_read_are_refused_naming_the_key(council, meta, message):
+    process = make_process(council, status=Process.Status.DRAFT)
+    budget = budget_of(process)
+    text, _at = pb_file(meta, ["1"])
+    with pytest.raises(ValidationError) as refusal:
+        pabulib_io.election_import(
+            actor=council.officer, process=process, budget=budget, file=upload(text)
+        )
+    assert refusal.value.message_dict == {"file": [message]}
+    _nothing_changed(process, budget)
+
+
+@pytest.mark.parametrize(
+    "meta, style, limits, words",
+    [
+        ({"budget": "100000", "min_length": "1", "max_length": "3"}, Budget.Style.APPROVAL,
+         (None, 1, 3), "a number of projects (at least 1 and at most 3)"),
+        ({"budget": "100000", "vote_type": "choose-1"}, Budget.Style.APPROVAL,
+         (None, None, 1), "a number of projects (at most 1)"),
+        ({"budget": "100000"}, Budget.Style.APPROVAL, (None, None, None), "a number of projects"),
+        ({"budget": "90000", "min_sum_cost": "30000", "max_sum_cost": "90000"},
+         Budget.Style.KNAPSACK, (33, None, None),
+         "projects up to the amount, spending at least 33%"),
+        ({"budget": "100000", "max_sum_cost": "100000"}, Budget.Style.KNAPSACK,
+         (None, None, None), "projects up to the amount"),
+    ],
+)  # fmt: skip
+def test_the_budget_is_voted_as_the_files_meta_says(council, meta, style, limits, words):
+    process = make_process(council, status=Process.Status.DRAFT)
+    budget = budget_of(process, council.hulme)
+    Budget.objects.filter(pk=budget.pk).update(style=Budget.Style.KNAPSACK, min_spend_percent=10)
+    text, _at = pb_file(meta, ["3", "4", "3"])
+    pabulib_io.election_import(
+        actor=council.officer, process=process, budget=budget, file=upload(text)
+    )
+    budget.refresh_from_db()
+    assert budget.amount == int(meta["budget"])
+    assert budget.style == style
+    assert (budget.min_spend_percent, budget.min_projects, budget.max_projects) == limits
+    summary = AuditEntry.objects.get(action=AuditEntry.Action.IMPORT).summary
+    assert summary.endswith(f", voters choose {words}")
+    # Exported again, the file says the same limits.
+    exported = read_pabulib_text(pabulib_io.election_text(process, budget)).meta
+    if style == Budget.Style.APPROVAL:
+        assert [exported.get("min_length"), exported.get("max_length")] == [
+            None if value is None else str(value) for value in limits[1:]
+        ]
+    else:
+        assert exported["max_sum_cost"] == meta["budget"]
 
 
 @pytest.mark.parametrize("stage", [Stage.UPCOMING, Stage.IDEAS, Stage.REVIEW, Stage.VOTING])
@@ -620,3 +786,25 @@ def test_two_imports_into_one_budget_at_the_same_moment_make_one(council):
     assert sorted(outcomes) == ["budget", "imported"]
     assert Ballot.objects.filter(budget=budget).count() == 27
     assert Idea.objects.filter(budget=budget).count() == 4
+
+
+def test_the_page_and_the_command_name_the_vote_that_breaks_a_limit(council, officer, tmp_path):
+    process = make_process(council, status=Process.Status.DRAFT, slug="replay")
+    text, at = pb_file({"budget": "100000", "max_length": "1"}, ["1", "2", "3,4"])
+    message = (
+        f"Line {at[3]}: the vote chooses 2 projects, more than the 1 a ballot may choose "
+        "(max_length in the META section)."
+    )
+    page = f"/admin/budgets/process/{process.pk}/pabulib/"
+    hulme = budget_of(process, council.hulme)
+    html = assert_page(officer.post(page, {"budget": hulme.pk, "file": upload(text)}),
+                       heading="Import a Pabulib file: " + process.title)  # fmt: skip
+    assert "There is a problem" in html and message in html
+    _nothing_changed(process, hulme, 50_000)
+
+    broken = tmp_path / "limits.pb"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("pabulib_import", str(broken), "--process", "replay", "--budget", "citywide")
+    assert str(refused.value) == message
+    _nothing_changed(process, budget_of(process))

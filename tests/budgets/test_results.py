@@ -24,7 +24,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets.allocation import Completion, equal_shares
-from budgets.models import Ballot, BallotChoice, BudgetResult, CodeBatch, Idea, Process, VotingCode
+from budgets.delivery import delivery_status_set, milestone_add, no_longer_winning
+from budgets.models import (
+    Ballot,
+    BallotChoice,
+    BudgetResult,
+    CodeBatch,
+    Idea,
+    Process,
+    Project,
+    VotingCode,
+)
 from budgets.results import (
     funded_ideas,
     process_results,
@@ -42,6 +52,7 @@ from tests.pages import assert_page
 pytestmark = pytest.mark.django_db
 Channel = Ballot.Channel
 RESULTS = Process.Stage.RESULTS
+Status = Project.Status
 
 
 def on_ballot(process, title, cost, area=None, **fields):
@@ -105,6 +116,29 @@ def test_the_sweep_works_out_every_budget_of_a_closed_process_once(council, elec
     assert stored.figures["voters_by_channel"] == {"online": 7, "code": 2, "paper": 2}
     assert results_sweep() == 0  # nothing left to do: safe to run again
     assert not BudgetResult.objects.filter(budget__process__in=[voting, draft]).exists()
+
+
+def test_a_process_whose_count_fails_is_logged_and_the_later_ones_are_still_counted(
+    council, election, caplog
+):
+    process, _ideas = election
+    # A process whose voting closed first, and whose stored completion is no longer one the
+    # count knows (a bad edit in the database), so working it out raises.
+    broken = make_process(council, RESULTS, title="Broken")
+    Process.objects.filter(pk=broken.pk).update(
+        completion="bogus", voting_closes_at=process.voting_closes_at - timedelta(hours=1)
+    )
+    with caplog.at_level("ERROR", logger="budgets.results"):
+        assert results_sweep() == 3
+    assert set(BudgetResult.objects.values_list("budget__process", flat=True)) == {process.pk}
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Could not work out the results of budget process #{broken.pk}"
+    ]
+    assert caplog.records[0].exc_info is not None  # the cause is logged with it
+    # Put right, the next sweep counts it.
+    Process.objects.filter(pk=broken.pk).update(completion=Process.Completion.GREEDY)
+    assert results_sweep() == 3
+    assert BudgetResult.objects.filter(budget__process=broken).count() == 3
 
 
 def test_a_paper_ballot_keyed_in_after_the_count_has_its_budget_counted_again(council, election):
@@ -261,6 +295,84 @@ def test_an_officer_of_the_department_works_the_results_out_again_audited(counci
     assert (stored.voters, stored.computed_at) == (12, later)
     entry = AuditEntry.objects.get(summary__startswith="Worked out the results again")
     assert (entry.actor, entry.object_id) == (council.officer, str(process.pk))
+
+
+def test_a_recount_removes_the_planned_projects_of_ideas_that_no_longer_win(council, election):
+    process, ideas = election
+    skatepark = on_ballot(process, "Skatepark", 45_000, council.hulme)
+    results_sweep()
+    planned = {idea.title for idea in funded_ideas(process)}
+    assert planned == {"Swings", "Community garden", "Library books"}
+    assert set(Project.objects.values_list("idea__title", flat=True)) == planned
+    garden = Project.objects.get(idea=ideas["garden"])
+    delivery_status_set(actor=council.officer, idea=ideas["garden"], status=Status.IN_PROGRESS)
+
+    # Late paper ballots: Benches overtakes the garden in Ancoats, the skatepark the library
+    # books in Hulme.
+    for _number in range(10):
+        vote(budget_of(process, council.ancoats), [ideas["benches"]], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    for _number in range(5):
+        vote(budget_of(process, council.hulme), [skatepark], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    assert results_recompute(actor=council.officer, process=process) == 3
+    winners = {idea.title for idea in funded_ideas(process)}
+    assert winners == {"Swings", "Benches", "Skatepark"}
+
+    # The library books' planned project is gone, audited; the garden, under way, is kept.
+    projects = dict(Project.objects.values_list("idea__title", "status"))
+    assert projects == {
+        "Swings": Status.PLANNED,
+        "Benches": Status.PLANNED,
+        "Skatepark": Status.PLANNED,
+        "Community garden": Status.IN_PROGRESS,
+    }
+    removed = AuditEntry.objects.get(action=AuditEntry.Action.DELETE)
+    assert (removed.actor, removed.summary) == (
+        None,
+        f"Removed the planned project of idea #{ideas['library'].pk}: it no longer wins after "
+        "the results were worked out again",
+    )
+    recount = AuditEntry.objects.get(summary__startswith="Worked out the results again")
+    assert recount.summary == (
+        "Worked out the results again (3 budgets, 1 planned projects that no longer win "
+        "removed, 1 projects under way that no longer win kept for a decision)"
+    )
+    assert no_longer_winning(process, funded_ideas(process)) == [garden]
+
+    # The officer is told on the results page, with a link to the project.
+    browser = Client()
+    browser.force_login(council.officer)
+    html = assert_page(browser.get(f"/admin/budgets/process/{process.pk}/results/"),
+                       heading="Results: Northbridge decides 2027")  # fmt: skip
+    assert "This project is being built, but its idea no longer wins" in html
+    assert f'<a href="/admin/budgets/project/{garden.pk}/change/">Community garden</a>' in html
+
+    # Counted once more with nothing changed, nothing more is removed or planned.
+    assert results_recompute(actor=council.officer, process=process) == 3
+    assert Project.objects.count() == 4
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).count() == 1
+
+
+def test_a_planned_project_with_a_milestone_is_kept_when_its_idea_stops_winning(council, election):
+    process, ideas = election
+    results_sweep()
+    milestone_add(actor=council.officer, idea=ideas["garden"], date=timezone.now().date(),
+                  title="Soil tested", percent_complete=5)  # fmt: skip
+    for _number in range(10):
+        vote(budget_of(process, council.ancoats), [ideas["benches"]], Channel.PAPER,
+             officer=council.officer)  # fmt: skip
+    # The late ballots took the Ancoats result away; the sweep counts it again by itself.
+    BudgetResult.objects.filter(budget=budget_of(process, council.ancoats)).delete()
+    assert results_sweep() == 1
+    garden = Project.objects.get(idea=ideas["garden"])
+    assert garden.status == Status.PLANNED
+    assert no_longer_winning(process, funded_ideas(process)) == [garden]
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).exists()
+    # Once the officer cancels it (with a reason), there is nothing left to decide.
+    delivery_status_set(actor=council.officer, idea=ideas["garden"], status=Status.CANCELLED,
+                        reason="Benches won the recount.")  # fmt: skip
+    assert no_longer_winning(process, funded_ideas(process)) == []
 
 
 @pytest.mark.parametrize("who", ["other_officer", "other_council_officer", "other_council_admin"])

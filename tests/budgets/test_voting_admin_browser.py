@@ -47,7 +47,7 @@ def test_an_officer_makes_codes_and_prints_them_through_accessible_pages(
     assert len(codes) == 4 and all(code_find(process, code) for code in codes)
 
     with page.expect_download() as caught:
-        page.get_by_role("link", name="Save the codes as a CSV file").click()
+        page.get_by_role("button", name="Save the codes as a CSV file").click()
     saved = caught.value
     assert saved.suggested_filename.endswith(".csv")
     text = Path(saved.path()).read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets import pabulib_io
+from budgets.allocation.wording import pounds
 from budgets.models import Budget, Process
 from civic.models import User
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {imported.projects} projects and {imported.ballots} ballots into the "
             f"{imported.budget.name} budget of {process_found.title} "
-            f"(amount £{imported.budget.amount:,})."
+            f"(amount {pounds(imported.budget.amount)})."
         )
 
     def _budget(self, process: Process, name: str) -> Budget:
