@@ -22,6 +22,8 @@ SOURCE_DEBATE = "debate"
 ACTIVITY_POINT = "debate_point"
 ACTIVITY_ENDORSEMENT = "debate_endorse"
 ACTIVITY_COMMENT = "debate_comment"
+ACTIVITY_CONVERSATION_VOTE = "conversation_vote"
+ACTIVITY_CONVERSATION_STATEMENT = "conversation_statement"
 
 
 class DebateQuerySet(models.QuerySet):
@@ -318,3 +320,264 @@ class CommentVote(models.Model):
 
     def __str__(self) -> str:
         return f"Comment vote #{self.pk}"
+
+
+# Conversations ----------------------------------------------------------------------------------
+# Pol.is-style: an officer asks a question with a few seed statements; residents add short
+# statements of their own and vote agree, disagree or pass on them one at a time. Opinion groups
+# are worked out from the votes elsewhere (debates.conversation_results); here are the rows.
+
+
+class ConversationQuerySet(models.QuerySet):
+    def published(self) -> ConversationQuerySet:
+        return self.filter(status=Conversation.Status.PUBLISHED)
+
+    def in_stage(self, stage: str, now=None) -> ConversationQuerySet:
+        """Conversations in one of the stages residents see, by the rule of `stage_at`."""
+        if stage == Conversation.Stage.DRAFT:
+            return self.filter(status=Conversation.Status.DRAFT)
+        return self.published().filter(Conversation.SCHEDULE.q(stage, now or timezone.now()))
+
+
+class Conversation(models.Model):
+    """A question put to residents as short statements they agree or disagree with, run by a
+    department ("What should the new town square be for?")."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    # Published once it passes its checks (debates.conversations.conversation_publish); never
+    # unpublished, since residents' votes hang on it.
+    lifecycle = Lifecycle(
+        Status,
+        {Status.DRAFT: {Status.PUBLISHED}, Status.PUBLISHED: set()},
+        refusals={Status.PUBLISHED: _("This conversation is already published.")},
+    )
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        UPCOMING = "upcoming", _("Starting soon")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    # "vote" on statements and "add" statements of one's own.
+    SCHEDULE = Phases(
+        Stage,
+        Phase(Stage.UPCOMING, starts=None),
+        Phase(Stage.OPEN, starts="opens_at", allows={"vote", "add"}),
+        Phase(Stage.CLOSED, starts="closes_at"),
+    )
+
+    class Moderation(models.TextChoices):
+        BEFORE = "before", _("Check each statement before it shows")
+        AFTER = "after", _("Show statements at once and check them afterwards")
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="conversations"
+    )
+    title = models.CharField(
+        _("title"), max_length=120, help_text=_("A short name for lists, like a headline.")
+    )
+    question = models.CharField(
+        _("question"),
+        max_length=200,
+        help_text=_("The question residents answer, ending with a question mark."),
+    )
+    slug = models.SlugField(_("web address"), max_length=120, unique=True)
+    background = models.TextField(
+        _("background"),
+        blank=True,
+        help_text=_("What residents need to know to take part. Markdown."),
+    )
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    statement_moderation = models.CharField(
+        _("checking residents' statements"),
+        max_length=8,
+        choices=Moderation.choices,
+        default=Moderation.BEFORE,
+    )
+    allow_anonymous = models.BooleanField(
+        _("let people take part without an account"),
+        default=False,
+        help_text=_(
+            "If ticked, anyone can vote and add statements without signing in or giving an "
+            "e-mail address, with the same limits as other public forms."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        permissions = [("publish_conversation", "Can publish a conversation")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.department.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
+
+    def stage_at(self, now=None) -> str:
+        if self.status == self.Status.DRAFT:
+            return self.Stage.DRAFT
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
+
+    @property
+    def stage(self) -> str:
+        return self.stage_at()
+
+    def allows(self, action: str, now=None) -> bool:
+        """Whether the conversation is published and its phase now allows `action`."""
+        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
+            self, action, now or timezone.now()
+        )
+
+
+# The longest statement residents may add: short, one idea each, as Pol.is has it.
+STATEMENT_MAX_LENGTH = 140
+
+
+class Statement(models.Model):
+    """One short statement people agree or disagree with: a seed the officer wrote, or one a
+    resident added. A resident's statement shows once checked, or at once, as the conversation
+    says; a rejected one never shows and keeps no votes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be checked")
+        SHOWN = "shown", _("Shown")
+        REJECTED = "rejected", _("Rejected")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="statements"
+    )
+    text = models.CharField(_("statement"), max_length=STATEMENT_MAX_LENGTH)
+    is_seed = models.BooleanField(_("written by the council"), default=False, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    # Kept when the author's data is erased (others voted on it): only whose it was goes.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversation_statements",
+    )
+    # The participant who added it (anonymous ones have no user), so erasure finds it too.
+    participant = models.ForeignKey(
+        "Participant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "pk"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        indexes = [
+            models.Index(fields=["conversation", "status"], name="statement_conversation_status")
+        ]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        """By number: a resident may have written the text."""
+        return f"Statement #{self.pk}"
+
+    @property
+    def department_id(self) -> int:
+        return self.conversation.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.conversation.department.organisation_id
+
+
+class Participant(models.Model):
+    """Someone taking part in one conversation: a signed-in person (`user`) or, where the
+    conversation allows it, an anonymous visitor known only by the random key in a signed
+    cookie (`anonymous_key`). Votes hang on the participant, never on a name, so the vote matrix
+    is anonymous by construction. Erasure deletes the participant and their votes."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conversation_participations",
+    )
+    # Empty (NULL, not "") for signed-in people, so the uniqueness per key leaves them alone.
+    anonymous_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], name="participant_one_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "anonymous_key"], name="participant_one_per_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, anonymous_key__isnull=True)
+                | models.Q(user__isnull=True, anonymous_key__isnull=False),
+                name="participant_person_or_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Participant #{self.pk}"
+
+
+class StatementVote(models.Model):
+    """A participant's answer to one statement: agree (1), disagree (-1) or pass (0). One row per
+    participant per statement, kept by the database; changing one's mind updates the row."""
+
+    class Choice(models.IntegerChoices):
+        AGREE = 1, _("Agree")
+        DISAGREE = -1, _("Disagree")
+        PASS = 0, _("Pass")
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="votes")
+    choice = models.SmallIntegerField(_("vote"), choices=Choice.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("statement vote")
+        verbose_name_plural = _("statement votes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "statement"], name="statement_vote_one_per_participant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(choice__in=[-1, 0, 1]), name="statement_vote_choice_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["statement", "choice"], name="statement_vote_counts")]
+
+    def __str__(self) -> str:
+        return f"Statement vote #{self.pk}"
