@@ -581,3 +581,30 @@ class StatementVote(models.Model):
 
     def __str__(self) -> str:
         return f"Statement vote #{self.pk}"
+
+
+# Conversation results ---------------------------------------------------------------------------
+# The opinion groups a worker last worked out from a conversation's votes
+# (debates.conversation_results, by debates.opinion): one row per conversation, replaced whole.
+
+
+class ConversationResult(models.Model):
+    """What a conversation's votes add up to when last worked out: counts per statement, the
+    opinion groups with their sizes and shares, representative and consensus statements. The
+    figures name statements by id and people not at all: no participant is ever stored here."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="result"
+    )
+    computed_at = models.DateTimeField()
+    # The newest vote counted and how many: the page asks for a recompute when newer ones exist.
+    last_vote_at = models.DateTimeField(null=True, blank=True)
+    votes_counted = models.PositiveIntegerField(default=0)
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("conversation result")
+        verbose_name_plural = _("conversation results")
+
+    def __str__(self) -> str:
+        return f"Conversation result #{self.pk}"

@@ -139,9 +139,14 @@ def _points(votes: np.ndarray, voted: np.ndarray) -> np.ndarray:
     values = votes.astype(np.float32)
     voted_counts = voted.sum(axis=0)
     means = np.divide(
-        (values * voted).sum(axis=0), voted_counts, out=np.zeros(values.shape[1]), where=voted_counts > 0
+        (values * voted).sum(axis=0),
+        voted_counts,
+        out=np.zeros(values.shape[1]),
+        where=voted_counts > 0,
     ).astype(np.float32)
     values = np.where(voted, values, means)
+    if not (values != values[0]).any():  # everyone alike: no direction to find
+        return np.zeros((len(values), 2))
     points = PCA(n_components=2, random_state=RANDOM_STATE).fit_transform(values)
     per_row = voted.sum(axis=1)
     return points * np.sqrt(values.shape[1] / per_row)[:, None]
@@ -175,7 +180,9 @@ def _representative(group_counts: np.ndarray, group: int) -> list[Standout]:
     mine_total, rest_total = mine.sum(axis=-1), rest.sum(axis=-1)
     found = []
     for column, direction in ((0, "agree"), (1, "disagree")):
-        share = np.divide(mine[:, column], mine_total, out=np.zeros(len(mine)), where=mine_total > 0)
+        share = np.divide(
+            mine[:, column], mine_total, out=np.zeros(len(mine)), where=mine_total > 0
+        )
         rest_share = np.divide(
             rest[:, column], rest_total, out=np.zeros(len(rest)), where=rest_total > 0
         )
@@ -224,40 +231,54 @@ def _consensus(group_counts: np.ndarray) -> list[Consensus]:
     for column, direction in ((0, "agree"), (1, "disagree")):
         least = shares[:, :, column].min(axis=0)
         found += [
-            Consensus(statement=int(statement), direction=direction, least_share=float(least[statement]))
+            Consensus(
+                statement=int(statement), direction=direction, least_share=float(least[statement])
+            )
             for statement in np.flatnonzero(enough & (least >= CONSENSUS_SHARE))
         ]
     found.sort(key=lambda consensus: (-consensus.least_share, consensus.statement))
     return found
 
 
-def opinion_groups(votes: np.ndarray, voted: np.ndarray, *, min_votes: int = MIN_VOTES) -> OpinionGroups:
+def _ungrouped(included: np.ndarray, counts: np.ndarray) -> OpinionGroups:
+    return OpinionGroups(
+        included=included,
+        labels=np.zeros(0, dtype=np.int64),
+        points=np.zeros((0, 2)),
+        groups=[],
+        consensus=[],
+        counts=counts,
+        group_counts=np.zeros((0, counts.shape[0], 3), dtype=np.int64),
+    )
+
+
+def opinion_groups(
+    votes: np.ndarray, voted: np.ndarray, *, min_votes: int = MIN_VOTES
+) -> OpinionGroups:
     """Group the participants (rows) of a participants x statements matrix of votes (1, -1, 0)
     where `voted` is True; see the module's docstring for the method."""
     votes = np.asarray(votes, dtype=np.int8)
     voted = np.asarray(voted, dtype=bool)
     counts = _counts(votes, voted)
-    participants, statements = votes.shape
+    statements = votes.shape[1]
     least = min(min_votes, statements)
     included = np.flatnonzero(voted.sum(axis=1) >= max(least, 1))
     if statements < 2 or len(included) < MIN_GROUPED:
-        return OpinionGroups(
-            included=included,
-            labels=np.zeros(0, dtype=np.int64),
-            points=np.zeros((0, 2)),
-            groups=[],
-            consensus=[],
-            counts=counts,
-            group_counts=np.zeros((0, statements, 3), dtype=np.int64),
-        )
+        return _ungrouped(included, counts)
     votes, voted = votes[included], voted[included]
     points = _points(votes, voted)
     labels, silhouette = _cluster(points)
+    if silhouette is None:  # fewer than three distinct points: nothing to tell apart
+        return _ungrouped(included, counts)
     group_total = int(labels.max()) + 1
     group_counts = _group_counts(votes, voted, labels, group_total)
     sizes = np.bincount(labels, minlength=group_total)
     groups = [
-        Group(number=group, size=int(sizes[group]), representative=_representative(group_counts, group))
+        Group(
+            number=group,
+            size=int(sizes[group]),
+            representative=_representative(group_counts, group),
+        )
         for group in range(group_total)
     ]
     return OpinionGroups(

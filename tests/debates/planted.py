@@ -50,7 +50,9 @@ def planted(
     # Every statement that is not planted as consensus sets one group against the others.
     split = (stances == stances[0]).all(axis=0)
     stances[rng.integers(groups, size=statements)[split], np.flatnonzero(split)] *= -1
-    consensus_columns = rng.choice(statements, size=consensus_agree + consensus_disagree, replace=False)
+    consensus_columns = rng.choice(
+        statements, size=consensus_agree + consensus_disagree, replace=False
+    )
     consensus = {}
     for position, column in enumerate(consensus_columns):
         stance = 1 if position < consensus_agree else -1
