@@ -62,9 +62,9 @@ _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 def _rows_binary(queryset) -> np.ndarray:
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
-            data = b"".join(bytes(block) for block in copy)
+    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+        data = b"".join(bytes(block) for block in copy)
     if not data.startswith(_SIGNATURE):
         raise ValueError("PostgreSQL sent something other than a binary COPY")
     extension = int.from_bytes(data[15:19], "big")
@@ -130,6 +130,7 @@ def figures_from(
 ) -> dict:
     """What is kept and published: counts and shares by statement id, groups, consensus."""
     ids = [int(statement) for statement in statement_ids]
+    keys = [str(statement) for statement in ids]  # JSON object keys are strings
     groups = []
     for group in found.groups:
         members = found.points[found.labels == group.number]
@@ -139,7 +140,7 @@ def figures_from(
                 "size": group.size,
                 "centre": [round(float(value), 4) for value in members.mean(axis=0)],
                 "statements": dict(
-                    zip(ids, _shares(found.group_counts[group.number]), strict=True)
+                    zip(keys, _shares(found.group_counts[group.number]), strict=True)
                 ),
                 "representative": [
                     {
@@ -160,7 +161,7 @@ def figures_from(
         "left_out": participants - len(found.included),
         "min_votes": opinion.MIN_VOTES,
         "silhouette": None if found.silhouette is None else round(found.silhouette, 4),
-        "statements": dict(zip(ids, _shares(found.counts), strict=True)),
+        "statements": dict(zip(keys, _shares(found.counts), strict=True)),
         "groups": groups,
         "consensus": [
             {
