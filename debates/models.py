@@ -22,8 +22,8 @@ SOURCE_DEBATE = "debate"
 ACTIVITY_POINT = "debate_point"
 ACTIVITY_ENDORSEMENT = "debate_endorse"
 ACTIVITY_COMMENT = "debate_comment"
-ACTIVITY_CONVERSATION_VOTE = "conversation_vote"
-ACTIVITY_CONVERSATION_STATEMENT = "conversation_statement"
+ACTIVITY_CONVERSATION = "debate_convo"
+ACTIVITY_STATEMENT = "debate_statement"
 
 
 class DebateQuerySet(models.QuerySet):
@@ -447,6 +447,9 @@ class Conversation(models.Model):
         )
 
 
+# Web addresses a debate may not take: the pages of conversations live under /debates/.
+RESERVED_DEBATE_SLUGS = frozenset({"conversations"})
+
 # The longest statement residents may add: short, one idea each, as Pol.is has it.
 STATEMENT_MAX_LENGTH = 140
 
@@ -454,12 +457,27 @@ STATEMENT_MAX_LENGTH = 140
 class Statement(models.Model):
     """One short statement people agree or disagree with: a seed the officer wrote, or one a
     resident added. A resident's statement shows once checked, or at once, as the conversation
-    says; a rejected one never shows and keeps no votes."""
+    says; a rejected one leaves the conversation, its votes kept but counted nowhere."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be checked")
         SHOWN = "shown", _("Shown")
         REJECTED = "rejected", _("Rejected")
+
+    # An officer shows or rejects a resident's statement (debates.conversations.
+    # statement_moderate), and may change their mind either way.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.PENDING: {Status.SHOWN, Status.REJECTED},
+            Status.SHOWN: {Status.REJECTED},
+            Status.REJECTED: {Status.SHOWN},
+        },
+        refusals={
+            Status.SHOWN: _("This statement is already shown."),
+            Status.REJECTED: _("This statement is already rejected."),
+        },
+    )
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="statements"

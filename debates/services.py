@@ -43,6 +43,7 @@ from debates.models import (
     ACTIVITY_ENDORSEMENT,
     ACTIVITY_POINT,
     COMMENT_DEPTH_LIMIT,
+    RESERVED_DEBATE_SLUGS,
     SOURCE_DEBATE,
     Comment,
     CommentVote,
@@ -85,6 +86,8 @@ def debate_problems(debate: Debate) -> dict[str, str]:
     """What stops a debate from being published, by field ("" for the debate as a whole), in
     words an officer can act on. The publish page and debate_publish both ask this."""
     problems: dict[str, str] = {}
+    if debate.slug in RESERVED_DEBATE_SLUGS:
+        problems["slug"] = _("Choose another web address: this one is taken by the site's pages")
     for name in Debate.SCHEDULE.fields():
         if getattr(debate, name) is None:
             label = str(Debate._meta.get_field(name).verbose_name)
