@@ -20,6 +20,7 @@ from rest_framework import serializers, viewsets
 
 from civic.api_base import SLUG_REGEX
 from civic.selectors import published_or_run_by
+from debates.conversation_results import public_figures
 from debates.models import Conversation, Debate, Statement
 
 
@@ -140,6 +141,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     stage = ConversationStageField()
     participants = serializers.SerializerMethodField()
     statements = serializers.SerializerMethodField()
+    groups = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -156,6 +158,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "closes_at",
             "participants",
             "statements",
+            "groups",
             "url",
         ]
 
@@ -167,6 +170,14 @@ class ConversationSerializer(serializers.ModelSerializer):
     @extend_schema_field(StatementCountsSerializer(many=True))
     def get_statements(self, conversation: Conversation) -> list:
         return StatementCountsSerializer(statements_counted(conversation), many=True).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_groups(self, conversation: Conversation) -> dict | None:
+        """The opinion groups a worker last worked out from the votes (debates.opinion): counts
+        and shares of agree, disagree and pass per statement overall and per group, each
+        group's size and representative statements, and the consensus; null until worked out.
+        Never who voted."""
+        return public_figures(getattr(conversation, "result", None))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, conversation: Conversation) -> str:
@@ -190,6 +201,6 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
                 self.request.user,
                 published=Q(status=Conversation.Status.PUBLISHED),
             )
-            .select_related("department__organisation")
+            .select_related("department__organisation", "result")
             .order_by("-opens_at", "-pk")
         )

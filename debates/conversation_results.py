@@ -223,3 +223,35 @@ def results_for(conversation: Conversation) -> ConversationResult | None:
     ):
         recompute_soon(conversation.pk)
     return result
+
+
+def public_figures(result: ConversationResult | None) -> dict | None:
+    """The groups as open data (the conversation's JSON and the API): statements by id, counts
+    and shares overall and per group, each group's representative statements, the consensus.
+    Never a participant. None until a worker has worked them out."""
+    if result is None:
+        return None
+    figures = result.figures
+
+    def listed(statements: dict) -> list[dict]:
+        return [{"statement": int(key), **shares} for key, shares in statements.items()]
+
+    return {
+        "computed_at": result.computed_at,
+        "votes_counted": result.votes_counted,
+        "participants": figures.get("participants", 0),
+        "grouped": figures.get("grouped", 0),
+        "left_out": figures.get("left_out", 0),
+        "min_votes": figures.get("min_votes", opinion.MIN_VOTES),
+        "statements": listed(figures.get("statements", {})),
+        "groups": [
+            {
+                "name": group["name"],
+                "size": group["size"],
+                "statements": listed(group["statements"]),
+                "representative": group["representative"],
+            }
+            for group in figures.get("groups", [])
+        ],
+        "consensus": figures.get("consensus", []),
+    }

@@ -40,6 +40,7 @@ from civic.formatting import when
 from civic.models import AuditEntry, User
 from civic.services import audit_record, require, state_move
 from contacts.services import participation_record
+from debates.conversation_results import recompute_soon
 from debates.models import (
     ACTIVITY_CONVERSATION,
     ACTIVITY_STATEMENT,
@@ -339,8 +340,9 @@ def statement_vote(
         unique_fields=["participant", "statement"],
         update_fields=["choice", "updated_at"],
     )
-    # The vote is kept. The conversation's opinion groups are recomputed from here, once per
-    # vote, and from nowhere else.
+    # The conversation's opinion groups are worked out again a few seconds later, once however
+    # many votes arrive meanwhile.
+    recompute_soon(conversation.pk)
     return vote
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views, views_conversations
+from debates import views, views_conversations, views_opinion
 
 app_name = "debates"
 
@@ -22,6 +22,11 @@ urlpatterns = [
         "debates/conversations/<slug:slug>/",
         views_conversations.conversation_detail,
         name="conversation",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/results/",
+        views_opinion.conversation_results,
+        name="conversation_results",
     ),
     path(
         "debates/conversations/<slug:slug>/vote/",

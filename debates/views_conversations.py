@@ -299,14 +299,15 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def conversation_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """A published conversation's statements that show and how many agreed, disagreed and
-    passed on each: never who voted. The same figures as the API's
+    passed on each, and the opinion groups a worker last worked out (`groups`): never who
+    voted. The same figures as the API's
     /api/v1/conversations/<slug>/. Open data, kept in the cache for a few seconds."""
     key = f"debates:conversation-json:{conversation_id}:{get_language()}"
     cached = cache.get(key)
     if cached is None:
         conversation = (
             Conversation.objects.published()
-            .select_related("department__organisation")
+            .select_related("department__organisation", "result")
             .filter(pk=conversation_id)
             .first()
         )

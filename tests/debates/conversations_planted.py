@@ -3,26 +3,10 @@ anonymous participants, their votes, all made in bulk."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
-from django.utils import timezone
 
 from debates.models import Conversation, Participant, Statement, StatementVote
 from tests.debates.planted import Planted
-
-
-def conversation_make(department, *, slug: str = "town-square", **fields) -> Conversation:
-    now = timezone.now()
-    defaults = {
-        "title": "The new town square",
-        "question": "What should the new town square be for?",
-        "status": Conversation.Status.PUBLISHED,
-        "published_at": now - timedelta(days=2),
-        "opens_at": now - timedelta(days=1),
-        "closes_at": now + timedelta(days=14),
-    }
-    return Conversation.objects.create(department=department, slug=slug, **{**defaults, **fields})
 
 
 def votes_load(conversation: Conversation, data: Planted, *, first: int = 0) -> list[Statement]:

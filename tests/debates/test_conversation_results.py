@@ -13,15 +13,17 @@ from sklearn.metrics import adjusted_rand_score
 from civic.queueing import soon_key
 from debates import conversation_results, opinion
 from debates.conversation_results import RECOMPUTE, conversation_results_recompute
+from debates.conversations import statement_vote
 from debates.models import ConversationResult, Participant, Statement, StatementVote
-from tests.debates.conversations_planted import conversation_make, votes_load
+from tests.debates.conftest import make_conversation
+from tests.debates.conversations_planted import votes_load
 from tests.debates.planted import planted
 from tests.worker import wait_for
 
 
 @pytest.fixture
 def conversation(cast):
-    return conversation_make(cast.department)
+    return make_conversation(cast, seeds=0, title="The new town square", slug="town-square")
 
 
 @pytest.mark.django_db
@@ -167,9 +169,8 @@ def test_many_votes_in_a_moment_make_one_recompute_by_the_worker(
     data = planted(participants=60, statements=10, seed=19)
     statements = votes_load(conversation, data)
     participant = Participant.objects.create(conversation=conversation, anonymous_key="late")
-    for statement in statements:  # one vote at a time, as residents cast them
-        StatementVote.objects.create(participant=participant, statement=statement, choice=1)
-        conversation_results.recompute_soon(conversation.pk)
+    for statement in statements:  # one vote at a time through the service, as residents vote
+        statement_vote(participant=participant, statement=statement, choice=1)
 
     result = wait_for(
         lambda: ConversationResult.objects.filter(conversation=conversation).first(),
