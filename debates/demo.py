@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from civic import demo
 from civic.models import Department, User
+from debates.conversation_results import conversation_results_recompute
 from debates.models import (
     Conversation,
     Debate,
@@ -223,6 +224,8 @@ def seed_conversation(*, organisations: dict) -> None:
             participant=people[number],
             created_at=opens + timedelta(days=number + 1),
         )
+    # Its opinion groups, as a worker would work them out a few seconds after the votes.
+    conversation_results_recompute(conversation_id=conversation.pk, now=now)
 
 
 demo.register(seed_debates, order=50)
