@@ -16,12 +16,13 @@ and hold counts and shares, never a participant.
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from civic.queueing import queue_soon
@@ -55,8 +56,11 @@ _ROW = np.dtype(
         ("statement", ">i8"),
         ("choice_length", ">i4"),
         ("choice", ">i2"),
+        ("updated_length", ">i4"),
+        ("updated", ">i8"),  # microseconds since 2000-01-01 UTC
     ]
 )
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 
@@ -72,34 +76,53 @@ def _rows_binary(queryset) -> np.ndarray:
     return np.frombuffer(body, dtype=_ROW)
 
 
-def vote_matrix(conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(statement ids, participants x statements votes, voted mask, participant count) of the
-    conversation's shown statements, rows in no particular order and not named."""
+@dataclass
+class VoteMatrix:
+    """A conversation's votes on its shown statements: participants x statements, rows in no
+    particular order and not named."""
+
+    statement_ids: np.ndarray  # the columns, ascending
+    votes: np.ndarray  # 1 agree, -1 disagree, 0 pass (or no vote: see `voted`)
+    voted: np.ndarray
+    last_vote_at: datetime | None
+
+    @property
+    def participants(self) -> int:
+        return self.votes.shape[0]
+
+
+def vote_matrix(conversation_id: int) -> VoteMatrix:
     statement_ids = np.array(
         Statement.objects.filter(conversation_id=conversation_id, status=Statement.Status.SHOWN)
         .order_by("pk")
         .values_list("pk", flat=True),
         dtype=np.int64,
     )
-    votes = (
-        StatementVote.objects.filter(
-            statement__conversation_id=conversation_id, statement__status=Statement.Status.SHOWN
-        )
-        .order_by()
-        .values_list("participant_id", "statement_id", "choice")
-    )
+    votes = StatementVote.objects.filter(
+        statement__conversation_id=conversation_id, statement__status=Statement.Status.SHOWN
+    ).order_by()
     if connection.vendor == "postgresql":
-        rows = _rows_binary(votes)
+        rows = _rows_binary(
+            votes.values_list("participant_id", "statement_id", "choice", "updated_at")
+        )
         participants, statements, choices = rows["participant"], rows["statement"], rows["choice"]
+        last = (
+            _POSTGRES_EPOCH + timedelta(microseconds=int(rows["updated"].max()))
+            if len(rows)
+            else None
+        )
     else:
-        flat = np.array(list(votes), dtype=np.int64).reshape(-1, 3)
+        flat = np.array(
+            list(votes.values_list("participant_id", "statement_id", "choice")), dtype=np.int64
+        ).reshape(-1, 3)
         participants, statements, choices = flat[:, 0], flat[:, 1], flat[:, 2]
-    _ids, rows_of = np.unique(participants, return_inverse=True)
+        last = votes.aggregate(last=Max("updated_at"))["last"]
+    ids, rows_of = np.unique(participants, return_inverse=True)
     columns_of = np.searchsorted(statement_ids, statements)
-    votes_matrix, voted = opinion.matrix_from_votes(
-        rows_of, columns_of, choices.astype(np.int8), (len(_ids), len(statement_ids))
+    matrix, voted = opinion.matrix_from_votes(
+        rows_of, columns_of, choices.astype(np.int8), (len(ids), len(statement_ids))
     )
-    return statement_ids, votes_matrix, voted, len(_ids)
+    return VoteMatrix(statement_ids=statement_ids, votes=matrix, voted=voted, last_vote_at=last)
 
 
 # Working it out ---------------------------------------------------------------------------------
@@ -195,18 +218,15 @@ def conversation_results_recompute(
         if not _locked(conversation_id):
             recompute_soon(conversation_id)
             return None
-        newest = StatementVote.objects.filter(
-            statement__conversation_id=conversation_id, statement__status=Statement.Status.SHOWN
-        ).aggregate(last=Max("updated_at"), count=Count("pk"))
-        statement_ids, votes, voted, participants = vote_matrix(conversation_id)
-        found = opinion.opinion_groups(votes, voted)
+        matrix = vote_matrix(conversation_id)
+        found = opinion.opinion_groups(matrix.votes, matrix.voted)
         result, _created = ConversationResult.objects.update_or_create(
             conversation_id=conversation_id,
             defaults={
                 "computed_at": now or timezone.now(),
-                "last_vote_at": newest["last"],
-                "votes_counted": int(voted.sum()),
-                "figures": figures_from(found, statement_ids, participants),
+                "last_vote_at": matrix.last_vote_at,
+                "votes_counted": int(matrix.voted.sum()),
+                "figures": figures_from(found, matrix.statement_ids, matrix.participants),
             },
         )
     return result

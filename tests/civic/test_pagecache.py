@@ -24,7 +24,7 @@ from civic.localcache import clear_all
 from petitions.models import Signature
 from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
-from tests.debates.factories import DebateFactory
+from tests.debates.factories import ConversationFactory, DebateFactory
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
     council,
@@ -140,6 +140,7 @@ def resident_pages(council):
         "budgets:results": [idea.process.slug],
         "budgets:projects": [idea.process.slug],
         "debates:debate": [DebateFactory(department=council.team).slug],
+        "debates:conversation_results": [ConversationFactory(department=council.team).slug],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

@@ -39,13 +39,15 @@ def test_the_vote_matrix_is_read_as_the_votes_were_cast(conversation):
         choice=1,
     )
 
-    ids, votes, voted, participants = conversation_results.vote_matrix(conversation.pk)
+    matrix = conversation_results.vote_matrix(conversation.pk)
 
-    assert ids.tolist() == [statement.pk for statement in statements]
-    assert participants == 40
+    assert matrix.statement_ids.tolist() == [statement.pk for statement in statements]
+    assert matrix.participants == 40
     # Rows come in participant order here (made in order, ids ascending).
-    assert voted.tolist() == data.voted.tolist()
-    assert np.where(voted, votes, 0).tolist() == data.votes.tolist()
+    assert matrix.voted.tolist() == data.voted.tolist()
+    assert np.where(matrix.voted, matrix.votes, 0).tolist() == data.votes.tolist()
+    shown = StatementVote.objects.filter(statement__status=Statement.Status.SHOWN)
+    assert matrix.last_vote_at == max(shown.values_list("updated_at", flat=True))
 
 
 @pytest.mark.django_db
@@ -82,9 +84,9 @@ def test_a_recompute_keeps_the_groups_consensus_and_shares_by_statement(conversa
 def test_the_groups_found_in_the_database_are_the_planted_ones(conversation):
     data = planted(participants=300, statements=20, seed=15)
     votes_load(conversation, data)
-    _ids, votes, voted, _participants = conversation_results.vote_matrix(conversation.pk)
+    matrix = conversation_results.vote_matrix(conversation.pk)
 
-    found = opinion.opinion_groups(votes, voted)
+    found = opinion.opinion_groups(matrix.votes, matrix.voted)
 
     assert adjusted_rand_score(data.labels[found.included], found.labels) >= 0.9
 
