@@ -15,8 +15,9 @@ way or pass otherwise) and 2% on only 3 (left out of the grouping). Then, in the
   warm-up; and its two halves timed apart: reading the vote matrix (one binary COPY) and the
   grouping itself (debates.opinion.opinion_groups);
 - the baselines: a plain numpy pass over the same matrix (each statement's agree, disagree and
-  pass counted, what any results page must do at least), and reading the same votes through the
-  ORM's values_list, one Python tuple per vote (what the binary COPY avoids);
+  pass counted, what any results page must do at least), and reading the same four columns of
+  the same votes through the ORM's values_list, a Python tuple and datetime per vote (what the
+  binary COPY avoids);
 - the adjusted Rand index of the groups found against the planted ones, and the consensus found
   against the planted.
 
@@ -171,7 +172,7 @@ def main() -> int:
     orm_seconds, _rows = timed(
         lambda: list(
             StatementVote.objects.filter(statement__conversation_id=conversation_id).values_list(
-                "participant_id", "statement_id", "choice"
+                "participant_id", "statement_id", "choice", "updated_at"
             )
         )
     )
