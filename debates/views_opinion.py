@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from civic.pagecache import shared_page
-from civic.selectors import published_or_run_by
 from debates.conversation_results import group_name, results_for
 from debates.models import Conversation, Statement
+from debates.views_conversations import _conversation
 
 # The map's drawing box, in SVG units: circles sit inside a margin, their area showing size.
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 600, 320, 70
 LARGEST_RADIUS = 60
-
-
-def _conversation(request: HttpRequest, slug: str) -> Conversation:
-    conversation = (
-        published_or_run_by(
-            Conversation.objects.select_related("department__organisation"),
-            request.user,
-            published=Q(status=Conversation.Status.PUBLISHED),
-        )
-        .filter(slug=slug)
-        .first()
-    )
-    if conversation is None:
-        raise Http404(_("There is no conversation here."))
-    return conversation
 
 
 def percent(share: float) -> int:
@@ -150,6 +134,7 @@ def results_context(conversation: Conversation) -> dict:
 
 @shared_page
 def conversation_results(request: HttpRequest, slug: str) -> HttpResponse:
-    """Three queries: the conversation, its figures and newest vote, its shown statements."""
+    """Four queries: the conversation (found as its page finds it: drafts only for those who run
+    it), its figures, its newest vote and its shown statements."""
     conversation = _conversation(request, slug)
     return render(request, "debates/conversation_results.html", results_context(conversation))
