@@ -253,7 +253,7 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
                 anonymous_key=key,
                 create=True,
                 honeypot=request.POST.get("website", ""),
-                token=request.POST.get("started", ""),
+                token=request.POST.get("joining", ""),
                 ip=client_ip(request),
                 now=now,
             )
@@ -290,6 +290,8 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
             "open": conversation.allows("add", now),
             "may_take_part": services.may_take_part(conversation, request.user),
             "token": services.statement_token(),
+            # An anonymous visitor's first statement makes them a participant: that guard too.
+            "joining_token": services.vote_token(),
             "sign_in_url": reverse("account_login") + "?next=" + request.path,
         },
         status=status,
