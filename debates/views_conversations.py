@@ -32,7 +32,7 @@ from debates import conversations as services
 from debates.api import ConversationSerializer
 from debates.forms import StatementForm, VoteForm
 from debates.models import Conversation, Participant, Statement, StatementVote
-from debates.views import STAGE_TAGS
+from debates.views import describe
 
 PER_PAGE = 20
 JSON_CACHE_SECONDS = 10
@@ -60,11 +60,7 @@ def state_words(conversation: Conversation, now) -> str:
 
 
 def _describe(conversation: Conversation, now) -> Conversation:
-    conversation.current_stage = conversation.stage_at(now)
-    conversation.stage_label = Stage(conversation.current_stage).label
-    conversation.stage_tag = STAGE_TAGS[conversation.current_stage]
-    conversation.state_words = state_words(conversation, now)
-    return conversation
+    return describe(conversation, now, state_words)
 
 
 def _conversation(request: HttpRequest, slug: str) -> Conversation:
