@@ -134,14 +134,13 @@ def statements_counted(conversation: Conversation):
     )
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSummarySerializer(serializers.ModelSerializer):
+    """A conversation in the list: what it asks and when, without its statements."""
+
     organisation = serializers.SlugRelatedField(
         source="department.organisation", slug_field="slug", read_only=True
     )
     stage = ConversationStageField()
-    participants = serializers.SerializerMethodField()
-    statements = serializers.SerializerMethodField()
-    groups = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -156,10 +155,29 @@ class ConversationSerializer(serializers.ModelSerializer):
             "stage",
             "opens_at",
             "closes_at",
+            "url",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, conversation: Conversation) -> str:
+        path = reverse("debates:conversation", args=[conversation.slug])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ConversationSerializer(ConversationSummarySerializer):
+    """A conversation with each statement that shows and its votes counted."""
+
+    participants = serializers.SerializerMethodField()
+    statements = serializers.SerializerMethodField()
+    groups = serializers.SerializerMethodField()
+
+    class Meta(ConversationSummarySerializer.Meta):
+        fields = [
+            *ConversationSummarySerializer.Meta.fields,
             "participants",
             "statements",
             "groups",
-            "url",
         ]
 
     @extend_schema_field(OpenApiTypes.INT)
@@ -179,18 +197,16 @@ class ConversationSerializer(serializers.ModelSerializer):
         Never who voted."""
         return public_figures(getattr(conversation, "result", None))
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, conversation: Conversation) -> str:
-        path = reverse("debates:conversation", args=[conversation.slug])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
-
 
 class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Conversations, newest first, with each statement and how many agreed, disagreed and
-    passed on it."""
+    """Conversations, newest first; each one with its statements and how many agreed, disagreed
+    and passed on each."""
 
     serializer_class = ConversationSerializer
+
+    def get_serializer_class(self):
+        return ConversationSummarySerializer if self.action == "list" else ConversationSerializer
+
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
 

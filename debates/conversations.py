@@ -51,6 +51,7 @@ from debates.models import (
     Statement,
     StatementVote,
 )
+from debates.services import dates_problems
 
 NOT_RUNNER = gettext_lazy("You do not run this conversation.")
 # The fewest statements of its own a conversation opens with, so the first people have
@@ -103,13 +104,9 @@ def new_anonymous_key() -> str:
 def conversation_problems(conversation: Conversation) -> dict[str, str]:
     """What stops a conversation from being published, by field ("" for the whole), in words an
     officer can act on. The publish page and conversation_publish both ask this."""
-    problems: dict[str, str] = {}
-    for name in Conversation.SCHEDULE.fields():
-        if getattr(conversation, name) is None:
-            label = str(Conversation._meta.get_field(name).verbose_name)
-            problems[name] = _("Enter the date the conversation %(phase)s") % {"phase": label}
-    for key, message in Conversation.SCHEDULE.problems(conversation).items():
-        problems.setdefault(key, message)
+    problems = dates_problems(
+        conversation, missing=gettext_lazy("Enter the date the conversation %(phase)s")
+    )
     if not conversation.question.strip().endswith("?"):
         problems["question"] = _("Enter the question, ending with a question mark")
     if not conversation.background.strip():

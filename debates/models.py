@@ -26,21 +26,53 @@ ACTIVITY_CONVERSATION = "debate_convo"
 ACTIVITY_STATEMENT = "debate_statement"
 
 
-class DebateQuerySet(models.QuerySet):
-    def published(self) -> DebateQuerySet:
-        return self.filter(status=Debate.Status.PUBLISHED)
+class ScheduledQuerySet(models.QuerySet):
+    """Reads shared by debates and conversations: each is a draft or published, and while
+    published in the stage its dates give."""
 
-    def in_stage(self, stage: str, now=None) -> DebateQuerySet:
-        """Debates in one of the stages residents see, by the rule of `stage_at`."""
-        if stage == Debate.Stage.DRAFT:
-            return self.filter(status=Debate.Status.DRAFT)
-        return self.published().filter(Debate.SCHEDULE.q(stage, now or timezone.now()))
+    def published(self) -> ScheduledQuerySet:
+        return self.filter(status=self.model.Status.PUBLISHED)
 
-    def open_at(self, now=None) -> DebateQuerySet:
-        return self.in_stage(Debate.Stage.OPEN, now)
+    def in_stage(self, stage: str, now=None) -> ScheduledQuerySet:
+        """Rows in one of the stages residents see, by the rule of `stage_at`."""
+        if stage == self.model.Stage.DRAFT:
+            return self.filter(status=self.model.Status.DRAFT)
+        return self.published().filter(self.model.SCHEDULE.q(stage, now or timezone.now()))
+
+    def open_at(self, now=None) -> ScheduledQuerySet:
+        return self.in_stage(self.model.Stage.OPEN, now)
 
 
-class Debate(models.Model):
+class ScheduledItem:
+    """What debates and conversations share: a department's item, a draft until published, and
+    then in the phase of `SCHEDULE` its dates give (the model declares `Status`, `Stage` and
+    `SCHEDULE`)."""
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.department.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
+
+    def stage_at(self, now=None) -> str:
+        if self.status == self.Status.DRAFT:
+            return self.Stage.DRAFT
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
+
+    @property
+    def stage(self) -> str:
+        return self.stage_at()
+
+    def allows(self, action: str, now=None) -> bool:
+        """Whether the item is published and its phase now allows `action`."""
+        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
+            self, action, now or timezone.now()
+        )
+
+
+class Debate(ScheduledItem, models.Model):
     """One question put to residents ("Should the high street be closed to cars on Saturdays?"),
     run by a department."""
 
@@ -106,7 +138,7 @@ class Debate(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = DebateQuerySet.as_manager()
+    objects = ScheduledQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opens_at", "-pk"]
@@ -116,29 +148,6 @@ class Debate(models.Model):
 
     def __str__(self) -> str:
         return self.question
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.department.organisation
-
-    @property
-    def organisation_id(self) -> int:
-        return self.department.organisation_id
-
-    def stage_at(self, now=None) -> str:
-        if self.status == self.Status.DRAFT:
-            return self.Stage.DRAFT
-        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
-
-    @property
-    def stage(self) -> str:
-        return self.stage_at()
-
-    def allows(self, action: str, now=None) -> bool:
-        """Whether the debate is published and its phase now allows `action`."""
-        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
-            self, action, now or timezone.now()
-        )
 
 
 # Points for and against -------------------------------------------------------------------------
@@ -328,18 +337,7 @@ class CommentVote(models.Model):
 # are worked out from the votes elsewhere (debates.conversation_results); here are the rows.
 
 
-class ConversationQuerySet(models.QuerySet):
-    def published(self) -> ConversationQuerySet:
-        return self.filter(status=Conversation.Status.PUBLISHED)
-
-    def in_stage(self, stage: str, now=None) -> ConversationQuerySet:
-        """Conversations in one of the stages residents see, by the rule of `stage_at`."""
-        if stage == Conversation.Stage.DRAFT:
-            return self.filter(status=Conversation.Status.DRAFT)
-        return self.published().filter(Conversation.SCHEDULE.q(stage, now or timezone.now()))
-
-
-class Conversation(models.Model):
+class Conversation(ScheduledItem, models.Model):
     """A question put to residents as short statements they agree or disagree with, run by a
     department ("What should the new town square be for?")."""
 
@@ -412,7 +410,7 @@ class Conversation(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ConversationQuerySet.as_manager()
+    objects = ScheduledQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opens_at", "-pk"]
@@ -422,29 +420,6 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.department.organisation
-
-    @property
-    def organisation_id(self) -> int:
-        return self.department.organisation_id
-
-    def stage_at(self, now=None) -> str:
-        if self.status == self.Status.DRAFT:
-            return self.Stage.DRAFT
-        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
-
-    @property
-    def stage(self) -> str:
-        return self.stage_at()
-
-    def allows(self, action: str, now=None) -> bool:
-        """Whether the conversation is published and its phase now allows `action`."""
-        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
-            self, action, now or timezone.now()
-        )
 
 
 # Web addresses a debate may not take: the pages of conversations live under /debates/.

@@ -32,7 +32,7 @@ from debates import conversations as services
 from debates.api import ConversationSerializer
 from debates.forms import StatementForm, VoteForm
 from debates.models import Conversation, Participant, Statement, StatementVote
-from debates.views import STAGE_TAGS
+from debates.views import describe
 
 PER_PAGE = 20
 JSON_CACHE_SECONDS = 10
@@ -60,11 +60,7 @@ def state_words(conversation: Conversation, now) -> str:
 
 
 def _describe(conversation: Conversation, now) -> Conversation:
-    conversation.current_stage = conversation.stage_at(now)
-    conversation.stage_label = Stage(conversation.current_stage).label
-    conversation.stage_tag = STAGE_TAGS[conversation.current_stage]
-    conversation.state_words = state_words(conversation, now)
-    return conversation
+    return describe(conversation, now, state_words)
 
 
 def _conversation(request: HttpRequest, slug: str) -> Conversation:
@@ -253,7 +249,7 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
                 anonymous_key=key,
                 create=True,
                 honeypot=request.POST.get("website", ""),
-                token=request.POST.get("started", ""),
+                token=request.POST.get("joining", ""),
                 ip=client_ip(request),
                 now=now,
             )
@@ -290,6 +286,8 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
             "open": conversation.allows("add", now),
             "may_take_part": services.may_take_part(conversation, request.user),
             "token": services.statement_token(),
+            # An anonymous visitor's first statement makes them a participant: that guard too.
+            "joining_token": services.vote_token(),
             "sign_in_url": reverse("account_login") + "?next=" + request.path,
         },
         status=status,

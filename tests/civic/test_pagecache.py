@@ -80,6 +80,10 @@ NOT_SHARED = {
     "budgets:pabulib": "a file to download, drawn from the ballots",
     "debates:point_add": "for signed-in residents only",
     "debates:point_endorse": "for signed-in residents only",
+    "debates:conversation": "a participant's own next statement, progress and votes",
+    "debates:statement_vote": "a participant's own vote",
+    "debates:statement_add": "the form with a participant's own errors and cookie",
+    "debates:conversation_json": "open data, cached as JSON for a few seconds",
 }
 
 
