@@ -35,6 +35,8 @@ bench: install assets
 	$(BIN)/python bench/petitions_spike.py
 	$(BIN)/python bench/budgets_results.py
 	$(BIN)/python bench/budgets_voting.py
+	$(BIN)/python bench/debates_conversation_voting.py
+	$(BIN)/python bench/debates_conversation_groups.py
 
 clean:
 	rm -rf var static/build node_modules

@@ -73,6 +73,9 @@ end
 
 function init(args)
   local plan, csrf_cookie, csrf, count = args[1], args[2], args[3], tonumber(args[4])
+  -- The cookie that says who votes (a session here; others pass their own), and what the
+  -- vote's address adds to the page's (nothing here: the ballot page takes the POST).
+  who, post_suffix = args[5] or "sessionid", args[6] or ""
   voters = {}
   local number = 0
   for line in io.lines(plan) do
@@ -88,7 +91,7 @@ end
 
 function request()
   local voter = voters[math.floor(step / 2) % #voters + 1]
-  local headers = {["Cookie"] = cookie_start .. "; sessionid=" .. voter[1]}
+  local headers = {["Cookie"] = cookie_start .. "; " .. who .. "=" .. voter[1]}
   step = step + 1
   if step % 2 == 1 then
     return wrk.format("GET", voter[2], headers)
@@ -96,7 +99,8 @@ function request()
   posts = posts + 1
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   headers["Referer"] = "http://127.0.0.1/"
-  return wrk.format("POST", voter[2], headers, "csrfmiddlewaretoken=" .. token .. "&" .. voter[3])
+  return wrk.format("POST", voter[2] .. post_suffix, headers,
+    "csrfmiddlewaretoken=" .. token .. "&" .. voter[3])
 end
 
 function response(status, headers, body)
@@ -251,16 +255,17 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
     }
 
 
-def _csrf(base_url: str, path: str, session: str) -> tuple[str, str]:
-    """A CSRF cookie and a form token from one signed-in GET of a ballot page."""
+def csrf_of(base_url: str, path: str, cookie: str) -> tuple[str, str]:
+    """A CSRF cookie and a form token from one GET of a form's page, sent with `cookie`
+    ("sessionid=..." for a signed-in voter)."""
     parsed = urllib.parse.urlsplit(base_url)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-    connection.request("GET", path, headers={"Cookie": f"sessionid={session}"})
+    connection.request("GET", path, headers={"Cookie": cookie})
     response = connection.getresponse()
     page = response.read().decode()
     connection.close()
     if response.status != 200:
-        raise harness.BenchError(f"the ballot page {path} answered {response.status}")
+        raise harness.BenchError(f"the page {path} answered {response.status}")
     cookie = next(
         (header.split(";", 1)[0] for name, header in response.getheaders()
          if name.lower() == "set-cookie" and header.startswith("csrftoken=")),
@@ -268,7 +273,7 @@ def _csrf(base_url: str, path: str, session: str) -> tuple[str, str]:
     )  # fmt: skip
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     if not cookie or not token:
-        raise harness.BenchError("the ballot page set no CSRF cookie or token")
+        raise harness.BenchError(f"the page {path} set no CSRF cookie or token")
     return cookie, token.group(1)
 
 
@@ -277,11 +282,23 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def _at_rate(base_url: str, lines: list[str], cookie: str, token: str, seconds: int) -> dict:
-    """Open loop: ballot i is due at i / RATE seconds; CLIENT_THREADS threads take the due
-    ballots in turn. Latency is from the due moment to the POST's answer."""
+def at_rate(
+    base_url: str,
+    lines: list[str],
+    cookie: str,
+    token: str,
+    *,
+    rate: float,
+    seconds: int,
+    who: str = "sessionid",
+    post_suffix: str = "",
+) -> dict:
+    """Open loop: ballot i is due at i / rate seconds; CLIENT_THREADS threads take the due
+    ballots in turn, each a line "<who's cookie> <page> <body>": GET the page, then POST the
+    body to the page's address and `post_suffix`, with the cookie named `who`. Latency is from
+    the due moment to the POST's answer."""
     parsed = urllib.parse.urlsplit(base_url)
-    total = int(RATE * seconds)
+    total = int(rate * seconds)
     if total > len(lines):
         raise harness.BenchError("not enough voters for the rate and the seconds")
     ballots, posts, statuses = [], [], {}
@@ -296,16 +313,17 @@ def _at_rate(base_url: str, lines: list[str], cookie: str, token: str, seconds: 
                 number = next(following, None)
             if number is None:
                 break
-            due = start + number / RATE
+            due = start + number / rate
             pause = due - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
             session, path, body = lines[number].split(" ")
-            headers = {"Cookie": f"{cookie}; sessionid={session}"}
+            headers = {"Cookie": f"{cookie}; {who}={session}"}
             connection.request("GET", path, headers=headers)
             connection.getresponse().read()
             posted = time.perf_counter()
-            connection.request("POST", path, body=f"csrfmiddlewaretoken={token}&{body}", headers={
+            connection.request("POST", path + post_suffix,
+                               body=f"csrfmiddlewaretoken={token}&{body}", headers={
                 **headers, "Content-Type": "application/x-www-form-urlencoded",
                 "Referer": base_url + path,
             })  # fmt: skip
@@ -326,7 +344,7 @@ def _at_rate(base_url: str, lines: list[str], cookie: str, token: str, seconds: 
     elapsed = time.perf_counter() - start
     return {
         "ballots": total,
-        "rate_aimed": RATE,
+        "rate_aimed": rate,
         "rate_achieved": total / elapsed,
         "statuses": statuses,
         "cast": sum(count for status, count in statuses.items() if status in (302, 303)),
@@ -338,12 +356,25 @@ def _at_rate(base_url: str, lines: list[str], cookie: str, token: str, seconds: 
     }
 
 
-def _flat_out(base_url: str, plan: Path, cookie: str, token: str, seconds: int) -> dict:
+def flat_out(
+    base_url: str,
+    plan: Path,
+    cookie: str,
+    token: str,
+    *,
+    seconds: int,
+    connections: int,
+    who: str = "sessionid",
+    post_suffix: str = "",
+) -> dict:
+    """wrk's clients walk the plan's lines (as at_rate reads them), each a page and a POST, for
+    `seconds`; with how the POSTs ended and ballots (or votes) cast a second."""
     script = plan.parent / "voting.lua"
     script.write_text(SPIKE_LUA)
     command = [
-        harness.ensure_wrk(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-        "-s", str(script), base_url + "/", "--", str(plan), cookie, token, "2",
+        harness.ensure_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "-s", str(script), base_url + "/", "--", str(plan), cookie, token, "2", who,
+        post_suffix,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -356,7 +387,7 @@ def _flat_out(base_url: str, plan: Path, cookie: str, token: str, seconds: int) 
         ).groups(),
     )
     figures.update(posts=posts, cast=found, server_errors=failed, other_answers=other,
-                   ballots_per_second=found / seconds)  # fmt: skip
+                   cast_per_second=found / seconds)  # fmt: skip
     return figures
 
 
@@ -401,10 +432,10 @@ def main() -> int:
     ):
         harness.check_ok(bare_url + "/")
         session, path, _body = lines[-1].split(" ")
-        cookie, token = _csrf(base_url, path, session)
+        cookie, token = csrf_of(base_url, path, f"sessionid={session}")
         harness.wrk(bare_url + "/", seconds=harness.warmup_seconds() or 1,
                     connections=CONNECTIONS)  # fmt: skip
-        rated = _at_rate(base_url, lines, cookie, token, seconds)
+        rated = at_rate(base_url, lines, cookie, token, rate=RATE, seconds=seconds)
         print(
             f"at {RATE:.0f} ballots/s: {rated['cast']:,} cast of {rated['ballots']:,} "
             f"({rated['rate_achieved']:.0f}/s achieved); ballot p50 {rated['ballot_p50_ms']:.0f} "
@@ -413,10 +444,10 @@ def main() -> int:
             flush=True,
         )
         bare = harness.wrk(bare_url + "/", seconds=seconds, connections=CONNECTIONS)
-        flat = _flat_out(base_url, rest, cookie, token, seconds)
-        ratio = flat["ballots_per_second"] / bare["requests_per_second"]
+        flat = flat_out(base_url, rest, cookie, token, seconds=seconds, connections=CONNECTIONS)
+        ratio = flat["cast_per_second"] / bare["requests_per_second"]
         print(
-            f"flat out: {flat['ballots_per_second']:,.0f} ballots/s (page and POST) = {ratio:.3f} "
+            f"flat out: {flat['cast_per_second']:,.0f} ballots/s (page and POST) = {ratio:.3f} "
             f"of the bare view's {bare['requests_per_second']:,.0f} requests/s; p50 "
             f"{flat['p50_ms']:.0f} ms, p99 {flat['p99_ms']:.0f} ms; server errors "
             f"{flat['server_errors']}, other answers {flat['other_answers']}",

@@ -98,6 +98,10 @@ UNSHOWN_TABLES = frozenset(
         "mailing_suppression",
         "consultations_responseexport",
         "petitions_signature",
+        # A conversation's votes and who takes part show on no shared page (its page is each
+        # participant's own), and come many a second.
+        "debates_participant",
+        "debates_statementvote",
     }
 )
 

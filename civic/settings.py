@@ -485,6 +485,10 @@ CIVIC_DEBATE_COMMENT_BURST = os.environ.get("CIVIC_DEBATE_COMMENT_BURST", "10/m"
 CIVIC_DEBATE_COMMENT_SUSTAINED = os.environ.get("CIVIC_DEBATE_COMMENT_SUSTAINED", "120/h")
 CIVIC_DEBATE_COMMENT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_COMMENT_MIN_SECONDS", "3"))
 CIVIC_DEBATE_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_DEBATE_COMMENT_EDIT_MINUTES", "15"))
+# A conversation's opinion groups are worked out again by a worker this long after a vote.
+CIVIC_CONVERSATION_RESULTS_SECONDS = float(
+    os.environ.get("CIVIC_CONVERSATION_RESULTS_SECONDS", "3")
+)
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,8 @@ from django.utils.translation import gettext_lazy
 from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
 from civic.selectors import scope_to_organisation
 from debates import services
-from debates.models import Debate
+from debates.admin_conversations import ConversationAdmin, linked_problems
+from debates.models import RESERVED_DEBATE_SLUGS, Debate
 
 PUBLISH = "debates.publish_debate"
 
@@ -35,6 +35,15 @@ class DebateForm(forms.ModelForm):
             *Debate.SCHEDULE.fields(),
         ]
 
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_DEBATE_SLUGS:
+            raise ValidationError(
+                _("Choose another web address: “%(slug)s” is taken by the site's own pages")
+                % {"slug": slug}
+            )
+        return slug
+
     def clean(self):
         cleaned = super().clean()
         dated = Debate(**{name: cleaned.get(name) for name in Debate.SCHEDULE.fields()})
@@ -45,19 +54,7 @@ class DebateForm(forms.ModelForm):
 
 
 def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-    """Each problem of the check with a link to its field on the debate's page (a date and time
-    is two boxes: the link goes to the date's)."""
-    linked = []
-    for key, message in problems.items():
-        field = next((f for f in Debate._meta.concrete_fields if f.name == key), None)
-        if field is None:
-            anchor = "content-main"
-        elif isinstance(field, models.DateTimeField):
-            anchor = f"id_{key}_0"
-        else:
-            anchor = f"id_{key}"
-        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
-    return linked
+    return linked_problems(Debate, problems, change_url)
 
 
 @admin.register(Debate)
@@ -151,3 +148,6 @@ class DebateAdmin(AdminPagesMixin, ScopedModelAdmin):
                 "confirm_label": _("Publish the debate"),
             },
         )
+
+
+__all__ = ["ConversationAdmin", "DebateAdmin"]

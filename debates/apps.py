@@ -13,8 +13,10 @@ class DebatesConfig(AppConfig):
         from debates import gdpr
         from debates.models import (
             ACTIVITY_COMMENT,
+            ACTIVITY_CONVERSATION,
             ACTIVITY_ENDORSEMENT,
             ACTIVITY_POINT,
+            ACTIVITY_STATEMENT,
             SOURCE_DEBATE,
         )
         from debates.views import open_items
@@ -29,3 +31,10 @@ class DebatesConfig(AppConfig):
         kinds.register_activity(ACTIVITY_POINT, _("Point in a debate"))
         kinds.register_activity(ACTIVITY_ENDORSEMENT, _("Endorsement of a point in a debate"))
         kinds.register_activity(ACTIVITY_COMMENT, _("Comment in a debate"))
+        kinds.register_activity(ACTIVITY_CONVERSATION, _("Votes in a conversation"))
+        kinds.register_activity(ACTIVITY_STATEMENT, _("Statement in a conversation"))
+        gdpr_registry.register(
+            "conversation votes and statements",
+            gdpr.export_conversations,
+            gdpr.erase_conversations,
+        )

@@ -2,18 +2,30 @@
 
 Northbridge's Transport and Highways team (the demo officer, Priya Shah, works in it) runs an
 open debate that informs the riverside cycle lanes consultation, and one that has closed. A
-debate is looked up by its web address and left alone if it exists.
+debate is looked up by its web address and left alone if it exists. The same team runs an open
+conversation about sharing the high street, with a few hundred anonymous participants whose
+votes fall into three opinion groups.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
 
 from civic import demo
 from civic.models import Department, User
-from debates.models import Debate, Endorsement, Point
+from debates.conversation_results import conversation_results_recompute
+from debates.models import (
+    Conversation,
+    Debate,
+    Endorsement,
+    Participant,
+    Point,
+    Statement,
+    StatementVote,
+)
 
 # A few points for and against the open debate: side, text, how many endorse it.
 POINTS = [
@@ -99,4 +111,122 @@ def _points(debate: Debate, now) -> None:
         )
 
 
+# A conversation whose votes hold three opinion groups, planted so the groups' computation has
+# something to find: people who want fewer cars, people who drive in to shop or work, and people
+# who rely on the buses. Each statement gives, for each group in that order, how likely its
+# members are to agree, and to disagree; the rest pass or skip it.
+CONVERSATION_SLUG = "sharing-the-high-street"
+STATEMENTS = [
+    ("The high street should be free of cars on Saturdays.", (0.9, 0.05), (0.1, 0.8), (0.4, 0.3)),
+    ("Parking on the high street keeps the shops going.", (0.1, 0.8), (0.9, 0.05), (0.3, 0.3)),
+    ("Buses should always be able to use the high street.", (0.5, 0.3), (0.3, 0.4), (0.95, 0.0)),
+    ("Wider pavements would make the street more pleasant.", (0.9, 0.0), (0.3, 0.5), (0.6, 0.1)),
+    ("Blue badge holders must be able to park near the shops.", (0.5, 0.2), (0.8, 0.1),
+     (0.9, 0.0)),
+    ("A cycle lane along the high street is worth losing parking for.", (0.9, 0.05), (0.05, 0.9),
+     (0.2, 0.5)),
+    ("Bus fares into town should be cheaper on market days.", (0.6, 0.1), (0.2, 0.3),
+     (0.95, 0.0)),
+    ("Delivery vans should only come before 10am.", (0.8, 0.1), (0.1, 0.8), (0.5, 0.2)),
+    ("The council should try any change for a year before deciding.", (0.7, 0.1), (0.6, 0.2),
+     (0.7, 0.1)),
+    ("A park and ride would bring more people into town.", (0.4, 0.3), (0.7, 0.1), (0.3, 0.4)),
+    ("Traffic lights at Market Cross should give more time to people walking.", (0.8, 0.1),
+     (0.2, 0.6), (0.8, 0.1)),
+    ("Free short-stay parking would help the high street more than anything else.", (0.05, 0.9),
+     (0.9, 0.05), (0.2, 0.5)),
+]  # fmt: skip
+# Statements residents added: two shown, one waiting for the council to check it.
+RESIDENT_STATEMENTS = [
+    ("More benches along the high street, please.", Statement.Status.SHOWN),
+    ("The Saturday market should move onto the high street.", Statement.Status.SHOWN),
+    ("Shops should get a say before anything changes.", Statement.Status.PENDING),
+]
+PARTICIPANTS = 300
+
+
+def seed_conversation(*, organisations: dict) -> None:
+    """The open conversation, with its votes: looked up by its web address and left alone if it
+    exists."""
+    organisation = organisations["northbridge"]
+    team = Department.objects.filter(organisation=organisation, slug="transport").first()
+    if team is None or Conversation.objects.filter(slug=CONVERSATION_SLUG).exists():
+        return
+    randomness = random.Random(16)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    opens = now - timedelta(days=10)
+    conversation = Conversation.objects.create(
+        department=team,
+        slug=CONVERSATION_SLUG,
+        title="Sharing the high street",
+        question="How should the high street be shared between people walking, cycling, "
+        "driving and taking the bus?",
+        background="The council is looking at how the high street is used. Before it draws up "
+        "any plan, it wants to know **which views people share** and where they differ.\n\n"
+        "Vote on each statement, and add your own if something is missing.",
+        opens_at=opens,
+        closes_at=now + timedelta(days=20),
+        statement_moderation=Conversation.Moderation.BEFORE,
+        allow_anonymous=True,
+        status=Conversation.Status.PUBLISHED,
+        published_at=opens - timedelta(days=1),
+    )
+    seeds = Statement.objects.bulk_create(
+        [
+            Statement(
+                conversation=conversation,
+                text=text,
+                is_seed=True,
+                status=Statement.Status.SHOWN,
+                created_at=opens,
+            )
+            for text, *_chances in STATEMENTS
+        ]
+    )
+    people = Participant.objects.bulk_create(
+        [
+            Participant(
+                conversation=conversation,
+                anonymous_key=f"demo-{number:04d}",
+                created_at=opens + timedelta(minutes=40 * number),
+            )
+            for number in range(PARTICIPANTS)
+        ]
+    )
+    votes = []
+    for number, participant in enumerate(people):
+        group = number % 3
+        for statement, (_text, *chances) in zip(seeds, STATEMENTS, strict=True):
+            agree, disagree = chances[group]
+            draw = randomness.random()
+            if draw < agree:
+                choice = StatementVote.Choice.AGREE
+            elif draw < agree + disagree:
+                choice = StatementVote.Choice.DISAGREE
+            elif draw < agree + disagree + 0.05:
+                choice = StatementVote.Choice.PASS
+            else:
+                continue
+            votes.append(
+                StatementVote(
+                    participant=participant,
+                    statement=statement,
+                    choice=choice,
+                    updated_at=participant.created_at,
+                )
+            )
+    StatementVote.objects.bulk_create(votes, batch_size=2000)
+    for number, (text, status) in enumerate(RESIDENT_STATEMENTS):
+        Statement.objects.create(
+            conversation=conversation,
+            text=text,
+            status=status,
+            participant=people[number],
+            created_at=opens + timedelta(days=number + 1),
+        )
+    # Its opinion groups, as a worker would work them out a few seconds after the votes.
+    conversation_results_recompute(conversation_id=conversation.pk, now=now)
+
+
 demo.register(seed_debates, order=50)
+demo.register(seed_conversation, order=51)

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civic.forms import ServiceErrorsMixin
-from debates.models import Debate, Point
+from debates.models import Debate, Point, StatementVote
 from debates.services import FOLLOW_WORDING
 
 # The stages the list offers (a draft is nobody's business but the council's).
@@ -66,3 +66,27 @@ class CommentSortForm(forms.Form):
         choices=[("best", _("Best")), ("newest", _("Newest")), ("oldest", _("Oldest"))],
         error_messages={"invalid_choice": _("Choose best, newest or oldest")},
     )
+
+
+# Conversations ----------------------------------------------------------------------------------
+
+
+class StatementForm(ServiceErrorsMixin, forms.Form):
+    """A resident's statement: one idea, short. The honeypot (`website`) and the signed moment
+    the form was drawn (`started`) are drawn by hand."""
+
+    text = forms.CharField(
+        label=_("Your statement"),
+        help_text=_(
+            "One idea, in a sentence others can agree or disagree with. Up to 140 characters."
+        ),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class VoteForm(forms.Form):
+    """Agree, disagree or pass on one statement: the button pressed gives the choice."""
+
+    statement = forms.IntegerField(min_value=1)
+    choice = forms.TypedChoiceField(coerce=int, choices=StatementVote.Choice.choices)

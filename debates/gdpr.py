@@ -19,7 +19,16 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.gdpr_registry import identifying_terms, names_them
 from contacts.models import Contact
-from debates.models import Comment, CommentVote, Endorsement, Point
+from debates.models import (
+    STATEMENT_MAX_LENGTH,
+    Comment,
+    CommentVote,
+    Endorsement,
+    Participant,
+    Point,
+    Statement,
+    StatementVote,
+)
 
 # Shown in place of a point that named the person who made it.
 ERASED_TEXT = _(
@@ -116,4 +125,66 @@ def erase_contributions(contact: Contact) -> int:
         point.author = None
         point.save(update_fields=["text", "author"])
         erased += 1
+    return erased
+
+
+# Conversations ----------------------------------------------------------------------------------
+# A person takes part in a conversation through their account (an anonymous participant is
+# nobody's contact). Erasure removes them as a participant with every vote they cast; the
+# statements they wrote stay (others voted on them) without their author, replaced whole if they
+# name them.
+
+
+def _participants(contact: Contact):
+    return Participant.objects.filter(
+        _theirs(contact, "user"),
+        conversation__department__organisation_id=contact.organisation_id,
+    )
+
+
+def _statements(contact: Contact):
+    return Statement.objects.filter(
+        _theirs(contact, "author"),
+        conversation__department__organisation_id=contact.organisation_id,
+    )
+
+
+def export_conversations(contact: Contact) -> list[dict]:
+    votes = StatementVote.objects.filter(participant__in=_participants(contact)).select_related(
+        "statement__conversation"
+    )
+    rows = [
+        {
+            "conversation": vote.statement.conversation.title,
+            "what": f"voted {vote.get_choice_display().lower()}",
+            "when": vote.updated_at.isoformat(),
+            "statement": vote.statement.text,
+        }
+        for vote in votes.order_by("pk")
+    ]
+    rows += [
+        {
+            "conversation": statement.conversation.title,
+            "what": "added a statement",
+            "when": statement.created_at.isoformat(),
+            "statement": statement.text,
+        }
+        for statement in _statements(contact).select_related("conversation").order_by("pk")
+    ]
+    return rows
+
+
+def erase_conversations(contact: Contact) -> int:
+    terms = identifying_terms(contact)
+    erased = 0
+    for statement in _statements(contact):
+        if names_them(statement.text, terms):
+            statement.text = str(ERASED_TEXT)[:STATEMENT_MAX_LENGTH]
+        statement.author = None
+        statement.participant = None
+        statement.save(update_fields=["text", "author", "participant"])
+        erased += 1
+    participants = _participants(contact)
+    erased += StatementVote.objects.filter(participant__in=participants).count()
+    erased += participants.delete()[1].get(Participant._meta.label, 0)
     return erased

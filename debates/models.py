@@ -22,23 +22,57 @@ SOURCE_DEBATE = "debate"
 ACTIVITY_POINT = "debate_point"
 ACTIVITY_ENDORSEMENT = "debate_endorse"
 ACTIVITY_COMMENT = "debate_comment"
+ACTIVITY_CONVERSATION = "debate_convo"
+ACTIVITY_STATEMENT = "debate_statement"
 
 
-class DebateQuerySet(models.QuerySet):
-    def published(self) -> DebateQuerySet:
-        return self.filter(status=Debate.Status.PUBLISHED)
+class ScheduledQuerySet(models.QuerySet):
+    """Reads shared by debates and conversations: each is a draft or published, and while
+    published in the stage its dates give."""
 
-    def in_stage(self, stage: str, now=None) -> DebateQuerySet:
-        """Debates in one of the stages residents see, by the rule of `stage_at`."""
-        if stage == Debate.Stage.DRAFT:
-            return self.filter(status=Debate.Status.DRAFT)
-        return self.published().filter(Debate.SCHEDULE.q(stage, now or timezone.now()))
+    def published(self) -> ScheduledQuerySet:
+        return self.filter(status=self.model.Status.PUBLISHED)
 
-    def open_at(self, now=None) -> DebateQuerySet:
-        return self.in_stage(Debate.Stage.OPEN, now)
+    def in_stage(self, stage: str, now=None) -> ScheduledQuerySet:
+        """Rows in one of the stages residents see, by the rule of `stage_at`."""
+        if stage == self.model.Stage.DRAFT:
+            return self.filter(status=self.model.Status.DRAFT)
+        return self.published().filter(self.model.SCHEDULE.q(stage, now or timezone.now()))
+
+    def open_at(self, now=None) -> ScheduledQuerySet:
+        return self.in_stage(self.model.Stage.OPEN, now)
 
 
-class Debate(models.Model):
+class ScheduledItem:
+    """What debates and conversations share: a department's item, a draft until published, and
+    then in the phase of `SCHEDULE` its dates give (the model declares `Status`, `Stage` and
+    `SCHEDULE`)."""
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.department.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
+
+    def stage_at(self, now=None) -> str:
+        if self.status == self.Status.DRAFT:
+            return self.Stage.DRAFT
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
+
+    @property
+    def stage(self) -> str:
+        return self.stage_at()
+
+    def allows(self, action: str, now=None) -> bool:
+        """Whether the item is published and its phase now allows `action`."""
+        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
+            self, action, now or timezone.now()
+        )
+
+
+class Debate(ScheduledItem, models.Model):
     """One question put to residents ("Should the high street be closed to cars on Saturdays?"),
     run by a department."""
 
@@ -104,7 +138,7 @@ class Debate(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = DebateQuerySet.as_manager()
+    objects = ScheduledQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opens_at", "-pk"]
@@ -114,29 +148,6 @@ class Debate(models.Model):
 
     def __str__(self) -> str:
         return self.question
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.department.organisation
-
-    @property
-    def organisation_id(self) -> int:
-        return self.department.organisation_id
-
-    def stage_at(self, now=None) -> str:
-        if self.status == self.Status.DRAFT:
-            return self.Stage.DRAFT
-        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
-
-    @property
-    def stage(self) -> str:
-        return self.stage_at()
-
-    def allows(self, action: str, now=None) -> bool:
-        """Whether the debate is published and its phase now allows `action`."""
-        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
-            self, action, now or timezone.now()
-        )
 
 
 # Points for and against -------------------------------------------------------------------------
@@ -318,3 +329,275 @@ class CommentVote(models.Model):
 
     def __str__(self) -> str:
         return f"Comment vote #{self.pk}"
+
+
+# Conversations ----------------------------------------------------------------------------------
+# Pol.is-style: an officer asks a question with a few seed statements; residents add short
+# statements of their own and vote agree, disagree or pass on them one at a time. Opinion groups
+# are worked out from the votes elsewhere (debates.conversation_results); here are the rows.
+
+
+class Conversation(ScheduledItem, models.Model):
+    """A question put to residents as short statements they agree or disagree with, run by a
+    department ("What should the new town square be for?")."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    # Published once it passes its checks (debates.conversations.conversation_publish); never
+    # unpublished, since residents' votes hang on it.
+    lifecycle = Lifecycle(
+        Status,
+        {Status.DRAFT: {Status.PUBLISHED}, Status.PUBLISHED: set()},
+        refusals={Status.PUBLISHED: _("This conversation is already published.")},
+    )
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        UPCOMING = "upcoming", _("Starting soon")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    # "vote" on statements and "add" statements of one's own.
+    SCHEDULE = Phases(
+        Stage,
+        Phase(Stage.UPCOMING, starts=None),
+        Phase(Stage.OPEN, starts="opens_at", allows={"vote", "add"}),
+        Phase(Stage.CLOSED, starts="closes_at"),
+    )
+
+    class Moderation(models.TextChoices):
+        BEFORE = "before", _("Check each statement before it shows")
+        AFTER = "after", _("Show statements at once and check them afterwards")
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="conversations"
+    )
+    title = models.CharField(
+        _("title"), max_length=120, help_text=_("A short name for lists, like a headline.")
+    )
+    question = models.CharField(
+        _("question"),
+        max_length=200,
+        help_text=_("The question residents answer, ending with a question mark."),
+    )
+    slug = models.SlugField(_("web address"), max_length=120, unique=True)
+    background = models.TextField(
+        _("background"),
+        blank=True,
+        help_text=_("What residents need to know to take part. Markdown."),
+    )
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    statement_moderation = models.CharField(
+        _("checking residents' statements"),
+        max_length=8,
+        choices=Moderation.choices,
+        default=Moderation.BEFORE,
+    )
+    allow_anonymous = models.BooleanField(
+        _("let people take part without an account"),
+        default=False,
+        help_text=_(
+            "If ticked, anyone can vote and add statements without signing in or giving an "
+            "e-mail address, with the same limits as other public forms."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScheduledQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        permissions = [("publish_conversation", "Can publish a conversation")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# Web addresses a debate may not take: the pages of conversations live under /debates/.
+RESERVED_DEBATE_SLUGS = frozenset({"conversations"})
+
+# The longest statement residents may add: short, one idea each, as Pol.is has it.
+STATEMENT_MAX_LENGTH = 140
+
+
+class Statement(models.Model):
+    """One short statement people agree or disagree with: a seed the officer wrote, or one a
+    resident added. A resident's statement shows once checked, or at once, as the conversation
+    says; a rejected one leaves the conversation, its votes kept but counted nowhere."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be checked")
+        SHOWN = "shown", _("Shown")
+        REJECTED = "rejected", _("Rejected")
+
+    # An officer shows or rejects a resident's statement (debates.conversations.
+    # statement_moderate), and may change their mind either way.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.PENDING: {Status.SHOWN, Status.REJECTED},
+            Status.SHOWN: {Status.REJECTED},
+            Status.REJECTED: {Status.SHOWN},
+        },
+        refusals={
+            Status.SHOWN: _("This statement is already shown."),
+            Status.REJECTED: _("This statement is already rejected."),
+        },
+    )
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="statements"
+    )
+    text = models.CharField(_("statement"), max_length=STATEMENT_MAX_LENGTH)
+    is_seed = models.BooleanField(_("written by the council"), default=False, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    # Kept when the author's data is erased (others voted on it): only whose it was goes.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversation_statements",
+    )
+    # The participant who added it (anonymous ones have no user), so erasure finds it too.
+    participant = models.ForeignKey(
+        "Participant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "pk"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        indexes = [
+            models.Index(fields=["conversation", "status"], name="statement_conversation_status")
+        ]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        """By number: a resident may have written the text."""
+        return f"Statement #{self.pk}"
+
+    @property
+    def department_id(self) -> int:
+        return self.conversation.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.conversation.department.organisation_id
+
+
+class Participant(models.Model):
+    """Someone taking part in one conversation: a signed-in person (`user`) or, where the
+    conversation allows it, an anonymous visitor known only by the random key in a signed
+    cookie (`anonymous_key`). Votes hang on the participant, never on a name, so the vote matrix
+    is anonymous by construction. Erasure deletes the participant and their votes."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conversation_participations",
+    )
+    # Empty (NULL, not "") for signed-in people, so the uniqueness per key leaves them alone.
+    anonymous_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], name="participant_one_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "anonymous_key"], name="participant_one_per_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, anonymous_key__isnull=True)
+                | models.Q(user__isnull=True, anonymous_key__isnull=False),
+                name="participant_person_or_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Participant #{self.pk}"
+
+
+class StatementVote(models.Model):
+    """A participant's answer to one statement: agree (1), disagree (-1) or pass (0). One row per
+    participant per statement, kept by the database; changing one's mind updates the row."""
+
+    class Choice(models.IntegerChoices):
+        AGREE = 1, _("Agree")
+        DISAGREE = -1, _("Disagree")
+        PASS = 0, _("Pass")
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="votes")
+    choice = models.SmallIntegerField(_("vote"), choices=Choice.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("statement vote")
+        verbose_name_plural = _("statement votes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "statement"], name="statement_vote_one_per_participant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(choice__in=[-1, 0, 1]), name="statement_vote_choice_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["statement", "choice"], name="statement_vote_counts")]
+
+    def __str__(self) -> str:
+        return f"Statement vote #{self.pk}"
+
+
+# Conversation results ---------------------------------------------------------------------------
+# The opinion groups a worker last worked out from a conversation's votes
+# (debates.conversation_results, by debates.opinion): one row per conversation, replaced whole.
+
+
+class ConversationResult(models.Model):
+    """What a conversation's votes add up to when last worked out: counts per statement, the
+    opinion groups with their sizes and shares, representative and consensus statements. The
+    figures name statements by id and people not at all: no participant is ever stored here."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="result"
+    )
+    computed_at = models.DateTimeField()
+    # The newest vote counted and how many: the page asks for a recompute when newer ones exist.
+    last_vote_at = models.DateTimeField(null=True, blank=True)
+    votes_counted = models.PositiveIntegerField(default=0)
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("conversation result")
+        verbose_name_plural = _("conversation results")
+
+    def __str__(self) -> str:
+        return f"Conversation result #{self.pk}"

@@ -17,3 +17,13 @@ rules.add_perm("debates.change_debate", runs_department_item)
 rules.add_perm("debates.publish_debate", runs_department_item)
 # Residents' points and comments hang on a debate, so only an organisation admin deletes one.
 rules.add_perm("debates.delete_debate", runs_organisation)
+
+# Conversations: run by the department's officers like debates. Residents' statements are
+# moderated on the conversation's own admin page; participants and votes are never edited.
+rules.add_perm("debates.view_conversation", runs_department_item)
+rules.add_perm("debates.add_conversation", runs_department_item)
+rules.add_perm("debates.change_conversation", runs_department_item)
+rules.add_perm("debates.publish_conversation", runs_department_item)
+rules.add_perm("debates.moderate_conversation", runs_department_item)
+rules.add_perm("debates.export_conversation", runs_department_item)
+rules.add_perm("debates.delete_conversation", runs_organisation)

@@ -43,6 +43,7 @@ from debates.models import (
     ACTIVITY_ENDORSEMENT,
     ACTIVITY_POINT,
     COMMENT_DEPTH_LIMIT,
+    RESERVED_DEBATE_SLUGS,
     SOURCE_DEBATE,
     Comment,
     CommentVote,
@@ -81,16 +82,30 @@ def debate_url(debate: Debate) -> str:
 # Publishing -------------------------------------------------------------------------------------
 
 
+def dates_problems(item, *, missing: str) -> dict[str, str]:
+    """The problems of a debate's or a conversation's dates, by field: each date not set (in
+    the words of `missing`, given the phase: "Enter the date the debate %(phase)s"), then what
+    its schedule says of the dates it has."""
+    problems: dict[str, str] = {}
+    schedule = type(item).SCHEDULE
+    for name in schedule.fields():
+        if getattr(item, name) is None:
+            label = str(item._meta.get_field(name).verbose_name)
+            problems[name] = str(missing) % {"phase": label}
+    for key, message in schedule.problems(item).items():
+        problems.setdefault(key, message)
+    return problems
+
+
 def debate_problems(debate: Debate) -> dict[str, str]:
     """What stops a debate from being published, by field ("" for the debate as a whole), in
     words an officer can act on. The publish page and debate_publish both ask this."""
     problems: dict[str, str] = {}
-    for name in Debate.SCHEDULE.fields():
-        if getattr(debate, name) is None:
-            label = str(Debate._meta.get_field(name).verbose_name)
-            problems[name] = _("Enter the date the debate %(phase)s") % {"phase": label}
-    for key, message in Debate.SCHEDULE.problems(debate).items():
-        problems.setdefault(key, message)
+    if debate.slug in RESERVED_DEBATE_SLUGS:
+        problems["slug"] = _("Choose another web address: this one is taken by the site's pages")
+    problems.update(
+        dates_problems(debate, missing=gettext_lazy("Enter the date the debate %(phase)s"))
+    )
     if not debate.background.strip():
         problems["background"] = _("Enter the background residents need to take part")
     consultation = debate.consultation

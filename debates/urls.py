@@ -1,11 +1,43 @@
 from django.urls import path
 
-from debates import views
+from debates import views, views_conversations, views_opinion
 
 app_name = "debates"
 
+# Conversations come first: "conversations" is a web address no debate may take
+# (debates.models.RESERVED_DEBATE_SLUGS).
 urlpatterns = [
     path("debates/", views.debate_list, name="list"),
+    path(
+        "debates/conversations/",
+        views_conversations.conversation_list,
+        name="conversations",
+    ),
+    path(
+        "debates/conversations/<int:conversation_id>.json",
+        views_conversations.conversation_json,
+        name="conversation_json",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/",
+        views_conversations.conversation_detail,
+        name="conversation",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/results/",
+        views_opinion.conversation_results,
+        name="conversation_results",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/vote/",
+        views_conversations.statement_vote,
+        name="statement_vote",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/statements/add/",
+        views_conversations.statement_add,
+        name="statement_add",
+    ),
     path("debates/<slug:slug>/", views.debate_detail, name="debate"),
     path("debates/<slug:slug>/points/add/", views.point_add, name="point_add"),
     path(

@@ -57,12 +57,14 @@ def state_words(debate: Debate, now) -> str:
     return _("This debate closed on %(date)s.") % {"date": when(phase.since)}
 
 
-def _describe(debate: Debate, now) -> Debate:
-    debate.current_stage = debate.stage_at(now)
-    debate.stage_label = Stage(debate.current_stage).label
-    debate.stage_tag = STAGE_TAGS[debate.current_stage]
-    debate.state_words = state_words(debate, now)
-    return debate
+def describe(item, now, words=state_words):
+    """A debate (or a conversation, with its own `words`) with its stage, the stage's label and
+    tag, and its state in words, for a page."""
+    item.current_stage = item.stage_at(now)
+    item.stage_label = type(item).Stage(item.current_stage).label
+    item.stage_tag = STAGE_TAGS[item.current_stage]
+    item.state_words = words(item, now)
+    return item
 
 
 def _debate(request: HttpRequest, slug: str) -> Debate:
@@ -94,7 +96,7 @@ def debate_list(request: HttpRequest) -> HttpResponse:
         debates = debates.in_stage(chosen["stage"], now)
     pages = paginate(request, debates.order_by("-opens_at", "-pk"), per_page=PER_PAGE)
     for debate in pages["page"].object_list:
-        _describe(debate, now)
+        describe(debate, now)
     return render(
         request,
         "debates/list.html",
@@ -126,7 +128,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Five queries whatever it holds: the debate (with its department and consultation), its
     points with their endorsements counted, and a page of comment threads (_threads)."""
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     sides = _points(debate)
     consultation = debate.consultation
     linked = None
@@ -164,7 +166,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def point_add(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     refusal = None
     if request.method == "POST":
         form = PointForm(request.POST)
@@ -212,7 +214,7 @@ def point_endorse(request: HttpRequest, slug: str, point_id: int) -> HttpRespons
     """A page with one button: endorsing is a POST, so that it works without JavaScript and no
     link followed by a scanner endorses anything."""
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     point = Point.objects.filter(debate=debate, pk=point_id).first()
     if point is None:
         raise Http404(_("There is no point here."))

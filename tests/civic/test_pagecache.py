@@ -24,7 +24,7 @@ from civic.localcache import clear_all
 from petitions.models import Signature
 from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
-from tests.debates.factories import DebateFactory
+from tests.debates.factories import ConversationFactory, DebateFactory
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
     council,
@@ -80,6 +80,10 @@ NOT_SHARED = {
     "budgets:pabulib": "a file to download, drawn from the ballots",
     "debates:point_add": "for signed-in residents only",
     "debates:point_endorse": "for signed-in residents only",
+    "debates:conversation": "a participant's own next statement, progress and votes",
+    "debates:statement_vote": "a participant's own vote",
+    "debates:statement_add": "the form with a participant's own errors and cookie",
+    "debates:conversation_json": "open data, cached as JSON for a few seconds",
 }
 
 
@@ -140,6 +144,7 @@ def resident_pages(council):
         "budgets:results": [idea.process.slug],
         "budgets:projects": [idea.process.slug],
         "debates:debate": [DebateFactory(department=council.team).slug],
+        "debates:conversation_results": [ConversationFactory(department=council.team).slug],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "budgets:results_json": "JSON",
     "budgets:pabulib": "a Pabulib file to download, not a page",
     "budgets:milestone_photo": "a winning project's milestone photo file",
+    "debates:conversation_json": "JSON",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.

@@ -2,8 +2,8 @@
 
 One person does everything a resident can: makes an account, answers a survey in their own words,
 starts a petition that names them, signs another, proposes a budget idea that names them and
-supports another, makes a point in a debate that names them and endorses another, is imported
-from a file named after them and
+supports another, makes a point in a debate that names them and endorses another, votes in a
+conversation and adds a statement that names them, is imported from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -38,7 +38,8 @@ from consultations.services import responding
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Segment
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
-from debates.models import Debate, Point
+from debates.conversations import participant_for, statement_add, statement_token, statement_vote
+from debates.models import Conversation, Debate, Point, Statement
 from debates.services import point_add, point_endorse, point_token
 from mailing.engine import campaign_send_chunks
 from mailing.models import Campaign, Delivery, SendingIdentity
@@ -199,6 +200,7 @@ def counts() -> dict[str, object]:
             idea.pk: idea.supports.count() for idea in Idea.objects.order_by("pk")
         },
         "points": Point.objects.count(),
+        "conversation statements": Statement.objects.count(),
         "endorsements per point": {
             point.pk: point.endorsements.count() for point in Point.objects.order_by("pk")
         },
@@ -275,6 +277,21 @@ def place(settings, tmp_path):
         closes_at=opened + timedelta(days=30),
     )
     Point.objects.create(debate=debate, side=Point.Side.FOR, text="Cleaner air.", author=neighbour)
+    # An open conversation with a statement of the council's own, which she will vote on.
+    conversation = Conversation.objects.create(
+        department=team,
+        title="Sharing the high street",
+        question="How should the high street be shared?",
+        slug="sharing-the-high-street",
+        background="Why we ask.",
+        statement_moderation=Conversation.Moderation.AFTER,
+        status=Conversation.Status.PUBLISHED,
+        opens_at=opened,
+        closes_at=opened + timedelta(days=30),
+    )
+    Statement.objects.create(
+        conversation=conversation, text="Buses first.", is_seed=True, status="shown"
+    )
     newsletter = ConsentPurpose.objects.create(
         organisation=council, slug="newsletter", name="the newsletter", description="News"
     )
@@ -287,6 +304,7 @@ def place(settings, tmp_path):
         "newsletter": newsletter,
         "process": process,
         "debate": debate,
+        "conversation": conversation,
     }
 
 
@@ -403,6 +421,22 @@ def live_her_life(place) -> tuple[Client, Contact]:
     )
     point_endorse(user=user, point=Point.objects.get(text="Cleaner air."), follows=True)
 
+    # In a conversation she votes on the council's statement and adds one that says who she is.
+    conversation = place["conversation"]
+    participant = participant_for(
+        conversation=conversation, user=user, anonymous_key=None, create=True
+    )
+    statement_vote(
+        participant=participant, statement=conversation.statements.get(is_seed=True), choice=1
+    )
+    statement_add(
+        conversation=conversation,
+        participant=participant,
+        text=f"{NAME} at number 4 wants benches: {EMAIL}",
+        token=statement_token(now=time.time() - 60),
+        ip="203.0.113.9",
+    )
+
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]
     upload = imports.contact_import_upload(
@@ -505,6 +539,7 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
         "budgets_idea.title",
         "budgets_idea.description",
         "budgets_idea.reason",
+        "debates_statement.text",
     ):
         assert column in held, (column, sorted(held))
     assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from debates.models import Debate
-from tests.debates.factories import DebateFactory
+from debates.models import Conversation, Debate
+from tests.debates.factories import ConversationFactory, DebateFactory, StatementFactory
 
 # Opening and closing, in days from now, that put a published debate in each stage.
 STAGE_DAYS = {
@@ -30,3 +30,23 @@ def make_debate(cast, stage: str = Debate.Stage.OPEN, *, now=None, **fields) -> 
     if stage == Debate.Stage.DRAFT:
         defaults.update(status=Debate.Status.DRAFT, published_at=None)
     return DebateFactory(**{**defaults, **fields})
+
+
+def make_conversation(
+    cast, stage: str = Debate.Stage.OPEN, *, now=None, seeds: int = 3, **fields
+) -> Conversation:
+    """A conversation of the cast's department in `stage` at `now` (a draft for Stage.DRAFT),
+    with `seeds` statements of the council's own."""
+    now = now or timezone.now()
+    opens, closes = STAGE_DAYS.get(stage, STAGE_DAYS[Debate.Stage.OPEN])
+    defaults = {
+        "department": cast.department,
+        "opens_at": now + timedelta(days=opens),
+        "closes_at": now + timedelta(days=closes),
+    }
+    if stage == Debate.Stage.DRAFT:
+        defaults.update(status=Conversation.Status.DRAFT, published_at=None)
+    conversation = ConversationFactory(**{**defaults, **fields})
+    for number in range(seeds):
+        StatementFactory(conversation=conversation, text=f"Seed statement {number + 1}.")
+    return conversation

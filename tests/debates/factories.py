@@ -6,7 +6,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from debates.models import Debate
+from debates.models import Conversation, Debate, Statement
 from tests.factories import DepartmentFactory
 
 
@@ -27,3 +27,30 @@ class DebateFactory(factory.django.DjangoModelFactory):
     published_at = _days(-2)
     opens_at = _days(-1)
     closes_at = _days(14)
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    department = factory.SubFactory(DepartmentFactory)
+    title = factory.Sequence(lambda number: f"Sharing street {number}")
+    question = factory.Sequence(lambda number: f"How should street {number} be shared?")
+    slug = factory.Sequence(lambda number: f"conversation-{number}")
+    background = "Buses, bikes and **cars** all use the street."
+    status = Conversation.Status.PUBLISHED
+    published_at = _days(-2)
+    opens_at = _days(-1)
+    closes_at = _days(14)
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    """A statement of the council's own, shown."""
+
+    class Meta:
+        model = Statement
+
+    conversation = factory.SubFactory(ConversationFactory)
+    text = factory.Sequence(lambda number: f"Statement number {number} about the street.")
+    is_seed = True
+    status = Statement.Status.SHOWN

@@ -1,0 +1,321 @@
+"""Conversations' public pages, under /debates/conversations/: the list, a conversation's page
+with one statement at a time and Agree, Disagree and Pass buttons, the form to add a statement,
+and the open data of statements and their vote counts.
+
+Every rule is in debates.conversations; these views read the request (the account, or the signed
+cookie of an anonymous participant) and draw the answer with plain forms, so that everything works
+without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from civic.form_guard import Refused
+from civic.formatting import markdown_to_html, when
+from civic.pagecache import shared_page
+from civic.pagination import paginate
+from civic.ratelimits import client_ip
+from civic.selectors import published_or_run_by
+from debates import conversations as services
+from debates.api import ConversationSerializer
+from debates.forms import StatementForm, VoteForm
+from debates.models import Conversation, Participant, Statement, StatementVote
+from debates.views import describe
+
+PER_PAGE = 20
+JSON_CACHE_SECONDS = 10
+# The signed cookie of an anonymous participant: a random key, the same for every conversation.
+PARTICIPANT_COOKIE = "civic_participant"
+PARTICIPANT_COOKIE_SALT = "debates.conversation-participant"
+PARTICIPANT_COOKIE_DAYS = 365
+Stage = Conversation.Stage
+
+
+def state_words(conversation: Conversation, now) -> str:
+    """What residents can do in the conversation now, and until when, in a sentence."""
+    if conversation.status == Conversation.Status.DRAFT:
+        return _("This conversation is a draft: only the council's staff can see it.")
+    phase = Conversation.SCHEDULE.at(conversation, now)
+    if phase.key == Stage.UPCOMING:
+        if phase.until:
+            return _("This conversation opens on %(date)s.") % {"date": when(phase.until)}
+        return _("The dates of this conversation are not set yet.")
+    if phase.key == Stage.OPEN:
+        if phase.until:
+            return _("This conversation is open until %(date)s.") % {"date": when(phase.until)}
+        return _("This conversation is open.")
+    return _("This conversation closed on %(date)s.") % {"date": when(phase.since)}
+
+
+def _describe(conversation: Conversation, now) -> Conversation:
+    return describe(conversation, now, state_words)
+
+
+def _conversation(request: HttpRequest, slug: str) -> Conversation:
+    conversation = (
+        published_or_run_by(
+            Conversation.objects.select_related("department__organisation"),
+            request.user,
+            published=Q(status=Conversation.Status.PUBLISHED),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if conversation is None:
+        raise Http404(_("There is no conversation here."))
+    return conversation
+
+
+def _anonymous_key(request: HttpRequest) -> str | None:
+    return request.get_signed_cookie(PARTICIPANT_COOKIE, default=None, salt=PARTICIPANT_COOKIE_SALT)
+
+
+def _keep_key(response: HttpResponse, key: str) -> HttpResponse:
+    response.set_signed_cookie(
+        PARTICIPANT_COOKIE,
+        key,
+        salt=PARTICIPANT_COOKIE_SALT,
+        max_age=PARTICIPANT_COOKIE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _participant(request: HttpRequest, conversation: Conversation) -> Participant | None:
+    """Who this visitor already is in the conversation, if anyone (never makes one)."""
+    if not services.may_take_part(conversation, request.user):
+        return None
+    key = _anonymous_key(request)
+    if not request.user.is_authenticated and not key:
+        return None
+    return services.participant_for(conversation=conversation, user=request.user, anonymous_key=key)
+
+
+@require_safe
+@shared_page
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """Two queries whatever it lists: the count and the page."""
+    now = timezone.now()
+    conversations = Conversation.objects.published().select_related("department__organisation")
+    pages = paginate(request, conversations.order_by("-opens_at", "-pk"), per_page=PER_PAGE)
+    for conversation in pages["page"].object_list:
+        _describe(conversation, now)
+    return render(
+        request,
+        "debates/conversation_list.html",
+        {"heading": _("Conversations"), **pages, "filtered": False},
+    )
+
+
+def _progress(participant: Participant | None, conversation: Conversation) -> dict:
+    """How far the participant has got, in figures for the words: one query."""
+    shown = conversation.statements.filter(status=Statement.Status.SHOWN)
+    if participant is None:
+        return {"voted": 0, "total": shown.count()}
+    figures = shown.aggregate(
+        total=Count("pk", distinct=True),
+        voted=Count("pk", distinct=True, filter=Q(votes__participant=participant)),
+    )
+    return figures
+
+
+def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, status=200):
+    """The conversation's page: the statement to vote on next (or the one asked for by
+    ?statement=, to change a vote), how far the visitor has got, and their votes so far."""
+    now = timezone.now()
+    participant = _participant(request, conversation)
+    statement = None
+    asked = request.GET.get("statement", "")
+    if asked.isdigit():
+        statement = conversation.statements.filter(
+            pk=int(asked), status=Statement.Status.SHOWN
+        ).first()
+    if statement is None:
+        statement = services.next_statement(participant, conversation)
+    votes = []
+    if participant is not None:
+        votes = list(
+            StatementVote.objects.filter(
+                participant=participant, statement__status=Statement.Status.SHOWN
+            )
+            .select_related("statement")
+            .order_by("statement_id")
+        )
+    current = next(
+        (vote for vote in votes if vote.statement_id == getattr(statement, "pk", 0)), None
+    )
+    return render(
+        request,
+        "debates/conversation.html",
+        {
+            "conversation": conversation,
+            "background": markdown_to_html(conversation.background),
+            "statement": statement,
+            "current_vote": current,
+            "votes": votes,
+            "progress": _progress(participant, conversation),
+            "can_vote": conversation.allows("vote", now),
+            "can_add": conversation.allows("add", now),
+            "may_take_part": services.may_take_part(conversation, request.user),
+            "choices": StatementVote.Choice,
+            "token": services.vote_token(),
+            "refusal": refusal,
+            "sign_in_url": reverse("account_login") + "?next=" + request.path,
+        },
+        status=status,
+    )
+
+
+@require_safe
+def conversation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    conversation = _describe(_conversation(request, slug), timezone.now())
+    return _page(request, conversation)
+
+
+@require_http_methods(["GET", "POST"])
+def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
+    """Agree, Disagree or Pass on one statement. A GET (a link followed, a crawler) goes back to
+    the conversation's page: only a POST votes."""
+    conversation = _describe(_conversation(request, slug), timezone.now())
+    back = reverse("debates:conversation", args=[conversation.slug])
+    if request.method != "POST":
+        return redirect(back)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        refusal = Refused(_("Choose agree, disagree or pass."), code="invalid")
+        return _page(request, conversation, refusal=refusal, status=400)
+    statement = (
+        conversation.statements.filter(pk=form.cleaned_data["statement"])
+        .select_related("conversation")
+        .first()
+    )
+    if statement is None:
+        refusal = Refused(_("This statement is not in this conversation."), code="invalid")
+        return _page(request, conversation, refusal=refusal, status=400)
+    statement.conversation = conversation
+    key = _anonymous_key(request) or services.new_anonymous_key()
+    try:
+        participant = services.participant_for(
+            conversation=conversation,
+            user=request.user,
+            anonymous_key=key,
+            create=True,
+            honeypot=request.POST.get("website", ""),
+            token=request.POST.get("started", ""),
+            ip=client_ip(request),
+        )
+        services.statement_vote(
+            participant=participant, statement=statement, choice=form.cleaned_data["choice"]
+        )
+    except Refused as error:
+        status = 429 if error.code == "rate_limited" else 200
+        return _page(request, conversation, refusal=error, status=status)
+    except ValidationError as error:
+        return _page(request, conversation, refusal=Refused(error.messages[0]), status=400)
+    response = redirect(back + "#conversation-statement")
+    response.status_code = 303
+    if participant.anonymous_key:
+        _keep_key(response, participant.anonymous_key)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
+    now = timezone.now()
+    conversation = _describe(_conversation(request, slug), now)
+    refusal = None
+    participant = None
+    form = StatementForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        key = _anonymous_key(request) or services.new_anonymous_key()
+        try:
+            participant = services.participant_for(
+                conversation=conversation,
+                user=request.user,
+                anonymous_key=key,
+                create=True,
+                honeypot=request.POST.get("website", ""),
+                token=request.POST.get("joining", ""),
+                ip=client_ip(request),
+                now=now,
+            )
+            statement = services.statement_add(
+                conversation=conversation,
+                participant=participant,
+                text=form.cleaned_data["text"],
+                honeypot=request.POST.get("website", ""),
+                token=request.POST.get("started", ""),
+                ip=client_ip(request),
+                now=now,
+            )
+        except Refused as error:
+            refusal = error
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            response = render(
+                request,
+                "debates/statement_added.html",
+                {"conversation": conversation, "statement": statement},
+            )
+            if participant.anonymous_key:
+                _keep_key(response, participant.anonymous_key)
+            return response
+    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    return render(
+        request,
+        "debates/statement_add.html",
+        {
+            "conversation": conversation,
+            "form": form,
+            "refusal": refusal,
+            "open": conversation.allows("add", now),
+            "may_take_part": services.may_take_part(conversation, request.user),
+            "token": services.statement_token(),
+            # An anonymous visitor's first statement makes them a participant: that guard too.
+            "joining_token": services.vote_token(),
+            "sign_in_url": reverse("account_login") + "?next=" + request.path,
+        },
+        status=status,
+    )
+
+
+@require_safe
+def conversation_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """A published conversation's statements that show and how many agreed, disagreed and
+    passed on each, and the opinion groups a worker last worked out (`groups`): never who
+    voted. The same figures as the API's
+    /api/v1/conversations/<slug>/. Open data, kept in the cache for a few seconds."""
+    key = f"debates:conversation-json:{conversation_id}:{get_language()}"
+    cached = cache.get(key)
+    if cached is None:
+        conversation = (
+            Conversation.objects.published()
+            .select_related("department__organisation", "result")
+            .filter(pk=conversation_id)
+            .first()
+        )
+        if conversation is None:
+            cached = ({"detail": _("There is no conversation here.")}, 404)
+        else:
+            cached = (ConversationSerializer(conversation, context={"request": request}).data, 200)
+        cache.set(key, cached, JSON_CACHE_SECONDS)
+    data, status = cached
+    response = JsonResponse(data, status=status, encoder=DjangoJSONEncoder,
+                            json_dumps_params={"ensure_ascii": False})  # fmt: skip
+    response["Cache-Control"] = f"public, max-age={JSON_CACHE_SECONDS}"
+    return response
