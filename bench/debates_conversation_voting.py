@@ -156,6 +156,9 @@ def main() -> int:
         harness.serve("civic.wsgi", env, workers=WORKERS) as base_url,
     ):
         harness.check_ok(bare_url + "/")
+        # Each worker's first answer loads the code it serves: seconds on a busy machine.
+        for _worker in range(WORKERS):
+            harness.fetch(base_url + made["page"], timeout=120)
         cookie_value = lines[-1].split(" ")[0]
         cookie, token = csrf_of(base_url, made["page"], f"{PARTICIPANT}={cookie_value}")
         harness.wrk(bare_url + "/", seconds=harness.warmup_seconds() or 1,
