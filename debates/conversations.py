@@ -336,8 +336,10 @@ def statement_vote(
         unique_fields=["participant", "statement"],
         update_fields=["choice", "updated_at"],
     )
-    # The vote is kept. The conversation's opinion groups are recomputed from here, once per
-    # vote, and from nowhere else.
+    # OPINION GROUPS: the vote is kept (committed: this function runs in autocommit). Here, and
+    # nowhere else, the conversation's opinion groups are to be recomputed after each vote:
+    # debates.conversation_results.recompute_soon(conversation.pk), wired at merge (through
+    # transaction.on_commit if a caller may hold a transaction).
     return vote
 
 
