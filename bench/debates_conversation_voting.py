@@ -59,7 +59,7 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
     django.setup()
     from datetime import timedelta
 
-    from django.core import signing
+    from django.http import HttpResponse
     from django.utils import timezone
 
     from civic.models import Department, Organisation
@@ -96,9 +96,12 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
         (Participant(conversation=conversation, anonymous_key=key) for key in keys),
         batch_size=5000,
     )
-    # The cookie as the site signs it (HttpResponse.set_signed_cookie).
-    signer = signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_COOKIE_SALT)
-    cookies = [signer.sign(key) for key in keys]
+    # The cookie as the site signs it.
+    signed = HttpResponse()
+    cookies = []
+    for key in keys:
+        signed.set_signed_cookie(PARTICIPANT_COOKIE, key, salt=PARTICIPANT_COOKIE_SALT)
+        cookies.append(signed.cookies[PARTICIPANT_COOKIE].value)
     plan = workdir / "plan.txt"
     page = f"/debates/conversations/{conversation.slug}/"
     with plan.open("w") as out:
@@ -156,6 +159,9 @@ def main() -> int:
         harness.serve("civic.wsgi", env, workers=WORKERS) as base_url,
     ):
         harness.check_ok(bare_url + "/")
+        # Each worker's first answer loads the code it serves: seconds on a busy machine.
+        for _worker in range(WORKERS):
+            harness.fetch(base_url + made["page"], timeout=120)
         cookie_value = lines[-1].split(" ")[0]
         cookie, token = csrf_of(base_url, made["page"], f"{PARTICIPANT}={cookie_value}")
         harness.wrk(bare_url + "/", seconds=harness.warmup_seconds() or 1,

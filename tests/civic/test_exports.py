@@ -251,6 +251,26 @@ def drive_voting_codes_csv(client, values) -> list[Exported]:
     return [read_csv("voting codes CSV", codes_csv(process, batch, list(values)).encode())]
 
 
+def drive_conversation_votes(client, values) -> list[Exported]:
+    """The vote matrix of a conversation: its columns are headed with statements residents
+    wrote."""
+    from debates.models import Conversation, Participant, Statement, StatementVote
+
+    organisation = OrganisationFactory(name="Northbridge")
+    team = DepartmentFactory(organisation=organisation)
+    officer = RoleFactory(organisation=organisation, kind=Role.Kind.ORGANISATION_ADMIN).user
+    conversation = Conversation.objects.create(
+        department=team, title="Sharing", question="How?", slug="sharing"
+    )
+    participant = Participant.objects.create(conversation=conversation, anonymous_key="key")
+    for value in values:
+        statement = Statement.objects.create(conversation=conversation, text=value, status="shown")
+        StatementVote.objects.create(participant=participant, statement=statement, choice=-1)
+    client.force_login(officer)
+    response = client.post(f"/admin/debates/conversation/{conversation.pk}/votes.csv")
+    return [read_csv("conversation votes CSV", b"".join(response.streaming_content))]
+
+
 # Every function that calls a writer of civic.exports, and the driver that exercises it.
 EXPORT_PATHS = {
     "consultations.admin_results.ResultsPages.export": drive_consultation_csv_in_the_request,
@@ -258,6 +278,7 @@ EXPORT_PATHS = {
     "contacts.admin.SegmentAdmin.export_csv": drive_segment_export,
     "contacts.services.gdpr.contact_data_csv": drive_subject_access_download,
     "budgets.admin_voting.codes_csv": drive_voting_codes_csv,
+    "debates.admin_conversations.ConversationAdmin.export_view": drive_conversation_votes,
 }
 # Code that writes CSV itself, and why that is not an export.
 NOT_EXPORTS = {

@@ -32,6 +32,9 @@ NOT_MOVES = {
     # The admin's formset would save the officer's new status with the row; the old one is put
     # back so that the move goes through the service (which tells residents).
     ("consultations/admin.py", 'action.status = action_form.initial["status"]'),
+    # A statement of the council's own is made shown (it needs no check): a row being created,
+    # not a move; the inline's save is audited.
+    ("debates/admin_conversations.py", "instance.status = Statement.Status.SHOWN"),
 }
 
 
