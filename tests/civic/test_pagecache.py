@@ -80,6 +80,11 @@ NOT_SHARED = {
     "budgets:pabulib": "a file to download, drawn from the ballots",
     "debates:point_add": "for signed-in residents only",
     "debates:point_endorse": "for signed-in residents only",
+    "debates:comment": "for signed-in residents only",
+    "debates:comment_reply": "for signed-in residents only",
+    "debates:comment_edit": "for a comment's author only",
+    "debates:comment_delete": "for a comment's author only",
+    "debates:comment_vote": "for signed-in residents only",
 }
 
 
