@@ -169,7 +169,7 @@ def test_a_form_sent_too_fast_or_with_the_honeypot_filled_saves_nothing(cast, se
 def test_replies_go_three_levels_deep_and_no_deeper(cast):
     debate = make_debate(cast)
     visitor = signed_in(cast.resident)
-    top = comment(debate, "Buses would be faster.")
+    top = comment(debate, "Trains would be better.")
     response = visitor.post(f"/debates/{debate.slug}/comments/{top.pk}/reply/", form())
     assert response.status_code == 302
     second = Comment.objects.get(depth=2)
@@ -177,7 +177,8 @@ def test_replies_go_three_levels_deep_and_no_deeper(cast):
         visitor.get(f"/debates/{debate.slug}/comments/{second.pk}/reply/"),
         heading="Reply to a comment",
     )
-    assert "Buses would be faster." not in html and "Your reply" in html
+    assert "Buses would be faster without cars in the way." in html  # the reply, not the thread
+    assert "Trains would be better." not in html and "Your reply" in html
     visitor.post(f"/debates/{debate.slug}/comments/{second.pk}/reply/", form(stance="neutral"))
     third = Comment.objects.get(depth=3)
     assert (third.parent, third.thread_id) == (second, top.pk)
