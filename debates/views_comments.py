@@ -47,9 +47,9 @@ def _all(comments: list[Comment]):
 
 
 def comment_actions(request: HttpRequest, debate: Debate, threads: list[Comment], now) -> dict:
-    """What the visitor may do on the page's comments: post one, and on each reply, vote, edit
-    or delete (`can_reply`, `my_vote`, `can_edit`, `can_delete` on the comment). One query (the
-    visitor's own votes on the page), and none for a visitor who is not signed in."""
+    """What the visitor may do on the page's comments: post one, and on each vote, reply, edit
+    or delete (_offer). One query (the visitor's own votes on the page), and none for a visitor
+    who is not signed in."""
     can_comment = debate.allows("comment", now)
     user = request.user
     if not user.is_authenticated:
@@ -73,14 +73,19 @@ def comment_actions(request: HttpRequest, debate: Debate, threads: list[Comment]
 
 
 def _offer(comment: Comment, user, can_comment: bool, now, my_vote: int) -> Comment:
-    """Which buttons the signed-in `user` has on `comment`. The services refuse the rest."""
+    """What the signed-in `user` may do with `comment`: vote (`can_vote`, with `my_vote`), and
+    the links of `actions`. The services refuse the rest."""
     live = comment.deleted_at is None
     own = live and comment.author_id == user.pk
-    comment.can_reply = can_comment and live and comment.depth < COMMENT_DEPTH_LIMIT
     comment.can_vote = can_comment and live
     comment.my_vote = my_vote
-    comment.can_edit = own and now <= comment.created_at + services.edit_window()
-    comment.can_delete = own
+    comment.actions = []
+    if can_comment and live and comment.depth < COMMENT_DEPTH_LIMIT:
+        comment.actions.append(("debates:comment_reply", _("Reply")))
+    if own and now <= comment.created_at + services.edit_window():
+        comment.actions.append(("debates:comment_edit", _("Edit")))
+    if own:
+        comment.actions.append(("debates:comment_delete", _("Delete")))
     return comment
 
 
@@ -195,8 +200,9 @@ def _post(request: HttpRequest, debate: Debate, parent: Comment | None, now) -> 
         request,
         "debates/comment_form.html",
         {
+            "heading": _("Reply to a comment") if parent is not None else _("Add a comment"),
             "debate": debate,
-            "parent": parent,
+            "quoted": parent,
             "form": form,
             "refusal": refusal,
             "open": debate.allows("comment", now),
@@ -243,8 +249,10 @@ def comment_edit(request: HttpRequest, slug: str, comment_id: int) -> HttpRespon
         request,
         "debates/comment_edit.html",
         {
+            "heading": _("Edit your comment"),
             "debate": debate,
             "comment": comment,
+            "quoted": comment if late and not comment.deleted_at else None,
             "form": form,
             "refusal": refusal,
             "late": late,
@@ -275,8 +283,10 @@ def comment_delete(request: HttpRequest, slug: str, comment_id: int) -> HttpResp
         request,
         "debates/comment_delete.html",
         {
+            "heading": _("Delete your comment"),
             "debate": debate,
             "comment": comment,
+            "quoted": None if comment.deleted_at else comment,
             "refusal": refusal,
             "back": _back(request, debate),
         },
@@ -316,6 +326,7 @@ def comment_vote(request: HttpRequest, slug: str, comment_id: int) -> HttpRespon
         request,
         "debates/comment_vote.html",
         {
+            "heading": _("Vote on a comment"),
             "debate": debate,
             "comment": comment,
             "refusal": refusal,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from debates.models import Debate
@@ -30,3 +31,13 @@ def make_debate(cast, stage: str = Debate.Stage.OPEN, *, now=None, **fields) -> 
     if stage == Debate.Stage.DRAFT:
         defaults.update(status=Debate.Status.DRAFT, published_at=None)
     return DebateFactory(**{**defaults, **fields})
+
+
+@pytest.fixture
+def quick_comments(settings):
+    """Comments as fast as a test sends them: no least fill time, limits out of reach, and the
+    default edit window."""
+    settings.CIVIC_DEBATE_COMMENT_MIN_SECONDS = 0
+    settings.CIVIC_DEBATE_COMMENT_BURST = "1000/m"
+    settings.CIVIC_DEBATE_COMMENT_SUSTAINED = "1000/h"
+    settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES = 15

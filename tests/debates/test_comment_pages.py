@@ -20,16 +20,8 @@ from tests.debates.conftest import make_debate
 from tests.debates.test_threads import comment, votes
 from tests.pages import ANY_HEADING, assert_page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_comments")]
 Stage = Debate.Stage
-
-
-@pytest.fixture(autouse=True)
-def _quick_comments(settings):
-    settings.CIVIC_DEBATE_COMMENT_MIN_SECONDS = 0
-    settings.CIVIC_DEBATE_COMMENT_BURST = "1000/m"
-    settings.CIVIC_DEBATE_COMMENT_SUSTAINED = "1000/h"
-    settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES = 15
 
 
 def signed_in(user) -> Client:
