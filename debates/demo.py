@@ -5,6 +5,11 @@ open debate that informs the riverside cycle lanes consultation, and one that ha
 debate is looked up by its web address and left alone if it exists. The same team runs an open
 conversation about sharing the high street, with a few hundred anonymous participants whose
 votes fall into three opinion groups.
+
+The open debate has a few hundred comments for, against and neutral, threaded to three levels,
+some edited or deleted, with votes: drawn from a fixed seed, by the demo's residents (budgets'
+online voters where that demo has run, else the supporters), and only while it has none, so a
+second run adds nothing.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from civic import demo
 from civic.models import Department, User
 from debates.conversation_results import conversation_results_recompute
 from debates.models import (
+    Comment,
+    CommentVote,
     Conversation,
     Debate,
     Endorsement,
@@ -68,7 +76,10 @@ def seed_debates(*, organisations: dict) -> None:
     Consultation = Debate.consultation.field.related_model  # by name: no import of consultations
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     for slug, question, summary, background, (opens, closes), consultation in DEBATES:
-        if Debate.objects.filter(slug=slug).exists():
+        existing = Debate.objects.filter(slug=slug).first()
+        if existing is not None:
+            if existing.stage_at(now) == Debate.Stage.OPEN and not existing.comments.exists():
+                _comments(existing, now)
             continue
         debate = Debate.objects.create(
             department=team,
@@ -84,13 +95,14 @@ def seed_debates(*, organisations: dict) -> None:
         )
         if debate.stage_at(now) == Debate.Stage.OPEN:
             _points(debate, now)
+            _comments(debate, now)
 
 
-def _points(debate: Debate, now) -> None:
-    """The open debate's points, each by a demo resident and endorsed by others: the demo's
-    residents who take part (the same addresses budgets' demo uses, so there is one set)."""
+def _supporters(count: int) -> list[User]:
+    """The demo's residents who take part (the same addresses budgets' demo uses, so there is
+    one set)."""
     people = []
-    for number in range(6):
+    for number in range(count):
         user, created = User.objects.get_or_create(
             email=f"supporter{number}@northbridge.example", defaults={"name": f"Supporter {number}"}
         )
@@ -98,6 +110,12 @@ def _points(debate: Debate, now) -> None:
             user.set_unusable_password()
             user.save(update_fields=["password"])
         people.append(user)
+    return people
+
+
+def _points(debate: Debate, now) -> None:
+    """The open debate's points, each by a demo resident and endorsed by others."""
+    people = _supporters(6)
     for number, (side, text, endorsements) in enumerate(POINTS):
         point = Point.objects.create(
             debate=debate,
@@ -226,6 +244,156 @@ def seed_conversation(*, organisations: dict) -> None:
         )
     # Its opinion groups, as a worker would work them out a few seconds after the votes.
     conversation_results_recompute(conversation_id=conversation.pk, now=now)
+# Comments ----------------------------------------------------------------------------------------
+
+THREADS = 120
+# Sentences a comment is made of, by stance; a comment takes one or two of its stance's.
+SAYINGS = {
+    Comment.Stance.FOR: [
+        "My children could walk to the library without dodging delivery vans.",
+        "Every town that has tried this has seen **more** people on the high street, not fewer.",
+        "The air outside the school on Mill Lane is awful on a Saturday morning.",
+        "Cafés and the market would finally have room to spread out.",
+        "Buses stuck behind parked cars are the slowest part of my journey into town.",
+        "I cycle in with two children and Saturdays are the worst day for it.",
+        "A year's trial is sensible: if it fails, we go back.",
+        "Blue badge holders at both ends of the street is a fair compromise.",
+        "People spend more when they can stroll, and *that* is what the shops need.",
+        "Other towns did this years ago, for example [York](https://www.york.gov.uk).",
+        "The pavements are too narrow for a pushchair and a wheelchair to pass.",
+        "Quieter streets are better for everyone who lives above the shops.",
+    ],
+    Comment.Stance.AGAINST: [
+        "My mother cannot walk from the car park, and the bus does not go near her house.",
+        "Shops already struggle against the retail park, which has free parking.",
+        "Diverting buses along Canal Street will make every journey longer.",
+        "Deliveries before 10am do not work for a bakery that opens at 7.",
+        "The side streets will fill with parked cars and nobody has asked the people there.",
+        "Saturday is the only day many of us can get into town with the shopping.",
+        "This should be decided by the traders, who **lose** money if it goes wrong.",
+        "The car park on Station Road is full by 11 already.",
+        "Where will taxis drop off people who cannot manage the bus?",
+        "I'd rather see the money spent on fixing the potholes on Hill Street.",
+        "A trial of a year is too long if it is hurting businesses.",
+        "Emergency vehicles need a clear route through the middle of town.",
+    ],
+    Comment.Stance.NEUTRAL: [
+        "What happens to the Saturday market's vans under this plan?",
+        "Has the council counted how many people drive in on a Saturday now?",
+        "I could support it if the buses ran every ten minutes.",
+        "It depends on what happens to the disabled parking, which the plan is vague about.",
+        "Could the trial run in summer only, and be looked at again in the autumn?",
+        "Will residents on the high street still be able to get to their garages?",
+        "I'd like to see the figures from Eastmoor, which tried something similar.",
+        "Perhaps close it from 11 to 4 rather than all day.",
+        "What about the church on the corner, which has weddings on Saturdays?",
+        "There are good points on both sides. The detail matters more than the idea.",
+    ],
+}
+REPLIES = {
+    Comment.Stance.FOR: [
+        "Agreed.",
+        "Yes, and the same is true of Church Street.",
+        "I felt the same until I tried it in another town.",
+        "That matches what the traders' survey found.",
+    ],
+    Comment.Stance.AGAINST: [
+        "I don't think that's right.",
+        "That's not my experience of Saturdays at all.",
+        "The figures I have seen say the opposite.",
+        "That would not help anyone who uses a wheelchair.",
+    ],
+    Comment.Stance.NEUTRAL: [
+        "Do you know where the figures come from?",
+        "Good question: I'd like the council to answer it.",
+        "Fair point, though it depends on the bus timetable.",
+        "Has anyone asked the bus company?",
+    ],
+}
+STANCE_WEIGHTS = [(Comment.Stance.FOR, 5), (Comment.Stance.AGAINST, 4), (Comment.Stance.NEUTRAL, 2)]
+
+
+def _comments(debate: Debate, now) -> None:
+    """A few hundred comments in about a hundred threads, from the debate's opening until an
+    hour ago, and the residents' votes on them. Written in a handful of INSERTs."""
+    randomness = random.Random(16)
+    voters = list(
+        User.objects.filter(email__endswith="@residents.northbridge.example").order_by("email")[
+            :300
+        ]
+    )
+    people = voters or _supporters(12)
+    stances = [stance for stance, weight in STANCE_WEIGHTS for _weight in range(weight)]
+    start, end = debate.opens_at, now - timedelta(hours=1)
+    span = (end - start).total_seconds()
+
+    def said(stance: str, pool: dict, most: int) -> str:
+        return " ".join(randomness.sample(pool[stance], randomness.randint(1, most)))
+
+    def made(parent: Comment | None, at) -> Comment:
+        stance = randomness.choice(stances)
+        author = randomness.choice(people)
+        deleted = randomness.random() < 0.03
+        edited = not deleted and randomness.random() < 0.06
+        pool, most = (SAYINGS, 2) if parent is None or randomness.random() < 0.5 else (REPLIES, 1)
+        return Comment(
+            debate=debate,
+            parent=parent,
+            thread_id=None if parent is None else parent.thread_id,
+            depth=1 if parent is None else parent.depth + 1,
+            stance=stance,
+            text="" if deleted else said(stance, pool, most),
+            author=author,
+            created_at=at,
+            edited_at=at + timedelta(minutes=randomness.randint(1, 14)) if edited else None,
+            deleted_at=min(end, at + timedelta(hours=randomness.randint(1, 30)))
+            if deleted
+            else None,
+        )
+
+    def later(after) -> object:
+        left = (end - after).total_seconds()
+        return after + timedelta(seconds=int(left * randomness.random() ** 3) + 60)
+
+    tops = [made(None, start + timedelta(seconds=int(span * number / THREADS) + 600))
+            for number in range(THREADS)]  # fmt: skip
+    Comment.objects.bulk_create(tops)
+    Comment.objects.filter(pk__in=[top.pk for top in tops]).update(thread_id=F("pk"))
+    for top in tops:
+        top.thread_id = top.pk
+    seconds = [
+        made(top, later(top.created_at))
+        for top in tops
+        for _number in range(randomness.choice([0, 0, 1, 1, 1, 2, 2, 3, 4]))
+    ]
+    Comment.objects.bulk_create(seconds)
+    thirds = [
+        made(reply, later(reply.created_at))
+        for reply in seconds
+        for _number in range(randomness.choice([0, 0, 0, 1, 1, 2]))
+    ]
+    Comment.objects.bulk_create(thirds)
+    _comment_votes([*tops, *seconds, *thirds], people, randomness)
+
+
+def _comment_votes(comments: list[Comment], people: list[User], randomness) -> None:
+    """Most comments get a few votes, some many; a comment's votes lean one way or the other."""
+    rows = []
+    for comment in comments:
+        if comment.deleted_at is not None:
+            continue
+        count = min(len(people), 60, int(randomness.paretovariate(1.3)) - 1)
+        liking = randomness.random()
+        rows.extend(
+            CommentVote(
+                comment=comment,
+                user=voter,
+                value=1 if randomness.random() < liking else -1,
+                created_at=comment.created_at + timedelta(hours=1),
+            )
+            for voter in randomness.sample(people, count)
+        )
+    CommentVote.objects.bulk_create(rows)
 
 
 demo.register(seed_debates, order=50)

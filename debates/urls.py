@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views, views_conversations, views_opinion
+from debates import views, views_comments, views_conversations, views_opinion
 
 app_name = "debates"
 
@@ -44,5 +44,26 @@ urlpatterns = [
         "debates/<slug:slug>/points/<int:point_id>/endorse/",
         views.point_endorse,
         name="point_endorse",
+    ),
+    path("debates/<slug:slug>/comments/", views_comments.comment_add, name="comment"),
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/reply/",
+        views_comments.comment_reply,
+        name="comment_reply",
+    ),
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/edit/",
+        views_comments.comment_edit,
+        name="comment_edit",
+    ),
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/delete/",
+        views_comments.comment_delete,
+        name="comment_delete",
+    ),
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/vote/",
+        views_comments.comment_vote,
+        name="comment_vote",
     ),
 ]

@@ -126,10 +126,15 @@ def _points(debate: Debate) -> dict[str, list[Point]]:
 @shared_page
 def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Five queries whatever it holds: the debate (with its department and consultation), its
-    points with their endorsements counted, and a page of comment threads (_threads)."""
+    points with their endorsements counted, and a page of comment threads (_threads); and for a
+    signed-in resident, their votes on the page's comments."""
+    # Here, not at the top: the comment pages build on this module's helpers.
+    from debates.views_comments import comment_actions
+
     now = timezone.now()
     debate = describe(_debate(request, slug), now)
     sides = _points(debate)
+    threads = _threads(request, debate)
     consultation = debate.consultation
     linked = None
     if consultation is not None and consultation.published_at is not None:
@@ -154,7 +159,8 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             ],
             "can_argue": debate.allows("argue", now),
-            **_threads(request, debate),
+            **threads,
+            **comment_actions(request, debate, threads["threads"], now),
         },
     )
 

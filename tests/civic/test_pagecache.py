@@ -84,6 +84,11 @@ NOT_SHARED = {
     "debates:statement_vote": "a participant's own vote",
     "debates:statement_add": "the form with a participant's own errors and cookie",
     "debates:conversation_json": "open data, cached as JSON for a few seconds",
+    "debates:comment": "for signed-in residents only",
+    "debates:comment_reply": "for signed-in residents only",
+    "debates:comment_edit": "for a comment's author only",
+    "debates:comment_delete": "for a comment's author only",
+    "debates:comment_vote": "for signed-in residents only",
 }
 
 

@@ -217,6 +217,19 @@ def _made_examples(resident) -> dict[str, list[Example]]:
         process = Process.objects.in_stage(stage).first()
         add("budgets:results", f"/budgets/{process.slug}/results/")
 
+    # A comment the resident has just written: its edit and delete pages are linked only for its
+    # author, within the edit window for editing.
+    from debates.models import Comment, Debate
+
+    debate = Debate.objects.open_at().filter(comments__isnull=False).distinct().first()
+    mine = Comment.objects.create(
+        debate=debate, stance="neutral", text="What happens to the market's vans?", author=resident
+    )
+    Comment.objects.filter(pk=mine.pk).update(thread=mine)
+    for action in ("edit", "delete"):
+        path = f"/debates/{debate.slug}/comments/{mine.pk}/{action}/"
+        add(f"debates:comment_{action}", path, signed_in=True)
+
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")
     add("contacts:my_data_link", "/my-data/link/not-a-link/")

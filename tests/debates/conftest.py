@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from debates.models import Conversation, Debate
@@ -50,3 +51,13 @@ def make_conversation(
     for number in range(seeds):
         StatementFactory(conversation=conversation, text=f"Seed statement {number + 1}.")
     return conversation
+
+
+@pytest.fixture
+def quick_comments(settings):
+    """Comments as fast as a test sends them: no least fill time, limits out of reach, and the
+    default edit window."""
+    settings.CIVIC_DEBATE_COMMENT_MIN_SECONDS = 0
+    settings.CIVIC_DEBATE_COMMENT_BURST = "1000/m"
+    settings.CIVIC_DEBATE_COMMENT_SUSTAINED = "1000/h"
+    settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES = 15

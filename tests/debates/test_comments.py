@@ -26,16 +26,8 @@ from debates.services import (
 from tests.debates.conftest import make_debate
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_comments")]
 Stance = Comment.Stance
-
-
-@pytest.fixture(autouse=True)
-def _quick_comments(settings):
-    settings.CIVIC_DEBATE_COMMENT_MIN_SECONDS = 0
-    settings.CIVIC_DEBATE_COMMENT_BURST = "1000/m"
-    settings.CIVIC_DEBATE_COMMENT_SUSTAINED = "1000/h"
-    settings.CIVIC_DEBATE_COMMENT_EDIT_MINUTES = 15
 
 
 def post(debate, user, **fields) -> Comment:

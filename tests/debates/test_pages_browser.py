@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from debates.models import Comment, Debate, Endorsement, Point
+from debates.models import Comment, CommentVote, Debate, Endorsement, Point
 from tests.browser import (
     WIDTHS,
     assert_accessible,
@@ -132,3 +132,99 @@ def test_a_resident_adds_a_point_and_another_endorses_it(
     assert "1 endorsement" in other.locator("#points-against").inner_text()
     checked(other)
     assert Endorsement.objects.filter(point__debate=debate).count() == 1
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_resident_comments_replies_votes_edits_and_deletes(
+    signed_in_page, cast, settings, width, javascript
+):
+    settings.CIVIC_DEBATE_COMMENT_MIN_SECONDS = 0
+    debate = make_debate(cast, question="Should the high street be closed to cars on Saturdays?")
+    theirs = Comment.objects.create(
+        debate=debate, stance="for", text="Buses would be *faster*.", author=cast.officer
+    )
+    Comment.objects.filter(pk=theirs.pk).update(thread=theirs)
+    page = signed_in_page(cast.resident, width, javascript_enabled=javascript)
+    page.goto(f"/debates/{debate.slug}/")
+    assert_on_page(page, heading=debate.question)
+    checked(page)
+
+    # Nothing typed: the comment's own page names both fields, and nothing is kept.
+    submit(page, page.get_by_role("button", name="Publish my comment"))
+    assert_on_page(page, heading="Add a comment")
+    summary = page.locator(".govuk-error-summary").inner_text()
+    assert "Enter your comment" in summary and "for, against or neutral" in summary
+    checked(page)
+    assert not Comment.objects.filter(author=cast.resident).exists()
+
+    page.get_by_label("Against").check()
+    page.get_by_label("Your comment").fill("Shops would **lose** Saturday trade.")
+    submit(page, page.get_by_role("button", name="Publish my comment"))
+    text = assert_on_page(page, heading=debate.question)
+    assert "Your comment is published. Thank you." in text
+    mine = Comment.objects.get(author=cast.resident)
+    assert page.locator(f"#comment-{mine.pk} strong", has_text="lose").is_visible()
+    checked(page)
+
+    # A reply to the officer's comment, on a page of its own.
+    submit(page, page.get_by_role("link", name=re.compile(r"^Reply\W+Buses would be")))
+    assert_on_page(page, heading="Reply to a comment")
+    checked(page)
+    page.get_by_label("Neutral").check()
+    page.get_by_label("Your reply").fill("Only if the 42 keeps its stop.")
+    submit(page, page.get_by_role("button", name="Publish my reply"))
+    assert_on_page(page, heading=debate.question)
+    assert "Only if the 42 keeps its stop." in page.locator(f"#comment-{theirs.pk}").inner_text()
+    checked(page)
+
+    # A vote up, then down instead: in place with JavaScript, by a page load without.
+    score = page.locator(f"#comment-{theirs.pk} > .civic-comment__votes .civic-comment__score")
+    for button, words in (("Vote up", "Score: 1 (you voted up)"),
+                          ("Vote down", "Score: -1 (you voted down)")):  # fmt: skip
+        pressed = page.get_by_role("button", name=re.compile(rf"^{button}\W+Buses would be"))
+        if javascript:
+            address = page.url
+            pressed.click()
+            score.filter(has_text=words).wait_for()
+            assert page.url == address
+            assert page.locator("#comment-vote-status").inner_text() == words
+        else:
+            submit(page, pressed)
+            assert "Your vote is counted." in assert_on_page(page, heading=debate.question)
+        assert " ".join(score.inner_text().split()) == words
+    checked(page)
+    assert list(CommentVote.objects.values_list("user", "value")) == [(cast.resident.pk, -1)]
+
+    # Editing their own comment, within the window.
+    submit(page, page.get_by_role("link", name=re.compile(r"^Edit\W+Shops would")))
+    assert_on_page(page, heading="Edit your comment")
+    checked(page)
+    page.get_by_label("Your comment").fill("Shops might lose some Saturday trade.")
+    submit(page, page.get_by_role("button", name="Save my changes"))
+    text = assert_on_page(page, heading=debate.question)
+    assert "Your comment is changed." in text
+    assert "(edited)" in page.locator(f"#comment-{mine.pk}").inner_text()
+    checked(page)
+
+    # Deleting it, after the page that asks.
+    submit(page, page.get_by_role("link", name=re.compile(r"^Delete\W+Shops might")))
+    assert_on_page(page, heading="Delete your comment")
+    checked(page)
+    submit(page, page.get_by_role("button", name="Delete my comment"))
+    assert_on_page(page, heading=debate.question)
+    assert page.locator(f"#comment-{mine.pk}").inner_text().strip().endswith("Comment deleted")
+    checked(page)
+    mine.refresh_from_db()
+    assert (mine.text, mine.deleted_at is not None) == ("", True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_visitor_not_signed_in_is_asked_to_sign_in_to_comment(page_at, cast, width):
+    debate = make_debate(cast)
+    page = page_at(width)
+    page.goto(f"/debates/{debate.slug}/")
+    assert_on_page(page, heading=debate.question)
+    checked(page)
+    submit(page, page.get_by_role("link", name="Sign in to comment"))
+    assert "/accounts/login/" in page.url
