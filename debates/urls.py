@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views
+from debates import views, views_moderation
 
 app_name = "debates"
 
@@ -12,5 +12,19 @@ urlpatterns = [
         "debates/<slug:slug>/points/<int:point_id>/endorse/",
         views.point_endorse,
         name="point_endorse",
+    ),
+]
+
+# Moderation: residents report a comment or a point (debates.views_moderation).
+urlpatterns += [
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/report/",
+        views_moderation.comment_report,
+        name="comment_report",
+    ),
+    path(
+        "debates/<slug:slug>/points/<int:point_id>/report/",
+        views_moderation.point_report,
+        name="point_report",
     ),
 ]

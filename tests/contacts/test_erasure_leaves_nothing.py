@@ -38,7 +38,8 @@ from consultations.services import responding
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Segment
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
-from debates.models import Debate, Point
+from debates.models import Debate, Point, Report
+from debates.moderation import report_add
 from debates.services import point_add, point_endorse, point_token
 from mailing.engine import campaign_send_chunks
 from mailing.models import Campaign, Delivery, SendingIdentity
@@ -199,6 +200,7 @@ def counts() -> dict[str, object]:
             idea.pk: idea.supports.count() for idea in Idea.objects.order_by("pk")
         },
         "points": Point.objects.count(),
+        "reports": Report.objects.count(),
         "endorsements per point": {
             point.pk: point.endorsements.count() for point in Point.objects.order_by("pk")
         },
@@ -402,6 +404,13 @@ def live_her_life(place) -> tuple[Client, Contact]:
         ip="203.0.113.9",
     )
     point_endorse(user=user, point=Point.objects.get(text="Cleaner air."), follows=True)
+    # She reports the neighbour's point, saying who she is in the detail.
+    report_add(
+        user=user,
+        point=Point.objects.get(text="Cleaner air."),
+        reason=Report.Reason.OTHER,
+        detail=f"{NAME} here ({EMAIL}): this is not true.",
+    )
 
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]
