@@ -162,7 +162,9 @@ class ReviewAdmin(AdminPagesMixin, ScopedModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return redirect(self._url("moderate", object_id))
+        """An item is moderated on its own page, never edited through a form."""
+        review = self.page_object(request, object_id)
+        return redirect(self._url("moderate", review.pk))
 
     def _url(self, name: str, *args) -> str:
         return reverse(f"{self.admin_site.name}:debates_review_{name}", args=args)
@@ -329,7 +331,9 @@ class BlockAdmin(AdminPagesMixin, ScopedModelAdmin):
         return _("In force")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return redirect(reverse(f"{self.admin_site.name}:debates_block_lift", args=[object_id]))
+        """A block is never edited: its page lifts it."""
+        block = self.page_object(request, object_id)
+        return redirect(reverse(f"{self.admin_site.name}:debates_block_lift", args=[block.pk]))
 
     def admin_pages(self):
         return [self.page_path("<int:object_id>/lift/", self.lift_view, "lift")]

@@ -194,11 +194,18 @@ def _tell_author(review: Review, template: str) -> None:
     )
 
 
-def _decide(
-    *, actor: User, review: Review, target: str, decision: str, detail: str, now, summary: str
-) -> Review:
+# What each decision does: its state, its audit summary and the author's e-mail.
+DECISIONS = {
+    Status.RESTORED: ("Restored the item", "restored"),
+    Status.REMOVED: ("Removed the item", "removed"),
+}
+
+
+def _decide(*, actor: User, review: Review, target: str, decision: str, detail: str, now) -> Review:
     require(actor, MODERATE, review.debate, message=NOT_MODERATOR)
     decision, detail = _decision(decision, detail)
+    now = now or timezone.now()
+    summary, template = DECISIONS[target]
     locked = _review(comment=review.comment, point=review.point, now=now)
     state_move(
         locked,
@@ -213,7 +220,7 @@ def _decide(
             "decision_detail": detail,
         },
     )
-    _tell_author(locked, "restored" if target == Status.RESTORED else "removed")
+    _tell_author(locked, template)
     return locked
 
 
@@ -222,15 +229,8 @@ def review_restore(
     *, actor: User, review: Review, decision: str, detail: str = "", now: datetime | None = None
 ) -> Review:
     """A hidden item goes back on the page; its author is told why."""
-    return _decide(
-        actor=actor,
-        review=review,
-        target=Status.RESTORED,
-        decision=decision,
-        detail=detail,
-        now=now or timezone.now(),
-        summary="Restored the item",
-    )
+    return _decide(actor=actor, review=review, target=Status.RESTORED, decision=decision,
+                   detail=detail, now=now)  # fmt: skip
 
 
 @transaction.atomic
@@ -238,15 +238,8 @@ def review_remove(
     *, actor: User, review: Review, decision: str, detail: str = "", now: datetime | None = None
 ) -> Review:
     """The item leaves the page for good; its author is told why."""
-    return _decide(
-        actor=actor,
-        review=review,
-        target=Status.REMOVED,
-        decision=decision,
-        detail=detail,
-        now=now or timezone.now(),
-        summary="Removed the item",
-    )
+    return _decide(actor=actor, review=review, target=Status.REMOVED, decision=decision,
+                   detail=detail, now=now)  # fmt: skip
 
 
 @transaction.atomic
