@@ -321,6 +321,7 @@ ROLES = [
     "other council's officer",
     "other council's admin",
 ]
+QUEUE_QUERIES = 7
 MODERATES = {"officer", "organisation admin", "site admin"}
 BLOCKS = {"officer", "officer of another department", "organisation admin", "site admin"}
 
@@ -347,13 +348,7 @@ def test_those_who_do_not_moderate_the_debate_change_nothing_and_send_nothing(ca
         item_hide(actor=actor, review=review)
     if role not in BLOCKS:
         with pytest.raises(PermissionDenied):
-            account_block(
-                actor=actor,
-                user=review.comment.author,
-                organisation=cast.council,
-                days=7,
-                reason=Decision.ABUSE,
-            )
+            block(cast, actor=actor, user=review.comment.author)
     review.refresh_from_db()
     assert (review.status, review.decided_by, review.decision) == (Status.HIDDEN, None, "")
     assert Delivery.objects.count() == 0
@@ -388,6 +383,25 @@ def test_the_queue_is_scoped_to_the_officers_department_oldest_first(cast, clock
     assert Delivery.objects.count() == 0
 
 
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_queue_keeps_a_fixed_number_of_queries(cast, django_assert_num_queries, count):
+    debate = make_debate(cast)
+    people = reporters(2)
+    for number in range(count):
+        item = comment_by(debate, people[0], text=f"Comment {number}")
+        review = Review.objects.create(
+            debate=debate, comment=item, status=Status.HIDDEN, hidden_at=item.created_at
+        )
+        Report.objects.create(review=review, reporter=people[1], reason=Reason.SPAM)
+    officer = signed_in(cast.officer)
+    officer.get("/admin/debates/review/")  # the session and the roles, read once
+    # The same whatever the queue holds: the session, the user, their roles and departments,
+    # and the page of the queue with its reasons and counts in one query.
+    with django_assert_num_queries(QUEUE_QUERIES):
+        html = officer.get("/admin/debates/review/").content.decode()
+    assert html.count("It is spam or advertising") == count
+
+
 def test_an_officer_decides_from_the_queue_page_without_javascript(cast):
     review = hidden_review(cast)
     officer = signed_in(cast.officer)
@@ -406,87 +420,69 @@ def test_an_officer_decides_from_the_queue_page_without_javascript(cast):
 # Blocking ----------------------------------------------------------------------------------------
 
 
+def argue(user, debate, now, text="Let me in.") -> Point:
+    token = point_token(now=time.time() - 60)
+    return point_add(user=user, debate=debate, side="for", text=text, token=token, now=now)
+
+
+def comment(user, debate, now, text="Let me in.") -> Comment:
+    token = comment_token(now=time.time() - 60)
+    return comment_post(user=user, debate=debate, stance="for", text=text, token=token, now=now)
+
+
+def block(cast, days=7, reason=Decision.ABUSE, **given) -> Block:
+    values = {"actor": cast.officer, "user": cast.resident, "organisation": cast.council}
+    return account_block(**{**values, "days": days, "reason": reason, **given})
+
+
 def test_a_blocked_resident_is_told_why_and_nothing_is_saved(cast, clock):
     debate = make_debate(cast, now=clock.now)
-    block = account_block(
-        actor=cast.officer,
-        user=cast.resident,
-        organisation=cast.council,
-        days=7,
-        reason=Decision.ABUSE,
-        now=clock.now,
-    )
+    blocked = block(cast, now=clock.now)
     with pytest.raises(Refused) as refused:
-        point_add(
-            user=cast.resident,
-            debate=debate,
-            side=Point.Side.FOR,
-            text="Let me in.",
-            token=point_token(now=time.time() - 60),
-            now=clock.now,
-        )
+        argue(cast.resident, debate, clock.now)
     assert refused.value.code == "blocked"
     assert "A moderator has stopped your account from adding points and comments" in str(
         refused.value.messages[0]
     )
     with pytest.raises(Refused):
-        comment_post(
-            user=cast.resident,
-            debate=debate,
-            stance=Comment.Stance.FOR,
-            text="Let me in.",
-            token=comment_token(now=time.time() - 60),
-            now=clock.now,
-        )
+        comment(cast.resident, debate, clock.now)
     assert (Point.objects.count(), Comment.objects.count()) == (0, 0)
     # Another council's debates are not theirs to block.
     other = make_debate(cast, department=cast.other_council_department, now=clock.now)
-    point_add(
-        user=cast.resident,
-        debate=other,
-        side=Point.Side.FOR,
-        text="Elsewhere.",
-        token=point_token(now=time.time() - 60),
-        now=clock.now,
-    )
+    argue(cast.resident, other, clock.now, text="Elsewhere.")
     # Lifted early: they take part again, and both are audited.
-    block_lift(actor=cast.officer, block=block, now=clock.now)
-    comment_post(
-        user=cast.resident,
-        debate=debate,
-        stance=Comment.Stance.FOR,
-        text="Back again.",
-        token=comment_token(now=time.time() - 60),
-        now=clock.now,
-    )
+    block_lift(actor=cast.officer, block=blocked, now=clock.now)
+    comment(cast.resident, debate, clock.now, text="Back again.")
     assert [summary for _actor, summary in moderation_entries()] == [
         f"Blocked account #{cast.resident.pk} from debates for 7 days (abuse)",
         f"Lifted the block on account #{cast.resident.pk} early",
     ]
     with pytest.raises(ValidationError):
-        block_lift(actor=cast.officer, block=block, now=clock.now)
+        block_lift(actor=cast.officer, block=blocked, now=clock.now)
+
+
+def test_a_blocked_resident_sees_why_on_the_add_a_point_page(cast):
+    debate = make_debate(cast)
+    block(cast)
+    resident = signed_in(cast.resident)
+    html = assert_page(
+        resident.post(
+            f"/debates/{debate.slug}/points/add/",
+            {"side": "for", "text": "Let me in.", "started": point_token(now=time.time() - 60)},
+        ),
+        heading="Add a point",
+    )
+    assert "A moderator has stopped your account from adding points and comments" in html
+    assert Point.objects.count() == 0
 
 
 def test_a_block_ends_by_itself(cast, clock):
     debate = make_debate(cast, now=clock.now)
-    account_block(
-        actor=cast.officer,
-        user=cast.resident,
-        organisation=cast.council,
-        days=1,
-        reason=Decision.SPAM,
-        now=clock.now,
-    )
-    clock.advance(days=1, minutes=1)
-    point_add(
-        user=cast.resident,
-        debate=debate,
-        side=Point.Side.FOR,
-        text="A day later.",
-        token=point_token(now=time.time() - 60),
-        now=clock.now,
-    )
-    assert Point.objects.count() == 1
+    block(cast, days=1, reason=Decision.SPAM, now=clock.now)
+    with pytest.raises(Refused):
+        argue(cast.resident, debate, clock.advance(hours=23))
+    argue(cast.resident, debate, clock.advance(hours=1, minutes=1), text="A day later.")
+    assert list(Point.objects.values_list("text", flat=True)) == ["A day later."]
 
 
 @pytest.mark.parametrize(
@@ -498,13 +494,7 @@ def test_a_block_ends_by_itself(cast, clock):
 )
 def test_a_block_is_picked_from_the_lists(cast, days, reason, errors):
     with pytest.raises(ValidationError) as refused:
-        account_block(
-            actor=cast.officer,
-            user=cast.resident,
-            organisation=cast.council,
-            days=days,
-            reason=reason,
-        )
+        block(cast, days=days, reason=reason)
     assert refused.value.message_dict == errors
     assert Block.objects.count() == 0
 
