@@ -489,6 +489,8 @@ CIVIC_DEBATE_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_DEBATE_COMMENT_EDI
 CIVIC_CONVERSATION_RESULTS_SECONDS = float(
     os.environ.get("CIVIC_CONVERSATION_RESULTS_SECONDS", "3")
 )
+# How many residents must report a comment or point before it is hidden for review.
+CIVIC_DEBATE_REPORT_THRESHOLD = int(os.environ.get("CIVIC_DEBATE_REPORT_THRESHOLD", "3"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -17,6 +17,7 @@ from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
 from civic.selectors import scope_to_organisation
 from debates import services
 from debates.admin_conversations import ConversationAdmin, linked_problems
+from debates.admin_moderation import DebateModerationMixin  # also registers the queue and blocks
 from debates.models import RESERVED_DEBATE_SLUGS, Debate
 
 PUBLISH = "debates.publish_debate"
@@ -58,7 +59,7 @@ def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
 
 
 @admin.register(Debate)
-class DebateAdmin(AdminPagesMixin, ScopedModelAdmin):
+class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
     form = DebateForm
     department_path = "department"
     organisation_path = None
@@ -98,12 +99,19 @@ class DebateAdmin(AdminPagesMixin, ScopedModelAdmin):
             )
         if debate is not None and not draft:
             extra["public_url"] = reverse("debates:debate", args=[debate.slug])
+            if request.user.has_perm("debates.moderate_debate", debate):
+                extra["contributions_url"] = reverse(
+                    f"{self.admin_site.name}:debates_debate_contributions", args=[debate.pk]
+                )
         return super().change_view(request, object_id, form_url, extra)
 
     # The Publish page ---------------------------------------------------------------------------
 
     def admin_pages(self):
-        return [self.page_path("<int:object_id>/publish/", self.publish_view, "publish")]
+        return [
+            self.page_path("<int:object_id>/publish/", self.publish_view, "publish"),
+            *super().admin_pages(),
+        ]
 
     def publish_view(self, request, object_id):
         debate = self.page_object(request, object_id, permission=PUBLISH)

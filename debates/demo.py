@@ -244,6 +244,8 @@ def seed_conversation(*, organisations: dict) -> None:
         )
     # Its opinion groups, as a worker would work them out a few seconds after the votes.
     conversation_results_recompute(conversation_id=conversation.pk, now=now)
+
+
 # Comments ----------------------------------------------------------------------------------------
 
 THREADS = 120

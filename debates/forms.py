@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civic.forms import ServiceErrorsMixin
-from debates.models import Debate, Point, StatementVote
+from debates.models import Debate, Point, Report, StatementVote
 from debates.services import FOLLOW_WORDING
 
 # The stages the list offers (a draft is nobody's business but the council's).
@@ -90,3 +90,22 @@ class VoteForm(forms.Form):
 
     statement = forms.IntegerField(min_value=1)
     choice = forms.TypedChoiceField(coerce=int, choices=StatementVote.Choice.choices)
+
+
+class ReportForm(ServiceErrorsMixin, forms.Form):
+    """Why a resident reports a comment or point: a reason from a short list, and detail if
+    they want to say more (needed for "Something else"). debates.moderation checks it again."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting it?"),
+        choices=Report.Reason.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose why you are reporting it")},
+    )
+    detail = forms.CharField(
+        label=_("Tell us more"),
+        help_text=_("Needed if you chose “Something else”. Up to 500 characters."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

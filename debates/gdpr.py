@@ -4,12 +4,11 @@ with contacts.gdpr_registry in DebatesConfig.ready).
 Points and endorsements belong to a contact through their account: the one the contact is linked
 to, or one with the contact's address, in the contact's organisation.
 
-Erasure keeps every endorsement and comment vote (the counts stay true) and removes whose it
-was; a comment stays in its place in the thread without its author, replaced whole if it names
-them. A point the
-person made stays, since others endorsed it, but no longer names them: the link to its author
-goes, and a point that names them is replaced whole (what is around a name tells who they are as
-well).
+Erasure keeps every endorsement, comment vote and report (the counts stay true) and removes
+whose it was (and a report's detail); a comment stays in its place in the thread without its
+author, replaced whole if it names them. A point the person made stays, since others endorsed
+it, but no longer names them: the link to its author goes, and a point that names them is
+replaced whole (what is around a name tells who they are as well).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from debates.models import (
     Endorsement,
     Participant,
     Point,
+    Report,
     Statement,
     StatementVote,
 )
@@ -70,6 +70,13 @@ def _votes(contact: Contact):
     )
 
 
+def _reports(contact: Contact):
+    return Report.objects.filter(
+        _theirs(contact, "reporter"),
+        review__debate__department__organisation_id=contact.organisation_id,
+    )
+
+
 def export_contributions(contact: Contact) -> list[dict]:
     rows = [
         {
@@ -107,12 +114,24 @@ def export_contributions(contact: Contact) -> list[dict]:
         }
         for vote in _votes(contact).select_related("comment__debate").order_by("pk")
     ]
+    rows += [
+        {
+            "debate": report.review.debate.question,
+            "what": f"reported a {'comment' if report.review.comment_id else 'point'}"
+            f" ({report.get_reason_display().lower()})",
+            "when": report.created_at.isoformat(),
+            "point": report.detail,
+        }
+        for report in _reports(contact).select_related("review__debate").order_by("pk")
+    ]
     return rows
 
 
 def erase_contributions(contact: Contact) -> int:
     terms = identifying_terms(contact)
     erased = _endorsements(contact).update(user=None) + _votes(contact).update(user=None)
+    # A report stays (the item's count stays true) without who made it or what they wrote.
+    erased += _reports(contact).update(reporter=None, detail="")
     for comment in _comments(contact):
         if names_them(comment.text, terms):
             comment.text = str(ERASED_TEXT)

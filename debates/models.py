@@ -159,6 +159,10 @@ class PointQuerySet(models.QuerySet):
         click."""
         return self.annotate(endorsement_count=models.Count("endorsements", distinct=True))
 
+    def shown(self) -> PointQuerySet:
+        """Points residents see: not hidden for review, not removed (debates.moderation)."""
+        return self.exclude(review__status__in=Review.UNSEEN)
+
 
 class Point(models.Model):
     """One argument for or against a debate's question, short and one idea each, added by a
@@ -601,3 +605,203 @@ class ConversationResult(models.Model):
 
     def __str__(self) -> str:
         return f"Conversation result #{self.pk}"
+
+
+# Moderation -------------------------------------------------------------------------------------
+# Residents report a comment or a point; at CIVIC_DEBATE_REPORT_THRESHOLD distinct reports it is
+# hidden until an officer restores or removes it (debates.moderation). An officer may also block
+# an account from taking part in the organisation's debates for a while.
+
+
+class ReviewQuerySet(models.QuerySet):
+    def waiting(self) -> ReviewQuerySet:
+        """What the moderation queue holds: hidden items, waiting for an officer's decision."""
+        return self.filter(status=Review.Status.HIDDEN)
+
+
+class Review(models.Model):
+    """What moderators know and decided about one comment or point: made by its first report,
+    or by an officer hiding or removing it unreported. While `hidden` the item is in the queue
+    and residents see that it is under review; `removed` keeps it off the page for good."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        HIDDEN = "hidden", _("Hidden, waiting for review")
+        RESTORED = "restored", _("Restored")
+        REMOVED = "removed", _("Removed")
+
+    # Restoring is final for reports (a moderator has looked); an officer may still hide or
+    # remove it later. Removing is final.
+    lifecycle = Lifecycle(
+        Status,
+        {
+            Status.REPORTED: {Status.HIDDEN, Status.REMOVED},
+            Status.HIDDEN: {Status.RESTORED, Status.REMOVED},
+            Status.RESTORED: {Status.HIDDEN, Status.REMOVED},
+            Status.REMOVED: set(),
+        },
+        refusals={
+            Status.HIDDEN: _("This is hidden already."),
+            Status.RESTORED: _("Only a hidden item can be restored."),
+            Status.REMOVED: _("This has been removed already."),
+        },
+    )
+
+    class Decision(models.TextChoices):
+        """The reasons an officer picks from when deciding, as the author is told them."""
+
+        KEPT = "kept", _("It keeps to the house rules")
+        ABUSE = "abuse", _("It was abusive, threatening or hateful")
+        PERSONAL = "personal", _("It shared someone's personal details")
+        SPAM = "spam", _("It was spam or advertising")
+        OFF_TOPIC = "off_topic", _("It was not about the debate")
+        OTHER = "other", _("Another reason (write it below)")
+
+    # The debate is kept here too, so an officer's queue is scoped by its department in SQL.
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="reviews")
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="review"
+    )
+    point = models.OneToOneField(
+        Point, on_delete=models.CASCADE, null=True, blank=True, related_name="review"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REPORTED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision = models.CharField(_("reason"), max_length=10, choices=Decision.choices, blank=True)
+    decision_detail = models.CharField(_("more detail"), max_length=500, blank=True)
+
+    # What residents do not see of an item in these states.
+    UNSEEN = (Status.HIDDEN, Status.REMOVED)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["hidden_at", "pk"]
+        verbose_name = _("moderation review")
+        verbose_name_plural = _("moderation queue")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(comment__isnull=False, point__isnull=True)
+                | models.Q(comment__isnull=True, point__isnull=False),
+                name="review_of_a_comment_or_a_point",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "hidden_at"], name="review_queue")]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        return f"Review #{self.pk}"
+
+    @property
+    def item(self) -> Comment | Point:
+        return self.comment if self.comment_id else self.point
+
+    @property
+    def department_id(self) -> int:
+        return self.debate.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.debate.department.organisation_id
+
+
+class Report(models.Model):
+    """One resident's report of a comment or a point (through the item's review): once per
+    person per item, kept by the database. Erasure keeps the row (the count stays true) and
+    removes who made it and what they wrote."""
+
+    class Reason(models.TextChoices):
+        ABUSE = "abuse", _("It is abusive, threatening or hateful")
+        PERSONAL = "personal", _("It shares someone's personal details")
+        SPAM = "spam", _("It is spam or advertising")
+        OFF_TOPIC = "off_topic", _("It is not about the debate")
+        OTHER = "other", _("Something else")
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debate_reports",
+    )
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    detail = models.CharField(_("more detail"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "reporter"], name="report_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        return f"Report #{self.pk}"
+
+
+class BlockQuerySet(models.QuerySet):
+    def in_force(self, now=None) -> BlockQuerySet:
+        return self.filter(lifted_at__isnull=True, until__gt=now or timezone.now())
+
+
+class Block(models.Model):
+    """An account may not add points or comments in an organisation's debates until `until`,
+    unless an officer lifts the block early."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="debate_blocks"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="debate_blocks"
+    )
+    until = models.DateTimeField(_("blocked until"))
+    # Why, picked from the same reasons as a decision, and kept for the officers only.
+    reason = models.CharField(_("reason"), max_length=10, choices=Review.Decision.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("block")
+        verbose_name_plural = _("blocked accounts")
+        indexes = [models.Index(fields=["user", "organisation"], name="block_user_organisation")]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        return f"Block #{self.pk}"

@@ -5,6 +5,7 @@ import rules
 
 from civic.rules import (
     is_member_of_organisation,
+    is_officer_of_organisation,
     is_site_admin,
     runs_department_item,
     runs_organisation,
@@ -27,3 +28,17 @@ rules.add_perm("debates.publish_conversation", runs_department_item)
 rules.add_perm("debates.moderate_conversation", runs_department_item)
 rules.add_perm("debates.export_conversation", runs_department_item)
 rules.add_perm("debates.delete_conversation", runs_organisation)
+# Moderation (debates.moderation): the debate's officers decide on its reported comments and
+# points; any officer of the organisation may block an account from its debates. Reviews and
+# blocks are made and changed only through their pages, never the admin's add or delete.
+moderates_organisation = runs_organisation | is_officer_of_organisation
+rules.add_perm("debates.moderate_debate", runs_department_item)
+rules.add_perm("debates.view_review", runs_department_item)
+rules.add_perm("debates.change_review", runs_department_item)
+rules.add_perm("debates.add_review", rules.always_deny)
+rules.add_perm("debates.delete_review", rules.always_deny)
+rules.add_perm("debates.block_account", moderates_organisation)
+rules.add_perm("debates.view_block", moderates_organisation)
+rules.add_perm("debates.change_block", moderates_organisation)
+rules.add_perm("debates.add_block", rules.always_deny)
+rules.add_perm("debates.delete_block", rules.always_deny)

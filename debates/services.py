@@ -10,6 +10,8 @@
     comment_delete    its author deletes a comment; its place in the thread stays
     comment_vote      up or down, one per person per comment, changeable
 
+An account an officer has blocked (debates.moderation.account_block) adds and edits nothing.
+
 Public form settings, read when used:
 
     CIVIC_DEBATE_POINT_BURST        "5/m"   points from one address in a short burst
@@ -51,6 +53,7 @@ from debates.models import (
     Endorsement,
     Point,
 )
+from debates.moderation import block_refusal
 
 NOT_RUNNER = gettext_lazy("You do not run this debate.")
 POINT_LIMIT = 280
@@ -213,7 +216,7 @@ def point_add(
     Refused for what they cannot fix on the form, ValidationError by field."""
     now = now or timezone.now()
     _signed_in(user)
-    refusal = _open_refusal(debate, now)
+    refusal = _open_refusal(debate, now) or block_refusal(user, debate.organisation_id, now)
     if refusal is not None:
         raise refusal
     POINTING.check(honeypot=honeypot, token=token, ip=ip, now=now)
@@ -318,7 +321,9 @@ def comment_post(
     levels deep. Raises Refused for what they cannot fix on the form, ValidationError by field."""
     now = now or timezone.now()
     _signed_in(user)
-    refusal = _open_refusal(debate, now, action="comment")
+    refusal = _open_refusal(debate, now, action="comment") or block_refusal(
+        user, debate.organisation_id, now
+    )
     if refusal is not None:
         raise refusal
     COMMENTING.check(honeypot=honeypot, token=token, ip=ip, now=now)
@@ -374,6 +379,9 @@ def comment_edit(
     of posting it; the page then says it was edited."""
     now = now or timezone.now()
     locked = _own(user, comment)
+    refusal = block_refusal(user, locked.debate.organisation_id, now)
+    if refusal is not None:
+        raise refusal
     if now > locked.created_at + edit_window():
         raise Refused(
             _("Comments can be changed for %(minutes)s minutes after posting.")

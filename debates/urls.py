@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views, views_comments, views_conversations, views_opinion
+from debates import views, views_comments, views_conversations, views_moderation, views_opinion
 
 app_name = "debates"
 
@@ -65,5 +65,19 @@ urlpatterns = [
         "debates/<slug:slug>/comments/<int:comment_id>/vote/",
         views_comments.comment_vote,
         name="comment_vote",
+    ),
+]
+
+# Moderation: residents report a comment or a point (debates.views_moderation).
+urlpatterns += [
+    path(
+        "debates/<slug:slug>/comments/<int:comment_id>/report/",
+        views_moderation.comment_report,
+        name="comment_report",
+    ),
+    path(
+        "debates/<slug:slug>/points/<int:point_id>/report/",
+        views_moderation.point_report,
+        name="point_report",
     ),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +29,7 @@ from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
 from debates import services
 from debates.forms import CommentSortForm, DebateFilterForm, EndorseForm, PointForm
-from debates.models import Comment, Debate, Endorsement, Point
+from debates.models import Comment, Debate, Endorsement, Point, Review
 
 PER_PAGE = 20
 Stage = Debate.Stage
@@ -114,6 +114,7 @@ def _points(debate: Debate) -> dict[str, list[Point]]:
     sides: dict[str, list[Point]] = {side: [] for side in Point.Side.values}
     points = (
         Point.objects.filter(debate=debate)
+        .shown()
         .with_endorsement_count()
         .order_by("-endorsement_count", "-created_at", "-pk")
     )
@@ -161,6 +162,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_argue": debate.allows("argue", now),
             **threads,
             **comment_actions(request, debate, threads["threads"], now),
+            "can_moderate": request.user.has_perm("debates.moderate_debate", debate),
         },
     )
 
@@ -221,7 +223,7 @@ def point_endorse(request: HttpRequest, slug: str, point_id: int) -> HttpRespons
     link followed by a scanner endorses anything."""
     now = timezone.now()
     debate = describe(_debate(request, slug), now)
-    point = Point.objects.filter(debate=debate, pk=point_id).first()
+    point = Point.objects.filter(debate=debate, pk=point_id).shown().first()
     if point is None:
         raise Http404(_("There is no point here."))
     point.debate = debate
@@ -270,7 +272,9 @@ def _threads(request: HttpRequest, debate: Debate) -> dict:
     sort = "best"
     if form.is_bound and form.is_valid() and form.cleaned_data["sort"]:
         sort = form.cleaned_data["sort"]
-    scored = Comment.objects.filter(debate=debate).annotate(score=Coalesce(Sum("votes__value"), 0))
+    scored = Comment.objects.filter(debate=debate).annotate(
+        score=Coalesce(Sum("votes__value"), 0), review_status=F("review__status")
+    )
     pages = paginate(
         request,
         scored.filter(depth=1).order_by(*COMMENT_ORDER[sort]),
@@ -287,7 +291,11 @@ def _threads(request: HttpRequest, debate: Debate) -> dict:
         children.setdefault(reply.parent_id, []).append(reply)
     for comment in [*threads, *replies]:
         comment.children = children.get(comment.pk, [])
-        comment.html = "" if comment.deleted_at else markdown_light_to_html(comment.text)
+        # A comment hidden for review or removed keeps its place in the thread, without words.
+        comment.hidden = comment.review_status in Review.UNSEEN
+        comment.html = (
+            "" if comment.deleted_at or comment.hidden else markdown_light_to_html(comment.text)
+        )
     return {"sort_form": form, "threads": threads, **pages}
 
 

@@ -31,7 +31,7 @@ from civic.ratelimits import client_ip
 from debates import services
 from debates.forms_comments import CommentEditForm, CommentForm, VoteForm
 from debates.models import COMMENT_DEPTH_LIMIT, Comment, CommentVote, Debate
-from debates.views import COMMENTS_PER_PAGE, _debate, _describe
+from debates.views import COMMENTS_PER_PAGE, _debate, describe
 
 # The header static/debates/comments.js sends with a vote: answer with the comment, not a page.
 VOTE_HEADER = "X-Civic-Vote"
@@ -154,14 +154,14 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
     """The form to comment on the debate. The debate's page draws it too and posts it here; an
     error is shown on this page."""
     now = timezone.now()
-    return _post(request, _describe(_debate(request, slug), now), None, now)
+    return _post(request, describe(_debate(request, slug), now), None, now)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     return _post(request, debate, _comment(debate, comment_id), now)
 
 
@@ -221,7 +221,7 @@ def _post(request: HttpRequest, debate: Debate, parent: Comment | None, now) -> 
 @require_http_methods(["GET", "POST"])
 def comment_edit(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     comment = _own(request, debate, comment_id)
     refusal = None
     if request.method == "POST":
@@ -268,7 +268,7 @@ def comment_delete(request: HttpRequest, slug: str, comment_id: int) -> HttpResp
     """A page that asks first: deleting is a POST, so that no link followed by a scanner
     deletes anything."""
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     comment = _own(request, debate, comment_id)
     refusal = None
     if request.method == "POST":
@@ -304,7 +304,7 @@ def comment_vote(request: HttpRequest, slug: str, comment_id: int) -> HttpRespon
     is that page again, and with it (VOTE_HEADER) the comment alone. On its own, a page with the
     two buttons."""
     now = timezone.now()
-    debate = _describe(_debate(request, slug), now)
+    debate = describe(_debate(request, slug), now)
     comment = _comment(debate, comment_id)
     refusal = None
     if request.method == "POST":

@@ -57,6 +57,8 @@ def _made_rows() -> None:
             organisation=council, email="gone@example.org", reason=Suppression.Reason.MANUAL
         ),
         "scoped_feature.Notice": lambda: _notice(department),
+        "debates.Review": _hidden_point,
+        "debates.Block": _block,
     }
     for model, _model_admin in model_admins():
         label = model._meta.label
@@ -66,6 +68,33 @@ def _made_rows() -> None:
         model._meta.label for model, _ in model_admins() if not model._default_manager.exists()
     ]
     assert not empty, f"no row of these admin models: make one in _made_rows: {empty}"
+
+
+def _hidden_point():
+    """A demo point three residents reported, hidden in the moderation queue."""
+    from civic.models import User
+    from debates.models import Point, Report
+    from debates.moderation import report_add
+
+    point = Point.objects.order_by("pk").first()
+    for number in range(3):
+        reporter, _created = User.objects.get_or_create(email=f"reporter{number}@example.org")
+        report_add(user=reporter, point=point, reason=Report.Reason.OFF_TOPIC)
+
+
+def _block():
+    from civic.models import Organisation, User
+    from debates.models import Review
+    from debates.moderation import account_block
+
+    council = Organisation.objects.get(slug="northbridge")
+    account_block(
+        actor=User.objects.filter(is_superuser=True).first(),
+        user=User.objects.get(email="supporter5@northbridge.example"),
+        organisation=council,
+        days=7,
+        reason=Review.Decision.ABUSE,
+    )
 
 
 def _notice(department):

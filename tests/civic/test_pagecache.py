@@ -89,6 +89,8 @@ NOT_SHARED = {
     "debates:comment_edit": "for a comment's author only",
     "debates:comment_delete": "for a comment's author only",
     "debates:comment_vote": "for signed-in residents only",
+    "debates:comment_report": "for signed-in residents only",
+    "debates:point_report": "for signed-in residents only",
 }
 
 

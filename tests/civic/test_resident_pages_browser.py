@@ -229,6 +229,27 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     for action in ("edit", "delete"):
         path = f"/debates/{debate.slug}/comments/{mine.pk}/{action}/"
         add(f"debates:comment_{action}", path, signed_in=True)
+    # A debate's comment the resident reports (its "Report" link shows only to signed-in
+    # residents), and one that reports have hidden, which keeps its place on the debate's page.
+    from civic.models import User
+    from debates.models import Comment, Debate, Report
+    from debates.moderation import report_add
+
+    debate = Debate.objects.open_at().first()
+    supporters = list(User.objects.filter(email__startswith="supporter").order_by("pk")[:4])
+    for text in ("Buses would run on time on Saturdays.", "Rude words about a neighbour."):
+        comment = Comment.objects.create(
+            debate=debate, stance=Comment.Stance.FOR, text=text, author=supporters[0]
+        )
+        Comment.objects.filter(pk=comment.pk).update(thread_id=comment.pk)
+    for reporter in supporters[1:]:
+        report_add(user=reporter, comment=comment, reason=Report.Reason.ABUSE)
+    shown = Comment.objects.get(debate=debate, text__startswith="Buses")
+    add(
+        "debates:comment_report",
+        f"/debates/{debate.slug}/comments/{shown.pk}/report/",
+        signed_in=True,
+    )
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")

@@ -39,7 +39,8 @@ from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Dat
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
 from debates.conversations import participant_for, statement_add, statement_token, statement_vote
-from debates.models import Conversation, Debate, Point, Statement
+from debates.models import Conversation, Debate, Point, Report, Statement
+from debates.moderation import report_add
 from debates.services import point_add, point_endorse, point_token
 from mailing.engine import campaign_send_chunks
 from mailing.models import Campaign, Delivery, SendingIdentity
@@ -201,6 +202,7 @@ def counts() -> dict[str, object]:
         },
         "points": Point.objects.count(),
         "conversation statements": Statement.objects.count(),
+        "reports": Report.objects.count(),
         "endorsements per point": {
             point.pk: point.endorsements.count() for point in Point.objects.order_by("pk")
         },
@@ -420,6 +422,13 @@ def live_her_life(place) -> tuple[Client, Contact]:
         ip="203.0.113.9",
     )
     point_endorse(user=user, point=Point.objects.get(text="Cleaner air."), follows=True)
+    # She reports the neighbour's point, saying who she is in the detail.
+    report_add(
+        user=user,
+        point=Point.objects.get(text="Cleaner air."),
+        reason=Report.Reason.OTHER,
+        detail=f"{NAME} here ({EMAIL}): this is not true.",
+    )
 
     # In a conversation she votes on the council's statement and adds one that says who she is.
     conversation = place["conversation"]
