@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
 from civic.selectors import scope_to_organisation
 from debates import services
+from debates.admin_conclusion import conclusion_url, conclusion_urls
+from debates.following import CONCLUDE
 from debates.models import Debate
 
 PUBLISH = "debates.publish_debate"
@@ -101,12 +103,17 @@ class DebateAdmin(AdminPagesMixin, ScopedModelAdmin):
             )
         if debate is not None and not draft:
             extra["public_url"] = reverse("debates:debate", args=[debate.slug])
+        if debate is not None and not draft and request.user.has_perm(CONCLUDE, debate):
+            extra["conclusion_url"] = conclusion_url(debate)
         return super().change_view(request, object_id, form_url, extra)
 
     # The Publish page ---------------------------------------------------------------------------
 
     def admin_pages(self):
-        return [self.page_path("<int:object_id>/publish/", self.publish_view, "publish")]
+        return [
+            self.page_path("<int:object_id>/publish/", self.publish_view, "publish"),
+            *conclusion_urls(self),
+        ]
 
     def publish_view(self, request, object_id):
         debate = self.page_object(request, object_id, permission=PUBLISH)

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civic.forms import ServiceErrorsMixin
+from debates.following import FOLLOW_CONSENT
 from debates.models import Debate, Point
 from debates.services import FOLLOW_WORDING
 
@@ -65,4 +66,14 @@ class CommentSortForm(forms.Form):
         required=False,
         choices=[("best", _("Best")), ("newest", _("Newest")), ("oldest", _("Oldest"))],
         error_messages={"invalid_choice": _("Choose best, newest or oldest")},
+    )
+
+
+class FollowForm(ServiceErrorsMixin, forms.Form):
+    """Following a debate: the consent is a box the person ticks, never ticked for them."""
+
+    consents = forms.BooleanField(
+        required=False,
+        label=FOLLOW_CONSENT,
+        help_text=_("You can stop following, or use the link in any of the e-mails, at any time."),
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.gdpr_registry import identifying_terms, names_them
 from contacts.models import Contact
-from debates.models import Comment, CommentVote, Endorsement, Point
+from debates.models import Comment, CommentVote, Endorsement, Follow, Point
 
 # Shown in place of a point that named the person who made it.
 ERASED_TEXT = _(
@@ -117,3 +117,30 @@ def erase_contributions(contact: Contact) -> int:
         point.save(update_fields=["text", "author"])
         erased += 1
     return erased
+
+
+# Following (debates.following) ------------------------------------------------------------------
+
+
+def _follows(contact: Contact):
+    theirs = Q(contact=contact) | _theirs(contact, "user")
+    return Follow.objects.filter(
+        theirs, debate__department__organisation_id=contact.organisation_id
+    )
+
+
+def export_follows(contact: Contact) -> list[dict]:
+    """The debates the person follows; whether they still get its e-mails is their consent,
+    which contacts' own section of the copy lists."""
+    return [
+        {"debate": follow.debate.question, "followed since": follow.created_at.isoformat()}
+        for follow in _follows(contact).select_related("debate").order_by("pk")
+    ]
+
+
+def erase_follows(contact: Contact) -> int:
+    """Their follows go, and with them the record of what they were sent."""
+    follows = _follows(contact)
+    count = follows.count()
+    follows.delete()
+    return count

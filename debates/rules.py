@@ -17,3 +17,5 @@ rules.add_perm("debates.change_debate", runs_department_item)
 rules.add_perm("debates.publish_debate", runs_department_item)
 # Residents' points and comments hang on a debate, so only an organisation admin deletes one.
 rules.add_perm("debates.delete_debate", runs_organisation)
+# The conclusion of a closed debate (debates.following.conclusion_publish).
+rules.add_perm("debates.conclude_debate", runs_department_item)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views
+from debates import views, views_follow
 
 app_name = "debates"
 
@@ -13,4 +13,6 @@ urlpatterns = [
         views.point_endorse,
         name="point_endorse",
     ),
+    path("debates/<slug:slug>/follow/", views_follow.follow, name="follow"),
+    path("debates/<slug:slug>/unfollow/", views_follow.unfollow, name="unfollow"),
 ]

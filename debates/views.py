@@ -27,7 +27,7 @@ from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
-from debates import services
+from debates import services, views_follow
 from debates.forms import CommentSortForm, DebateFilterForm, EndorseForm, PointForm
 from debates.models import Comment, Debate, Endorsement, Point
 
@@ -68,7 +68,7 @@ def _describe(debate: Debate, now) -> Debate:
 def _debate(request: HttpRequest, slug: str) -> Debate:
     debate = (
         published_or_run_by(
-            Debate.objects.select_related("department__organisation", "consultation"),
+            Debate.objects.select_related("department__organisation", "consultation", "conclusion"),
             request.user,
             published=Q(status=Debate.Status.PUBLISHED),
         )
@@ -153,6 +153,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "can_argue": debate.allows("argue", now),
             **_threads(request, debate),
+            **views_follow.debate_extras(request, debate),
         },
     )
 

@@ -80,6 +80,8 @@ NOT_SHARED = {
     "budgets:pabulib": "a file to download, drawn from the ballots",
     "debates:point_add": "for signed-in residents only",
     "debates:point_endorse": "for signed-in residents only",
+    "debates:follow": "for signed-in residents only",
+    "debates:unfollow": "for signed-in residents only",
 }
 
 
