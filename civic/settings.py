@@ -375,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.gdpr.data_exports_expire_task",
         "schedule": crontab(minute=40),
     },
+    # Debate followers' daily digests: hourly in the day, each follower once a day.
+    "debates-digests": {
+        "task": "debates.tasks.digests_send_task",
+        "schedule": crontab(minute=5, hour="7-21"),
+    },
 }
 
 # Security headers: a CSP with no inline script or style; HSTS and secure cookies in production.

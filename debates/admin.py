@@ -16,8 +16,10 @@ from django.utils.translation import gettext_lazy
 from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
 from civic.selectors import scope_to_organisation
 from debates import services
+from debates.admin_conclusion import conclusion_url, conclusion_urls
 from debates.admin_conversations import ConversationAdmin, linked_problems
 from debates.admin_moderation import DebateModerationMixin  # also registers the queue and blocks
+from debates.following import CONCLUDE
 from debates.models import RESERVED_DEBATE_SLUGS, Debate
 
 PUBLISH = "debates.publish_debate"
@@ -103,6 +105,8 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
                 extra["contributions_url"] = reverse(
                     f"{self.admin_site.name}:debates_debate_contributions", args=[debate.pk]
                 )
+        if debate is not None and not draft and request.user.has_perm(CONCLUDE, debate):
+            extra["conclusion_url"] = conclusion_url(debate)
         return super().change_view(request, object_id, form_url, extra)
 
     # The Publish page ---------------------------------------------------------------------------
@@ -111,6 +115,7 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
         return [
             self.page_path("<int:object_id>/publish/", self.publish_view, "publish"),
             *super().admin_pages(),
+            *conclusion_urls(self),
         ]
 
     def publish_view(self, request, object_id):

@@ -27,6 +27,7 @@ class DebatesConfig(AppConfig):
         gdpr_registry.register(
             "debate contributions", gdpr.export_contributions, gdpr.erase_contributions
         )
+        gdpr_registry.register("debate follows", gdpr.export_follows, gdpr.erase_follows)
         kinds.register_source(SOURCE_DEBATE, _("Debate"))
         kinds.register_activity(ACTIVITY_POINT, _("Point in a debate"))
         kinds.register_activity(ACTIVITY_ENDORSEMENT, _("Endorsement of a point in a debate"))

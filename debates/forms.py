@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civic.forms import ServiceErrorsMixin
+from debates.following import FOLLOW_CONSENT
 from debates.models import Debate, Point, Report, StatementVote
 from debates.services import FOLLOW_WORDING
 
@@ -108,4 +109,14 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Needed if you chose “Something else”. Up to 500 characters."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FollowForm(ServiceErrorsMixin, forms.Form):
+    """Following a debate: the consent is a box the person ticks, never ticked for them."""
+
+    consents = forms.BooleanField(
+        required=False,
+        label=FOLLOW_CONSENT,
+        help_text=_("You can stop following, or use the link in any of the e-mails, at any time."),
     )

@@ -23,6 +23,7 @@ from debates.models import (
     Comment,
     CommentVote,
     Endorsement,
+    Follow,
     Participant,
     Point,
     Report,
@@ -207,3 +208,30 @@ def erase_conversations(contact: Contact) -> int:
     erased += StatementVote.objects.filter(participant__in=participants).count()
     erased += participants.delete()[1].get(Participant._meta.label, 0)
     return erased
+
+
+# Following (debates.following) ------------------------------------------------------------------
+
+
+def _follows(contact: Contact):
+    theirs = Q(contact=contact) | _theirs(contact, "user")
+    return Follow.objects.filter(
+        theirs, debate__department__organisation_id=contact.organisation_id
+    )
+
+
+def export_follows(contact: Contact) -> list[dict]:
+    """The debates the person follows; whether they still get its e-mails is their consent,
+    which contacts' own section of the copy lists."""
+    return [
+        {"debate": follow.debate.question, "followed since": follow.created_at.isoformat()}
+        for follow in _follows(contact).select_related("debate").order_by("pk")
+    ]
+
+
+def erase_follows(contact: Contact) -> int:
+    """Their follows go, and with them the record of what they were sent."""
+    follows = _follows(contact)
+    count = follows.count()
+    follows.delete()
+    return count

@@ -805,3 +805,92 @@ class Block(models.Model):
 
     def audit_label(self) -> str:
         return f"Block #{self.pk}"
+
+
+# Following, digests and the conclusion ----------------------------------------------------------
+
+
+class Follow(models.Model):
+    """A signed-in resident follows a debate: once per person per debate, kept by the database.
+    Mail goes to them only while their contact's consent to the debate's purpose
+    (debates.services.debate_purpose) is live, so an unsubscribe stops it without touching
+    this row. The digest tells them what happened after `digest_since`."""
+
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="debate_follows"
+    )
+    # The contact whose consent the mail needs, and who is written to (by name: contacts is a
+    # lower layer, and the string keeps this module's imports as they are).
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    digest_since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [
+            models.UniqueConstraint(fields=["debate", "user"], name="follow_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow #{self.pk}"
+
+
+class FollowMail(models.Model):
+    """The outbox's record that a follower was sent one message: a reply to their comment (keyed
+    by the reply) or a day's digest (keyed by the day). Written in the same transaction as the
+    message's delivery row, with a unique key, so a task run twice, or a worker that dies, never
+    sends it twice nor loses it."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply to a comment")
+        DIGEST = "digest", _("Daily digest")
+
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follower's e-mail")
+        verbose_name_plural = _("followers' e-mails")
+        constraints = [
+            models.UniqueConstraint(fields=["follow", "kind", "key"], name="follow_mail_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Follower's e-mail #{self.pk}"
+
+
+class Conclusion(models.Model):
+    """What the council concludes from a closed debate, written by an officer, shown at the top
+    of the debate's page once published (never unpublished). `told_at` marks that those who
+    follow the debate were told, which happens once."""
+
+    debate = models.OneToOneField(Debate, on_delete=models.CASCADE, related_name="conclusion")
+    text = models.TextField(
+        _("conclusion"),
+        help_text=_("What the council concludes from the debate and what it will do. Markdown."),
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conclusion")
+        verbose_name_plural = _("conclusions")
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        return f"Conclusion of debate #{self.debate_id}"
+
+    @property
+    def department_id(self) -> int:
+        return self.debate.department_id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.debate.department.organisation_id

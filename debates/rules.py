@@ -42,3 +42,5 @@ rules.add_perm("debates.view_block", moderates_organisation)
 rules.add_perm("debates.change_block", moderates_organisation)
 rules.add_perm("debates.add_block", rules.always_deny)
 rules.add_perm("debates.delete_block", rules.always_deny)
+# The conclusion of a closed debate (debates.following.conclusion_publish).
+rules.add_perm("debates.conclude_debate", runs_department_item)

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import when
 from civic.models import AuditEntry, User
+from civic.queueing import queue_after_commit
 from civic.services import require, state_move
 from contacts.models import ConsentPurpose
 from contacts.services import ConsentGiven, item_purpose, participation_record
@@ -353,6 +354,9 @@ def comment_post(
     Comment.objects.filter(pk=comment.pk).update(thread_id=thread_id)
     comment.thread_id = thread_id
     _record(user, debate, ACTIVITY_COMMENT, f"comment-{comment.pk}", follows, now)
+    if parent is not None:
+        # Its author hears of it if they follow the debate (debates.following.reply_notify).
+        queue_after_commit("debates.tasks.reply_notify_task", comment.pk)
     return comment
 
 

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from debates import views, views_comments, views_conversations, views_moderation, views_opinion
+from debates import (
+    views,
+    views_comments,
+    views_conversations,
+    views_follow,
+    views_moderation,
+    views_opinion,
+)
 
 app_name = "debates"
 
@@ -80,4 +87,6 @@ urlpatterns += [
         views_moderation.point_report,
         name="point_report",
     ),
+    path("debates/<slug:slug>/follow/", views_follow.follow, name="follow"),
+    path("debates/<slug:slug>/unfollow/", views_follow.unfollow, name="unfollow"),
 ]

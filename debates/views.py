@@ -27,7 +27,7 @@ from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
-from debates import services
+from debates import services, views_follow
 from debates.forms import CommentSortForm, DebateFilterForm, EndorseForm, PointForm
 from debates.models import Comment, Debate, Endorsement, Point, Review
 
@@ -70,7 +70,7 @@ def describe(item, now, words=state_words):
 def _debate(request: HttpRequest, slug: str) -> Debate:
     debate = (
         published_or_run_by(
-            Debate.objects.select_related("department__organisation", "consultation"),
+            Debate.objects.select_related("department__organisation", "consultation", "conclusion"),
             request.user,
             published=Q(status=Debate.Status.PUBLISHED),
         )
@@ -163,6 +163,7 @@ def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
             **threads,
             **comment_actions(request, debate, threads["threads"], now),
             "can_moderate": request.user.has_perm("debates.moderate_debate", debate),
+            **views_follow.debate_extras(request, debate),
         },
     )
 

@@ -91,6 +91,8 @@ NOT_SHARED = {
     "debates:comment_vote": "for signed-in residents only",
     "debates:comment_report": "for signed-in residents only",
     "debates:point_report": "for signed-in residents only",
+    "debates:follow": "for signed-in residents only",
+    "debates:unfollow": "for signed-in residents only",
 }
 
 

@@ -250,6 +250,13 @@ def _made_examples(resident) -> dict[str, list[Example]]:
         f"/debates/{debate.slug}/comments/{shown.pk}/report/",
         signed_in=True,
     )
+    # Stopping following a debate: its page posts there, and only for someone who follows it.
+    from debates.following import follow_start
+    from debates.models import Debate
+
+    followed = Debate.objects.open_at().first()
+    follow_start(user=resident, debate=followed, consents=True)
+    add("debates:unfollow", f"/debates/{followed.slug}/unfollow/", signed_in=True)
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")

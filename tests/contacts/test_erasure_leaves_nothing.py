@@ -39,7 +39,8 @@ from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Dat
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
 from debates.conversations import participant_for, statement_add, statement_token, statement_vote
-from debates.models import Conversation, Debate, Point, Report, Statement
+from debates.following import follow_start
+from debates.models import Conversation, Debate, Follow, Point, Report, Statement
 from debates.moderation import report_add
 from debates.services import point_add, point_endorse, point_token
 from mailing.engine import campaign_send_chunks
@@ -445,6 +446,8 @@ def live_her_life(place) -> tuple[Client, Contact]:
         token=statement_token(now=time.time() - 60),
         ip="203.0.113.9",
     )
+    # She follows the debate too (debates.following): erasure removes the follow.
+    follow_start(user=user, debate=place["debate"], consents=True)
 
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]
@@ -567,6 +570,7 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
         )
 
     assert her_sessions() == 1
+    assert Follow.objects.filter(contact=contact).count() == 1
 
     erase(place, resident, contact)
 
@@ -575,6 +579,7 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
     assert cache_holding(NEEDLES) == []
     assert files_holding(media, NEEDLES) == []
     assert counts() == {**before, "users": before["users"] - 1}
+    assert Follow.objects.count() == 0
     # Her session ended with her account: the page asks for an address instead of showing data.
     assert her_sessions() == 0
     assert resident.get("/my-data/").context["user"].is_anonymous

@@ -161,6 +161,7 @@ def expected_data(contact):
         "budget ideas and supports": [],  # budgets' own: they proposed and supported none
         "debate contributions": [],  # debates' own: they made and endorsed no points
         "conversation votes and statements": [],  # debates' own: they took part in none
+        "debate follows": [],  # debates' own: they follow no debate
     }
 
 
