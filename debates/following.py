@@ -20,7 +20,7 @@ task run twice, or a worker killed half-way, neither repeats nor loses a message
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,6 +50,8 @@ FOLLOW_CONSENT = gettext_lazy(
     "digest of what is new, and what the council concludes"
 )
 CONCLUSION_TELL_TASK = "debates.tasks.conclusion_tell_task"
+# How long the record of a day's digest is kept (a day's rerun needs it; nothing later does).
+DIGEST_RECORD_DAYS = 7
 
 
 # Following --------------------------------------------------------------------------------------
@@ -244,6 +246,10 @@ def digests_send(*, now: datetime | None = None) -> int:
     often as wanted, and from several workers at once. How many digests were sent."""
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
+    # A day's record only matters on that day: older ones go, so the table stays small.
+    FollowMail.objects.filter(
+        kind=FollowMail.Kind.DIGEST, created_at__lt=now - timedelta(days=DIGEST_RECORD_DAYS)
+    ).delete()
     due = (
         Follow.objects.filter(debate__status=Debate.Status.PUBLISHED)
         .exclude(mails__kind=FollowMail.Kind.DIGEST, mails__key=day)

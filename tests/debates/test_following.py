@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils import timezone
 
 from civic.form_guard import Refused
 from civic.models import AuditEntry
@@ -237,6 +238,11 @@ def test_the_digest_lists_what_others_added_since_the_last_and_nothing_when_noth
     assert digests_send(now=clock.now) == 0
     assert Delivery.objects.count() == 1
     assert FollowMail.objects.filter(kind="digest").count() == 2
+    clock.advance(days=8)  # the records of past days go
+    assert digests_send(now=clock.now) == 0
+    assert list(FollowMail.objects.values_list("key", flat=True)) == [
+        timezone.localdate(clock.now).isoformat()
+    ]
 
 
 def test_a_digest_lost_with_its_worker_is_sent_by_the_next_run(cast, clock):

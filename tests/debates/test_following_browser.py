@@ -10,19 +10,11 @@ import pytest
 from django.utils import timezone
 
 from debates.models import Conclusion, Debate, Follow
-from tests.browser import WIDTHS, assert_accessible, assert_no_csp_errors, assert_on_page, submit
+from tests.browser import WIDTHS, assert_on_page, submit
 from tests.debates.conftest import make_debate
+from tests.debates.test_pages_browser import checked
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def checked(page) -> None:
-    if page.javascript_enabled:
-        assert_accessible(page)
-        assert_no_csp_errors(page)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        f"{page.url} scrolls sideways"
-    )
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
