@@ -293,7 +293,10 @@ def test_an_erasure_redacts_the_kept_download_at_once(council, django_capture_on
                                      email="cara@example.org", user=council.resident)  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         erase_ideas(contact)
-    text = Client().get(url).content.decode()
+    # A file, not a page: its status and type are checked, then the whole of it is read.
+    download = Client().get(url)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
+    text = download.getvalue().decode()
     assert ";Pond for [erased];" in text and "Cara" not in text
 
 
