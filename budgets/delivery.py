@@ -44,6 +44,7 @@ from budgets.services import (
     process_url,
     winners_purpose,
 )
+from civic.files import delete_after_commit
 from civic.models import AuditEntry, User
 from civic.services import audit_record, require, state_move
 from civic.validators import validate_upload
@@ -446,7 +447,7 @@ def milestone_change(
     for name, value in fields.items():
         setattr(locked, name, value)
     if (photo or photo_remove) and locked.photo:
-        _delete_after_commit(locked.photo)
+        delete_after_commit(locked.photo)
         locked.photo = ""
         changed.append("photo")
     locked.save()
@@ -474,12 +475,5 @@ def milestone_remove(*, actor: User, milestone: Milestone) -> None:
         summary=f"Removed a milestone of project #{project.pk}",
     )
     if locked.photo:
-        _delete_after_commit(locked.photo)
+        delete_after_commit(locked.photo)
     locked.delete()
-
-
-def _delete_after_commit(photo) -> None:
-    """Delete a photo's file once the change that drops it has committed: a rollback leaves the
-    milestone pointing at its old file, which must still be there."""
-    storage, name = photo.storage, photo.name
-    transaction.on_commit(lambda: storage.delete(name))

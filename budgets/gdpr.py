@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from budgets.models import Ballot, Elector, Idea, Milestone, Project, Support
 from budgets.pabulib_io import election_files_forget
 from budgets.services import idea_purpose_name
+from civic.files import delete_after_commit
 from contacts.gdpr_registry import identifying_terms, mentions, names_them, redact
 from contacts.models import ConsentPurpose, Contact
 
@@ -128,7 +129,7 @@ def erase_ideas(contact: Contact) -> int:
         # show them, and a photo's file can carry where and by whom it was taken).
         idea.reason = redact(idea.reason, terms)
         if idea.image:
-            idea.image.delete(save=False)
+            delete_after_commit(idea.image)
         idea.image = ""
         idea.image_alt = ""
         idea.proposer = None

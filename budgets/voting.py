@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from budgets.allocation.wording import pounds
 from budgets.models import (
     ACTIVITY_VOTE,
     SOURCE_BUDGET,
@@ -52,10 +53,6 @@ from civic.services import area_for_postcode
 from contacts.services import ConsentGiven, participation_record
 
 Channel = Ballot.Channel
-
-
-def pounds(amount: int) -> str:
-    return f"£{amount:,}"
 
 
 # Who may vote where ----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civic.exports import csv_rows, xlsx_write
+from civic.files import delete_after_commit
 from civic.models import AuditEntry
 from civic.queueing import queue, queue_after_commit
 from civic.services import audit_record, require, state_move
@@ -387,9 +388,7 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
         for export in ResponseExport.objects.select_for_update(skip_locked=True).filter(
             status=ResponseExport.Status.READY, expires_at__lte=now
         ):
-            name, storage = export.file.name, export.file.storage
-            if name:
-                transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+            delete_after_commit(export.file)
             state_move(
                 export,
                 ResponseExport.Status.EXPIRED,

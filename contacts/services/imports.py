@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civic.files import delete_after_commit
 from civic.models import AuditEntry, Organisation, Postcode, User
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_after_commit
@@ -787,8 +788,7 @@ def contact_import_run(
         )
         # The file holds many people's details; once imported it is not kept (UK GDPR
         # storage limitation), so erasure never has to reach into uploaded files.
-        stored = contact_import.file.name
-        transaction.on_commit(lambda: contact_import.file.storage.delete(stored))
+        delete_after_commit(contact_import.file)
     return contact_import
 
 

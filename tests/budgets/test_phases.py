@@ -146,7 +146,5 @@ def test_pounds_are_written_by_one_function():
                         and name != "budgets/allocation/wording.py"
                     ):
                         written.append(f"{name}:{node.lineno}")
-    # budgets/voting.py still has its own copy while the lead works on that module: it is to
-    # import wording's instead (views_voting calls it as voting.pounds), and leave this list.
-    assert defined == ["budgets/allocation/wording.py", "budgets/voting.py"]
-    assert written == ["budgets/voting.py:58"]
+    assert defined == ["budgets/allocation/wording.py"]
+    assert written == []
