@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import groupby
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,7 +51,7 @@ from debates.models import (
     Statement,
     StatementVote,
 )
-from debates.services import dates_problems
+from debates.services import dates_problems, publish_checked
 
 NOT_RUNNER = gettext_lazy("You do not run this conversation.")
 # The fewest statements of its own a conversation opens with, so the first people have
@@ -124,22 +124,13 @@ def conversation_publish(
     *, actor: User, conversation: Conversation, now: datetime | None = None
 ) -> Conversation:
     require(actor, "debates.publish_conversation", conversation, message=NOT_RUNNER)
-    now = now or timezone.now()
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    problems = conversation_problems(locked)
-    if problems:
-        raise ValidationError(
-            {field or NON_FIELD_ERRORS: message for field, message in problems.items()}
-        )
-    state_move(
-        locked,
-        Conversation.Status.PUBLISHED,
+    return publish_checked(
+        conversation,
+        conversation_problems,
         actor=actor,
-        action=AuditEntry.Action.PUBLISH,
         summary="Published the conversation",
-        fields={"published_at": now},
+        now=now,
     )
-    return locked
 
 
 # Who is taking part -----------------------------------------------------------------------------

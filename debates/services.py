@@ -126,20 +126,27 @@ def debate_problems(debate: Debate) -> dict[str, str]:
 @transaction.atomic
 def debate_publish(*, actor: User, debate: Debate, now: datetime | None = None) -> Debate:
     require(actor, "debates.publish_debate", debate, message=NOT_RUNNER)
-    now = now or timezone.now()
-    locked = Debate.objects.select_for_update().get(pk=debate.pk)
-    problems = debate_problems(locked)
+    return publish_checked(
+        debate, debate_problems, actor=actor, summary="Published the debate", now=now
+    )
+
+
+def publish_checked(item, problems_of, *, actor: User, summary: str, now: datetime | None):
+    """Publish a debate or a conversation (the caller has checked the officer): the row locked,
+    refused by field while `problems_of` finds any, else moved to published and audited."""
+    locked = type(item).objects.select_for_update().get(pk=item.pk)
+    problems = problems_of(locked)
     if problems:
         raise ValidationError(
             {field or NON_FIELD_ERRORS: message for field, message in problems.items()}
         )
     state_move(
         locked,
-        Debate.Status.PUBLISHED,
+        type(item).Status.PUBLISHED,
         actor=actor,
         action=AuditEntry.Action.PUBLISH,
-        summary="Published the debate",
-        fields={"published_at": now},
+        summary=summary,
+        fields={"published_at": now or timezone.now()},
     )
     return locked
 

@@ -30,6 +30,7 @@ NOT_PAGES = {
     "consultations_consultation_results_export_download": "a file",
     "budgets_process_codes_csv": "a CSV download (POST only); a GET goes back to the codes page",
     "contacts_segment_builder": "the segment builder redrawn for htmx (POST only)",
+    "debates_conversation_export": "a CSV download of the vote matrix (POST only)",
     "mailing_campaign_preview": "an e-mail's own HTML, inside the send page's sandboxed frame",
     "mailing_campaign_progress_figures": "the figures that refresh the progress page (htmx)",
     "petitions_petition_release": "a redirect (POST only)",
