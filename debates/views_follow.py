@@ -41,7 +41,7 @@ def debate_extras(request: HttpRequest, debate: Debate) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def follow(request: HttpRequest, slug: str) -> HttpResponse:
-    debate = views._describe(views._debate(request, slug), timezone.now())
+    debate = views.describe(views._debate(request, slug), timezone.now())
     refusal = None
     form = FollowForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -74,7 +74,7 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unfollow(request: HttpRequest, slug: str) -> HttpResponse:
     """A page with one button (the GET changes nothing); the debate's page posts here too."""
-    debate = views._describe(views._debate(request, slug), timezone.now())
+    debate = views.describe(views._debate(request, slug), timezone.now())
     if request.method == "POST":
         following.follow_stop(user=request.user, debate=debate)
         messages.success(

@@ -445,8 +445,9 @@ def test_the_debate_page_keeps_a_fixed_number_of_queries_signed_in_or_not(
         CommentVote.objects.create(comment=reply, user=cast.resident, value=-1)
     visitor = Client() if who == "anonymous" else signed_in(cast.resident)
     # The debate, its points, the threads (their count, the page, the page's replies); signed
-    # in, the session and the user, and the resident's own votes on the page's comments.
-    with django_assert_num_queries(5 if who == "anonymous" else 8):
+    # in, the session and the user, the resident's own votes on the page's comments, and
+    # whether they follow the debate.
+    with django_assert_num_queries(5 if who == "anonymous" else 9):
         response = visitor.get(f"/debates/{debate.slug}/?sort=best")
     html = assert_page(response, heading=debate.question)
     assert html.count('class="civic-comment ') == 3 * min(count, 20)
