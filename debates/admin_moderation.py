@@ -163,8 +163,7 @@ class ReviewAdmin(AdminPagesMixin, ScopedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An item is moderated on its own page, never edited through a form."""
-        review = self.page_object(request, object_id)
-        return redirect(self._url("moderate", review.pk))
+        return self.moderate_view(request, object_id)
 
     def _url(self, name: str, *args) -> str:
         return reverse(f"{self.admin_site.name}:debates_review_{name}", args=args)
@@ -332,8 +331,7 @@ class BlockAdmin(AdminPagesMixin, ScopedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A block is never edited: its page lifts it."""
-        block = self.page_object(request, object_id)
-        return redirect(reverse(f"{self.admin_site.name}:debates_block_lift", args=[block.pk]))
+        return self.lift_view(request, object_id)
 
     def admin_pages(self):
         return [self.page_path("<int:object_id>/lift/", self.lift_view, "lift")]
