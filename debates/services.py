@@ -53,6 +53,7 @@ from debates.models import (
     Debate,
     Endorsement,
     Point,
+    Review,
 )
 from debates.moderation import block_refusal
 
@@ -338,6 +339,7 @@ def comment_post(
     if parent is not None:
         if parent.debate_id != debate.pk:
             raise Refused(_("You can only reply to a comment in this debate."), code="invalid")
+        _refuse_unseen(parent)
         if parent.depth >= COMMENT_DEPTH_LIMIT:
             raise Refused(
                 _("Replies go %(limit)s levels deep: reply to the comment above instead.")
@@ -419,6 +421,15 @@ def comment_delete(*, user: User, comment: Comment, now: datetime | None = None)
     return locked
 
 
+def _refuse_unseen(comment: Comment) -> None:
+    """Nobody votes on or replies to a comment that moderators have hidden or removed."""
+    if Review.objects.filter(comment=comment, status__in=Review.UNSEEN).exists():
+        raise Refused(
+            _("This comment is hidden while a moderator reviews it, or has been removed."),
+            code="hidden",
+        )
+
+
 def comment_vote(*, user: User, comment: Comment, value: int, now: datetime | None = None) -> int:
     """Up (+1) or down (-1): one vote per person per comment, changed by voting again. The
     database keeps it to one row even when two arrive at once (INSERT ... ON CONFLICT UPDATE).
@@ -432,6 +443,7 @@ def comment_vote(*, user: User, comment: Comment, value: int, now: datetime | No
         raise refusal
     if comment.deleted_at is not None:
         raise Refused(_("This comment has been deleted."), code="deleted")
+    _refuse_unseen(comment)
     CommentVote.objects.bulk_create(
         [CommentVote(comment=comment, user=user, value=value, created_at=now)],
         update_conflicts=True,

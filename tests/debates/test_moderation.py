@@ -29,7 +29,7 @@ from debates.moderation import (
     review_remove,
     review_restore,
 )
-from debates.services import comment_post, comment_token, point_add, point_token
+from debates.services import comment_post, comment_token, comment_vote, point_add, point_token
 from mailing.models import Delivery
 from tests.debates.conftest import make_debate
 from tests.factories import UserFactory
@@ -208,6 +208,18 @@ def test_the_report_page_works_without_javascript(cast):
     again = assert_page(resident.post(page, {"reason": "spam"}), heading="Report this comment")
     assert "You have reported this already. A moderator will look at it." in again
     assert Report.objects.count() == 1
+
+
+def test_nobody_votes_on_or_replies_to_a_hidden_comment(cast, quick_comments):
+    review = hidden_review(cast)
+    with pytest.raises(Refused) as voting:
+        comment_vote(user=cast.resident, comment=review.comment, value=1)
+    with pytest.raises(Refused) as replying:
+        comment_post(user=cast.resident, debate=review.debate, stance="for", text="Agreed.",
+                     parent=review.comment, token=comment_token())  # fmt: skip
+    assert voting.value.code == replying.value.code == "hidden"
+    assert not review.comment.votes.exists()
+    assert Comment.objects.filter(parent=review.comment).count() == 0
 
 
 def test_a_hidden_item_cannot_be_reported_again_from_its_page(cast):
