@@ -361,7 +361,7 @@ def votes_export(*, actor: User, conversation: Conversation) -> tuple[list[str],
         obj=conversation,
         summary=f"Exported the vote matrix ({len(statements)} statements)",
     )
-    header = [str(_("participant"))] + [f"{s.pk}: {s.text}" for s in statements]
+    header = [str(_("participant")), *(statement.text for statement in statements)]
     return header, _matrix_rows(conversation, [s.pk for s in statements])
 
 
