@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "petitions",
     "budgets",
     "debates",
+    "events",
 ]
 
 if "pytest" in sys.modules:

@@ -40,6 +40,7 @@ OUR_APPS = (
     "petitions",
     "budgets",
     "debates",
+    "events",
     "contacts",
     "mailing",
 )

@@ -160,6 +160,7 @@ def expected_data(contact):
         "petition signatures": [],  # petitions' own: they signed none
         "budget ideas and supports": [],  # budgets' own: they proposed and supported none
         "debate contributions": [],  # debates' own: they made and endorsed no points
+        "event registrations": [],  # events' own: they registered for none
     }
 
 
