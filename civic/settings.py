@@ -487,6 +487,14 @@ CIVIC_DEBATE_COMMENT_SUSTAINED = os.environ.get("CIVIC_DEBATE_COMMENT_SUSTAINED"
 CIVIC_DEBATE_COMMENT_MIN_SECONDS = float(os.environ.get("CIVIC_DEBATE_COMMENT_MIN_SECONDS", "3"))
 CIVIC_DEBATE_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_DEBATE_COMMENT_EDIT_MINUTES", "15"))
 
+# Events (events.services.registering): registrations per client address over a short burst
+# and a longer window, networks exempt from both, and the least seconds from drawing the form
+# to posting it.
+CIVIC_EVENT_REGISTER_BURST = os.environ.get("CIVIC_EVENT_REGISTER_BURST", "10/m")
+CIVIC_EVENT_REGISTER_SUSTAINED = os.environ.get("CIVIC_EVENT_REGISTER_SUSTAINED", "60/h")
+CIVIC_EVENT_IP_ALLOWLIST = env_list("CIVIC_EVENT_IP_ALLOWLIST")
+CIVIC_EVENT_REGISTER_MIN_SECONDS = float(os.environ.get("CIVIC_EVENT_REGISTER_MIN_SECONDS", "3"))
+
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).
 CIVIC_MAIL_RATE_PER_SECOND = int(os.environ.get("CIVIC_MAIL_RATE_PER_SECOND", "0"))

@@ -13,6 +13,8 @@ imports another feature app (docs/architecture.md, section 1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -28,11 +30,30 @@ from civic.phases import Phase, Phases
 SOURCE_EVENT = "event"
 ACTIVITY_REGISTRATION = "event_register"
 
-# What an event may belong to, by (app label, model): looked up by name, never imported.
-PART_OF_MODELS = [
-    ("consultations", "consultation"),
-    ("debates", "debate"),
-    ("budgets", "process"),
+
+@dataclass(frozen=True)
+class PartOfKind:
+    """A kind of item an event may belong to, found by its app label and model name (never
+    imported): which of its rows residents can see, and the name of its public page's URL (which
+    takes the item's slug)."""
+
+    app_label: str
+    model: str
+    label: str
+    public: Q
+    url_name: str
+
+
+PART_OF_KINDS = [
+    PartOfKind(
+        "consultations",
+        "consultation",
+        _("Consultation"),
+        Q(published_at__isnull=False),
+        "consultations:detail",
+    ),
+    PartOfKind("debates", "debate", _("Debate"), Q(status="published"), "debates:debate"),
+    PartOfKind("budgets", "process", _("Budget"), Q(status="published"), "budgets:process"),
 ]
 
 
