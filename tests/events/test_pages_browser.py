@@ -108,7 +108,7 @@ def test_a_resident_finds_an_event_near_them_registers_and_cancels(
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_resident_joins_the_waiting_list_of_a_full_event(page_at, cast, ward, width):
     event = make_event(cast, title="Budget workshop", in_person_capacity=2, places_limit=1)
-    RegistrationFactory(event=event, places=2)
+    RegistrationFactory(event=event, places=2, arrival=1)
     page = page_at(width, javascript_enabled=True)
     page.goto(f"/events/{event.pk}/")
     text = assert_on_page(page, heading="Budget workshop")
