@@ -4,13 +4,12 @@ of events.services, which holds every rule."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civic.forms import ServiceErrorsMixin
-from civic.models import Area, Postcode
-from civic.postcodes import normalise_postcode
+from civic.models import Area
+from civic.selectors import areas_near
 from events.models import Event, EventQuestion, Registration
 from events.services.registering import HEAR_WORDING, field_name
 
@@ -61,18 +60,7 @@ class EventFilterForm(forms.Form):
         value = self.cleaned_data.get("postcode", "").strip()
         if not value:
             return ""
-        try:
-            postcode = normalise_postcode(value)
-        except ValidationError as error:
-            raise ValidationError(_("Enter a real UK postcode, like M1 1AE")) from error
-        self.near_areas = [
-            row.area for row in Postcode.objects.filter(postcode=postcode).select_related("area")
-        ]
-        if not self.near_areas:
-            raise ValidationError(
-                _("We do not know which ward %(postcode)s is in. Check the postcode, or choose "
-                  "an area from the list.") % {"postcode": postcode}
-            )  # fmt: skip
+        postcode, self.near_areas = areas_near(value)
         return postcode
 
 
