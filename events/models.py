@@ -430,6 +430,8 @@ class Registration(InDepartmentsItem, models.Model):
     # The answers to the event's questions, by question id: {"12": "Wheelchair user"}.
     answers = models.JSONField(default=dict, blank=True)
     hears_about_events = models.BooleanField(default=False)
+    # E-mails sent to the address about registering again (at most REPEAT_NOTICES).
+    repeat_notices = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)

@@ -8,7 +8,8 @@ waiting list is in arrival order. Places are counted from the rows, never a coun
 
 One live booking per e-mail address per event, kept by the database: a second registration
 from the same address looks exactly like a first to whoever typed it, and the address's owner
-gets their booking's link again, so the form tells nobody who has registered.
+gets their booking's link again (REPEAT_NOTICES times at most), so the form tells nobody who
+has registered.
 
 Public form settings, read when used:
 
@@ -29,7 +30,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +59,9 @@ ANSWER_LIMIT = 500
 # Check-in codes: six letters and digits that cannot be mistaken for each other when read out.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
+# E-mails to an address about registering again with it: enough to reach its owner, too few to
+# flood them.
+REPEAT_NOTICES = 3
 HEAR_WORDING = gettext_lazy("Tell me about the council's future events")
 
 REGISTERING = FormGuard(
@@ -295,7 +299,11 @@ def _decided(event: Event, registration: Registration, now: datetime) -> Registe
         .first()
     )
     if existing is not None:
-        _send(existing, "repeat")
+        if existing.repeat_notices < REPEAT_NOTICES:
+            Registration.objects.filter(pk=existing.pk).update(
+                repeat_notices=F("repeat_notices") + 1
+            )
+            _send(existing, "repeat")
         return Registered(registration=existing, repeat=True)
     same_way = Registration.objects.filter(event=locked, attendance=registration.attendance)
     held = same_way.holding_places().aggregate(total=Sum("places"))["total"] or 0

@@ -162,6 +162,10 @@ def test_a_repeat_registration_looks_like_a_first_and_tells_the_address_owner(ca
     assert Registration.objects.get().places == 1
     subjects = list(Delivery.objects.order_by("pk").values_list("message__subject", flat=True))
     assert subjects == ["Your place is booked: Drop-in", "You already have a booking: Drop-in"]
+    for _attempt in range(4):
+        assert register(event, email="ann@example.org").repeat
+    # The owner hears of three attempts at most: the form cannot be used to flood a mailbox.
+    assert Delivery.objects.count() == 1 + 3
 
 
 @pytest.mark.parametrize(
