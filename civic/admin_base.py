@@ -15,6 +15,7 @@ for every create, edit and delete. Also here, for any app's admin:
     failure_message      what staff read when something broke: plain words and a reference
                          that is also in the log, never the exception's text
     refusal_text         the words of a service's refusal (ValidationError, PermissionDenied)
+    problems_linked      a check's problems, each linked to its field on the item's page
     preselect_only_choice  a choice of organisation or department with one row is made for them
     rows_labelled        the fields of a table's rows (a tabular inline, an editable list) named
                          after their column and row on the server, so that the page passes axe
@@ -31,7 +32,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -64,6 +65,32 @@ def refusal_text(error: ValidationError | PermissionDenied) -> str:
         return " ".join(error.messages)
     written = error.args[0] if error.args and isinstance(error.args[0], str) else ""
     return str(written or _("You do not have permission to do that."))
+
+
+def problems_linked(
+    model,
+    problems: dict[str, str],
+    change_url: str,
+    *,
+    elsewhere: str = "content-main",
+    form_fields: tuple[str, ...] = (),
+) -> list[dict[str, str]]:
+    """Each problem of a check before publishing (by field name, as the app's `..._problems`
+    gives them) with a link to where it is put right on the item's page: its field (a model's,
+    or one of `form_fields` the admin's form adds), the date's box of a date and time, or
+    `elsewhere` (an inline's table) for a problem of no field."""
+    fields = {field.name: field for field in model._meta.concrete_fields}
+    linked = []
+    for key, message in problems.items():
+        field = fields.get(key)
+        if field is None:
+            anchor = f"id_{key}" if key in form_fields else elsewhere
+        elif isinstance(field, models.DateTimeField):
+            anchor = f"id_{key}_0"
+        else:
+            anchor = f"id_{key}"
+        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
+    return linked
 
 
 def preselect_only_choice(field) -> None:

@@ -66,3 +66,26 @@ def published_or_run_by(
         | Q(**{f"{organisation_path}__in": admin_of})
         | Q(**{f"{department_path}__in": departments})
     )
+
+
+def areas_near(text: str) -> tuple[str, list]:
+    """A "near me" postcode, as a resident typed it, and the wards it lies in (of any council),
+    for a list filtered to what is near them. Raises ValidationError in words to show next to
+    the field: a postcode that is not one, or one no council's directory holds."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from civic.models import Postcode
+    from civic.postcodes import normalise_postcode
+
+    try:
+        postcode = normalise_postcode(text)
+    except ValidationError as error:
+        raise ValidationError(_("Enter a real UK postcode, like M1 1AE")) from error
+    areas = [row.area for row in Postcode.objects.filter(postcode=postcode).select_related("area")]
+    if not areas:
+        raise ValidationError(
+            _("We do not know which ward %(postcode)s is in. Check the postcode, or choose "
+              "an area from the list.") % {"postcode": postcode}
+        )  # fmt: skip
+    return postcode, areas

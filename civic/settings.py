@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "petitions",
     "budgets",
     "debates",
+    "events",
 ]
 
 if "pytest" in sys.modules:
@@ -496,6 +497,14 @@ CIVIC_CONVERSATION_RESULTS_SECONDS = float(
 )
 # How many residents must report a comment or point before it is hidden for review.
 CIVIC_DEBATE_REPORT_THRESHOLD = int(os.environ.get("CIVIC_DEBATE_REPORT_THRESHOLD", "3"))
+
+# Events (events.services.registering): registrations per client address over a short burst
+# and a longer window, networks exempt from both, and the least seconds from drawing the form
+# to posting it.
+CIVIC_EVENT_REGISTER_BURST = os.environ.get("CIVIC_EVENT_REGISTER_BURST", "10/m")
+CIVIC_EVENT_REGISTER_SUSTAINED = os.environ.get("CIVIC_EVENT_REGISTER_SUSTAINED", "60/h")
+CIVIC_EVENT_IP_ALLOWLIST = env_list("CIVIC_EVENT_IP_ALLOWLIST")
+CIVIC_EVENT_REGISTER_MIN_SECONDS = float(os.environ.get("CIVIC_EVENT_REGISTER_MIN_SECONDS", "3"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("petitions.urls")),
     path("", include("budgets.urls")),
     path("", include("debates.urls")),
+    path("", include("events.urls")),
     # allauth always routes reauthentication by an e-mailed code; civic asks for the password.
     *[
         path(

@@ -12,7 +12,6 @@ import mimetypes
 from pathlib import PurePosixPath
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,10 +26,10 @@ from django.views.decorators.http import require_safe
 
 from civic import open_now, search
 from civic.formatting import markdown_to_html, when
-from civic.models import Area, Department, Postcode
+from civic.models import Area, Department
 from civic.pagecache import shared_page
 from civic.pagination import paginate
-from civic.postcodes import normalise_postcode
+from civic.selectors import areas_near
 from consultations.models import (
     Answer,
     AnswerChoice,
@@ -157,18 +156,7 @@ class HubFilterForm(forms.Form):
         value = self.cleaned_data.get("postcode", "").strip()
         if not value:
             return ""
-        try:
-            postcode = normalise_postcode(value)
-        except ValidationError as error:
-            raise ValidationError(_("Enter a real UK postcode, like M1 1AE")) from error
-        self.near_areas = [
-            row.area for row in Postcode.objects.filter(postcode=postcode).select_related("area")
-        ]
-        if not self.near_areas:
-            raise ValidationError(
-                _("We do not know which ward %(postcode)s is in. Check the postcode, or choose "
-                  "an area from the list.") % {"postcode": postcode}
-            )  # fmt: skip
+        postcode, self.near_areas = areas_near(value)
         return postcode
 
 

@@ -25,6 +25,7 @@ from petitions.models import Signature
 from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
 from tests.debates.factories import ConversationFactory, DebateFactory
+from tests.events.factories import EventFactory
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
     council,
@@ -40,6 +41,7 @@ OUR_APPS = (
     "petitions",
     "budgets",
     "debates",
+    "events",
     "contacts",
     "mailing",
 )
@@ -93,6 +95,8 @@ NOT_SHARED = {
     "debates:point_report": "for signed-in residents only",
     "debates:follow": "for signed-in residents only",
     "debates:unfollow": "for signed-in residents only",
+    "events:register": "the registration form with a visitor's own errors",
+    "events:manage": "a person's own booking, from their link",
 }
 
 
@@ -147,7 +151,10 @@ def resident_pages(council):
     make_consultation(council.team, slug="riverside", title="Riverside cycle lanes")
     petition = make_petition(council, title="Plant more trees on Oxford Road")
     idea = IdeaFactory(budget=BudgetFactory(process=ProcessFactory(department=council.team)))
+    event = EventFactory(department=council.team)
     arguments = {
+        "events:event": [event.pk],
+        "events:registered": [event.pk],
         "budgets:process": [idea.process.slug],
         "budgets:idea": [idea.process.slug, idea.pk],
         "budgets:results": [idea.process.slug],

@@ -12,7 +12,16 @@ from civic.services import require
 from tests.factories import OrganisationFactory, RoleFactory, UserFactory
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("civic", "contacts", "mailing", "consultations", "petitions", "budgets", "debates")
+APPS = (
+    "civic",
+    "contacts",
+    "mailing",
+    "consultations",
+    "petitions",
+    "budgets",
+    "debates",
+    "events",
+)
 
 
 @pytest.fixture

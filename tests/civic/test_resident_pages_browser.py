@@ -257,6 +257,16 @@ def _made_examples(resident) -> dict[str, list[Example]]:
     followed = Debate.objects.open_at().first()
     follow_start(user=resident, debate=followed, consents=True)
     add("debates:unfollow", f"/debates/{followed.slug}/unfollow/", signed_in=True)
+    # A booking's page from its e-mailed link: a confirmed place and a place on a waiting list,
+    # and the page after registering.
+    from events.models import Registration
+    from events.services.registering import manage_token
+
+    for status in (Registration.Status.CONFIRMED, Registration.Status.WAITING):
+        booking = Registration.objects.filter(status=status).order_by("pk").first()
+        add("events:manage", f"/events/bookings/{manage_token(booking)}/")
+        add("events:registered", f"/events/{booking.event_id}/registered/")
+    add("events:manage", "/events/bookings/not-a-link/")
 
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")

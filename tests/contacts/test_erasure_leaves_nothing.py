@@ -3,7 +3,8 @@
 One person does everything a resident can: makes an account, answers a survey in their own words,
 starts a petition that names them, signs another, proposes a budget idea that names them and
 supports another, makes a point in a debate that names them and endorses another, votes in a
-conversation and adds a statement that names them, is imported from a file named after them and
+conversation and adds a statement that names them, registers for an event with an answer that
+names them, is imported from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -43,6 +44,9 @@ from debates.following import follow_start
 from debates.models import Conversation, Debate, Follow, Point, Report, Statement
 from debates.moderation import report_add
 from debates.services import point_add, point_endorse, point_token
+from events.models import Event, EventQuestion, Registration
+from events.services import register_token, registration_make
+from events.services.registering import field_name
 from mailing.engine import campaign_send_chunks
 from mailing.models import Campaign, Delivery, SendingIdentity
 from mailing.services import campaign_send_now
@@ -207,6 +211,8 @@ def counts() -> dict[str, object]:
         "endorsements per point": {
             point.pk: point.endorsements.count() for point in Point.objects.order_by("pk")
         },
+        "registrations": Registration.objects.count(),
+        "places booked": sum(Registration.objects.values_list("places", flat=True)),
         "deliveries": Delivery.objects.count(),
         "campaign deliveries": Delivery.objects.filter(campaign__isnull=False).count(),
     }
@@ -295,10 +301,28 @@ def place(settings, tmp_path):
     Statement.objects.create(
         conversation=conversation, text="Buses first.", is_seed=True, status="shown"
     )
+    # An event taking registrations, with a question she will answer.
+    event = Event.objects.create(
+        department=team,
+        title="Riverside drop-in",
+        summary="Talk to us.",
+        description="Maps.",
+        starts_at=opened + timedelta(days=10),
+        ends_at=opened + timedelta(days=10, hours=2),
+        venue_name="Ancoats Library",
+        address="1 Old Mill Street",
+        postcode="M4 6AA",
+        in_person_capacity=20,
+        places_limit=2,
+        registration_opens_at=opened,
+        status=Event.Status.PUBLISHED,
+    )
+    EventQuestion.objects.create(event=event, kind=EventQuestion.Kind.ACCESS)
     newsletter = ConsentPurpose.objects.create(
         organisation=council, slug="newsletter", name="the newsletter", description="News"
     )
     return {
+        "event": event,
         "council": council,
         "team": team,
         "survey": make_consultation(team),
@@ -449,6 +473,20 @@ def live_her_life(place) -> tuple[Client, Contact]:
     # She follows the debate too (debates.following): erasure removes the follow.
     follow_start(user=user, debate=place["debate"], consents=True)
 
+    # She registers for an event, with an answer that says who she is, asking to hear of more.
+    event = place["event"]
+    registration_make(
+        event=event,
+        name=NAME,
+        email=EMAIL,
+        postcode="M4 6AA",
+        places=2,
+        answers={field_name(event.questions.get()): f"{NAME} uses a wheelchair"},
+        hears_about_events=True,
+        started=register_token(now=time.time() - 60),
+        ip="203.0.113.9",
+    )
+
     # The council imports her, with a neighbour, from a file named after her.
     facilitator = place["facilitator"]
     upload = imports.contact_import_upload(
@@ -552,6 +590,9 @@ def test_after_erasure_her_address_and_name_are_in_no_column_session_cache_or_fi
         "budgets_idea.description",
         "budgets_idea.reason",
         "debates_statement.text",
+        "events_registration.email",
+        "events_registration.name",
+        "events_registration.answers",
     ):
         assert column in held, (column, sorted(held))
     assert files_holding(media, [EMAIL]) and cache_holding([EMAIL])

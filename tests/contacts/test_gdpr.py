@@ -162,6 +162,7 @@ def expected_data(contact):
         "debate contributions": [],  # debates' own: they made and endorsed no points
         "conversation votes and statements": [],  # debates' own: they took part in none
         "debate follows": [],  # debates' own: they follow no debate
+        "event registrations": [],  # events' own: they registered for none
     }
 
 
