@@ -237,14 +237,16 @@ def _made_examples(resident) -> dict[str, list[Example]]:
 
     debate = Debate.objects.open_at().first()
     supporters = list(User.objects.filter(email__startswith="supporter").order_by("pk")[:4])
-    for text in ("Buses would run on time on Saturdays.", "Rude words about a neighbour."):
-        comment = Comment.objects.create(
+    shown, comment = (
+        Comment.objects.create(
             debate=debate, stance=Comment.Stance.FOR, text=text, author=supporters[0]
         )
-        Comment.objects.filter(pk=comment.pk).update(thread_id=comment.pk)
+        for text in ("Buses would run on time on Saturdays.", "Rude words about a neighbour.")
+    )
+    for made in (shown, comment):
+        Comment.objects.filter(pk=made.pk).update(thread_id=made.pk)
     for reporter in supporters[1:]:
         report_add(user=reporter, comment=comment, reason=Report.Reason.ABUSE)
-    shown = Comment.objects.get(debate=debate, text__startswith="Buses")
     add(
         "debates:comment_report",
         f"/debates/{debate.slug}/comments/{shown.pk}/report/",
