@@ -37,6 +37,7 @@ bench: install assets
 	$(BIN)/python bench/budgets_voting.py
 	$(BIN)/python bench/debates_conversation_voting.py
 	$(BIN)/python bench/debates_conversation_groups.py
+	$(BIN)/python bench/debates_page.py
 
 clean:
 	rm -rf var static/build node_modules

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +29,7 @@ from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
 from debates import services, views_follow
 from debates.forms import CommentSortForm, DebateFilterForm, EndorseForm, PointForm
-from debates.models import Comment, Debate, Endorsement, Point, Review
+from debates.models import Comment, CommentVote, Debate, Endorsement, Point, Review
 
 PER_PAGE = 20
 Stage = Debate.Stage
@@ -273,8 +273,17 @@ def _threads(request: HttpRequest, debate: Debate) -> dict:
     sort = "best"
     if form.is_bound and form.is_valid() and form.cleaned_data["sort"]:
         sort = form.cleaned_data["sort"]
+    # The score as a subquery per comment, not a join and GROUP BY over every vote: the count
+    # leaves it out, and only the comments the page shows (or sorts by it) add their votes.
+    votes = (
+        CommentVote.objects.filter(comment=OuterRef("pk"))
+        .order_by()
+        .values("comment")
+        .annotate(total=Sum("value"))
+        .values("total")
+    )
     scored = Comment.objects.filter(debate=debate).annotate(
-        score=Coalesce(Sum("votes__value"), 0), review_status=F("review__status")
+        score=Coalesce(Subquery(votes), 0), review_status=F("review__status")
     )
     pages = paginate(
         request,
@@ -292,6 +301,10 @@ def _threads(request: HttpRequest, debate: Debate) -> dict:
         children.setdefault(reply.parent_id, []).append(reply)
     for comment in [*threads, *replies]:
         comment.children = children.get(comment.pk, [])
+        # What a visitor who is not signed in may do: nothing (comment_actions sets the rest for
+        # one who is). Set here, so that the template finds each at once rather than by a failed
+        # lookup, which costs a dir() of the comment each time.
+        comment.can_vote, comment.my_vote, comment.actions = False, 0, []
         # A comment hidden for review or removed keeps its place in the thread, without words.
         comment.hidden = comment.review_status in Review.UNSEEN
         comment.html = (
