@@ -243,8 +243,8 @@ def _made_examples(resident) -> dict[str, list[Example]]:
         )
         for text in ("Buses would run on time on Saturdays.", "Rude words about a neighbour.")
     )
-    for made in (shown, comment):
-        Comment.objects.filter(pk=made.pk).update(thread_id=made.pk)
+    for written in (shown, comment):
+        Comment.objects.filter(pk=written.pk).update(thread_id=written.pk)
     for reporter in supporters[1:]:
         report_add(user=reporter, comment=comment, reason=Report.Reason.ABUSE)
     add(
