@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import Ballot, Elector, Idea, Milestone, Project, Support
@@ -112,10 +113,37 @@ def export_ideas(contact: Contact) -> list[dict]:
     return rows
 
 
+def _withdraw_open_votes(contact: Contact) -> int:
+    """Ballots in a vote still open are withdrawn with their voter's area: kept without who cast
+    them, they would count once more if the same person voted again before it closes, and
+    nothing could tell the two apart."""
+    now = timezone.now()
+    open_processes = {
+        ballot.budget.process_id
+        for ballot in _ballots(contact).select_related("budget__process")
+        if not ballot.budget.process.voting_closed(now)
+    }
+    open_processes |= {
+        elector.process_id
+        for elector in _electors(contact).select_related("process")
+        if not elector.process.voting_closed(now)
+    }
+    if not open_processes:
+        return 0
+    ballots = _ballots(contact).filter(budget__process_id__in=open_processes)
+    electors = _electors(contact).filter(process_id__in=open_processes)
+    withdrawn = ballots.count() + electors.count()
+    ballots.delete()
+    electors.delete()
+    return withdrawn
+
+
 def erase_ideas(contact: Contact) -> int:
     terms = identifying_terms(contact)
-    # The area they voted as stays with their ballots' count, no longer theirs.
-    erased = (
+    erased = _withdraw_open_votes(contact)
+    # Once voting has closed, the area they voted as stays with their ballots' count, no longer
+    # theirs.
+    erased += (
         _supports(contact).update(user=None)
         + _ballots(contact).update(voter=None)
         + _electors(contact).update(user=None)

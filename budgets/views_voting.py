@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -60,15 +61,40 @@ def _basket_key(process: Process, budget: Budget, voter: Voter) -> str:
     return f"budgets:basket:{process.pk}:{budget.pk}:{channel}"
 
 
-def _voter(request: HttpRequest, process: Process) -> Voter:
-    code_id = request.session.get(_code_key(process))
-    if code_id is not None:
-        code = (
-            VotingCode.objects.select_related("batch")
-            .filter(pk=code_id, batch__process=process)
-            .first()
-        )
+def code_idle_seconds() -> int:
+    """How long a browser keeps a voting code that is not used: a code typed at a library's
+    computer must not be there for the next person (CIVIC_BUDGET_CODE_IDLE_MINUTES)."""
+    return int(getattr(settings, "CIVIC_BUDGET_CODE_IDLE_MINUTES", 20)) * 60
+
+
+def _code_keep(request: HttpRequest, process: Process, code_id: int, now) -> None:
+    request.session[_code_key(process)] = [code_id, int(now.timestamp())]
+
+
+def _voter(request: HttpRequest, process: Process, now) -> Voter:
+    """The code this browser holds, while it is used at least every few minutes, or the
+    account signed in."""
+    kept = request.session.get(_code_key(process))
+    if kept is not None:
+        code_id, seen = kept if isinstance(kept, list) and len(kept) == 2 else (None, 0)
+        code = None
+        if now.timestamp() - seen <= code_idle_seconds():
+            code = (
+                VotingCode.objects.select_related("batch")
+                .filter(pk=code_id, batch__process=process)
+                .first()
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "This browser has forgotten your voting code, because it was not used for "
+                    "%(minutes)s minutes. Enter it again to go on voting."
+                )
+                % {"minutes": code_idle_seconds() // 60},
+            )
         if code is not None:
+            _code_keep(request, process, code.pk, now)
             return Voter(user=None, code=code)
         request.session.pop(_code_key(process), None)
     user = request.user if request.user.is_authenticated else None
@@ -133,7 +159,7 @@ def _refused(request, process, refusal: Refused, status: int = 200) -> HttpRespo
 def vote(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     process = _describe(_process(request, slug), now)
-    voter = _voter(request, process)
+    voter = _voter(request, process, now)
     context = {
         "process": process,
         "voter": voter,
@@ -193,6 +219,11 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
                     else "",
                 }
             )
+    # A code that has voted in every budget it opens can do nothing more: this browser lets
+    # it go now rather than keep it for whoever sits down next.
+    code_finished = voter.code is not None and bool(rows) and all(row["ballot"] for row in rows)
+    if code_finished:
+        request.session.pop(_code_key(process), None)
     return render(
         request,
         "budgets/vote.html",
@@ -202,6 +233,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "step_refusal": step_refusal,
             "rows": rows,
+            "code_finished": code_finished,
         },
     )
 
@@ -226,7 +258,7 @@ def _ids(values, known: dict) -> list[int]:
 def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     now = timezone.now()
     process = _describe(_process(request, slug), now)
-    voter = _voter(request, process)
+    voter = _voter(request, process, now)
     refusal = voting.voting_refusal(process, now)
     if refusal is not None:
         return _refused(request, process, refusal)
@@ -396,7 +428,7 @@ def code(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_service_errors(error)
         else:
             request.session.cycle_key()
-            request.session[_code_key(process)] = found.pk
+            _code_keep(request, process, found.pk, now)
             # The code's area is its batch's: nothing to ask unless it lets them choose (or the
             # process asks their age), which the first step then asks.
             with contextlib.suppress(ValidationError):

@@ -4,10 +4,12 @@ they were, and the words about themselves they wrote, and keeps every support co
 import pytest
 
 from budgets.gdpr import erase_ideas, export_ideas
-from budgets.models import Ballot, Elector, Idea, Support
+from budgets.models import Ballot, Elector, Idea, Process, Support
+from budgets.voting import ballot_cast, elector_register
 from contacts import gdpr_registry
 from contacts.models import Contact
 from tests.budgets.conftest import make_idea, make_process, support
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +57,39 @@ def test_erasure_keeps_the_ideas_and_supports_and_removes_who_and_what_named_the
     assert mine.description.startswith("This description was removed")
     assert Support.objects.filter(idea=theirs, user__isnull=True).count() == 1
     assert Support.objects.filter(idea=mine).count() == 1  # someone else's support stays theirs
-    assert Ballot.objects.get().voter is None
-    elector = Elector.objects.get()  # the area they voted as stays, no longer theirs
-    assert elector.user is None and elector.area.name == "Ancoats"
+    # the vote is still open: their ballot is withdrawn, as they could vote again
+    assert not Ballot.objects.exists() and not Elector.objects.exists()
     assert export_ideas(contact) == []
     assert Idea.objects.count() == 2
+
+
+def test_erasure_after_voting_closed_keeps_the_ballot_counted_without_its_voter(council):
+    process = make_process(council, Process.Stage.RESULTS)
+    idea = make_idea(process, proposer=council.supporter, title="Benches")
+    Ballot.objects.create(
+        budget=idea.budget, channel=Ballot.Channel.ONLINE, voter=council.resident
+    ).projects.add(idea)
+    Elector.objects.create(process=process, user=council.resident, area=council.ancoats)
+    contact = Contact.objects.create(organisation=council.organisation,
+                                     email="cara@example.org", user=council.resident)  # fmt: skip
+    assert erase_ideas(contact) == 2
+    ballot = Ballot.objects.get()
+    assert ballot.voter is None and list(ballot.projects.all()) == [idea]
+    elector = Elector.objects.get()  # the area they voted as stays, no longer theirs
+    assert elector.user is None and elector.area.name == "Ancoats"
+
+
+def test_someone_erased_while_voting_is_open_who_votes_again_is_counted_once(council):
+    process = make_process(council, Process.Stage.VOTING)
+    idea = make_idea(process, proposer=council.supporter, title="Benches",
+                     status=Idea.Status.ON_BALLOT, final_cost=1_000)  # fmt: skip
+    elector_register(process=process, user=council.resident, postcode="M4 6AA")
+    ballot_cast(budget=idea.budget, idea_ids=[idea.pk], voter=council.resident)
+    contact = Contact.objects.get(organisation=council.organisation, user=council.resident)
+    erase_ideas(contact)
+    assert not Ballot.objects.exists()
+    # the same person, back with a new account, votes once more: one ballot in the count
+    again = UserFactory(email="back@example.org")
+    elector_register(process=process, user=again, postcode="M4 6AA")
+    ballot_cast(budget=idea.budget, idea_ids=[idea.pk], voter=again)
+    assert Ballot.objects.filter(budget=idea.budget).count() == 1

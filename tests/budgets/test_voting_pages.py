@@ -471,6 +471,52 @@ def test_a_browser_forgets_its_code(client, council, voting):
     assert "Sign in to vote" in html
 
 
+def test_a_code_used_in_every_budget_it_opens_is_forgotten_by_the_browser(client, council, voting):
+    make_code(voting, "ABCD-EFGH-JKLM", area=council.hulme)
+    hulme, citywide = budget_of(voting, council.hulme), budget_of(voting)
+    idea = on_ballot(voting, council.hulme, 10_000, proposer=council.supporter)[0]
+    citywide_idea = on_ballot(voting, None, 10_000, proposer=council.supporter)[0]
+    code_post(client, voting, "ABCD-EFGH-JKLM")
+    address = f"/budgets/{voting.slug}/vote/"
+    client.post(ballot_url(voting, hulme), {"projects": [idea.pk], "submit": "1"})
+    html = assert_page(client.get(address), heading="Vote")
+    # one budget left: the code is still this browser's, with the button to forget it
+    assert "You are voting with a voting code" in html and "forget my code" in html
+    client.post(ballot_url(voting, citywide), {"projects": [citywide_idea.pk], "submit": "1"})
+    html = assert_page(client.get(address), heading="Vote")
+    assert "Your code has voted in every budget it can" in html and "forget my code" not in html
+    html = assert_page(client.get(address), heading="Vote")
+    assert "Sign in to vote" in html and "You are voting with a voting code" not in html
+
+
+def test_a_code_left_unused_at_a_shared_computer_is_forgotten(client, council, voting, settings):
+    settings.CIVIC_BUDGET_CODE_IDLE_MINUTES = 20
+    make_code(voting, "ABCD-EFGH-JKLM", area=council.hulme)
+    hulme = budget_of(voting, council.hulme)
+    idea = on_ballot(voting, council.hulme, 10_000, proposer=council.supporter)[0]
+    code_post(client, voting, "ABCD-EFGH-JKLM")
+    address = f"/budgets/{voting.slug}/vote/"
+
+    def last_used(minutes_ago: int) -> None:
+        session = client.session
+        key = f"budgets:code:{voting.pk}"
+        code_id, _seen = session[key]
+        session[key] = [code_id, int(time.time()) - minutes_ago * 60]
+        session.save()
+
+    last_used(19)  # used within the time: kept, and the time starts again
+    html = assert_page(client.get(address), heading="Vote")
+    assert "You are voting with a voting code" in html
+    assert time.time() - client.session[f"budgets:code:{voting.pk}"][1] < 60
+
+    last_used(21)
+    html = assert_page(client.get(address), heading="Vote")
+    assert "forgotten your voting code, because it was not used for 20 minutes" in html
+    assert "Sign in to vote" in html
+    client.post(ballot_url(voting, hulme), {"projects": [idea.pk], "submit": "1"})
+    assert not Ballot.objects.exists()
+
+
 def test_a_code_of_another_process_is_not_valid_here(client, council, voting):
     other = make_process(council, Stage.VOTING)
     make_code(other, "ABCD-EFGH-JKLM", area=council.hulme)
