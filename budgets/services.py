@@ -63,7 +63,7 @@ from contacts.services import (
     consent_is_live,
     contact_email_key,
     item_purpose,
-    participation_record,
+    participation_with_consent,
 )
 from mailing.services import transactional_enqueue, transactional_enqueue_many
 from mailing.services.notices import consenters_notify_after_commit
@@ -372,30 +372,18 @@ def idea_propose(
 def _record(user: User, idea: Idea, kind: str, reference: str, hears: bool, now) -> None:
     """The person took part in the process; with their consent to hear about the idea."""
     process = idea.process
-    consents = []
+    consent = None
     if hears:
-        consents.append(
-            ConsentGiven(
-                purpose=idea_purpose(idea),
-                wording=str(HEAR_WORDING),
-                method=_("Budget idea #%(number)s in “%(process)s”")
-                % {"number": idea.pk, "process": process.title[:120]},
-            )
+        consent = ConsentGiven(
+            purpose=idea_purpose(idea),
+            wording=str(HEAR_WORDING),
+            method=_("Budget idea #%(number)s in “%(process)s”")
+            % {"number": idea.pk, "process": process.title[:120]},
         )
-    participation_record(
-        organisation=process.organisation,
-        email=user.email,
-        kind=kind,
-        item=process,
-        item_title=process.title,
-        reference=reference,
-        source=SOURCE_BUDGET,
-        name=user.name,
-        user=user,
-        department=process.department,
-        occurred_at=now,
-        consents=consents,
-    )
+    participation_with_consent(
+        item=process, item_title=process.title, kind=kind, reference=reference,
+        source=SOURCE_BUDGET, user=user, occurred_at=now, consent=consent,
+    )  # fmt: skip
 
 
 HEAR_WORDING = gettext_lazy("Tell me about this idea's progress")
