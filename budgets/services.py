@@ -436,8 +436,17 @@ def _idea_status_shared(idea_id: int) -> str | None:
 # Review -----------------------------------------------------------------------------------------
 
 
-def _locked(actor: User, idea: Idea, now: datetime) -> Idea:
-    require(actor, "budgets.review_idea", idea, message=NOT_RUNNER)
+def _locked(
+    actor: User,
+    idea: Idea,
+    now: datetime,
+    *,
+    permission: str = "budgets.review_idea",
+    message: str = NOT_RUNNER,
+) -> Idea:
+    """The idea, locked to the end of the transaction, once the actor holds `permission` on it
+    and while the process's phase allows review (deciding on ideas, withdrawing them)."""
+    require(actor, permission, idea, message=message)
     locked = (
         Idea.objects.select_for_update(of=("self",))
         .select_related("process__department__organisation", "proposer", "budget")
@@ -667,15 +676,9 @@ def idea_withdraw(
     """Its proposer withdraws it, or the council removes it (an officer gives the reason, which
     is shown). Until voting opens."""
     now = now or timezone.now()
-    require(actor, "budgets.withdraw_idea", idea, message=_("This is not your idea."))
-    locked = (
-        Idea.objects.select_for_update(of=("self",))
-        .select_related("process__department__organisation", "proposer", "budget")
-        .get(pk=idea.pk)
+    locked = _locked(
+        actor, idea, now, permission="budgets.withdraw_idea", message=_("This is not your idea.")
     )
-    refusal = _phase_refusal(locked.process, "review", now)
-    if refusal is not None:
-        raise refusal
     by_proposer = locked.proposer_id == actor.pk
     reason = _reason(reason, required=not by_proposer)
     if by_proposer and not reason:
