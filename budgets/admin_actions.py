@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +35,7 @@ from budgets.admin_forms import (
     WithdrawForm,
 )
 from budgets.models import Idea, Process
-from civic.admin_base import AdminPagesMixin
+from civic.admin_base import AdminPagesMixin, problems_linked
 from civic.forms import service_errors_onto
 
 Status = Idea.Status
@@ -207,20 +206,9 @@ class IdeaActionsMixin(AdminPagesMixin):
         )
 
 
-def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-    """Each problem of the check with a link to where it is put right on the process's page: a
-    date's field, or the table of budgets. Its words say where, so no label goes before them."""
-    linked = []
-    for key, message in problems.items():
-        field = next((f for f in Process._meta.concrete_fields if f.name == key), None)
-        if field is None:
-            anchor = "budgets-group"  # the budgets' table (Django's id for the inline)
-        elif isinstance(field, models.DateTimeField):
-            anchor = f"id_{key}_0"  # a date and time is two boxes: the link goes to the date's
-        else:
-            anchor = f"id_{key}"
-        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
-    return linked
+# Where a problem of no field is put right on the process's page: the budgets' table (Django's id
+# for the inline). Each problem's words say where, so no label goes before them.
+BUDGETS_TABLE = "budgets-group"
 
 
 class ProcessActionsMixin(AdminPagesMixin):
@@ -232,14 +220,18 @@ class ProcessActionsMixin(AdminPagesMixin):
         change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
         problems = []
         if process.status == Process.Status.DRAFT:
-            problems = _linked(services.process_problems(process), change_url)
+            problems = problems_linked(
+                Process, services.process_problems(process), change_url, elsewhere=BUDGETS_TABLE
+            )
         if request.method == "POST" and process.status == Process.Status.DRAFT:
             try:
                 services.process_publish(actor=request.user, process=process, now=timezone.now())
             except ValidationError as error:
-                problems = _linked(
+                problems = problems_linked(
+                    Process,
                     {key: found[0] for key, found in error.message_dict.items()},
                     change_url,
+                    elsewhere=BUDGETS_TABLE,
                 )
             else:
                 messages.success(request, _("The process is published: residents can see it now."))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +23,7 @@ from budgets.models import Ballot, Elector, Idea, Milestone, Project, Support
 from budgets.pabulib_io import election_files_forget
 from budgets.services import idea_purpose_name
 from civic.files import delete_after_commit
-from contacts.gdpr_registry import identifying_terms, mentions, names_them, redact
+from contacts.gdpr_registry import identifying_terms, mentions, names_them, redact, theirs
 from contacts.models import ConsentPurpose, Contact
 
 # Shown on the idea's page in place of a description that named the person who proposed it.
@@ -34,36 +33,30 @@ ERASED_TEXT = _(
 )
 
 
-def _theirs(contact: Contact, path: str) -> Q:
-    by_account = Q(**{f"{path}_id": contact.user_id}) if contact.user_id else Q(pk__in=[])
-    by_email = Q(**{f"{path}__email__iexact": contact.email}) if contact.email else Q(pk__in=[])
-    return by_account | by_email
-
-
 def _ideas(contact: Contact):
     return Idea.objects.filter(
-        _theirs(contact, "proposer"),
+        theirs("proposer", contact),
         process__department__organisation_id=contact.organisation_id,
     )
 
 
 def _supports(contact: Contact):
     return Support.objects.filter(
-        _theirs(contact, "user"),
+        theirs("user", contact),
         idea__process__department__organisation_id=contact.organisation_id,
     )
 
 
 def _ballots(contact: Contact):
     return Ballot.objects.filter(
-        _theirs(contact, "voter"),
+        theirs("voter", contact),
         budget__process__department__organisation_id=contact.organisation_id,
     )
 
 
 def _electors(contact: Contact):
     return Elector.objects.filter(
-        _theirs(contact, "user"),
+        theirs("user", contact),
         process__department__organisation_id=contact.organisation_id,
     )
 

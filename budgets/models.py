@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civic.lifecycle import Lifecycle
-from civic.models import Area, Department, InDepartmentsItem, Organisation
-from civic.phases import Phase, Phases
+from civic.models import Area, Department, InDepartmentsItem
+from civic.phases import Phase, Phases, ScheduledItem, ScheduledQuerySet
 
 # How contacts records a proposer and a supporter (declared in BudgetsConfig.ready).
 SOURCE_BUDGET = "budget"
@@ -42,16 +42,7 @@ class InProcess(InDepartmentsItem):
     item_path = "process"
 
 
-class ProcessQuerySet(models.QuerySet):
-    def published(self) -> ProcessQuerySet:
-        return self.filter(status=Process.Status.PUBLISHED)
-
-    def in_stage(self, stage: str, now=None) -> ProcessQuerySet:
-        """Processes in one of the stages residents see, by the rule of `stage_at`."""
-        if stage == Process.Stage.DRAFT:
-            return self.filter(status=Process.Status.DRAFT)
-        return self.published().filter(Process.SCHEDULE.q(stage, now or timezone.now()))
-
+class ProcessQuerySet(ScheduledQuerySet):
     def taking_part_at(self, now=None) -> ProcessQuerySet:
         """Published processes in which residents can do something now: propose and support
         ideas, or vote."""
@@ -62,7 +53,7 @@ class ProcessQuerySet(models.QuerySet):
         return self.published().filter(condition)
 
 
-class Process(models.Model):
+class Process(ScheduledItem, models.Model):
     """One round of participatory budgeting ("Northbridge decides 2027"), run by a department."""
 
     class Status(models.TextChoices):
@@ -193,32 +184,9 @@ class Process(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def organisation(self) -> Organisation:
-        return self.department.organisation
-
-    @property
-    def organisation_id(self) -> int:
-        return self.department.organisation_id
-
-    def stage_at(self, now=None) -> str:
-        if self.status == self.Status.DRAFT:
-            return self.Stage.DRAFT
-        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
-
-    @property
-    def stage(self) -> str:
-        return self.stage_at()
-
     def voting_closed(self, now=None) -> bool:
         """Whether the process is published and its voting has closed (`VOTING_CLOSED`)."""
         return self.stage_at(now) in self.VOTING_CLOSED
-
-    def allows(self, action: str, now=None) -> bool:
-        """Whether the process is published and its phase now allows `action`."""
-        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
-            self, action, now or timezone.now()
-        )
 
     def budgets_open_to(self, budgets: list[Budget], *, home, chosen=None) -> list[Budget]:
         """The budgets a voter living in area `home` (or None: no area of this council) may vote

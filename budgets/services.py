@@ -63,7 +63,7 @@ from contacts.services import (
     consent_is_live,
     contact_email_key,
     item_purpose,
-    participation_record,
+    participation_with_consent,
 )
 from mailing.services import transactional_enqueue, transactional_enqueue_many
 from mailing.services.notices import consenters_notify_after_commit
@@ -372,30 +372,18 @@ def idea_propose(
 def _record(user: User, idea: Idea, kind: str, reference: str, hears: bool, now) -> None:
     """The person took part in the process; with their consent to hear about the idea."""
     process = idea.process
-    consents = []
+    consent = None
     if hears:
-        consents.append(
-            ConsentGiven(
-                purpose=idea_purpose(idea),
-                wording=str(HEAR_WORDING),
-                method=_("Budget idea #%(number)s in “%(process)s”")
-                % {"number": idea.pk, "process": process.title[:120]},
-            )
+        consent = ConsentGiven(
+            purpose=idea_purpose(idea),
+            wording=str(HEAR_WORDING),
+            method=_("Budget idea #%(number)s in “%(process)s”")
+            % {"number": idea.pk, "process": process.title[:120]},
         )
-    participation_record(
-        organisation=process.organisation,
-        email=user.email,
-        kind=kind,
-        item=process,
-        item_title=process.title,
-        reference=reference,
-        source=SOURCE_BUDGET,
-        name=user.name,
-        user=user,
-        department=process.department,
-        occurred_at=now,
-        consents=consents,
-    )
+    participation_with_consent(
+        item=process, item_title=process.title, kind=kind, reference=reference,
+        source=SOURCE_BUDGET, user=user, occurred_at=now, consent=consent,
+    )  # fmt: skip
 
 
 HEAR_WORDING = gettext_lazy("Tell me about this idea's progress")
@@ -448,8 +436,17 @@ def _idea_status_shared(idea_id: int) -> str | None:
 # Review -----------------------------------------------------------------------------------------
 
 
-def _locked(actor: User, idea: Idea, now: datetime) -> Idea:
-    require(actor, "budgets.review_idea", idea, message=NOT_RUNNER)
+def _locked(
+    actor: User,
+    idea: Idea,
+    now: datetime,
+    *,
+    permission: str = "budgets.review_idea",
+    message: str = NOT_RUNNER,
+) -> Idea:
+    """The idea, locked to the end of the transaction, once the actor holds `permission` on it
+    and while the process's phase allows review (deciding on ideas, withdrawing them)."""
+    require(actor, permission, idea, message=message)
     locked = (
         Idea.objects.select_for_update(of=("self",))
         .select_related("process__department__organisation", "proposer", "budget")
@@ -679,15 +676,9 @@ def idea_withdraw(
     """Its proposer withdraws it, or the council removes it (an officer gives the reason, which
     is shown). Until voting opens."""
     now = now or timezone.now()
-    require(actor, "budgets.withdraw_idea", idea, message=_("This is not your idea."))
-    locked = (
-        Idea.objects.select_for_update(of=("self",))
-        .select_related("process__department__organisation", "proposer", "budget")
-        .get(pk=idea.pk)
+    locked = _locked(
+        actor, idea, now, permission="budgets.withdraw_idea", message=_("This is not your idea.")
     )
-    refusal = _phase_refusal(locked.process, "review", now)
-    if refusal is not None:
-        raise refusal
     by_proposer = locked.proposer_id == actor.pk
     reason = _reason(reason, required=not by_proposer)
     if by_proposer and not reason:

@@ -50,7 +50,7 @@ from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import day
 from civic.models import Area, User
 from civic.services import area_for_postcode
-from contacts.services import ConsentGiven, participation_record
+from contacts.services import ConsentGiven, participation_with_consent
 
 Channel = Ballot.Channel
 
@@ -435,29 +435,17 @@ def _ballot_row(budget, channel, *, voter, code, keyed_by, paper_batch, now) -> 
 
 def _record(user: User, process: Process, hears: bool, now) -> None:
     """They voted in the process (never how), with their consent to hear about the winners."""
-    consents = []
+    consent = None
     if hears:
-        consents.append(
-            ConsentGiven(
-                purpose=winners_purpose(process),
-                wording=str(WINNERS_WORDING),
-                method=_("Voting in “%(process)s”") % {"process": process.title[:120]},
-            )
+        consent = ConsentGiven(
+            purpose=winners_purpose(process),
+            wording=str(WINNERS_WORDING),
+            method=_("Voting in “%(process)s”") % {"process": process.title[:120]},
         )
-    participation_record(
-        organisation=process.organisation,
-        email=user.email,
-        kind=ACTIVITY_VOTE,
-        item=process,
-        item_title=process.title,
-        reference=f"vote-{process.pk}",
-        source=SOURCE_BUDGET,
-        name=user.name,
-        user=user,
-        department=process.department,
-        occurred_at=now,
-        consents=consents,
-    )
+    participation_with_consent(
+        item=process, item_title=process.title, kind=ACTIVITY_VOTE, reference=f"vote-{process.pk}",
+        source=SOURCE_BUDGET, user=user, occurred_at=now, consent=consent,
+    )  # fmt: skip
 
 
 def ballot_of(budget: Budget, *, voter: User | None = None, code: VotingCode | None = None):

@@ -17,16 +17,26 @@ time before any date. A phase whose date is empty has not been planned and is ne
 Nothing about a phase is stored: `SCHEDULE.at(obj, now)` works it out, and `SCHEDULE.q(key,
 now)` finds the rows in a phase in one query, by the same rule. Whether an officer has
 published the thing at all is its lifecycle's business (`civic.lifecycle`), not a phase's.
+
+A department's item that is a draft until published and then in the phase its dates give (a
+budget process, a debate) takes `ScheduledItem` for its stage and `ScheduledQuerySet` for the
+rows in a stage; its model declares `Status` (draft, published), `Stage` (a draft stage and the
+phases') and `SCHEDULE`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from civic.models import Organisation
 
 
 @dataclass(frozen=True)
@@ -130,3 +140,45 @@ class Phases:
 def _field_label(obj, name: str) -> str:
     label = str(obj._meta.get_field(name).verbose_name)
     return label[:1].upper() + label[1:]
+
+
+class ScheduledQuerySet(models.QuerySet):
+    """Rows of a scheduled item's model: drafts or published, and while published in the stage
+    their dates give."""
+
+    def published(self) -> ScheduledQuerySet:
+        return self.filter(status=self.model.Status.PUBLISHED)
+
+    def in_stage(self, stage: str, now=None) -> ScheduledQuerySet:
+        """Rows in one of the stages residents see, by the rule of `stage_at`."""
+        if stage == self.model.Stage.DRAFT:
+            return self.filter(status=self.model.Status.DRAFT)
+        return self.published().filter(self.model.SCHEDULE.q(stage, now or timezone.now()))
+
+
+class ScheduledItem:
+    """A department's item, a draft until published and then in the phase of `SCHEDULE` its
+    dates give (the model declares `Status`, `Stage` and `SCHEDULE`)."""
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.department.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
+
+    def stage_at(self, now=None) -> str:
+        if self.status == self.Status.DRAFT:
+            return self.Stage.DRAFT
+        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
+
+    @property
+    def stage(self) -> str:
+        return self.stage_at()
+
+    def allows(self, action: str, now=None) -> bool:
+        """Whether the item is published and its phase now allows `action`."""
+        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
+            self, action, now or timezone.now()
+        )

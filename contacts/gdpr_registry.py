@@ -11,6 +11,8 @@ the contact's personal details still in place, inside the transaction that erase
 
 Text a person wrote about themselves (a survey answer, a petition's background) goes with them
 when it names them: `mentions(field, contact)` is the one test of "names them" every app uses.
+What a person did from their account (an idea, a point, a vote) is theirs by `theirs(path,
+contact)`: the row's account is the contact's, or has their address.
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ def mentions(field: str, contact: Contact) -> Q:
     for term in identifying_terms(contact):
         query |= Q(**{f"{field}__icontains": term})
     return query
+
+
+def theirs(path: str, contact: Contact) -> Q:
+    """Rows whose `path` (a link to an account: the proposer, the author, the voter) is the
+    contact's account, or an account with their e-mail address, case ignored; no row when the
+    contact has neither."""
+    by_account = Q(**{f"{path}_id": contact.user_id}) if contact.user_id else Q(pk__in=[])
+    by_email = Q(**{f"{path}__email__iexact": contact.email}) if contact.email else Q(pk__in=[])
+    return by_account | by_email
 
 
 def names_them(text: str, terms: list[str]) -> bool:

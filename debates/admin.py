@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civic.admin_base import AdminPagesMixin, ScopedModelAdmin
+from civic.admin_base import AdminPagesMixin, ScopedModelAdmin, problems_linked
 from civic.selectors import scope_to_organisation
 from debates import services
 from debates.admin_conclusion import conclusion_url, conclusion_urls
-from debates.admin_conversations import ConversationAdmin, linked_problems
+from debates.admin_conversations import ConversationAdmin
 from debates.admin_moderation import DebateModerationMixin  # also registers the queue and blocks
 from debates.following import CONCLUDE
 from debates.models import RESERVED_DEBATE_SLUGS, Debate
@@ -54,10 +54,6 @@ class DebateForm(forms.ModelForm):
             if field in self.fields:
                 self.add_error(field, message)
         return cleaned
-
-
-def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-    return linked_problems(Debate, problems, change_url)
 
 
 @admin.register(Debate)
@@ -122,13 +118,15 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
         debate = self.page_object(request, object_id, permission=PUBLISH)
         change_url = reverse(f"{self.admin_site.name}:debates_debate_change", args=[debate.pk])
         draft = debate.status == Debate.Status.DRAFT
-        problems = _linked(services.debate_problems(debate), change_url) if draft else []
+        problems = (
+            problems_linked(Debate, services.debate_problems(debate), change_url) if draft else []
+        )
         if request.method == "POST" and draft:
             try:
                 services.debate_publish(actor=request.user, debate=debate, now=timezone.now())
             except ValidationError as error:
-                problems = _linked(
-                    {key: found[0] for key, found in error.message_dict.items()}, change_url
+                problems = problems_linked(
+                    Debate, {key: found[0] for key, found in error.message_dict.items()}, change_url
                 )
             else:
                 messages.success(request, _("The debate is published: residents can see it now."))

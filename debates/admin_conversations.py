@@ -18,7 +18,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civic.admin_base import AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin, refusal_text
+from civic.admin_base import (
+    AdminPagesMixin,
+    InlineAuditMixin,
+    ScopedModelAdmin,
+    problems_linked,
+    refusal_text,
+)
 from civic.exports import csv_download
 from debates import conversations as services
 from debates.models import Conversation, Statement
@@ -207,7 +213,9 @@ class ConversationAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
         )
         draft = conversation.status == Conversation.Status.DRAFT
         problems = (
-            _linked(services.conversation_problems(conversation), change_url) if draft else []
+            problems_linked(Conversation, services.conversation_problems(conversation), change_url)
+            if draft
+            else []
         )
         if request.method == "POST" and draft:
             try:
@@ -215,8 +223,10 @@ class ConversationAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
                     actor=request.user, conversation=conversation, now=timezone.now()
                 )
             except ValidationError as error:
-                problems = _linked(
-                    {key: found[0] for key, found in error.message_dict.items()}, change_url
+                problems = problems_linked(
+                    Conversation,
+                    {key: found[0] for key, found in error.message_dict.items()},
+                    change_url,
                 )
             else:
                 messages.success(
@@ -254,23 +264,3 @@ class ConversationAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
                 "confirm_label": _("Publish the conversation"),
             },
         )
-
-
-def linked_problems(model, problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-    """Each problem of a publish check with a link to its field on the item's page (a date and
-    time is two boxes: the link goes to the date's)."""
-    linked = []
-    for key, message in problems.items():
-        field = next((f for f in model._meta.concrete_fields if f.name == key), None)
-        if field is None:
-            anchor = "content-main"
-        elif isinstance(field, models.DateTimeField):
-            anchor = f"id_{key}_0"
-        else:
-            anchor = f"id_{key}"
-        linked.append({"message": message, "url": f"{change_url}#{anchor}"})
-    return linked
-
-
-def _linked(problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-    return linked_problems(Conversation, problems, change_url)

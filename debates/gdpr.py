@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from contacts.gdpr_registry import identifying_terms, names_them
+from contacts.gdpr_registry import identifying_terms, names_them, theirs
 from contacts.models import Contact
 from debates.models import (
     STATEMENT_MAX_LENGTH,
@@ -37,43 +37,37 @@ ERASED_TEXT = _(
 )
 
 
-def _theirs(contact: Contact, path: str) -> Q:
-    by_account = Q(**{f"{path}_id": contact.user_id}) if contact.user_id else Q(pk__in=[])
-    by_email = Q(**{f"{path}__email__iexact": contact.email}) if contact.email else Q(pk__in=[])
-    return by_account | by_email
-
-
 def _points(contact: Contact):
     return Point.objects.filter(
-        _theirs(contact, "author"),
+        theirs("author", contact),
         debate__department__organisation_id=contact.organisation_id,
     )
 
 
 def _endorsements(contact: Contact):
     return Endorsement.objects.filter(
-        _theirs(contact, "user"),
+        theirs("user", contact),
         point__debate__department__organisation_id=contact.organisation_id,
     )
 
 
 def _comments(contact: Contact):
     return Comment.objects.filter(
-        _theirs(contact, "author"),
+        theirs("author", contact),
         debate__department__organisation_id=contact.organisation_id,
     )
 
 
 def _votes(contact: Contact):
     return CommentVote.objects.filter(
-        _theirs(contact, "user"),
+        theirs("user", contact),
         comment__debate__department__organisation_id=contact.organisation_id,
     )
 
 
 def _reports(contact: Contact):
     return Report.objects.filter(
-        _theirs(contact, "reporter"),
+        theirs("reporter", contact),
         review__debate__department__organisation_id=contact.organisation_id,
     )
 
@@ -157,14 +151,14 @@ def erase_contributions(contact: Contact) -> int:
 
 def _participants(contact: Contact):
     return Participant.objects.filter(
-        _theirs(contact, "user"),
+        theirs("user", contact),
         conversation__department__organisation_id=contact.organisation_id,
     )
 
 
 def _statements(contact: Contact):
     return Statement.objects.filter(
-        _theirs(contact, "author"),
+        theirs("author", contact),
         conversation__department__organisation_id=contact.organisation_id,
     )
 
@@ -214,9 +208,9 @@ def erase_conversations(contact: Contact) -> int:
 
 
 def _follows(contact: Contact):
-    theirs = Q(contact=contact) | _theirs(contact, "user")
     return Follow.objects.filter(
-        theirs, debate__department__organisation_id=contact.organisation_id
+        Q(contact=contact) | theirs("user", contact),
+        debate__department__organisation_id=contact.organisation_id,
     )
 
 

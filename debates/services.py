@@ -40,7 +40,7 @@ from civic.models import AuditEntry, User
 from civic.queueing import queue_after_commit
 from civic.services import require, state_move
 from contacts.models import ConsentPurpose
-from contacts.services import ConsentGiven, item_purpose, participation_record
+from contacts.services import ConsentGiven, item_purpose, participation_with_consent
 from debates.models import (
     ACTIVITY_COMMENT,
     ACTIVITY_ENDORSEMENT,
@@ -183,29 +183,17 @@ def _open_refusal(debate: Debate, now: datetime, action: str = "argue") -> Refus
 
 def _record(user: User, debate: Debate, kind: str, reference: str, follows: bool, now) -> None:
     """The person took part in the debate; with their consent to follow it."""
-    consents = []
+    consent = None
     if follows:
-        consents.append(
-            ConsentGiven(
-                purpose=debate_purpose(debate),
-                wording=str(FOLLOW_WORDING),
-                method=_("Debate “%(question)s”") % {"question": debate.question[:150]},
-            )
+        consent = ConsentGiven(
+            purpose=debate_purpose(debate),
+            wording=str(FOLLOW_WORDING),
+            method=_("Debate “%(question)s”") % {"question": debate.question[:150]},
         )
-    participation_record(
-        organisation=debate.organisation,
-        email=user.email,
-        kind=kind,
-        item=debate,
-        item_title=debate.question,
-        reference=reference,
-        source=SOURCE_DEBATE,
-        name=user.name,
-        user=user,
-        department=debate.department,
-        occurred_at=now,
-        consents=consents,
-    )
+    participation_with_consent(
+        item=debate, item_title=debate.question, kind=kind, reference=reference,
+        source=SOURCE_DEBATE, user=user, occurred_at=now, consent=consent,
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -16,11 +16,10 @@ replaced, since it is what everyone signed.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contacts.gdpr_registry import identifying_terms, names_them, redact
+from contacts.gdpr_registry import identifying_terms, names_them, redact, theirs
 from contacts.models import Contact
 from petitions.models import Petition, Signature
 from petitions.services.counting import page_forget
@@ -43,9 +42,9 @@ def _signatures(contact: Contact):
 
 
 def _started(contact: Contact):
-    by_account = Q(creator_id=contact.user_id) if contact.user_id else Q(pk__in=[])
-    by_email = Q(creator__email__iexact=contact.email) if contact.email else Q(pk__in=[])
-    return Petition.objects.filter(by_account | by_email, organisation_id=contact.organisation_id)
+    return Petition.objects.filter(
+        theirs("creator", contact), organisation_id=contact.organisation_id
+    )
 
 
 def export_signatures(contact: Contact) -> list[dict]:

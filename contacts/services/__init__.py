@@ -231,6 +231,45 @@ def participation_record(
     return activity
 
 
+def participation_with_consent(
+    *,
+    item,
+    item_title: str,
+    kind: str,
+    reference: str,
+    source: str,
+    user: User | None = None,
+    email: str = "",
+    name: str = "",
+    postcode: str = "",
+    occurred_at: datetime | None = None,
+    consent: ConsentGiven | None = None,
+) -> Activity:
+    """Record that a person took part in a feature app's item, with the one consent they gave
+    with it (None when they gave none), as `participation_record` does.
+
+    The item (a process, a debate, an event) belongs to a `department`: the activity is recorded
+    under it and its organisation. A signed-in person's e-mail and name are their account's unless
+    given; someone without an account (an event's registrant) gives `email`, `name`, `postcode`.
+    """
+    department = item.department
+    return participation_record(
+        organisation=department.organisation,
+        email=email or user.email,
+        kind=kind,
+        item=item,
+        item_title=item_title,
+        reference=reference,
+        source=source,
+        name=name or (user.name if user is not None else ""),
+        postcode=postcode,
+        user=user,
+        department=department,
+        occurred_at=occurred_at,
+        consents=[consent] if consent is not None else [],
+    )
+
+
 @transaction.atomic
 def contact_tag(*, actor: User, contacts: list[Contact], tag_name: str) -> Tag:
     """Tag contacts (a facilitator's action, audited)."""

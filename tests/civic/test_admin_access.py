@@ -118,7 +118,7 @@ def test_a_facilitator_elsewhere_cannot_load_postcodes_into_that_council(client)
         {"organisation": elsewhere.pk, "file": SimpleUploadedFile("x.csv", b"pcds,wd25cd\n")},
     )
     assert "organisation" in response.context["form"].errors
-    assert not PostcodeImport.objects.exists()
+    assert not PostcodeImport.objects.filter(organisation__in=[home, elsewhere]).exists()
 
 
 @pytest.mark.django_db

@@ -24,7 +24,7 @@ def test_an_officer_uploads_a_postcode_file_and_a_worker_loads_it(celery_worker,
     )
     assert response.status_code == 302
 
-    upload = PostcodeImport.objects.get()
+    upload = PostcodeImport.objects.get(organisation=council)
     finished = wait_for(
         lambda: PostcodeImport.objects.filter(
             pk=upload.pk, status=PostcodeImport.Status.DONE
@@ -51,7 +51,7 @@ def test_a_file_that_is_not_csv_is_refused_next_to_the_field_and_nothing_is_queu
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {"file": ["The file must be a CSV"]}
-    assert not PostcodeImport.objects.exists()
+    assert not PostcodeImport.objects.filter(organisation=council).exists()
 
 
 @pytest.mark.django_db
@@ -66,4 +66,4 @@ def test_an_officer_cannot_load_postcodes_into_another_council(client):
     )
     assert response.status_code == 200
     assert "organisation" in response.context["form"].errors
-    assert not PostcodeImport.objects.exists()
+    assert not PostcodeImport.objects.filter(organisation__in=[council, other]).exists()

@@ -12,8 +12,9 @@ from contacts.services import (
     consent_withdraw,
     contact_for_email,
     participation_record,
+    participation_with_consent,
 )
-from tests.factories import AreaFactory, DepartmentFactory, OrganisationFactory
+from tests.factories import AreaFactory, DepartmentFactory, OrganisationFactory, UserFactory
 from tests.scoped_feature.models import Notice
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,30 @@ def test_a_feature_records_participation_once_with_the_consent_given(council):
     assert (activity.item, activity.item_title, activity.kind) == (notice, "Bus lanes", "response")
     assert consent_is_live(contact=contact, purpose=outcome)
     assert contact.consent_events.get().wording == WORDING
+
+
+def test_taking_part_with_a_consent_is_recorded_under_the_items_department_and_council(council):
+    department = DepartmentFactory(organisation=council)
+    notice = Notice.objects.create(department=department, title="Bus lanes")
+    outcome = ConsentPurpose.objects.create(
+        organisation=council, slug="bus-lanes", name="Bus lanes", description=WORDING, item=notice
+    )
+    resident = UserFactory(email="ann@example.org", name="Ann Lee")
+
+    # A signed-in resident, who asks to hear more: their account's address and name.
+    signed_in = participation_with_consent(
+        item=notice, item_title=notice.title, kind="point", reference="point-1", source="debate",
+        user=resident, consent=ConsentGiven(outcome, WORDING, "Bus lanes debate"),
+    )  # fmt: skip
+    # Someone without an account (an event's registrant), who asks for nothing.
+    visitor = participation_with_consent(
+        item=notice, item_title=notice.title, kind="registration", reference="registration-1",
+        source="event", email="bob@example.org", name="Bob", postcode="M1 1AE",
+    )  # fmt: skip
+
+    ann, bob = signed_in.contact, visitor.contact
+    assert (ann.organisation, ann.user, ann.name) == (council, resident, "Ann Lee")
+    assert (bob.organisation, bob.user, bob.name, bob.postcode) == (council, None, "Bob", "M1 1AE")
+    assert {signed_in.department, visitor.department} == {department}
+    assert consent_is_live(contact=ann, purpose=outcome)
+    assert not bob.consent_events.exists()
