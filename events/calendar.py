@@ -100,6 +100,8 @@ def vevent(event: Event) -> icalendar.Event:
     cancelled = event.status == Event.Status.CANCELLED
     entry = icalendar.Event()
     entry.add("uid", uid(event))
+    # DTSTAMP is the last change too, not the moment of drawing: the same event gives the same
+    # bytes until it changes, so a feed is one shared page for everyone (civic.pagecache).
     entry.add("dtstamp", changed)
     entry.add("created", event.created_at)
     entry.add("last-modified", changed)
