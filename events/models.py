@@ -245,6 +245,9 @@ class Event(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancellation_reason = models.TextField(_("why it is cancelled"), blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When an officer last saved the event: calendars read it (LAST-MODIFIED, SEQUENCE) to know
+    # that an event they hold has changed (events.calendar).
+    updated_at = models.DateTimeField(auto_now=True, editable=False)
 
     objects = EventQuerySet.as_manager()
 

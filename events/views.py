@@ -30,6 +30,7 @@ from events import services
 from events.forms import EventFilterForm, RegistrationForm
 from events.models import Event, Registration
 from events.services.registering import venue_line
+from events.views_calendar import subscribe_links
 
 PER_PAGE = 20
 Stage = Event.Stage
@@ -139,6 +140,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "past": chosen.get("when") == "past",
             "near_areas": form.near_areas if chosen.get("postcode") else [],
             "filtered": bool(form.is_bound and any(chosen.values())),
+            **subscribe_links(area_id=chosen.get("area")),
         },
     )
 
@@ -193,6 +195,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "online_left": left[Registration.Attendance.ONLINE],
             "can_register": event.allows("register", now),
             "part_of": services.part_of_link(event),
+            **subscribe_links(organisation_id=event.department.organisation_id),
         },
     )
 

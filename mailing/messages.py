@@ -5,6 +5,7 @@ contact (`CampaignContext`, compiled once per campaign) or from a transactional 
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hmac
 import secrets
@@ -24,6 +25,7 @@ from mailing.rendering import (
     header_value,
     merge_values,
     mime_bytes,
+    mixed_bytes,
 )
 from mailing.services.unsubscribe import unsubscribe_token
 from mailing.transports import Outgoing
@@ -138,7 +140,10 @@ def transactional_outgoing(delivery: Delivery) -> Outgoing:
         *((name, header_value(value)) for name, value in extra.items()),
     ]
     text, html = message.get("text", ""), message.get("html", "")
-    if html:
+    attachments = stored_attachments(message)
+    if attachments:
+        raw = mixed_bytes(headers=headers, text=text, html=html, attachments=attachments)
+    elif html:
         raw = mime_bytes(headers=headers, text=text, html=html)
     else:
         raw = (
@@ -159,4 +164,14 @@ def transactional_outgoing(delivery: Delivery) -> Outgoing:
         reply_to=reply_to,
         headers=extra,
         message_id=mid,
+        attachments=attachments,
     )
+
+
+def stored_attachments(message: dict) -> list[tuple[str, bytes, str]]:
+    """A transactional message's attachments as the outbox row holds them (base64 in its JSON,
+    mailing.services.transactional_message), as (file name, content, content type)."""
+    return [
+        (item["filename"], base64.b64decode(item["content"]), item["content_type"])
+        for item in message.get("attachments") or []
+    ]

@@ -216,20 +216,10 @@ def _quoted_printable(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
-def mime_bytes(
-    *,
-    headers: list[tuple[str, str]],
-    text: str,
-    html: str,
-    boundary: str | None = None,
-) -> bytes:
-    """A multipart/alternative message with CRLF line ends, ready for SMTP DATA."""
-    boundary = boundary or "civic-" + secrets.token_hex(12)
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+def _alternative(text: str, html: str, boundary: str) -> bytes:
+    """The multipart/alternative body (its Content-Type line, a blank line, the two parts)."""
     return b"".join(
         [
-            head.encode("ascii"),
-            b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
             f"--{boundary}\r\n".encode(),
             b"Content-Type: text/plain; charset=utf-8\r\n",
@@ -242,3 +232,62 @@ def mime_bytes(
             f"\r\n--{boundary}--\r\n".encode(),
         ]
     )
+
+
+def mime_bytes(
+    *,
+    headers: list[tuple[str, str]],
+    text: str,
+    html: str,
+    boundary: str | None = None,
+) -> bytes:
+    """A multipart/alternative message with CRLF line ends, ready for SMTP DATA."""
+    boundary = boundary or "civic-" + secrets.token_hex(12)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return b"".join(
+        [head.encode("ascii"), b"MIME-Version: 1.0\r\n", _alternative(text, html, boundary)]
+    )
+
+
+# What an attachment's file name may hold as it is; anything else becomes "_".
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def mixed_bytes(
+    *,
+    headers: list[tuple[str, str]],
+    text: str,
+    html: str,
+    attachments: list[tuple[str, bytes, str]],
+) -> bytes:
+    """A multipart/mixed message: the text (and HTML, as alternatives) and then each attachment,
+    given as (file name, content, content type), in base64 with CRLF line ends."""
+    boundary = "civic-" + secrets.token_hex(12)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    if html:
+        body = _alternative(text, html, "civic-" + secrets.token_hex(12))
+    else:
+        body = (
+            b"Content-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _quoted_printable(text)
+        )
+    parts = [
+        head.encode("ascii"),
+        b"MIME-Version: 1.0\r\n",
+        f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode(),
+        f"--{boundary}\r\n".encode(),
+        body,
+    ]
+    for filename, content, content_type in attachments:
+        name = _FILENAME_UNSAFE.sub("_", filename) or "attachment"
+        encoded = binascii.b2a_base64(content, newline=False)
+        lines = b"\r\n".join(encoded[at : at + 76] for at in range(0, len(encoded), 76))
+        parts += [
+            f"\r\n--{boundary}\r\n".encode(),
+            f'Content-Type: {_UNSAFE_HEADER.sub(" ", content_type)}; name="{name}"\r\n'.encode(),
+            f'Content-Disposition: attachment; filename="{name}"\r\n'.encode(),
+            b"Content-Transfer-Encoding: base64\r\n\r\n",
+            lines,
+        ]
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts)

@@ -44,6 +44,8 @@ class Outgoing:
     reply_to: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str = ""
+    # (file name, content, content type), in `raw` already; for a Django mailer to attach.
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -233,6 +235,8 @@ class MailerTransport:
         )
         if message.html:
             email.attach_alternative(message.html, "text/html")
+        for filename, content, content_type in message.attachments:
+            email.attach(filename, content, content_type.partition(";")[0].strip())
         # anymail carries metadata to the ESP and back in its tracking webhooks.
         email.metadata = {"civic_delivery": str(message.delivery_id)}
         confirm()  # nothing has gone yet: ClaimLost leaves nothing to undo

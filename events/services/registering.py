@@ -391,6 +391,7 @@ def registration_cancel(*, registration: Registration, now: datetime | None = No
 def _send(registration: Registration, template: str) -> None:
     """One e-mail about a booking through the mailing engine's outbox, sent by a worker once the
     transaction commits."""
+    from events.calendar import booking_attachments
     from mailing.services import transactional_enqueue
 
     event = registration.event
@@ -408,4 +409,5 @@ def _send(registration: Registration, template: str) -> None:
         to_email=registration.email,
         subject=render_to_string(f"events/email/{template}_subject.txt", context).strip(),
         text=render_to_string(f"events/email/{template}.txt", context),
+        attachments=booking_attachments(registration),
     )

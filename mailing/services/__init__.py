@@ -7,7 +7,9 @@ audit, and queue the work once the transaction commits.
 
 from __future__ import annotations
 
+import base64
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -32,6 +34,7 @@ from mailing.services.unsubscribe import (
 )
 
 __all__ = [
+    "Attachment",
     "audience_freeze",
     "campaign_audience",
     "campaign_cancel",
@@ -265,9 +268,14 @@ def transactional_message(
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
     footer: bool = True,
+    attachments: list[Attachment] | None = None,
 ) -> Delivery:
     """A transactional message, not saved yet, ending with the footer every e-mail has (a
-    campaign's test already has it from the campaign's own templates)."""
+    campaign's test already has it from the campaign's own templates).
+
+    `attachments` go in the row itself, so the sending worker needs nothing else to send it
+    however often it is tried: small files only (an event's calendar file, a QR code), at most
+    ATTACHMENTS_LIMIT bytes in all."""
     if footer:
         from mailing.rendering import footer as mail_footer
 
@@ -288,8 +296,36 @@ def transactional_message(
             "from": from_email or settings.DEFAULT_FROM_EMAIL,
             "reply_to": reply_to or [],
             "headers": headers or {},
+            **({"attachments": _stored(attachments)} if attachments else {}),
         },
     )
+
+
+# An outbox row is read by every claim of the sending worker: its attachments stay small.
+ATTACHMENTS_LIMIT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a transactional message: its name, content and content type (which may
+    carry parameters: "text/calendar; charset=utf-8; method=PUBLISH")."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+def _stored(attachments: list[Attachment]) -> list[dict[str, str]]:
+    if sum(len(attachment.content) for attachment in attachments) > ATTACHMENTS_LIMIT:
+        raise ValueError(f"Attachments of more than {ATTACHMENTS_LIMIT} bytes in all")
+    return [
+        {
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "content": base64.b64encode(attachment.content).decode("ascii"),
+        }
+        for attachment in attachments
+    ]
 
 
 def suppress(*, organisation_id: int, email: str, reason: str) -> bool:

@@ -48,6 +48,10 @@ NOT_PAGES = {
     "budgets:pabulib": "a Pabulib file to download, not a page",
     "budgets:milestone_photo": "a winning project's milestone photo file",
     "debates:conversation_json": "JSON",
+    "events:event_ics": "an event's calendar file",
+    "events:calendar": "a calendar feed",
+    "events:organisation_calendar": "a calendar feed",
+    "events:area_calendar": "a calendar feed",
 }
 # Examples kept for each route, so that pages in different states (a petition with signatures
 # by ward, a rejected one, a debated one) are all seen without checking all of them.
