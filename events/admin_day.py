@@ -23,7 +23,7 @@ from events.services import checkin, outcomes
 
 CHECK_IN = "events.check_in_event"
 PUBLISH_OUTCOME = "events.publish_outcome"
-DOCUMENT_TYPES = (".pdf", ".docx", ".odt", ".xlsx", ".ods", ".pptx", ".csv", ".txt", ".png", ".jpg")
+DOCUMENT_TYPES = (".pdf", ".docx", ".odt", ".xlsx", ".ods", ".csv", ".txt", ".png", ".jpg")
 
 
 class CodeForm(forms.Form):
@@ -70,6 +70,7 @@ class OutcomeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
         help_text=gettext_lazy("What was said and what happens next, in a few sentences."),
+        error_messages={"required": gettext_lazy("Enter a summary of what came of the event")},
     )
     minutes = forms.CharField(
         label=gettext_lazy("Minutes (optional)"),
