@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.tasks.mailing_sweep_task",
         "schedule": float(os.environ.get("CIVIC_MAIL_SWEEP_SECONDS", "10")),
     },
+    # Remind people booked on an event the day before and an hour before (CIVIC_EVENT_REMINDERS).
+    "events-reminders": {
+        "task": "events.tasks.event_reminders_task",
+        "schedule": float(os.environ.get("CIVIC_EVENT_REMINDER_SWEEP_SECONDS", "300")),
+    },
     # Delete survey drafts that can no longer be sent (resume link expired, or closed).
     "consultations-drafts-remove": {
         "task": "consultations.tasks.drafts_remove_task",
@@ -505,6 +510,8 @@ CIVIC_EVENT_REGISTER_BURST = os.environ.get("CIVIC_EVENT_REGISTER_BURST", "10/m"
 CIVIC_EVENT_REGISTER_SUSTAINED = os.environ.get("CIVIC_EVENT_REGISTER_SUSTAINED", "60/h")
 CIVIC_EVENT_IP_ALLOWLIST = env_list("CIVIC_EVENT_IP_ALLOWLIST")
 CIVIC_EVENT_REGISTER_MIN_SECONDS = float(os.environ.get("CIVIC_EVENT_REGISTER_MIN_SECONDS", "3"))
+# Reminders before an event: "1d" the day before at the same local time, "1h" an hour before.
+CIVIC_EVENT_REMINDERS = env_list("CIVIC_EVENT_REMINDERS") or ["1d", "1h"]
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

@@ -25,6 +25,7 @@ from civic.admin_base import (
 )
 from civic.selectors import scope_to_department, scope_to_organisation
 from events import services
+from events.admin_day import EventDayMixin
 from events.admin_forms import EventForm, SeriesForm, event_fieldsets
 from events.models import Event, EventQuestion, EventSeries, Registration
 
@@ -48,7 +49,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Event)
-class EventAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
+class EventAdmin(EventDayMixin, AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
     form = EventForm
     department_path = "department"
     organisation_path = None
@@ -106,6 +107,7 @@ class EventAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
                 extra["cancel_url"] = self._url("cancel", event)
             if event.status != Event.Status.DRAFT:
                 extra["public_url"] = reverse("events:event", args=[event.pk])
+            extra.update(self.day_links(request, event))
         return super().change_view(request, object_id, form_url, extra)
 
     def _url(self, name: str, event: Event) -> str:
@@ -117,6 +119,7 @@ class EventAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
         return [
             self.page_path("<int:object_id>/publish/", self.publish_view, "publish"),
             self.page_path("<int:object_id>/cancel/", self.cancel_view, "cancel"),
+            *self.day_pages(),
         ]
 
     def _linked(self, problems: dict[str, str], change_url: str) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ class EventsConfig(AppConfig):
         from civic import open_now
         from contacts import gdpr_registry, kinds
         from events import gdpr
-        from events.models import ACTIVITY_REGISTRATION, SOURCE_EVENT
+        from events.models import ACTIVITY_ATTENDANCE, ACTIVITY_REGISTRATION, SOURCE_EVENT
         from events.views import open_items
 
         open_now.register(
@@ -22,3 +22,4 @@ class EventsConfig(AppConfig):
         )
         kinds.register_source(SOURCE_EVENT, _("Event"))
         kinds.register_activity(ACTIVITY_REGISTRATION, _("Registration for an event"))
+        kinds.register_activity(ACTIVITY_ATTENDANCE, _("Attended an event"))

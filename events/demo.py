@@ -2,8 +2,9 @@
 
 Northbridge's Transport and Highways team runs a series of cycle lanes drop-ins, one per ward
 (registration open, belonging to the riverside cycle lanes consultation), a budget workshop that
-is full with a waiting list, an online briefing, a public meeting that has happened, and a
-walkabout that was cancelled. An event is looked up by its title and left alone if it exists.
+is full with a waiting list, an online briefing, a public meeting that has happened (with who
+came and its published outcome), and a walkabout that was cancelled. An event is looked up by its
+title and left alone if it exists; the past meeting's outcome is added if it is missing.
 """
 
 from __future__ import annotations
@@ -16,10 +17,24 @@ from django.utils import timezone
 
 from civic import demo
 from civic.models import Area, Department
-from events.models import Event, EventQuestion, EventSeries, Registration
+from events.models import Event, EventQuestion, EventSeries, Outcome, Registration
 from events.services.registering import check_in_code
 
 SERIES = "Riverside cycle lanes drop-in"
+PAST_MEETING = "High street public meeting"
+OUTCOME = {
+    "summary": (
+        "About 60 people came. Most wanted the high street closed to cars on Saturdays, as long "
+        "as blue badge holders can still reach the shops. The council will run a six-month trial "
+        "from the spring and ask again at the end of it."
+    ),
+    "minutes": (
+        "1. **Welcome** from the chair of the transport committee.\n"
+        "2. **The proposal**: officers showed the plans and the traffic counts.\n"
+        "3. **Questions**: deliveries, blue badge parking and the Saturday market.\n"
+        "4. **Next steps**: a six-month trial, then a consultation on making it permanent."
+    ),
+}
 VENUES = {
     "E05000001": ("Ancoats Library", "1 Old Mill Street\nNorthbridge", "Bus 216 stops outside."),
     "E05000002": ("Castlefield Community Centre", "12 Potato Wharf\nNorthbridge",
@@ -85,6 +100,43 @@ def seed_events(*, organisations: dict) -> None:
             continue
         event = _event(team, spec, areas.get(spec.get("area", "")), now)
         _registrations(event, spec["registrations"], randomness)
+    _outcome(team)
+
+
+def _outcome(team) -> None:
+    """Who came to the past meeting (most of those booked, and a walk-in) and what came of it,
+    written straight into the tables: the demo sends no thank-you."""
+    event = Event.objects.filter(department=team, title=PAST_MEETING).first()
+    if event is None or Outcome.objects.filter(event=event).exists():
+        return
+    confirmed = list(event.registrations.filter(status=Registration.Status.CONFIRMED))
+    for number, registration in enumerate(confirmed):
+        if number % 4 != 3:  # one in four did not come
+            Registration.objects.filter(pk=registration.pk).update(
+                checked_in_at=event.starts_at + timedelta(minutes=5 + number)
+            )
+    arrival = max((registration.arrival for registration in confirmed), default=0) + 1
+    Registration.objects.create(
+        event=event,
+        name="Walk-in visitor",
+        email="",
+        email_key=f"walk-in-{arrival}",
+        postcode="",
+        places=1,
+        attendance=Registration.Attendance.IN_PERSON,
+        status=Registration.Status.CONFIRMED,
+        arrival=arrival,
+        check_in_code=check_in_code(),
+        created_at=event.starts_at + timedelta(minutes=10),
+        checked_in_at=event.starts_at + timedelta(minutes=10),
+        walk_in=True,
+    )
+    Outcome.objects.create(
+        event=event,
+        published_at=event.ends_at + timedelta(days=3),
+        updated_at=event.ends_at + timedelta(days=3),
+        **OUTCOME,
+    )
 
 
 def _event(team, spec: dict, area, now) -> Event:

@@ -26,9 +26,10 @@ from civic.lifecycle import Lifecycle
 from civic.models import Area, Department, InDepartmentsItem, Organisation
 from civic.phases import Phase, Phases
 
-# How contacts records a resident who registers (declared in EventsConfig.ready).
+# How contacts records a resident who registers, and one who came (EventsConfig.ready).
 SOURCE_EVENT = "event"
 ACTIVITY_REGISTRATION = "event_register"
+ACTIVITY_ATTENDANCE = "event_attend"
 
 
 @dataclass(frozen=True)
@@ -438,6 +439,8 @@ class Registration(InDepartmentsItem, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # Added at the door on the day (events.services.checkin.walk_in_add), already there.
+    walk_in = models.BooleanField(default=False, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -469,3 +472,78 @@ class Registration(InDepartmentsItem, models.Model):
     def audit_label(self) -> str:
         """By number: a resident wrote the name."""
         return f"Registration #{self.pk}"
+
+
+class ReminderSent(models.Model):
+    """A reminder ("1d", "1h": CIVIC_EVENT_REMINDERS) that a registration has been sent: the
+    unique pair is what keeps a sweep run twice, or two at once, from sending it again."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="reminders_sent"
+    )
+    reminder = models.CharField(max_length=8)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "reminder"], name="reminder_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.reminder} of registration #{self.registration_id}"
+
+
+class Outcome(InDepartmentsItem, models.Model):
+    """What came of an event, written by its officers afterwards: a summary, the minutes and
+    documents. Residents see it once published (events.services.outcomes.outcome_publish), and
+    the attendees who said they want to hear from the council are thanked with it, once."""
+
+    item_path = "event"
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="outcome")
+    summary = models.TextField(
+        _("summary"), help_text=_("What was said and what happens next, in a few sentences.")
+    )
+    minutes = models.TextField(
+        _("minutes"), blank=True, help_text=_("The minutes of the meeting, if any. Markdown.")
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How many attendees were sent the thank-you when it was published.
+    thanked = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        return f"Outcome of event #{self.event_id}"
+
+
+def _outcome_document_path(document: OutcomeDocument, filename: str) -> str:
+    return f"events/outcomes/{document.outcome.event_id}/{filename}"
+
+
+class OutcomeDocument(InDepartmentsItem, models.Model):
+    """A document published with an outcome (minutes as a PDF, the slides shown)."""
+
+    item_path = "outcome.event"
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to=_outcome_document_path)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("outcome document")
+        verbose_name_plural = _("outcome documents")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def audit_label(self) -> str:
+        return f"Document #{self.pk} of event #{self.outcome.event_id}"

@@ -25,3 +25,7 @@ rules.add_perm("events.delete_eventquestion", runs_department_item)
 rules.add_perm("events.view_registration", runs_department_item)
 for action in ("add", "change", "delete"):
     rules.add_perm(f"events.{action}_registration", rules.always_deny)
+# On the day and after: the event's officers check people in, add walk-ins and publish what came
+# of it.
+rules.add_perm("events.check_in_event", runs_department_item)
+rules.add_perm("events.publish_outcome", runs_department_item)

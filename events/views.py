@@ -116,7 +116,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # errors are shown next to their fields; valid filters still apply
     chosen = getattr(form, "cleaned_data", {})
-    events = Event.objects.select_related("department__organisation", "area")
+    events = Event.objects.select_related("department__organisation", "area", "outcome")
     if chosen.get("when") == "past":
         events = events.past(now).order_by("-starts_at", "-pk")
     else:
@@ -130,6 +130,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     pages = paginate(request, events, per_page=PER_PAGE)
     for event in pages["page"].object_list:
         _describe(event, now)
+        event.published_outcome = published_outcome(event)
     return render(
         request,
         "events/list.html",
@@ -148,7 +149,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 def _event(request: HttpRequest, event_id: int) -> Event:
     event = (
         published_or_run_by(
-            Event.objects.select_related("department__organisation", "area"),
+            Event.objects.select_related("department__organisation", "area", "outcome"),
             request.user,
             published=Q(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]),
         )
@@ -158,6 +159,15 @@ def _event(request: HttpRequest, event_id: int) -> Event:
     if event is None:
         raise Http404(_("There is no event here."))
     return event
+
+
+def published_outcome(event: Event):
+    """The event's outcome once published (read with the event: no query of its own)."""
+    try:
+        outcome = event.outcome
+    except Event.outcome.RelatedObjectDoesNotExist:
+        return None
+    return outcome if outcome.published_at else None
 
 
 def places_left(event: Event) -> dict[str, int]:
@@ -184,6 +194,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _describe(_event(request, event_id), now)
     left = places_left(event)
     access = [ACCESS_WORDS[name][0 if present else 1] for name, present in event.access_features()]
+    outcome = published_outcome(event)
     return render(
         request,
         "events/event.html",
@@ -196,6 +207,9 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "can_register": event.allows("register", now),
             "part_of": services.part_of_link(event),
             **subscribe_links(organisation_id=event.department.organisation_id),
+            "outcome": outcome,
+            "minutes": markdown_to_html(outcome.minutes) if outcome else "",
+            "documents": list(outcome.documents.all()) if outcome else [],
         },
     )
 

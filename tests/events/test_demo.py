@@ -1,5 +1,6 @@
 """The demo's events: upcoming ones across wards (a series), one full with a waiting list, a past
-one and a cancelled one; running the seeder twice gives the same rows."""
+one with who came and its published outcome, and a cancelled one; running the seeder twice gives
+the same rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from events.models import Event, EventSeries, Registration
+from events.models import Event, EventSeries, Outcome, Registration
+from tests.pages import assert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +38,20 @@ def test_seed_demo_makes_every_kind_of_event_and_is_safe_to_run_twice():
     waiting = list(full.registrations.waiting().values_list("arrival", flat=True))
     assert waiting and waiting == sorted(waiting)
     assert min(waiting) > max(confirmed.values_list("arrival", flat=True))
+
+
+def test_the_past_meeting_has_who_came_and_its_outcome_on_show(client):
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    past = Event.objects.get(title="High street public meeting")
+    assert past.stage_at() == Event.Stage.PAST
+    came = past.registrations.filter(checked_in_at__isnull=False)
+    assert 0 < came.count() < past.registrations.count()
+    assert came.filter(walk_in=True).count() == 1
+    outcome = Outcome.objects.get()
+    assert outcome.event == past and outcome.published_at is not None
+    html = assert_page(client.get(f"/events/{past.pk}/"), heading=past.title)
+    assert "What came of it" in html
+    assert "six-month trial" in html
+    upcoming = Event.objects.upcoming().filter(status=Event.Status.PUBLISHED)
+    assert upcoming.exclude(area=None).values("area").distinct().count() >= 2
