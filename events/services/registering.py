@@ -367,11 +367,18 @@ def _record(registration: Registration, now: datetime) -> None:
 
 
 def registration_cancel(*, registration: Registration, now: datetime | None = None) -> Registration:
-    """The person cancels their booking from the link in their e-mail (a POST). Their places are
-    free again for whoever registers next; offering them to the waiting list comes later."""
+    """The person cancels their booking, leaves the waiting list or declines an offer, from the
+    link in their e-mail (a POST). The places it held are offered to the waiting list at once
+    (events.services.waiting), in the same transaction, with the event's row locked."""
+    from events.services.waiting import offers_make
+
     now = now or timezone.now()
     with transaction.atomic():
-        Event.objects.select_for_update().get(pk=registration.event_id)
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("department__organisation")
+            .get(pk=registration.event_id)
+        )
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         state_move(
             locked,
@@ -380,8 +387,9 @@ def registration_cancel(*, registration: Registration, now: datetime | None = No
             summary=None,
             fields={"cancelled_at": now},
         )
-    locked.event = registration.event
-    _send(locked, "cancelled")
+        locked.event = event
+        _send(locked, "cancelled")
+        offers_make(event=event, now=now)
     return locked
 
 
@@ -393,6 +401,11 @@ def _send(registration: Registration, template: str) -> None:
     transaction commits."""
     from mailing.services import transactional_enqueue
 
+    transactional_enqueue(**_message(registration, template))
+
+
+def _message(registration: Registration, template: str) -> dict:
+    """transactional_enqueue's arguments for an e-mail about a booking."""
     event = registration.event
     context = {
         "event": event,
@@ -402,10 +415,29 @@ def _send(registration: Registration, template: str) -> None:
         "starts": when(event.starts_at),
         "where": venue_line(event),
         "site_name": settings.CIVIC_SITE_NAME,
+        "offer_expires": (
+            when(registration.offer_expires_at) if registration.offer_expires_at else ""
+        ),
     }
-    transactional_enqueue(
-        organisation=event.organisation,
-        to_email=registration.email,
-        subject=render_to_string(f"events/email/{template}_subject.txt", context).strip(),
-        text=render_to_string(f"events/email/{template}.txt", context),
+    return {
+        "organisation": event.organisation,
+        "to_email": registration.email,
+        "subject": render_to_string(f"events/email/{template}_subject.txt", context).strip(),
+        "text": render_to_string(f"events/email/{template}.txt", context),
+    }
+
+
+def registrations_tell_cancelled(*, event: Event) -> int:
+    """Everyone with a live booking (confirmed, offered or waiting) hears that the officers
+    cancelled the event, once: called in the transaction that cancels it."""
+    from mailing.services import transactional_enqueue_many
+
+    live = list(
+        Registration.objects.filter(event=event)
+        .exclude(status=Registration.Status.CANCELLED)
+        .order_by("arrival")
     )
+    for registration in live:
+        registration.event = event
+    transactional_enqueue_many([_message(registration, "event_cancelled") for registration in live])
+    return len(live)
