@@ -272,6 +272,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         registration.event = event
     status = registration.status
     offered = status == Registration.Status.OFFERED
+    if offered and registration.offer_expires_at <= now:
+        # Past its time but not yet swept: nothing changes on a GET, but it cannot be accepted.
+        refusal, offered = Refused(_("The offer of a place has passed."), code="passed"), False
     return render(
         request,
         "events/manage.html",
