@@ -30,7 +30,8 @@ Every client comes from 127.0.0.1, so the bench raises the per-address limits ou
 (CIVIC_EVENT_REGISTER_BURST and _SUSTAINED) rather than exempting the address, and lets a form
 be posted at once (CIVIC_EVENT_REGISTER_MIN_SECONDS=0), as the petitions bench does. Figures go
 to bench/results/events_rush.json. Environment: BENCH_RUSH_PEOPLE, BENCH_RUSH_PLACES,
-BENCH_RUSH_CONNECTIONS, BENCH_RUSH_WORKERS, and BENCH_REDIS_URL and BENCH_BROKER_URL to use a
+BENCH_RUSH_CONNECTIONS, BENCH_RUSH_WORKERS, BENCH_RUSH_MAIL_SECONDS (how long to wait for the
+e-mails after the load, default 900), and BENCH_REDIS_URL and BENCH_BROKER_URL to use a
 Redis of one's own (default: the harness's databases on the local Redis).
 """
 
@@ -58,6 +59,7 @@ PEOPLE = int(os.environ.get("BENCH_RUSH_PEOPLE", "2000"))
 PLACES = int(os.environ.get("BENCH_RUSH_PLACES", "100"))
 CONNECTIONS = int(os.environ.get("BENCH_RUSH_CONNECTIONS", "32"))
 WORKERS = int(os.environ.get("BENCH_RUSH_WORKERS", "4"))
+MAIL_SECONDS = float(os.environ.get("BENCH_RUSH_MAIL_SECONDS", "900"))
 WARMUP = 100  # registrations for the warm-up event, before anything is measured
 WORKER_NICENESS = 19
 CONFIRMED_SUBJECT = "Your place is booked: "
@@ -250,7 +252,7 @@ def _order_kept(records: list[tuple[int, float, float, int]], arrivals: dict[int
     return out_of_order
 
 
-def _settled(event_id: int, records: list, timeout: float = 600) -> dict:
+def _settled(event_id: int, records: list, timeout: float = MAIL_SECONDS) -> dict:
     """Wait for the worker to send every e-mail of the rush; then check the event's bookings
     and who was sent what."""
     from collections import Counter
