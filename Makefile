@@ -38,6 +38,7 @@ bench: install assets
 	$(BIN)/python bench/debates_conversation_voting.py
 	$(BIN)/python bench/debates_conversation_groups.py
 	$(BIN)/python bench/debates_page.py
+	$(BIN)/python bench/events_rush.py
 
 clean:
 	rm -rf var static/build node_modules

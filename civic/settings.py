@@ -381,6 +381,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.gdpr.data_exports_expire_task",
         "schedule": crontab(minute=40),
     },
+    # Offers of a place from an event's waiting list that were not accepted in time end, and
+    # the places go to the next on the list.
+    "events-offers-expire": {
+        "task": "events.tasks.offers_expire_task",
+        "schedule": 60.0,
+    },
     # Debate followers' daily digests: hourly in the day, each follower once a day.
     "debates-digests": {
         "task": "debates.tasks.digests_send_task",
@@ -512,6 +518,8 @@ CIVIC_EVENT_IP_ALLOWLIST = env_list("CIVIC_EVENT_IP_ALLOWLIST")
 CIVIC_EVENT_REGISTER_MIN_SECONDS = float(os.environ.get("CIVIC_EVENT_REGISTER_MIN_SECONDS", "3"))
 # Reminders before an event: "1d" the day before at the same local time, "1h" an hour before.
 CIVIC_EVENT_REMINDERS = env_list("CIVIC_EVENT_REMINDERS") or ["1d", "1h"]
+# How long someone offered a place from a waiting list has to accept it (never past the start).
+CIVIC_EVENT_OFFER_HOURS = float(os.environ.get("CIVIC_EVENT_OFFER_HOURS", "24"))
 
 # Mailing engine (mailing.engine). Each organisation's rate can be changed in the admin; this is
 # the rate a new organisation starts with (0: as fast as the mail server accepts).

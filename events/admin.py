@@ -96,6 +96,9 @@ class EventAdmin(EventDayMixin, AdminPagesMixin, InlineAuditMixin, ScopedModelAd
     def save_model(self, request, obj, form, change):
         services.event_place(obj)
         super().save_model(request, obj, form, change)
+        if change and obj.status == Event.Status.PUBLISHED:
+            # Places an officer added (a bigger room) go to the waiting list at once.
+            services.places_offer(event=obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = self.get_object(request, object_id)

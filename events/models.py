@@ -449,7 +449,13 @@ class Registration(InDepartmentsItem, models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         indexes = [
-            models.Index(fields=["event", "status", "arrival"], name="registration_event_status")
+            models.Index(fields=["event", "status", "arrival"], name="registration_event_status"),
+            # Beat's sweep of offers past their time (events.services.waiting.offers_expire).
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=Q(status="offered"),
+                name="registration_offers_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "arrival"], name="registration_arrival_once"),

@@ -274,33 +274,60 @@ def registered(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
-    """The page a booking's e-mailed link opens: the booking, and a button to cancel it. Only
-    the POST cancels, so a link scanner that follows the link changes nothing."""
+    """The page a booking's e-mailed link opens: the booking, a button to accept a place offered
+    from the waiting list, and one to cancel (or decline, or leave the waiting list). Only a
+    POST changes anything, so a link scanner that follows the link changes nothing."""
     registration = services.registration_for_token(token)
     if registration is None:
         raise Http404(_("This link does not work. Check it is the whole link from the e-mail."))
-    event = _describe(registration.event, timezone.now())
-    cancelled_now = False
-    if request.method == "POST" and registration.status != Registration.Status.CANCELLED:
-        registration = services.registration_cancel(registration=registration)
-        cancelled_now = True
-    confirmed = registration.status == Registration.Status.CONFIRMED
+    now = timezone.now()
+    event = _describe(registration.event, now)
+    done = ""
+    refusal = None
+    if request.method == "POST":
+        registration, done, refusal = _manage_post(request, registration, now)
+        registration.event = event
+    status = registration.status
+    offered = status == Registration.Status.OFFERED
+    if offered and registration.offer_expires_at <= now:
+        # Past its time but not yet swept: nothing changes on a GET, but it cannot be accepted.
+        refusal, offered = Refused(_("The offer of a place has passed."), code="passed"), False
     return render(
         request,
         "events/manage.html",
         {
             "event": event,
             "registration": registration,
-            "cancelled_now": cancelled_now,
-            "cancelled": registration.status == Registration.Status.CANCELLED,
+            "cancelled_now": done == "cancelled",
+            "accepted_now": done == "accepted",
+            "refusal": refusal,
+            "cancelled": status == Registration.Status.CANCELLED,
+            "offered": offered,
+            "offer_expires": when(registration.offer_expires_at) if offered else "",
             "joining_link": (
                 event.joining_link
-                if confirmed and registration.attendance == Registration.Attendance.ONLINE
+                if status == Registration.Status.CONFIRMED
+                and registration.attendance == Registration.Attendance.ONLINE
                 else ""
             ),
             "live": event.status == Event.Status.PUBLISHED and event.current_stage != Stage.PAST,
         },
     )
+
+
+def _manage_post(request: HttpRequest, registration: Registration, now):
+    """Accept (the button named "action" with the value "accept") or cancel (any other POST).
+    Returns the booking as it now is, what was done, and a refusal to show, if any."""
+    if registration.status == Registration.Status.CANCELLED:
+        return registration, "", None
+    if request.POST.get("action") == "accept":
+        try:
+            accepted = services.offer_accept(registration=registration, now=now)
+        except Refused as refusal:
+            registration.refresh_from_db()  # an offer that passed has ended the booking
+            return registration, "", refusal
+        return accepted, "accepted", None
+    return services.registration_cancel(registration=registration, now=now), "cancelled", None
 
 
 def open_items(*, organisation=None, limit: int = 5) -> list[open_now.OpenItem]:

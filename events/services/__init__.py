@@ -170,6 +170,8 @@ def event_cancel(*, actor: User, event: Event, reason: str, now: datetime | None
         summary="Cancelled the event",
         fields={"cancelled_at": now or timezone.now(), "cancellation_reason": reason[:2000]},
     )
+    locked.department = event.department
+    registrations_tell_cancelled(event=locked)
     return locked
 
 
@@ -230,14 +232,24 @@ from events.services.registering import (  # noqa: E402  (the services views and
     registration_cancel,
     registration_for_token,
     registration_make,
+    registrations_tell_cancelled,
+)
+from events.services.waiting import (  # noqa: E402
+    offer_accept,
+    offers_expire,
+    places_offer,
 )
 
 __all__ = [
     "Registered",
     "event_url",
     "manage_url",
+    "offer_accept",
+    "offers_expire",
+    "places_offer",
     "register_token",
     "registration_cancel",
     "registration_for_token",
     "registration_make",
+    "registrations_tell_cancelled",
 ]

@@ -30,7 +30,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -63,6 +63,7 @@ CODE_LENGTH = 6
 # flood them.
 REPEAT_NOTICES = 3
 HEAR_WORDING = gettext_lazy("Tell me about the council's future events")
+HOLDING = Q(status__in=[Registration.Status.CONFIRMED, Registration.Status.OFFERED])
 
 REGISTERING = FormGuard(
     action="events:register",
@@ -278,38 +279,58 @@ def registration_make(
 
 def _take_places(event: Event, registration: Registration, now: datetime) -> Registered:
     """Decide the registration with the event's row locked, so that no two registrations count
-    the same free places; a clash of check-in codes (rare) draws another."""
+    the same free places; a clash of check-in codes (rare) draws another.
+
+    A repeat is found before the lock is taken, so the lock is held only for what must be
+    decided one at a time (every registration of a rush queues for it); two registrations of
+    one address at once meet the unique constraint, and the second is then a repeat."""
     for _attempt in range(5):
+        existing = (
+            Registration.objects.filter(event_id=event.pk, email_key=registration.email_key)
+            .exclude(status=Registration.Status.CANCELLED)
+            .first()
+        )
+        if existing is not None:
+            existing.event = event
+            return _repeat(existing)
         try:
             with transaction.atomic():
                 return _decided(event, registration, now)
         except IntegrityError as error:
-            if "registration_code_unique_per_event" not in str(error):
+            if not any(name in str(error) for name in RETRIED_CONSTRAINTS):
                 raise
     raise RuntimeError("Could not draw a free check-in code")  # pragma: no cover
+
+
+RETRIED_CONSTRAINTS = ("registration_code_unique_per_event", "registration_one_live_per_email")
+
+
+@transaction.atomic
+def _repeat(existing: Registration) -> Registered:
+    """The address's owner hears of it, REPEAT_NOTICES times at most (counted by the database,
+    so that repeats at the same moment cannot pass the limit)."""
+    told = Registration.objects.filter(pk=existing.pk, repeat_notices__lt=REPEAT_NOTICES).update(
+        repeat_notices=F("repeat_notices") + 1
+    )
+    if told:
+        _send(existing, "repeat")
+    return Registered(registration=existing, repeat=True)
 
 
 def _decided(event: Event, registration: Registration, now: datetime) -> Registered:
     locked = Event.objects.select_for_update().get(pk=event.pk)
     if not locked.allows("register", now):  # cancelled or closed meanwhile
         raise Refused(_("Registration for this event is not open."), code="closed")
-    existing = (
-        Registration.objects.filter(event=locked, email_key=registration.email_key)
-        .exclude(status=Registration.Status.CANCELLED)
-        .first()
+    # One query for what decides it: the places held and whether anyone waits for this way of
+    # attending, and the last arrival number.
+    same_way = Q(attendance=registration.attendance)
+    counts = Registration.objects.filter(event=locked).aggregate(
+        held=Sum("places", filter=same_way & HOLDING),
+        waiting=Count("pk", filter=same_way & Q(status=Registration.Status.WAITING)),
+        last=Max("arrival"),
     )
-    if existing is not None:
-        if existing.repeat_notices < REPEAT_NOTICES:
-            Registration.objects.filter(pk=existing.pk).update(
-                repeat_notices=F("repeat_notices") + 1
-            )
-            _send(existing, "repeat")
-        return Registered(registration=existing, repeat=True)
-    same_way = Registration.objects.filter(event=locked, attendance=registration.attendance)
-    held = same_way.holding_places().aggregate(total=Sum("places"))["total"] or 0
-    someone_waits = same_way.filter(status=Registration.Status.WAITING).exists()
+    held, someone_waits, last = counts["held"] or 0, counts["waiting"] > 0, counts["last"]
     fits = held + registration.places <= locked.capacity(registration.attendance)
-    last = Registration.objects.filter(event=locked).aggregate(last=Max("arrival"))["last"]
     created = Registration.objects.create(
         event=locked,
         name=registration.name,
@@ -367,11 +388,18 @@ def _record(registration: Registration, now: datetime) -> None:
 
 
 def registration_cancel(*, registration: Registration, now: datetime | None = None) -> Registration:
-    """The person cancels their booking from the link in their e-mail (a POST). Their places are
-    free again for whoever registers next; offering them to the waiting list comes later."""
+    """The person cancels their booking, leaves the waiting list or declines an offer, from the
+    link in their e-mail (a POST). The places it held are offered to the waiting list at once
+    (events.services.waiting), in the same transaction, with the event's row locked."""
+    from events.services.waiting import offers_make
+
     now = now or timezone.now()
     with transaction.atomic():
-        Event.objects.select_for_update().get(pk=registration.event_id)
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("department__organisation")
+            .get(pk=registration.event_id)
+        )
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         state_move(
             locked,
@@ -380,8 +408,9 @@ def registration_cancel(*, registration: Registration, now: datetime | None = No
             summary=None,
             fields={"cancelled_at": now},
         )
-    locked.event = registration.event
-    _send(locked, "cancelled")
+        locked.event = event
+        _send(locked, "cancelled")
+        offers_make(event=event, now=now)
     return locked
 
 
@@ -394,6 +423,13 @@ def _send(registration: Registration, template: str) -> None:
     from events.calendar import booking_attachments
     from mailing.services import transactional_enqueue
 
+    transactional_enqueue(
+        **_message(registration, template), attachments=booking_attachments(registration)
+    )
+
+
+def _message(registration: Registration, template: str) -> dict:
+    """transactional_enqueue's arguments for an e-mail about a booking."""
     event = registration.event
     context = {
         "event": event,
@@ -403,11 +439,29 @@ def _send(registration: Registration, template: str) -> None:
         "starts": when(event.starts_at),
         "where": venue_line(event),
         "site_name": settings.CIVIC_SITE_NAME,
+        "offer_expires": (
+            when(registration.offer_expires_at) if registration.offer_expires_at else ""
+        ),
     }
-    transactional_enqueue(
-        organisation=event.organisation,
-        to_email=registration.email,
-        subject=render_to_string(f"events/email/{template}_subject.txt", context).strip(),
-        text=render_to_string(f"events/email/{template}.txt", context),
-        attachments=booking_attachments(registration),
+    return {
+        "organisation": event.organisation,
+        "to_email": registration.email,
+        "subject": render_to_string(f"events/email/{template}_subject.txt", context).strip(),
+        "text": render_to_string(f"events/email/{template}.txt", context),
+    }
+
+
+def registrations_tell_cancelled(*, event: Event) -> int:
+    """Everyone with a live booking (confirmed, offered or waiting) hears that the officers
+    cancelled the event, once: called in the transaction that cancels it."""
+    from mailing.services import transactional_enqueue_many
+
+    live = list(
+        Registration.objects.filter(event=event)
+        .exclude(status=Registration.Status.CANCELLED)
+        .order_by("arrival")
     )
+    for registration in live:
+        registration.event = event
+    transactional_enqueue_many([_message(registration, "event_cancelled") for registration in live])
+    return len(live)

@@ -1,0 +1,75 @@
+"""Registrations and cancellations at the same moment, many at once, on PostgreSQL: never more
+places held (confirmed and offered) than the event has, and the waiting list in arrival order,
+offers going to its head."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from events.models import Registration
+from events.services import registration_cancel
+from mailing.models import Delivery
+from tests.events.conftest import make_event
+from tests.events.factories import RegistrationFactory
+from tests.events.test_registering import register
+
+Status = Registration.Status
+
+
+@pytest.mark.usefixtures("postgresql_only")
+@pytest.mark.django_db(transaction=True)
+def test_registering_and_cancelling_at_once_never_holds_more_than_the_capacity(cast):
+    capacity = 10
+    event = make_event(cast, in_person_capacity=capacity)
+    booked = [
+        RegistrationFactory(event=event, arrival=number + 1, email=f"early{number}@example.org")
+        for number in range(capacity)
+    ]
+    for number in range(4):
+        RegistrationFactory(event=event, arrival=capacity + number + 1, status=Status.WAITING,
+                            email=f"queue{number}@example.org")  # fmt: skip
+    registering, cancelling = 20, 8
+    barrier = threading.Barrier(registering + cancelling)
+    failures = []
+
+    def attempt(job) -> None:
+        try:
+            barrier.wait()
+            job()
+        except Exception as error:  # pragma: no cover - reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    jobs = [
+        lambda number=number: register(event, email=f"racer{number}@example.org")
+        for number in range(registering)
+    ] + [lambda booking=booking: registration_cancel(registration=booking)
+         for booking in booked[:cancelling]]  # fmt: skip
+    threads = [threading.Thread(target=attempt, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    registrations = Registration.objects.filter(event=event)
+    held = registrations.holding_places().aggregate(total=Sum("places"))["total"]
+    assert held == capacity  # eight freed places, all offered: never more, none left idle
+    offered = sorted(registrations.filter(status=Status.OFFERED).values_list("arrival", flat=True))
+    waiting = list(registrations.waiting().values_list("arrival", flat=True))
+    assert len(offered) == cancelling
+    # The four who queued first were offered first; nobody waiting arrived before an offer.
+    assert offered[:4] == [capacity + 1, capacity + 2, capacity + 3, capacity + 4]
+    assert max(offered) < min(waiting)
+    # Every newcomer waited (someone was always waiting), in arrival order without a gap.
+    racers = registrations.filter(email__startswith="racer")
+    assert racers.filter(status=Status.CONFIRMED).count() == 0
+    arrivals = sorted(registrations.values_list("arrival", flat=True))
+    assert arrivals == list(range(1, capacity + 4 + registering + 1))
+    # One e-mail per move: each racer's "waiting", each cancellation and each offer.
+    assert Delivery.objects.count() == registering + cancelling + cancelling
