@@ -310,6 +310,26 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     return response, (marks, content, headers)
 
 
+# Rows that pages show, read once a generation -----------------------------------------------------
+
+_rows = ProcessMemo(1)
+
+
+def read_unchanged(key: str, make: Callable[[], object]):
+    """What make() reads from shown tables, kept in this process while the pages' generation
+    stays the same (at most a second): as fresh as a shared page, for a page that is drawn for
+    each visitor but shows the same rows to all (a conversation and its statements). make()
+    returns None for nothing to keep. The value is shared by every request of the process: a
+    caller that changes it changes a copy."""
+    kept_as = (generation(), key)
+    value = _rows.get(kept_as)
+    if value is None:
+        value = make()
+        if value is not None:
+            _rows.set(kept_as, value)
+    return value
+
+
 # Answering before the middleware ------------------------------------------------------------------
 
 
@@ -414,6 +434,7 @@ def forget_all() -> None:
     _pages.clear()
     _generation.clear()
     _answers.clear()
+    _rows.clear()
 
 
 # Noticing changes ---------------------------------------------------------------------------------
