@@ -176,6 +176,7 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
     query (the visitor's votes) besides the conversation and its statements, which the process
     keeps (_published)."""
     now = timezone.now()
+    _describe(conversation, now)
     shown = conversation.shown_statements
     votes = _own_votes(request, conversation)
     voted = {vote.statement_id for vote in votes}
@@ -213,15 +214,15 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
 
 @require_safe
 def conversation_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    conversation = _describe(_conversation(request, slug), timezone.now())
-    return _page(request, conversation)
+    return _page(request, _conversation(request, slug))
 
 
 @require_http_methods(["GET", "POST"])
 def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
     """Agree, Disagree or Pass on one statement. A GET (a link followed, a crawler) goes back to
-    the conversation's page: only a POST votes."""
-    conversation = _describe(_conversation(request, slug), timezone.now())
+    the conversation's page: only a POST votes. The page is drawn (its state in words) only
+    when the vote is refused: a vote counted is answered with a redirect."""
+    conversation = _conversation(request, slug)
     back = reverse("debates:conversation", args=[conversation.slug])
     if request.method != "POST":
         return redirect(back)
