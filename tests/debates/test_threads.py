@@ -140,9 +140,10 @@ def test_a_kept_page_of_threads_shows_what_it_names(two_pages_of_threads):
         Client().get(path + address)
     second, oldest_first = Client().get(path + "?page=2"), Client().get(path + "?sort=oldest")
     assert second.context is None and oldest_first.context is None  # from the cache
-    section = second.content.decode().split('id="debate-comments"')[1]
+    heading = two_pages_of_threads.question
+    section = assert_page(second, heading=heading).split('id="debate-comments"')[1]
     assert ">Thread 4<" in section and ">Thread 5<" not in section
-    section = oldest_first.content.decode().split('id="debate-comments"')[1]
+    section = assert_page(oldest_first, heading=heading).split('id="debate-comments"')[1]
     assert section.index(">Thread 0<") < section.index(">Thread 1<")
     assert ">Thread 24<" not in section
 
