@@ -8,8 +8,15 @@ in `fill` and read in the view with `value()`), and the marks are replaced with 
 values when it is served. So each visitor gets a CSRF token of their own. A page that asked for
 the visitor's own token while it was drawn, or set a cookie, is served but never kept.
 
-Which requests. Only what every anonymous visitor sees alike: GET or HEAD, not signed in, no query
-string (a filter or a page number is drawn for the request), no message waiting, an answer of 200.
+Which requests. Only what every anonymous visitor sees alike: GET or HEAD, not signed in, no message
+waiting, an answer of 200, and no query string unless the view names its parameters (`query`: a
+page of comments, a sort order). Then each address the page names is a page of its own, kept by
+its query string as sent, if every parameter is named, given once and takes a value the view
+accepts (`one_of` a few words, a `page_number`); and a page drawn for another page than the one
+asked for (a page number past the end shows the last page; see `not_kept`) is served, not kept.
+So only the pages that exist are kept, however many addresses a visitor makes up; anything else
+(a filter, a search, a made-up parameter) is drawn for the request, as a page without `query` is
+for any query string.
 
 When it changes. Every write to the database from any process (a view, the admin, a Celery
 worker counting signatures, a management command) goes through `_watch`, installed on every
@@ -28,10 +35,11 @@ that second.
 Before the middleware. A page that a process has just served to an anonymous visitor is also
 kept with the headers the whole middleware stack gave it (security headers, CSP), and
 `SharedPageMiddleware`, first in the stack, answers the next visitor who may share it at once,
-without the rest of the stack: a GET or HEAD with no query string, no session and no messages
+without the rest of the stack: a GET or HEAD with no session and no messages
 cookie, a CSRF cookie of their own (a first visit goes through the stack, which sets one), on the
-same scheme and host, while the generation is the same. Their CSRF token is made from their
-cookie as Django's middleware would, and the other per-request values are filled in as above.
+same scheme and host and with the same query string, while the generation is the same. Their
+CSRF token is made from their cookie as Django's middleware would, and the other per-request
+values are filled in as above.
 Nothing else that the skipped middleware does applies to such a request: it has no session or
 user, its language is the site's only one (the fast path is off when there are several), its
 host was checked when the page was kept, and an http request that must be redirected to https
@@ -119,30 +127,73 @@ _WRITE = re.compile(
 
 # Which requests share a page ---------------------------------------------------------------------
 
+# The query parameters a page may be kept for, each with what says whether a value is one the
+# page names.
+Query = dict[str, Callable[[str], bool]]
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
-def cacheable(request: HttpRequest) -> bool:
+
+def one_of(*values: str) -> Callable[[str], bool]:
+    """A parameter that takes one of a few words (a sort order)."""
+    return frozenset(values).__contains__
+
+
+def page_number(value: str) -> bool:
+    """A page number as the page's own links write it (1, 2, ...; not 02 or +2). One past the
+    last page is drawn and not kept (civic.pagination tells `not_kept`)."""
+    return _PAGE_NUMBER.fullmatch(value) is not None
+
+
+def _named(request: HttpRequest, query: Query | None) -> bool:
+    """Whether the query string is none, or one the page names: each parameter named in
+    `query`, once, with a value it takes, written plainly (nothing to decode)."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return True
+    if not query:
+        return False
+    seen = set()
+    for pair in raw.split("&"):
+        name, equals, given = pair.partition("=")
+        check = query.get(name)
+        if not equals or check is None or name in seen or not check(given):
+            return False
+        seen.add(name)
+    return True
+
+
+def cacheable(request: HttpRequest, query: Query | None = None) -> bool:
     """Whether this request gets the page every anonymous visitor gets."""
     return (
         request.method in ("GET", "HEAD")
-        and not request.GET
+        and _named(request, query)
         and not request.user.is_authenticated
         and not len(get_messages(request))
     )
 
 
+def not_kept(request: HttpRequest) -> None:
+    """The page being drawn is not the one its address names (page 999 of 3 shows page 3): the
+    visitor gets it, and it is not kept under that address."""
+    request.page_not_kept = True
+
+
 Fill = dict[str, Callable[[], str]]
 
 
-def shared_page(view=None, *, seconds: int = SECONDS, fill: Fill | None = None):
+def shared_page(
+    view=None, *, seconds: int = SECONDS, fill: Fill | None = None, query: Query | None = None
+):
     """Serve the view's page from the shared cache to visitors who may share it. `fill` names
     the per-request values the page shows besides its CSRF token (the view reads each with
-    `value(request, name)`)."""
+    `value(request, name)`); `query` the query parameters a page is kept for, each with the
+    values it takes (see "Which requests")."""
 
     def decorate(view):
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             request.page_fill = fill or {}
-            if not cacheable(request):
+            if not cacheable(request, query):
                 request.page_marks = None
                 return view(request, *args, **kwargs)
             return _serve(request, seconds, lambda: view(request, *args, **kwargs))
@@ -195,7 +246,10 @@ def generation(*, ask: bool = True) -> str | None:
 
 
 def _key(request: HttpRequest, current: str | None = None) -> str:
-    return f"page:{current or generation()}:{get_language()}:{request.get_host()}:{request.path}"
+    key = f"page:{current or generation()}:{get_language()}:{request.get_host()}:{request.path}"
+    # As sent: only a query string the view names (`_named`) is kept under its key.
+    query = request.META.get("QUERY_STRING", "")
+    return f"{key}?{query}" if query else key
 
 
 def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
@@ -236,6 +290,7 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     marks = {name: secrets.token_hex(12) for name in (CSRF, *request.page_fill)}
     asked_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
     request.page_marks = marks
+    request.page_not_kept = False
     try:
         response = draw()
         if callable(getattr(response, "render", None)) and not response.is_rendered:
@@ -249,10 +304,30 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
     # Only the marks the page shows are filled in: a page with no form makes no CSRF token.
     marks = {name: mark for name, mark in marks.items() if mark in content}
     response.content = _filled(content, marks, request)
-    if response.status_code != 200 or response.cookies or asked_for_token:
+    if response.status_code != 200 or response.cookies or asked_for_token or request.page_not_kept:
         return response, None
     headers = [(name, header) for name, header in response.items() if name != "Content-Length"]
     return response, (marks, content, headers)
+
+
+# Rows that pages show, read once a generation -----------------------------------------------------
+
+_rows = ProcessMemo(1)
+
+
+def read_unchanged(key: str, make: Callable[[], object]):
+    """What make() reads from shown tables, kept in this process while the pages' generation
+    stays the same (at most a second): as fresh as a shared page, for a page that is drawn for
+    each visitor but shows the same rows to all (a conversation and its statements). make()
+    returns None for nothing to keep. The value is shared by every request of the process: a
+    caller that changes it changes a copy."""
+    kept_as = (generation(), key)
+    value = _rows.get(kept_as)
+    if value is None:
+        value = make()
+        if value is not None:
+            _rows.set(kept_as, value)
+    return value
 
 
 # Answering before the middleware ------------------------------------------------------------------
@@ -263,8 +338,9 @@ def _answer_key(request: HttpRequest, key: str) -> str:
 
 
 def _may_share(request: HttpRequest) -> bool:
-    """Whether the request is one that may take a kept answer (its CSRF cookie aside)."""
-    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+    """Whether the request is one that may take a kept answer (its CSRF cookie aside). A query
+    string is part of the answer's key: only a page kept under it (one the view names) answers."""
+    if request.method not in ("GET", "HEAD"):
         return False
     cookies = request.COOKIES
     if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
@@ -358,6 +434,7 @@ def forget_all() -> None:
     _pages.clear()
     _generation.clear()
     _answers.clear()
+    _rows.clear()
 
 
 # Noticing changes ---------------------------------------------------------------------------------

@@ -10,13 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from civic import pagecache
+
 
 def paginate(request: HttpRequest, items, *, per_page: int) -> dict:
     """The page `?page=` asks for (the last one when it asks past the end, the first when it is
     not a number) as `page`, with `page_range`, elided on either side, and the `ellipsis` it
-    holds: the context of the pagination include."""
+    holds: the context of the pagination include. A page other than the one asked for is not
+    kept in the shared page cache under the address that asked (civic.pagecache.not_kept)."""
     paginator = Paginator(items, per_page)
-    page = paginator.get_page(request.GET.get("page"))
+    asked = request.GET.get("page")
+    page = paginator.get_page(asked)
+    if asked is not None and asked != str(page.number):
+        pagecache.not_kept(request)
     return {
         "page": page,
         "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)),

@@ -61,6 +61,8 @@ class EndorseForm(forms.Form):
 class CommentSortForm(forms.Form):
     """How a debate's comment threads are sorted, read from the address (GET)."""
 
+    SORTS = ("best", "newest", "oldest")
+
     sort = forms.ChoiceField(
         label=_("Sort comments by"),
         required=False,

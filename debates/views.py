@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from civic import open_now
 from civic.form_guard import Refused
 from civic.formatting import markdown_light_to_html, markdown_to_html, when
-from civic.pagecache import shared_page
+from civic.pagecache import one_of, page_number, shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
@@ -124,7 +124,7 @@ def _points(debate: Debate) -> dict[str, list[Point]]:
 
 
 @require_safe
-@shared_page
+@shared_page(query={"sort": one_of(*CommentSortForm.SORTS), "page": page_number})
 def debate_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Five queries whatever it holds: the debate (with its department and consultation), its
     points with their endorsements counted, and a page of comment threads (_threads); and for a
@@ -257,7 +257,8 @@ def point_endorse(request: HttpRequest, slug: str, point_id: int) -> HttpRespons
 # Comments, read in threads -----------------------------------------------------------------------
 
 COMMENTS_PER_PAGE = 20
-# How a page of threads is ordered: best by the sum of its votes, then newest first.
+# How a page of threads is ordered: best by the sum of its votes, then newest first (the keys are
+# CommentSortForm.SORTS).
 COMMENT_ORDER = {
     "best": ["-score", "-created_at", "-pk"],
     "newest": ["-created_at", "-pk"],

@@ -9,11 +9,13 @@ without JavaScript.
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,14 +26,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from civic.form_guard import Refused
 from civic.formatting import markdown_to_html, when
-from civic.pagecache import shared_page
+from civic.pagecache import read_unchanged, shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
 from debates import conversations as services
 from debates.api import ConversationSerializer
 from debates.forms import StatementForm, VoteForm
-from debates.models import Conversation, Participant, Statement, StatementVote
+from debates.models import Conversation, Statement, StatementVote
 from debates.views import describe
 
 PER_PAGE = 20
@@ -63,7 +65,38 @@ def _describe(conversation: Conversation, now) -> Conversation:
     return describe(conversation, now, state_words)
 
 
+def _published(slug: str) -> tuple[Conversation | None, dict[int, Statement]]:
+    """The published conversation at `slug` (None if there is none) and its shown statements
+    by id, in the order they are put to participants (the council's own first, then the
+    oldest), with the background drawn: the same for every visitor, so read once a generation
+    of the pages in each process (civic.pagecache.read_unchanged), not twice a vote."""
+
+    def read():
+        conversation = (
+            Conversation.objects.published()
+            .select_related("department__organisation")
+            .filter(slug=slug)
+            .first()
+        )
+        if conversation is None:
+            return None, {}
+        conversation.background_html = markdown_to_html(conversation.background)
+        shown = conversation.statements.filter(status=Statement.Status.SHOWN).order_by(
+            "-is_seed", "pk"
+        )
+        return conversation, {statement.pk: statement for statement in shown}
+
+    return read_unchanged(f"debates:conversation:{slug}", read)
+
+
 def _conversation(request: HttpRequest, slug: str) -> Conversation:
+    """The conversation at `slug` as this visitor may see it: a published one (a copy of the one
+    this process keeps), or a draft for those who run it."""
+    conversation, shown = _published(slug)
+    if conversation is not None:
+        conversation = copy.copy(conversation)
+        conversation.shown_statements = shown
+        return conversation
     conversation = (
         published_or_run_by(
             Conversation.objects.select_related("department__organisation"),
@@ -75,6 +108,11 @@ def _conversation(request: HttpRequest, slug: str) -> Conversation:
     )
     if conversation is None:
         raise Http404(_("There is no conversation here."))
+    conversation.background_html = markdown_to_html(conversation.background)
+    statements = conversation.statements.filter(status=Statement.Status.SHOWN)
+    conversation.shown_statements = {
+        statement.pk: statement for statement in statements.order_by("-is_seed", "pk")
+    }
     return conversation
 
 
@@ -95,14 +133,25 @@ def _keep_key(response: HttpResponse, key: str) -> HttpResponse:
     return response
 
 
-def _participant(request: HttpRequest, conversation: Conversation) -> Participant | None:
-    """Who this visitor already is in the conversation, if anyone (never makes one)."""
+def _own_votes(request: HttpRequest, conversation: Conversation) -> list[StatementVote]:
+    """This visitor's votes on the conversation's shown statements, by statement, each with its
+    statement: one query, through their account or their cookie's key (none if they are not
+    taking part)."""
     if not services.may_take_part(conversation, request.user):
-        return None
-    key = _anonymous_key(request)
-    if not request.user.is_authenticated and not key:
-        return None
-    return services.participant_for(conversation=conversation, user=request.user, anonymous_key=key)
+        return []
+    if request.user.is_authenticated and request.user.email:
+        whose = Q(participant__user=request.user)
+    elif conversation.allow_anonymous and (key := _anonymous_key(request)):
+        whose = Q(participant__anonymous_key=key)
+    else:
+        return []
+    shown = conversation.shown_statements
+    votes = StatementVote.objects.filter(
+        whose, participant__conversation=conversation, statement_id__in=list(shown)
+    ).order_by("statement_id")
+    for vote in votes:
+        vote.statement = shown[vote.statement_id]
+    return list(votes)
 
 
 @require_safe
@@ -121,40 +170,23 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _progress(participant: Participant | None, conversation: Conversation) -> dict:
-    """How far the participant has got, in figures for the words: one query."""
-    shown = conversation.statements.filter(status=Statement.Status.SHOWN)
-    if participant is None:
-        return {"voted": 0, "total": shown.count()}
-    figures = shown.aggregate(
-        total=Count("pk", distinct=True),
-        voted=Count("pk", distinct=True, filter=Q(votes__participant=participant)),
-    )
-    return figures
-
-
 def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, status=200):
     """The conversation's page: the statement to vote on next (or the one asked for by
-    ?statement=, to change a vote), how far the visitor has got, and their votes so far."""
+    ?statement=, to change a vote), how far the visitor has got, and their votes so far. One
+    query (the visitor's votes) besides the conversation and its statements, which the process
+    keeps (_published)."""
     now = timezone.now()
-    participant = _participant(request, conversation)
+    _describe(conversation, now)
+    shown = conversation.shown_statements
+    votes = _own_votes(request, conversation)
+    voted = {vote.statement_id for vote in votes}
     statement = None
     asked = request.GET.get("statement", "")
     if asked.isdigit():
-        statement = conversation.statements.filter(
-            pk=int(asked), status=Statement.Status.SHOWN
-        ).first()
+        statement = shown.get(int(asked))
     if statement is None:
-        statement = services.next_statement(participant, conversation)
-    votes = []
-    if participant is not None:
-        votes = list(
-            StatementVote.objects.filter(
-                participant=participant, statement__status=Statement.Status.SHOWN
-            )
-            .select_related("statement")
-            .order_by("statement_id")
-        )
+        # As services.next_statement: the council's own first, then the oldest (shown's order).
+        statement = next((item for item in shown.values() if item.pk not in voted), None)
     current = next(
         (vote for vote in votes if vote.statement_id == getattr(statement, "pk", 0)), None
     )
@@ -163,11 +195,11 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
         "debates/conversation.html",
         {
             "conversation": conversation,
-            "background": markdown_to_html(conversation.background),
+            "background": conversation.background_html,
             "statement": statement,
             "current_vote": current,
             "votes": votes,
-            "progress": _progress(participant, conversation),
+            "progress": {"voted": len(votes), "total": len(shown)},
             "can_vote": conversation.allows("vote", now),
             "can_add": conversation.allows("add", now),
             "may_take_part": services.may_take_part(conversation, request.user),
@@ -182,15 +214,15 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
 
 @require_safe
 def conversation_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    conversation = _describe(_conversation(request, slug), timezone.now())
-    return _page(request, conversation)
+    return _page(request, _conversation(request, slug))
 
 
 @require_http_methods(["GET", "POST"])
 def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
     """Agree, Disagree or Pass on one statement. A GET (a link followed, a crawler) goes back to
-    the conversation's page: only a POST votes."""
-    conversation = _describe(_conversation(request, slug), timezone.now())
+    the conversation's page: only a POST votes. The page is drawn (its state in words) only
+    when the vote is refused: a vote counted is answered with a redirect."""
+    conversation = _conversation(request, slug)
     back = reverse("debates:conversation", args=[conversation.slug])
     if request.method != "POST":
         return redirect(back)
@@ -198,11 +230,11 @@ def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         refusal = Refused(_("Choose agree, disagree or pass."), code="invalid")
         return _page(request, conversation, refusal=refusal, status=400)
-    statement = (
-        conversation.statements.filter(pk=form.cleaned_data["statement"])
-        .select_related("conversation")
-        .first()
-    )
+    statement = conversation.shown_statements.get(form.cleaned_data["statement"])
+    if statement is not None:
+        statement = copy.copy(statement)
+    else:  # not shown, or not this conversation's: the service says which
+        statement = conversation.statements.filter(pk=form.cleaned_data["statement"]).first()
     if statement is None:
         refusal = Refused(_("This statement is not in this conversation."), code="invalid")
         return _page(request, conversation, refusal=refusal, status=400)

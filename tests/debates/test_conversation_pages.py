@@ -18,7 +18,13 @@ from django.test import Client
 from civic.models import AuditEntry
 from contacts.gdpr_registry import sections
 from contacts.models import Contact
-from debates.conversations import participant_for, statement_token, statement_vote, vote_token
+from debates.conversations import (
+    participant_for,
+    statement_moderate,
+    statement_token,
+    statement_vote,
+    vote_token,
+)
 from debates.gdpr import ERASED_TEXT
 from debates.models import Conversation, Participant, Statement, StatementVote
 from debates.views_conversations import PARTICIPANT_COOKIE
@@ -492,3 +498,57 @@ def test_an_anonymous_visitors_first_act_may_be_a_statement_and_their_votes_foll
     participant = Participant.objects.get()
     assert participant.statements.get().text == "Trees along the street."
     assert participant.votes.count() == 1
+
+
+# Voting costs few queries, and what officers change shows at once ---------------------------------
+
+
+def test_a_participant_reads_the_page_in_one_query_and_votes_in_two(
+    cast, django_assert_num_queries
+):
+    """The conversation and its statements are read once a generation of the pages in each
+    process; the page then reads only the visitor's votes, and a vote only who they are and the
+    vote's INSERT ... ON CONFLICT."""
+    conversation = make_conversation(cast, allow_anonymous=True, seeds=6)
+    statements = list(conversation.statements.order_by("pk"))
+    visitor = Client()
+    page_of(visitor, conversation)
+    vote(visitor, conversation, statements[0], 1)
+    for statement in statements[1:4]:
+        with django_assert_num_queries(1):
+            html = page_of(visitor, conversation)
+        assert statement.text in html
+        with django_assert_num_queries(2):
+            assert vote(visitor, conversation, statement, -1).status_code == 303
+    assert "You have voted on 4 of 6 statements." in page_of(visitor, conversation)
+    assert list(
+        StatementVote.objects.order_by("statement_id").values_list("statement_id", "choice")
+    ) == [(statements[0].pk, 1)] + [(statement.pk, -1) for statement in statements[1:4]]
+
+
+def test_a_statement_shown_or_rejected_changes_the_next_page_at_once(cast):
+    conversation = make_conversation(cast, allow_anonymous=True, seeds=2)
+    residents = [
+        StatementFactory(conversation=conversation, text=text, is_seed=False, status=status)
+        for text, status in (("Wider pavements.", "shown"), ("More benches.", "pending"))
+    ]
+    visitor = Client()
+    for statement in conversation.statements.filter(status="shown"):
+        vote(visitor, conversation, statement, 1)
+    assert "You have voted on all 3 statements." in page_of(visitor, conversation)
+
+    statement_moderate(actor=cast.officer, statement=residents[1], status="shown")
+    html = page_of(visitor, conversation)
+    assert "You have voted on 3 of 4 statements." in html
+    assert "More benches." in html
+
+    statement_moderate(actor=cast.officer, statement=residents[0], status="rejected")
+    html = page_of(visitor, conversation)
+    assert "You have voted on 2 of 3 statements." in html
+    assert "Wider pavements." not in html  # nor among the visitor's votes
+
+    Conversation.objects.filter(pk=conversation.pk).update(title="Sharing the market square")
+    assert (
+        "Sharing the market square"
+        in Client().get(f"/debates/conversations/{conversation.slug}/").content.decode()
+    )

@@ -88,3 +88,125 @@ def test_the_debate_page_keeps_a_fixed_number_of_queries_with_threads(
     with django_assert_num_queries(5):
         html = client.get(f"/debates/{debate.slug}/?sort=best").content.decode()
     assert html.count('class="civic-comment ') == 3 * min(count, 20)
+
+
+# The shared page cache: each page of threads and each order is kept, nothing else ---------------
+
+
+def _kept_pages() -> int:
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=False)
+    return sum(1 for _key in client.scan_iter(match=cache.make_key("page:*"), count=1000))
+
+
+def _without_values(html: str) -> str:
+    import re
+
+    return re.sub(r'value="[^"]+"', "", html)
+
+
+@pytest.fixture
+def two_pages_of_threads(cast):
+    """A debate with 25 threads: two pages of them, the second with the five oldest."""
+    from datetime import timedelta
+
+    debate = make_debate(cast)
+    for number in range(25):
+        comment(debate, f"Thread {number}", created_at=debate.opens_at + timedelta(hours=number))
+    return debate
+
+
+@pytest.mark.parametrize("address", ["?page=2", "?sort=newest", "?sort=oldest&page=2", "?page=1"])
+def test_each_page_of_threads_and_each_order_is_kept_once_drawn(
+    two_pages_of_threads, address, django_assert_num_queries
+):
+    from django.test import Client
+
+    path = f"/debates/{two_pages_of_threads.slug}/{address}"
+    first = Client().get(path)
+    assert first.context is not None  # drawn
+    with django_assert_num_queries(0):
+        again = Client().get(path)
+    assert again.status_code == 200
+    assert _without_values(again.content.decode()) == _without_values(first.content.decode())
+
+
+def test_a_kept_page_of_threads_shows_what_it_names(two_pages_of_threads):
+    from django.test import Client
+
+    path = f"/debates/{two_pages_of_threads.slug}/"
+    for address in ("", "?page=2", "?sort=oldest"):
+        Client().get(path + address)
+    second, oldest_first = Client().get(path + "?page=2"), Client().get(path + "?sort=oldest")
+    assert second.context is None and oldest_first.context is None  # from the cache
+    heading = two_pages_of_threads.question
+    section = assert_page(second, heading=heading).split('id="debate-comments"')[1]
+    assert ">Thread 4<" in section and ">Thread 5<" not in section
+    section = assert_page(oldest_first, heading=heading).split('id="debate-comments"')[1]
+    assert section.index(">Thread 0<") < section.index(">Thread 1<")
+    assert ">Thread 24<" not in section
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "?page=3",  # past the last page: the last page is shown, under its own address only
+        "?page=99",
+        "?page=02",
+        "?page=0",
+        "?page=abc",
+        "?sort=%3Cscript%3E",
+        "?sort=",
+        "?sort=newest&sort=oldest",
+        "?sort=newest&page=2&page=2",
+        "?utm_source=leaflet",
+        "?page=2&utm_source=leaflet",
+    ],
+)
+def test_addresses_the_page_does_not_name_are_drawn_each_time_and_never_kept(
+    two_pages_of_threads, address
+):
+    from django.test import Client
+
+    path = f"/debates/{two_pages_of_threads.slug}/"
+    Client().get(path)
+    kept = _kept_pages()
+    for _visit in range(2):
+        response = Client().get(path + address)
+        assert_page(response, heading=two_pages_of_threads.question)
+        assert response.context is not None  # drawn for the request
+    assert _kept_pages() == kept
+    if address == "?page=3":  # the page shown is the last, as before
+        assert 'aria-current="page">2<' in response.content.decode()
+
+
+def test_a_change_to_a_comment_shows_on_every_kept_page_and_order(two_pages_of_threads):
+    from django.test import Client
+
+    from civic.localcache import clear_all
+
+    path = f"/debates/{two_pages_of_threads.slug}/"
+    for address in ("?page=2", "?sort=oldest"):
+        Client().get(path + address)
+    Comment.objects.filter(text="Thread 0").update(text="Thread nought")
+    clear_all()  # as once the second this process keeps what it read has passed
+    for address in ("?page=2", "?sort=oldest"):
+        assert ">Thread nought<" in Client().get(path + address).content.decode(), address
+
+
+def test_a_named_page_of_threads_is_answered_before_the_middleware_once_served(
+    two_pages_of_threads, monkeypatch
+):
+    from django.test import Client
+
+    from civic import pagecache
+
+    for memo in (pagecache._pages, pagecache._generation, pagecache._answers):
+        monkeypatch.setattr(memo, "clock", lambda: 0.0)
+    path = f"/debates/{two_pages_of_threads.slug}/"
+    visitor = Client()
+    for address in ("?page=2", "?page=3"):
+        answers = [visitor.get(path + address) for _visit in range(3)]
+        fast = getattr(answers[-1], "answered_before_middleware", False)
+        assert fast == (address == "?page=2"), address
