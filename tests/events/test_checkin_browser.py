@@ -63,3 +63,19 @@ def test_an_officer_checks_people_in_on_a_phone(signed_in_page, cast, width, jav
     text = assert_on_page(page, heading="Add a walk-in")
     assert "Enter their name" in text
     checked(page)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_outcome_pages_pass_axe(signed_in_page, cast, width):
+    event = make_event(cast, "past", title="High street public meeting")
+    page = signed_in_page(cast.officer, width)
+    page.goto(f"/admin/events/event/{event.pk}/outcome/")
+    assert_on_page(page, heading=f"Outcome: {event.title}")
+    checked(page)
+    page.get_by_label("Summary").fill("Most people want the street closed on Saturdays.")
+    submit(page, page.get_by_role("button", name="Save the outcome"))
+    assert_on_page(page, heading=f"Outcome: {event.title}")
+    submit(page, page.get_by_role("link", name="Check and publish"))
+    text = assert_on_page(page, heading=f"Publish the outcome: {event.title}")
+    assert "What happens when you publish" in text
+    checked(page)
