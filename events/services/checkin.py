@@ -29,7 +29,7 @@ from civic.models import AuditEntry, User
 from civic.postcodes import normalise_postcode
 from civic.services import area_for_postcode, audit_record, require
 from contacts.models import Activity
-from contacts.services import ConsentGiven, participation_record
+from contacts.services import ConsentGiven, participation_with_consent
 from events.models import ACTIVITY_ATTENDANCE, SOURCE_EVENT, Event, Registration
 from events.services.registering import (
     EMAIL_LIMIT,
@@ -222,28 +222,23 @@ def _record(registration: Registration, now: datetime) -> None:
     if not registration.email:
         return  # nobody to record: a walk-in who gave no address
     event = registration.event
-    consents = []
-    if registration.walk_in and registration.hears_about_events:
-        consents.append(
-            ConsentGiven(
-                purpose=events_purpose(event.organisation),
-                wording=str(HEAR_WORDING),
-                method=_("Checked in at an event"),
-            )
-        )
-    participation_record(
-        organisation=event.organisation,
-        email=registration.email,
-        kind=ACTIVITY_ATTENDANCE,
+    participation_with_consent(
         item=event,
         item_title=event.title,
+        kind=ACTIVITY_ATTENDANCE,
         reference=_reference(registration),
         source=SOURCE_EVENT,
+        email=registration.email,
         name=registration.name,
         postcode=registration.postcode,
-        department=event.department,
         occurred_at=now,
-        consents=consents,
+        consent=ConsentGiven(
+            purpose=events_purpose(event.organisation),
+            wording=str(HEAR_WORDING),
+            method=_("Checked in at an event"),
+        )
+        if registration.walk_in and registration.hears_about_events
+        else None,
     )
 
 

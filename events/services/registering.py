@@ -43,7 +43,7 @@ from civic.models import Organisation
 from civic.postcodes import normalise_postcode
 from civic.services import area_for_postcode, state_move
 from contacts.models import ConsentPurpose
-from contacts.services import ConsentGiven, participation_record
+from contacts.services import ConsentGiven, participation_with_consent
 from events.models import (
     ACTIVITY_REGISTRATION,
     SOURCE_EVENT,
@@ -359,28 +359,23 @@ def _decided(event: Event, registration: Registration, now: datetime) -> Registe
 def _record(registration: Registration, now: datetime) -> None:
     """The person took part; with their consent to hear about future events, if given."""
     event = registration.event
-    consents = []
-    if registration.hears_about_events:
-        consents.append(
-            ConsentGiven(
-                purpose=events_purpose(event.organisation),
-                wording=str(HEAR_WORDING),
-                method=_("Registering for an event"),
-            )
-        )
-    participation_record(
-        organisation=event.organisation,
-        email=registration.email,
-        kind=ACTIVITY_REGISTRATION,
+    participation_with_consent(
         item=event,
         item_title=event.title,
+        kind=ACTIVITY_REGISTRATION,
         reference=f"event-registration-{registration.pk}",
         source=SOURCE_EVENT,
+        email=registration.email,
         name=registration.name,
         postcode=registration.postcode,
-        department=event.department,
         occurred_at=now,
-        consents=consents,
+        consent=ConsentGiven(
+            purpose=events_purpose(event.organisation),
+            wording=str(HEAR_WORDING),
+            method=_("Registering for an event"),
+        )
+        if registration.hears_about_events
+        else None,
     )
 
 
