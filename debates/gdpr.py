@@ -149,15 +149,17 @@ def erase_contributions(contact: Contact) -> int:
 
 
 # Conversations ----------------------------------------------------------------------------------
-# A person takes part in a conversation through their account (an anonymous participant is
-# nobody's contact). Erasure removes them as a participant with every vote they cast; the
-# statements they wrote stay (others voted on them) without their author, replaced whole if they
-# name them.
+# A person takes part in a conversation through their account or with their e-mail address (an
+# anonymous participant is nobody's contact). Erasure removes them as a participant with every
+# vote they cast; the statements they wrote stay (others voted on them) without their author,
+# replaced whole if they name them.
 
 
 def _participants(contact: Contact):
+    """Through their account, or with their address and no account (conversation_email)."""
+    by_address = Q(email__iexact=contact.email) if contact.email else Q(pk__in=[])
     return Participant.objects.filter(
-        _theirs(contact, "user"),
+        _theirs(contact, "user") | by_address,
         conversation__department__organisation_id=contact.organisation_id,
     )
 

@@ -527,6 +527,13 @@ class Participant(models.Model):
     # Empty (NULL, not "") for signed-in people, so the uniqueness per key leaves them alone.
     anonymous_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
+    # Someone taking part with an e-mail address and no account (debates.conversation_email):
+    # known by a key like an anonymous visitor, which only their confirmed link gives a browser.
+    email = models.EmailField(_("e-mail address"), null=True, blank=True)  # noqa: DJ001
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Whether they asked, with their address, to hear how the conversation goes: recorded as
+    # their consent once they confirm.
+    wants_news = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("participant")
@@ -537,6 +544,13 @@ class Participant(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["conversation", "anonymous_key"], name="participant_one_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "email"], name="participant_one_per_email"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=True) | models.Q(user__isnull=True),
+                name="participant_email_without_account",
             ),
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False, anonymous_key__isnull=True)

@@ -3,6 +3,7 @@ from django.urls import path
 from debates import (
     views,
     views_comments,
+    views_conversation_email,
     views_conversations,
     views_follow,
     views_moderation,
@@ -34,6 +35,16 @@ urlpatterns = [
         "debates/conversations/<slug:slug>/results/",
         views_opinion.conversation_results,
         name="conversation_results",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/take-part/",
+        views_conversation_email.conversation_email,
+        name="conversation_email",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/take-part/<str:token>/",
+        views_conversation_email.conversation_email_confirm,
+        name="conversation_email_confirm",
     ),
     path(
         "debates/conversations/<slug:slug>/vote/",

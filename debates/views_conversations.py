@@ -97,12 +97,21 @@ def _keep_key(response: HttpResponse, key: str) -> HttpResponse:
 
 def _participant(request: HttpRequest, conversation: Conversation) -> Participant | None:
     """Who this visitor already is in the conversation, if anyone (never makes one)."""
-    if not services.may_take_part(conversation, request.user):
-        return None
     key = _anonymous_key(request)
     if not request.user.is_authenticated and not key:
         return None
+    if not services.may_take_part(conversation, request.user):
+        try:  # someone who confirmed their e-mail address (debates.conversation_email), or nobody
+            return services.participant_for(
+                conversation=conversation, user=request.user, anonymous_key=key
+            )
+        except Refused:
+            return None
     return services.participant_for(conversation=conversation, user=request.user, anonymous_key=key)
+
+
+def _takes_part(request: HttpRequest, conversation: Conversation, participant) -> bool:
+    return participant is not None or services.may_take_part(conversation, request.user)
 
 
 @require_safe
@@ -170,7 +179,7 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
             "progress": _progress(participant, conversation),
             "can_vote": conversation.allows("vote", now),
             "can_add": conversation.allows("add", now),
-            "may_take_part": services.may_take_part(conversation, request.user),
+            "may_take_part": _takes_part(request, conversation, participant),
             "choices": StatementVote.Choice,
             "token": services.vote_token(),
             "refusal": refusal,
@@ -284,7 +293,9 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "refusal": refusal,
             "open": conversation.allows("add", now),
-            "may_take_part": services.may_take_part(conversation, request.user),
+            "may_take_part": _takes_part(
+                request, conversation, participant or _participant(request, conversation)
+            ),
             "token": services.statement_token(),
             # An anonymous visitor's first statement makes them a participant: that guard too.
             "joining_token": services.vote_token(),

@@ -86,6 +86,8 @@ NOT_SHARED = {
     "debates:statement_vote": "a participant's own vote",
     "debates:statement_add": "the form with a participant's own errors and cookie",
     "debates:conversation_json": "open data, cached as JSON for a few seconds",
+    "debates:conversation_email": "the form with a visitor's own errors",
+    "debates:conversation_email_confirm": "a participant's own link, which sets their cookie",
     "debates:comment": "for signed-in residents only",
     "debates:comment_reply": "for signed-in residents only",
     "debates:comment_edit": "for a comment's author only",
