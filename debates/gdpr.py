@@ -8,7 +8,8 @@ Erasure keeps every endorsement, comment vote and report (the counts stay true) 
 whose it was (and a report's detail); a comment stays in its place in the thread without its
 author, replaced whole if it names them. A point the person made stays, since others endorsed
 it, but no longer names them: the link to its author goes, and a point that names them is
-replaced whole (what is around a name tells who they are as well).
+replaced whole (what is around a name tells who they are as well). A debate they proposed in a
+space goes if it was never published; a published one stays without them, the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from debates.models import (
     STATEMENT_MAX_LENGTH,
     Comment,
     CommentVote,
+    Debate,
     Endorsement,
     Follow,
     Participant,
@@ -78,8 +80,25 @@ def _reports(contact: Contact):
     )
 
 
+def _proposals(contact: Contact):
+    """Debates they proposed in a space (debates.proposals)."""
+    return Debate.objects.filter(
+        _theirs(contact, "proposed_by"),
+        department__organisation_id=contact.organisation_id,
+    )
+
+
 def export_contributions(contact: Contact) -> list[dict]:
     rows = [
+        {
+            "debate": debate.question,
+            "what": f"proposed a debate ({debate.get_status_display().lower()})",
+            "when": debate.created_at.isoformat(),
+            "point": debate.background,
+        }
+        for debate in _proposals(contact).order_by("pk")
+    ]
+    rows += [
         {
             "debate": point.debate.question,
             "what": f"made a point {point.get_side_display().lower()}",
@@ -138,6 +157,21 @@ def erase_contributions(contact: Contact) -> int:
             comment.text = str(ERASED_TEXT)
         comment.author = None
         comment.save(update_fields=["text", "author"])
+        erased += 1
+    # A debate they proposed that was never published goes; a published one stays (others took
+    # part in it) without its proposer, its words replaced whole if they name them.
+    proposals = _proposals(contact)
+    erased += (
+        proposals.exclude(status=Debate.Status.PUBLISHED).delete()[1].get(Debate._meta.label, 0)
+    )
+    for debate in proposals.filter(status=Debate.Status.PUBLISHED):
+        words = (debate.question, debate.summary, debate.background, debate.slug)
+        if any(names_them(text.replace("-", " "), terms) for text in words):
+            debate.question = debate.summary = str(ERASED_TEXT)[:200]
+            debate.background = str(ERASED_TEXT)
+            debate.slug = f"debate-{debate.pk}"
+        debate.proposed_by = None
+        debate.save(update_fields=["question", "summary", "background", "slug", "proposed_by"])
         erased += 1
     for point in _points(contact):
         if names_them(point.text, terms):

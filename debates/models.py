@@ -79,13 +79,22 @@ class Debate(ScheduledItem, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
 
     # Published once it passes its checks (debates.services.debate_publish); never unpublished,
-    # since residents' points and comments hang on it.
+    # since residents' points and comments hang on it. A debate a resident proposed in a space
+    # (debates.proposals) waits as a draft for an officer, who publishes or rejects it.
     lifecycle = Lifecycle(
         Status,
-        {Status.DRAFT: {Status.PUBLISHED}, Status.PUBLISHED: set()},
-        refusals={Status.PUBLISHED: _("This debate is already published.")},
+        {
+            Status.DRAFT: {Status.PUBLISHED, Status.REJECTED},
+            Status.PUBLISHED: set(),
+            Status.REJECTED: set(),
+        },
+        refusals={
+            Status.PUBLISHED: _("This debate is already published."),
+            Status.REJECTED: _("Only a proposed debate waiting for a decision can be rejected."),
+        },
     )
 
     class Stage(models.TextChoices):
@@ -137,6 +146,26 @@ class Debate(ScheduledItem, models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A debate a resident proposed in a space an officer moderates (debates.proposals).
+    space = models.ForeignKey(
+        "debates.DebateSpace",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="debates",
+        verbose_name=_("space"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="proposed_debates",
+    )
+    # Why an officer rejected a proposed debate, as its proposer was told.
+    rejection_reason = models.TextField(blank=True, editable=False)
 
     objects = ScheduledQuerySet.as_manager()
 
@@ -148,6 +177,41 @@ class Debate(ScheduledItem, models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class DebateSpace(models.Model):
+    """A place an officer sets up where signed-in residents propose debates of their own
+    ("Ideas for the town centre"). Each proposal waits for an officer of the space's department,
+    who publishes it after the usual check or rejects it with a reason; its proposer is told
+    either way (debates.proposals)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="debate_spaces"
+    )
+    title = models.CharField(_("title"), max_length=150)
+    slug = models.SlugField(_("web address"), max_length=120, unique=True)
+    description = models.TextField(
+        _("description"),
+        help_text=_("What residents may propose debates about, and how you decide. Markdown."),
+    )
+    accepting = models.BooleanField(
+        _("taking proposals"),
+        default=True,
+        help_text=_("Untick to stop new proposals. Published debates stay."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("debate space")
+        verbose_name_plural = _("debate spaces")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
 
 
 # Points for and against -------------------------------------------------------------------------
@@ -427,7 +491,7 @@ class Conversation(ScheduledItem, models.Model):
 
 
 # Web addresses a debate may not take: the pages of conversations live under /debates/.
-RESERVED_DEBATE_SLUGS = frozenset({"conversations"})
+RESERVED_DEBATE_SLUGS = frozenset({"conversations", "spaces"})
 
 # The longest statement residents may add: short, one idea each, as Pol.is has it.
 STATEMENT_MAX_LENGTH = 140

@@ -8,6 +8,7 @@ from debates import (
     views_follow,
     views_moderation,
     views_opinion,
+    views_proposals,
 )
 
 app_name = "debates"
@@ -15,6 +16,14 @@ app_name = "debates"
 # Conversations come first: "conversations" is a web address no debate may take
 # (debates.models.RESERVED_DEBATE_SLUGS).
 urlpatterns = [
+    # Spaces come before debates: "spaces" is a web address no debate may take.
+    path("debates/spaces/", views_proposals.space_list, name="spaces"),
+    path("debates/spaces/<slug:slug>/", views_proposals.space_detail, name="space"),
+    path(
+        "debates/spaces/<slug:slug>/propose/",
+        views_proposals.proposal_add,
+        name="proposal_add",
+    ),
     path("debates/", views.debate_list, name="list"),
     path(
         "debates/conversations/",
