@@ -2,10 +2,10 @@
 
 One person does everything a resident can: makes an account, answers a survey in their own words,
 starts a petition that names them, signs another, proposes a budget idea that names them and
-supports another, makes a point in a debate that names them and endorses another, votes in a
-conversation and adds a statement that names them, votes in another with her e-mail address and
-no account, registers for an event with an answer that
-names them, is imported from a file named after them and
+supports another, makes a point in a debate that names them and endorses another, proposes two
+debates that name them (one published), votes in a conversation and adds a statement that names
+them, votes in another with her e-mail address and no account, registers for an event with an
+answer that names them, is imported from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -47,9 +47,10 @@ from debates.conversation_email import (
 )
 from debates.conversations import participant_for, statement_add, statement_token, statement_vote
 from debates.following import follow_start
-from debates.models import Conversation, Debate, Follow, Point, Report, Statement
+from debates.models import Conversation, Debate, DebateSpace, Follow, Point, Report, Statement
 from debates.moderation import report_add
-from debates.services import point_add, point_endorse, point_token
+from debates.proposals import debate_propose, proposal_token
+from debates.services import debate_publish, point_add, point_endorse, point_token
 from events.models import Event, EventQuestion, Registration
 from events.services import register_token, registration_make
 from events.services.registering import field_name
@@ -503,6 +504,26 @@ def live_her_life(place) -> tuple[Client, Contact]:
         statement=seed,
         choice=-1,
     )
+    # In a space the council moderates she proposes two debates that say who she is: the
+    # council publishes one, and the other waits (debates.proposals).
+    space = DebateSpace.objects.create(
+        department=place["team"], slug="ideas", title="Ideas", description="Propose one."
+    )
+    for number, question in enumerate(
+        (f"Should {NAME} run the market?", f"Should the square be named after {SURNAME}?")
+    ):
+        proposed = debate_propose(
+            user=user,
+            space=space,
+            question=question,
+            background=f"I am {NAME}: write to {EMAIL}.",
+            token=proposal_token(now=time.time() - 60),
+            ip=f"203.0.113.{20 + number}",
+        )
+    Debate.objects.filter(pk=proposed.pk).update(
+        opens_at=timezone.now() - timedelta(days=1), closes_at=timezone.now() + timedelta(days=9)
+    )
+    debate_publish(actor=place["moderator"], debate=proposed)
     # She follows the debate too (debates.following): erasure removes the follow.
     follow_start(user=user, debate=place["debate"], consents=True)
 
