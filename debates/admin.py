@@ -19,6 +19,7 @@ from debates import services
 from debates.admin_conclusion import conclusion_url, conclusion_urls
 from debates.admin_conversations import ConversationAdmin
 from debates.admin_moderation import DebateModerationMixin  # also registers the queue and blocks
+from debates.admin_proposals import DebateSpaceAdmin, reject_url, reject_urls, waiting
 from debates.following import CONCLUDE
 from debates.models import RESERVED_DEBATE_SLUGS, Debate
 
@@ -61,8 +62,16 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
     form = DebateForm
     department_path = "department"
     organisation_path = None
-    list_display = ["question", "department", "status", "stage_display", "opens_at", "closes_at"]
-    list_filter = ["status"]
+    list_display = [
+        "question",
+        "department",
+        "status",
+        "stage_display",
+        "opens_at",
+        "closes_at",
+        "proposed_display",
+    ]
+    list_filter = ["status", "space"]
     list_select_related = ["department__organisation"]
     search_fields = ["question"]
     prepopulated_fields = {"slug": ["question"]}
@@ -72,6 +81,10 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
         (gettext_lazy("Dates"), {"fields": Debate.SCHEDULE.fields()}),
         (gettext_lazy("Linked consultation"), {"fields": ["consultation"]}),
     ]
+
+    @admin.display(description=gettext_lazy("proposed by a resident"), boolean=True)
+    def proposed_display(self, debate: Debate) -> bool:
+        return debate.space_id is not None
 
     @admin.display(description=gettext_lazy("stage"))
     def stage_display(self, debate: Debate) -> str:
@@ -95,6 +108,8 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
             extra["publish_url"] = reverse(
                 f"{self.admin_site.name}:debates_debate_publish", args=[debate.pk]
             )
+            if waiting(debate):  # a resident's proposal: publish it, or reject it
+                extra["reject_url"] = reject_url(debate)
         if debate is not None and not draft:
             extra["public_url"] = reverse("debates:debate", args=[debate.slug])
             if request.user.has_perm("debates.moderate_debate", debate):
@@ -112,6 +127,7 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
             self.page_path("<int:object_id>/publish/", self.publish_view, "publish"),
             *super().admin_pages(),
             *conclusion_urls(self),
+            *reject_urls(self),
         ]
 
     def publish_view(self, request, object_id):
@@ -161,4 +177,4 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
         )
 
 
-__all__ = ["ConversationAdmin", "DebateAdmin"]
+__all__ = ["ConversationAdmin", "DebateAdmin", "DebateSpaceAdmin"]

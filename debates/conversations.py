@@ -177,6 +177,8 @@ def participant_for(
         found = {"user": user}
     elif conversation.allow_anonymous and anonymous_key:
         found = {"anonymous_key": anonymous_key}
+    elif anonymous_key and (participant := _confirmed_by_email(conversation, anonymous_key)):
+        return participant  # made and confirmed by debates.conversation_email
     elif conversation.allow_anonymous:
         raise Refused(_("Turn on cookies in your browser to take part."), code="cookies")
     else:
@@ -198,6 +200,14 @@ def participant_for(
         if participant is None:
             raise
     return participant
+
+
+def _confirmed_by_email(conversation: Conversation, key: str) -> Participant | None:
+    """Someone who took part with a confirmed e-mail address and no account, known by the key
+    their link gave their browser (debates.conversation_email)."""
+    return Participant.objects.filter(
+        conversation=conversation, anonymous_key=key, email_confirmed_at__isnull=False
+    ).first()
 
 
 def _record(user: User, conversation: Conversation, kind: str, reference: str) -> None:

@@ -28,6 +28,7 @@ from debates.models import (
     CommentVote,
     Conversation,
     Debate,
+    DebateSpace,
     Endorsement,
     Participant,
     Point,
@@ -398,5 +399,54 @@ def _comment_votes(comments: list[Comment], people: list[User], randomness) -> N
     CommentVote.objects.bulk_create(rows)
 
 
+SPACE_SLUG = "town-centre-ideas"
+
+
+def seed_debate_space(*, organisations: dict) -> None:
+    """A space where residents propose debates (debates.proposals), with one proposal the
+    council published and one from a demo resident waiting for a decision."""
+    organisation = organisations["northbridge"]
+    team = Department.objects.filter(organisation=organisation, slug="transport").first()
+    if team is None or DebateSpace.objects.filter(slug=SPACE_SLUG).exists():
+        return
+    space = DebateSpace.objects.create(
+        department=team,
+        slug=SPACE_SLUG,
+        title="Ideas for the town centre",
+        description=(
+            "Propose a question about getting into and around the town centre. The Transport "
+            "and Highways team reads every proposal, and publishes those that others can argue "
+            "for and against."
+        ),
+    )
+    (proposer,) = _supporters(1)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    Debate.objects.create(
+        department=team,
+        space=space,
+        proposed_by=proposer,
+        slug="bus-shelters-with-seats",
+        question="Should every bus stop in the town centre have a shelter with seats?",
+        summary="Should every bus stop in the town centre have a shelter with seats?",
+        background="Several stops on the high street have no shelter, and older people wait "
+        "standing in the rain.",
+        opens_at=now - timedelta(days=2),
+        closes_at=now + timedelta(days=26),
+        status=Debate.Status.PUBLISHED,
+        published_at=now - timedelta(days=2),
+    )
+    Debate.objects.create(
+        department=team,
+        space=space,
+        proposed_by=proposer,
+        slug="late-night-buses",
+        question="Should buses run from the town centre until 1am on Fridays?",
+        summary="Should buses run from the town centre until 1am on Fridays?",
+        background="The last bus leaves at 11pm, before most shifts in the town end.",
+        status=Debate.Status.DRAFT,
+    )
+
+
 demo.register(seed_debates, order=50)
+demo.register(seed_debate_space, order=52)
 demo.register(seed_conversation, order=51)

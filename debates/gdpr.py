@@ -8,7 +8,8 @@ Erasure keeps every endorsement, comment vote and report (the counts stay true) 
 whose it was (and a report's detail); a comment stays in its place in the thread without its
 author, replaced whole if it names them. A point the person made stays, since others endorsed
 it, but no longer names them: the link to its author goes, and a point that names them is
-replaced whole (what is around a name tells who they are as well).
+replaced whole (what is around a name tells who they are as well). A debate they proposed in a
+space goes if it was never published; a published one stays without them, the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from debates.models import (
     STATEMENT_MAX_LENGTH,
     Comment,
     CommentVote,
+    Debate,
     Endorsement,
     Follow,
     Participant,
@@ -72,8 +74,25 @@ def _reports(contact: Contact):
     )
 
 
+def _proposals(contact: Contact):
+    """Debates they proposed in a space (debates.proposals)."""
+    return Debate.objects.filter(
+        theirs("proposed_by", contact),
+        department__organisation_id=contact.organisation_id,
+    )
+
+
 def export_contributions(contact: Contact) -> list[dict]:
     rows = [
+        {
+            "debate": debate.question,
+            "what": f"proposed a debate ({debate.get_status_display().lower()})",
+            "when": debate.created_at.isoformat(),
+            "point": debate.background,
+        }
+        for debate in _proposals(contact).order_by("pk")
+    ]
+    rows += [
         {
             "debate": point.debate.question,
             "what": f"made a point {point.get_side_display().lower()}",
@@ -133,6 +152,21 @@ def erase_contributions(contact: Contact) -> int:
         comment.author = None
         comment.save(update_fields=["text", "author"])
         erased += 1
+    # A debate they proposed that was never published goes; a published one stays (others took
+    # part in it) without its proposer, its words replaced whole if they name them.
+    proposals = _proposals(contact)
+    erased += (
+        proposals.exclude(status=Debate.Status.PUBLISHED).delete()[1].get(Debate._meta.label, 0)
+    )
+    for debate in proposals.filter(status=Debate.Status.PUBLISHED):
+        words = (debate.question, debate.summary, debate.background, debate.slug)
+        if any(names_them(text.replace("-", " "), terms) for text in words):
+            debate.question = debate.summary = str(ERASED_TEXT)[:200]
+            debate.background = str(ERASED_TEXT)
+            debate.slug = f"debate-{debate.pk}"
+        debate.proposed_by = None
+        debate.save(update_fields=["question", "summary", "background", "slug", "proposed_by"])
+        erased += 1
     for point in _points(contact):
         if names_them(point.text, terms):
             point.text = str(ERASED_TEXT)
@@ -143,15 +177,17 @@ def erase_contributions(contact: Contact) -> int:
 
 
 # Conversations ----------------------------------------------------------------------------------
-# A person takes part in a conversation through their account (an anonymous participant is
-# nobody's contact). Erasure removes them as a participant with every vote they cast; the
-# statements they wrote stay (others voted on them) without their author, replaced whole if they
-# name them.
+# A person takes part in a conversation through their account or with their e-mail address (an
+# anonymous participant is nobody's contact). Erasure removes them as a participant with every
+# vote they cast; the statements they wrote stay (others voted on them) without their author,
+# replaced whole if they name them.
 
 
 def _participants(contact: Contact):
+    """Through their account, or with their address and no account (conversation_email)."""
+    by_address = Q(email__iexact=contact.email) if contact.email else Q(pk__in=[])
     return Participant.objects.filter(
-        theirs("user", contact),
+        theirs("user", contact) | by_address,
         conversation__department__organisation_id=contact.organisation_id,
     )
 

@@ -13,9 +13,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civic import phases
 from civic.lifecycle import Lifecycle
 from civic.models import Department, Organisation
-from civic.phases import Phase, Phases
+from civic.phases import Phase, Phases, ScheduledItem
 
 # How contacts records a resident who adds or endorses a point (declared in DebatesConfig.ready).
 SOURCE_DEBATE = "debate"
@@ -26,50 +27,11 @@ ACTIVITY_CONVERSATION = "debate_convo"
 ACTIVITY_STATEMENT = "debate_statement"
 
 
-class ScheduledQuerySet(models.QuerySet):
-    """Reads shared by debates and conversations: each is a draft or published, and while
-    published in the stage its dates give."""
-
-    def published(self) -> ScheduledQuerySet:
-        return self.filter(status=self.model.Status.PUBLISHED)
-
-    def in_stage(self, stage: str, now=None) -> ScheduledQuerySet:
-        """Rows in one of the stages residents see, by the rule of `stage_at`."""
-        if stage == self.model.Stage.DRAFT:
-            return self.filter(status=self.model.Status.DRAFT)
-        return self.published().filter(self.model.SCHEDULE.q(stage, now or timezone.now()))
+class ScheduledQuerySet(phases.ScheduledQuerySet):
+    """Reads shared by debates and conversations (civic.phases'), and those open now."""
 
     def open_at(self, now=None) -> ScheduledQuerySet:
         return self.in_stage(self.model.Stage.OPEN, now)
-
-
-class ScheduledItem:
-    """What debates and conversations share: a department's item, a draft until published, and
-    then in the phase of `SCHEDULE` its dates give (the model declares `Status`, `Stage` and
-    `SCHEDULE`)."""
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.department.organisation
-
-    @property
-    def organisation_id(self) -> int:
-        return self.department.organisation_id
-
-    def stage_at(self, now=None) -> str:
-        if self.status == self.Status.DRAFT:
-            return self.Stage.DRAFT
-        return self.Stage(self.SCHEDULE.at(self, now or timezone.now()).key)
-
-    @property
-    def stage(self) -> str:
-        return self.stage_at()
-
-    def allows(self, action: str, now=None) -> bool:
-        """Whether the item is published and its phase now allows `action`."""
-        return self.status == self.Status.PUBLISHED and self.SCHEDULE.allows(
-            self, action, now or timezone.now()
-        )
 
 
 class Debate(ScheduledItem, models.Model):
@@ -79,13 +41,22 @@ class Debate(ScheduledItem, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
 
     # Published once it passes its checks (debates.services.debate_publish); never unpublished,
-    # since residents' points and comments hang on it.
+    # since residents' points and comments hang on it. A debate a resident proposed in a space
+    # (debates.proposals) waits as a draft for an officer, who publishes or rejects it.
     lifecycle = Lifecycle(
         Status,
-        {Status.DRAFT: {Status.PUBLISHED}, Status.PUBLISHED: set()},
-        refusals={Status.PUBLISHED: _("This debate is already published.")},
+        {
+            Status.DRAFT: {Status.PUBLISHED, Status.REJECTED},
+            Status.PUBLISHED: set(),
+            Status.REJECTED: set(),
+        },
+        refusals={
+            Status.PUBLISHED: _("This debate is already published."),
+            Status.REJECTED: _("Only a proposed debate waiting for a decision can be rejected."),
+        },
     )
 
     class Stage(models.TextChoices):
@@ -137,6 +108,26 @@ class Debate(ScheduledItem, models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A debate a resident proposed in a space an officer moderates (debates.proposals).
+    space = models.ForeignKey(
+        "debates.DebateSpace",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="debates",
+        verbose_name=_("space"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="proposed_debates",
+    )
+    # Why an officer rejected a proposed debate, as its proposer was told.
+    rejection_reason = models.TextField(blank=True, editable=False)
 
     objects = ScheduledQuerySet.as_manager()
 
@@ -148,6 +139,41 @@ class Debate(ScheduledItem, models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class DebateSpace(models.Model):
+    """A place an officer sets up where signed-in residents propose debates of their own
+    ("Ideas for the town centre"). Each proposal waits for an officer of the space's department,
+    who publishes it after the usual check or rejects it with a reason; its proposer is told
+    either way (debates.proposals)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="debate_spaces"
+    )
+    title = models.CharField(_("title"), max_length=150)
+    slug = models.SlugField(_("web address"), max_length=120, unique=True)
+    description = models.TextField(
+        _("description"),
+        help_text=_("What residents may propose debates about, and how you decide. Markdown."),
+    )
+    accepting = models.BooleanField(
+        _("taking proposals"),
+        default=True,
+        help_text=_("Untick to stop new proposals. Published debates stay."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("debate space")
+        verbose_name_plural = _("debate spaces")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def organisation_id(self) -> int:
+        return self.department.organisation_id
 
 
 # Points for and against -------------------------------------------------------------------------
@@ -427,7 +453,7 @@ class Conversation(ScheduledItem, models.Model):
 
 
 # Web addresses a debate may not take: the pages of conversations live under /debates/.
-RESERVED_DEBATE_SLUGS = frozenset({"conversations"})
+RESERVED_DEBATE_SLUGS = frozenset({"conversations", "spaces"})
 
 # The longest statement residents may add: short, one idea each, as Pol.is has it.
 STATEMENT_MAX_LENGTH = 140
@@ -527,6 +553,13 @@ class Participant(models.Model):
     # Empty (NULL, not "") for signed-in people, so the uniqueness per key leaves them alone.
     anonymous_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
+    # Someone taking part with an e-mail address and no account (debates.conversation_email):
+    # known by a key like an anonymous visitor, which only their confirmed link gives a browser.
+    email = models.EmailField(_("e-mail address"), null=True, blank=True)  # noqa: DJ001
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Whether they asked, with their address, to hear how the conversation goes: recorded as
+    # their consent once they confirm.
+    wants_news = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("participant")
@@ -537,6 +570,13 @@ class Participant(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["conversation", "anonymous_key"], name="participant_one_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "email"], name="participant_one_per_email"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=True) | models.Q(user__isnull=True),
+                name="participant_email_without_account",
             ),
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False, anonymous_key__isnull=True)

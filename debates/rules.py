@@ -44,3 +44,9 @@ rules.add_perm("debates.add_block", rules.always_deny)
 rules.add_perm("debates.delete_block", rules.always_deny)
 # The conclusion of a closed debate (debates.following.conclusion_publish).
 rules.add_perm("debates.conclude_debate", runs_department_item)
+# Spaces where residents propose debates (debates.proposals): run by the department's officers;
+# a proposal is decided with debates.publish_debate.
+rules.add_perm("debates.view_debatespace", runs_department_item)
+rules.add_perm("debates.add_debatespace", runs_department_item)
+rules.add_perm("debates.change_debatespace", runs_department_item)
+rules.add_perm("debates.delete_debatespace", runs_organisation)

@@ -127,9 +127,14 @@ def debate_problems(debate: Debate) -> dict[str, str]:
 @transaction.atomic
 def debate_publish(*, actor: User, debate: Debate, now: datetime | None = None) -> Debate:
     require(actor, "debates.publish_debate", debate, message=NOT_RUNNER)
-    return publish_checked(
+    published = publish_checked(
         debate, debate_problems, actor=actor, summary="Published the debate", now=now
     )
+    if published.proposed_by_id is not None:  # a resident proposed it: they are told
+        from debates.proposals import proposer_tell
+
+        proposer_tell(published)
+    return published
 
 
 def publish_checked(item, problems_of, *, actor: User, summary: str, now: datetime | None):

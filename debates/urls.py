@@ -3,10 +3,12 @@ from django.urls import path
 from debates import (
     views,
     views_comments,
+    views_conversation_email,
     views_conversations,
     views_follow,
     views_moderation,
     views_opinion,
+    views_proposals,
 )
 
 app_name = "debates"
@@ -14,6 +16,14 @@ app_name = "debates"
 # Conversations come first: "conversations" is a web address no debate may take
 # (debates.models.RESERVED_DEBATE_SLUGS).
 urlpatterns = [
+    # Spaces come before debates: "spaces" is a web address no debate may take.
+    path("debates/spaces/", views_proposals.space_list, name="spaces"),
+    path("debates/spaces/<slug:slug>/", views_proposals.space_detail, name="space"),
+    path(
+        "debates/spaces/<slug:slug>/propose/",
+        views_proposals.proposal_add,
+        name="proposal_add",
+    ),
     path("debates/", views.debate_list, name="list"),
     path(
         "debates/conversations/",
@@ -34,6 +44,16 @@ urlpatterns = [
         "debates/conversations/<slug:slug>/results/",
         views_opinion.conversation_results,
         name="conversation_results",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/take-part/",
+        views_conversation_email.conversation_email,
+        name="conversation_email",
+    ),
+    path(
+        "debates/conversations/<slug:slug>/take-part/<str:token>/",
+        views_conversation_email.conversation_email_confirm,
+        name="conversation_email_confirm",
     ),
     path(
         "debates/conversations/<slug:slug>/vote/",

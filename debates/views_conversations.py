@@ -33,7 +33,7 @@ from civic.selectors import published_or_run_by
 from debates import conversations as services
 from debates.api import ConversationSerializer
 from debates.forms import StatementForm, VoteForm
-from debates.models import Conversation, Statement, StatementVote
+from debates.models import Conversation, Participant, Statement, StatementVote
 from debates.views import describe
 
 PER_PAGE = 20
@@ -133,25 +133,51 @@ def _keep_key(response: HttpResponse, key: str) -> HttpResponse:
     return response
 
 
-def _own_votes(request: HttpRequest, conversation: Conversation) -> list[StatementVote]:
+def _own_votes(
+    request: HttpRequest, conversation: Conversation
+) -> tuple[list[StatementVote], bool]:
     """This visitor's votes on the conversation's shown statements, by statement, each with its
-    statement: one query, through their account or their cookie's key (none if they are not
-    taking part)."""
-    if not services.may_take_part(conversation, request.user):
-        return []
+    statement, and whether they may take part: one query, through their account or their
+    cookie's key. Someone who took part with a confirmed e-mail address and no account
+    (debates.conversation_email), where the conversation takes no anonymous participants, is
+    known by their key: one query more, for them only."""
+    takes_part = services.may_take_part(conversation, request.user)
+    key = _anonymous_key(request)
     if request.user.is_authenticated and request.user.email:
         whose = Q(participant__user=request.user)
-    elif conversation.allow_anonymous and (key := _anonymous_key(request)):
+    elif conversation.allow_anonymous and key:
         whose = Q(participant__anonymous_key=key)
+    elif key and not takes_part and _participant(request, conversation) is not None:
+        whose = Q(participant__anonymous_key=key)
+        takes_part = True
     else:
-        return []
+        return [], takes_part
     shown = conversation.shown_statements
     votes = StatementVote.objects.filter(
         whose, participant__conversation=conversation, statement_id__in=list(shown)
     ).order_by("statement_id")
     for vote in votes:
         vote.statement = shown[vote.statement_id]
-    return list(votes)
+    return list(votes), takes_part
+
+
+def _participant(request: HttpRequest, conversation: Conversation) -> Participant | None:
+    """Who this visitor already is in the conversation, if anyone (never makes one)."""
+    key = _anonymous_key(request)
+    if not request.user.is_authenticated and not key:
+        return None
+    if not services.may_take_part(conversation, request.user):
+        try:  # someone who confirmed their e-mail address (debates.conversation_email), or nobody
+            return services.participant_for(
+                conversation=conversation, user=request.user, anonymous_key=key
+            )
+        except Refused:
+            return None
+    return services.participant_for(conversation=conversation, user=request.user, anonymous_key=key)
+
+
+def _takes_part(request: HttpRequest, conversation: Conversation, participant) -> bool:
+    return participant is not None or services.may_take_part(conversation, request.user)
 
 
 @require_safe
@@ -178,7 +204,7 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
     now = timezone.now()
     _describe(conversation, now)
     shown = conversation.shown_statements
-    votes = _own_votes(request, conversation)
+    votes, takes_part = _own_votes(request, conversation)
     voted = {vote.statement_id for vote in votes}
     statement = None
     asked = request.GET.get("statement", "")
@@ -202,7 +228,7 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
             "progress": {"voted": len(votes), "total": len(shown)},
             "can_vote": conversation.allows("vote", now),
             "can_add": conversation.allows("add", now),
-            "may_take_part": services.may_take_part(conversation, request.user),
+            "may_take_part": takes_part,
             "choices": StatementVote.Choice,
             "token": services.vote_token(),
             "refusal": refusal,
@@ -316,7 +342,9 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "refusal": refusal,
             "open": conversation.allows("add", now),
-            "may_take_part": services.may_take_part(conversation, request.user),
+            "may_take_part": _takes_part(
+                request, conversation, participant or _participant(request, conversation)
+            ),
             "token": services.statement_token(),
             # An anonymous visitor's first statement makes them a participant: that guard too.
             "joining_token": services.vote_token(),

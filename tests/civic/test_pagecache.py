@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from civic import pagecache
 from civic.localcache import clear_all
+from debates.models import DebateSpace
 from petitions.models import Signature
 from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
@@ -86,6 +87,9 @@ NOT_SHARED = {
     "debates:statement_vote": "a participant's own vote",
     "debates:statement_add": "the form with a participant's own errors and cookie",
     "debates:conversation_json": "open data, cached as JSON for a few seconds",
+    "debates:conversation_email": "the form with a visitor's own errors",
+    "debates:proposal_add": "for signed-in residents, with their own proposals",
+    "debates:conversation_email_confirm": "a participant's own link, which sets their cookie",
     "debates:comment": "for signed-in residents only",
     "debates:comment_reply": "for signed-in residents only",
     "debates:comment_edit": "for a comment's author only",
@@ -172,6 +176,9 @@ def resident_pages(council):
         "budgets:projects": [idea.process.slug],
         "debates:debate": [DebateFactory(department=council.team).slug],
         "debates:conversation_results": [ConversationFactory(department=council.team).slug],
+        "debates:space": [
+            DebateSpace.objects.create(department=council.team, slug="ideas", title="Ideas").slug
+        ],
         "consultations:detail": ["riverside"],
         "petitions:detail": [petition.pk],
         "petitions:signed": [petition.pk],

@@ -274,6 +274,22 @@ def _made_examples(resident) -> dict[str, list[Example]]:
         add("events:registered", f"/events/{booking.event_id}/registered/")
     add("events:manage", "/events/bookings/not-a-link/")
 
+    # Taking part in a conversation with an e-mail address: the form, and the e-mailed link.
+    from debates.conversation_email import email_participation_ask, email_token, link_token
+    from debates.models import Conversation
+
+    talk = Conversation.objects.open_at().first()
+    asked = email_participation_ask(
+        conversation=talk,
+        email="no-account@example.org",
+        token=email_token(now=time.time() - 60),
+        ip="203.0.113.77",
+    )
+    take_part = f"/debates/conversations/{talk.slug}/take-part/"
+    add("debates:conversation_email", take_part)
+    add("debates:conversation_email_confirm", f"{take_part}{link_token(asked)}/")
+    add("debates:conversation_email_confirm", f"{take_part}not-a-link/")
+
     contact = Contact.objects.filter(email=resident.email).first() or Contact.objects.first()
     add("contacts:my_data_link", f"/my-data/link/{my_data_token(email=contact.email)}/")
     add("contacts:my_data_link", "/my-data/link/not-a-link/")

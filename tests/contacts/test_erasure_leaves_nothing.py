@@ -2,9 +2,10 @@
 
 One person does everything a resident can: makes an account, answers a survey in their own words,
 starts a petition that names them, signs another, proposes a budget idea that names them and
-supports another, makes a point in a debate that names them and endorses another, votes in a
-conversation and adds a statement that names them, registers for an event with an answer that
-names them, is imported from a file named after them and
+supports another, makes a point in a debate that names them and endorses another, proposes two
+debates that name them (one published), votes in a conversation and adds a statement that names
+them, votes in another with her e-mail address and no account, registers for an event with an
+answer that names them, is imported from a file named after them and
 receives a campaign; an officer searches the contact list for their address. Then they are erased,
 through their own "my data" page or by an officer's "Erase now", and every text-like column of
 every table (found from PostgreSQL's own catalogue, so a new app's tables are searched too), every
@@ -39,11 +40,17 @@ from consultations.services import responding
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, DataRequest, Segment
 from contacts.services import consent_give, imports
 from contacts.services.gdpr import data_request_create, data_request_process
+from debates.conversation_email import (
+    email_participation_ask,
+    email_participation_confirm,
+    email_token,
+)
 from debates.conversations import participant_for, statement_add, statement_token, statement_vote
 from debates.following import follow_start
-from debates.models import Conversation, Debate, Follow, Point, Report, Statement
+from debates.models import Conversation, Debate, DebateSpace, Follow, Point, Report, Statement
 from debates.moderation import report_add
-from debates.services import point_add, point_endorse, point_token
+from debates.proposals import debate_propose, proposal_token
+from debates.services import debate_publish, point_add, point_endorse, point_token
 from events.models import Event, EventQuestion, Registration
 from events.services import register_token, registration_make
 from events.services.registering import field_name
@@ -470,6 +477,53 @@ def live_her_life(place) -> tuple[Client, Contact]:
         token=statement_token(now=time.time() - 60),
         ip="203.0.113.9",
     )
+    # In another conversation she takes part with her e-mail address and no account, asking to
+    # hear how it goes, follows the link she is sent and votes.
+    by_email = Conversation.objects.create(
+        department=place["team"],
+        title="The market hall",
+        question="What should the market hall be?",
+        slug="the-market-hall",
+        background="Why we ask.",
+        status=Conversation.Status.PUBLISHED,
+        opens_at=conversation.opens_at,
+        closes_at=conversation.closes_at,
+    )
+    seed = Statement.objects.create(
+        conversation=by_email, text="Food stalls.", is_seed=True, status="shown"
+    )
+    asked = email_participation_ask(
+        conversation=by_email,
+        email=EMAIL,
+        wants_news=True,
+        token=email_token(now=time.time() - 60),
+        ip="203.0.113.9",
+    )
+    statement_vote(
+        participant=email_participation_confirm(participant=asked, browser_key=None),
+        statement=seed,
+        choice=-1,
+    )
+    # In a space the council moderates she proposes two debates that say who she is: the
+    # council publishes one, and the other waits (debates.proposals).
+    space = DebateSpace.objects.create(
+        department=place["team"], slug="ideas", title="Ideas", description="Propose one."
+    )
+    for number, question in enumerate(
+        (f"Should {NAME} run the market?", f"Should the square be named after {SURNAME}?")
+    ):
+        proposed = debate_propose(
+            user=user,
+            space=space,
+            question=question,
+            background=f"I am {NAME}: write to {EMAIL}.",
+            token=proposal_token(now=time.time() - 60),
+            ip=f"203.0.113.{20 + number}",
+        )
+    Debate.objects.filter(pk=proposed.pk).update(
+        opens_at=timezone.now() - timedelta(days=1), closes_at=timezone.now() + timedelta(days=9)
+    )
+    debate_publish(actor=place["moderator"], debate=proposed)
     # She follows the debate too (debates.following): erasure removes the follow.
     follow_start(user=user, debate=place["debate"], consents=True)
 

@@ -20,7 +20,13 @@ def test_seed_demo_has_an_open_and_a_closed_debate_and_runs_twice_the_same():
         before
     )
     stages = {debate.slug: debate.stage for debate in Debate.objects.all()}
-    assert stages == {"car-free-saturdays": "open", "twenty-mph-limit": "closed"}
+    assert stages == {
+        "car-free-saturdays": "open",
+        "twenty-mph-limit": "closed",
+        # Residents' proposals in the demo's space: one published, one waiting.
+        "bus-shelters-with-seats": "open",
+        "late-night-buses": "draft",
+    }
     linked = Debate.objects.get(slug="car-free-saturdays").consultation
     assert linked is not None and linked.slug == "riverside-cycle-lanes"
 
