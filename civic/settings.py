@@ -443,6 +443,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields of one name with different choices in two apps get a name of their own each.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStateEnum": ["published", "cancelled"],
+        "PetitionStateEnum": ["open", "rejected"],
+    },
 }
 
 # The site's own branding (each organisation also has a name and a colour of its own).
