@@ -26,7 +26,10 @@ connection that wrote draws pages under a generation of its own until it commits
 process gets a new generation once it does: a page drawn from data that was later committed or
 rolled back is never served after that. A new table is watched unless it is listed here: a
 forgotten table costs cache hits, never a stale page. What follows from the clock alone (a
-consultation opening at nine) shows within the page's `seconds`, for which it is kept at most.
+consultation opening at nine) shows within the page's `seconds`, for which it is kept at most;
+when they run out, one request draws the page again while the others asking for it meanwhile
+are served the copy it replaces (of the same generation, so no write has come since), rather
+than all drawing it at once.
 
 Each process also remembers the generation and the pages it read for a second (civic.localcache),
 so that a page everyone reads costs no round trip to Redis; other processes see a change within
@@ -110,6 +113,12 @@ UNSHOWN_TABLES = frozenset(
         # participant's own), and come many a second.
         "debates_participant",
         "debates_statementvote",
+        # Who votes in a participatory budget and how shows on no shared page while voting is
+        # open (the results page shows the worker's stored count), and ballots come many a
+        # second in a voting spike.
+        "budgets_elector",
+        "budgets_ballot",
+        "budgets_ballotchoice",
     }
 )
 
@@ -267,16 +276,37 @@ def _answer(request: HttpRequest, marks: dict, content: str, headers: list) -> H
     return response
 
 
+# While one request draws a page again because its time ran out, the others asking for it are
+# served the copy it replaces, kept under the same key (so of the same generation: no write has
+# come since it was drawn) for LAST_SECONDS more; the drawer holds DRAWING_SECONDS at most.
+LAST_SECONDS = 60
+DRAWING_SECONDS = 10
+
+
+def _drawn_by_another(key: str):
+    """The last copy of the page, if another request is drawing it again now."""
+    if cache.add(f"{key}:drawing", 1, DRAWING_SECONDS):
+        return None  # this request draws it
+    return cache.get(f"{key}:last")
+
+
 def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse]) -> HttpResponse:
     key = _key(request)
     cached = _pages.get(key)
     if cached is None:
         cached = cache.get(key)
         if cached is None:
-            response, cached = _draw(request, draw)
+            cached = _drawn_by_another(key)
+        if cached is None:
+            try:
+                response, cached = _draw(request, draw)
+                if cached is not None:
+                    cache.set(key, cached, seconds)
+                    cache.set(f"{key}:last", cached, seconds + LAST_SECONDS)
+            finally:
+                cache.delete(f"{key}:drawing")
             if cached is None:
                 return response
-            cache.set(key, cached, seconds)
         _pages.set(key, cached)
     marks, content, headers = cached
     response = _answer(request, marks, content, headers)

@@ -433,3 +433,87 @@ def test_a_write_ends_the_page_answered_before_the_middleware(council, still_mem
     again = visitor.get(path)
     assert "Mend the swings and the slide" in again.content.decode()
     assert not getattr(again, "answered_before_middleware", False)
+
+
+# When a page's time runs out ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def counted_page(rf, still_memos):
+    """A shared page that says how many times it was drawn, and a visit of it without the
+    middleware (as `own_token` above)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.http import HttpResponse
+
+    drawn = []
+    failing = []
+
+    @pagecache.shared_page
+    def counted(request):
+        if failing:
+            raise failing.pop()
+        drawn.append(1)
+        return HttpResponse(f"drawn {len(drawn)} times")
+
+    def visit() -> str:
+        request = rf.get("/counted/")
+        request.user, request.session = AnonymousUser(), SessionStore()
+        request._messages = FallbackStorage(request)
+        return counted(request).content.decode()
+
+    visit.key = lambda: pagecache._key(rf.get("/counted/"))
+    visit.failing = failing
+    return visit
+
+
+def _time_runs_out(key: str) -> None:
+    from django.core.cache import cache
+
+    cache.delete(key)
+    clear_all()
+
+
+def test_while_one_request_draws_a_page_again_the_others_get_the_copy_it_replaces(db, counted_page):
+    from django.core.cache import cache
+
+    assert counted_page() == "drawn 1 times"
+    key = counted_page.key()
+    _time_runs_out(key)
+    assert cache.add(f"{key}:drawing", 1, 10)  # another request is drawing it now
+
+    assert counted_page() == "drawn 1 times"
+
+    cache.delete(f"{key}:drawing")  # it has drawn it (and kept it, which this test undoes)
+    clear_all()
+    assert counted_page() == "drawn 2 times"
+    assert cache.get(f"{key}:drawing") is None  # the drawer lets go once it has drawn
+
+
+def test_after_a_write_the_copy_is_never_served_while_the_page_is_drawn_again(
+    db, counted_page, council
+):
+    from django.core.cache import cache
+
+    from civic.models import Area
+
+    assert counted_page() == "drawn 1 times"
+    Area.objects.create(organisation=council.organisation, code="E05999999", name="New ward")
+    key = counted_page.key()  # a generation of its own: the write is not committed yet
+    cache.add(f"{key}:drawing", 1, 10)  # another request is drawing the page of this one
+
+    assert counted_page() == "drawn 2 times"
+
+
+def test_a_drawer_that_fails_lets_the_next_request_draw(db, counted_page):
+    from django.core.cache import cache
+
+    assert counted_page() == "drawn 1 times"
+    _time_runs_out(counted_page.key())
+    counted_page.failing.append(RuntimeError("the database went away"))
+    with pytest.raises(RuntimeError):
+        counted_page()
+
+    assert cache.get(f"{counted_page.key()}:drawing") is None
+    assert counted_page() == "drawn 2 times"
