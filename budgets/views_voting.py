@@ -17,6 +17,7 @@ A voting code, once checked, is kept in the session, never in an address.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from budgets.services import WINNERS_WORDING
 from budgets.views import _describe, _process
 from civic.form_guard import Refused
 from civic.formatting import day, when
+from civic.pagecache import read_unchanged
 from civic.ratelimits import client_ip
 
 
@@ -101,6 +103,53 @@ def _voter(request: HttpRequest, process: Process, now) -> Voter:
     return Voter(user=user, code=None)
 
 
+# What every voter of a process reads alike ------------------------------------------------------
+# A ballot's page and its POST come many a second in a voting spike, and all read the same rows:
+# the process, its budgets and the projects on a budget's ballot. A published process's are kept
+# in each web process while no shown table changes (civic.pagecache.read_unchanged: at most a
+# second, and a ballot cast changes none of them), and each request works on copies of its own.
+
+
+def _published_with_budgets(slug: str) -> Process | None:
+    process = (
+        Process.objects.published()
+        .select_related("department__organisation")
+        .filter(slug=slug)
+        .first()
+    )
+    if process is not None:
+        voting.process_budgets(process)  # kept on the process
+    return process
+
+
+def _voting_process(request: HttpRequest, slug: str, now) -> Process:
+    """The process the voting pages are about, as `_process` finds it, described for `now`."""
+    kept = read_unchanged(f"budgets:voting:{slug}", lambda: _published_with_budgets(slug))
+    if kept is None:  # a draft, which only its officers see
+        return _describe(_process(request, slug), now)
+    process = copy.copy(kept)  # what a request keeps on it (its electors) stays its own
+    return _describe(process, now)
+
+
+def _budget_of(process: Process, budget: Budget) -> Budget:
+    """The request's own copy of one of the process's budgets, pointing to the request's process."""
+    own = copy.copy(budget)
+    own.process = process
+    return own
+
+
+def _ballot_projects(budget: Budget) -> list[Idea]:
+    """The projects on the budget's ballot paper, by title (shared: never changed by a caller)."""
+    return read_unchanged(
+        f"budgets:ballot-projects:{budget.pk}",
+        lambda: list(
+            Idea.objects.filter(budget=budget, status=Idea.Status.ON_BALLOT)
+            .select_related("category")
+            .order_by("title", "pk")
+        ),
+    )
+
+
 def _style_words(budget: Budget) -> str:
     """What a ballot in the budget may hold, in a sentence."""
     if budget.style == Budget.Style.APPROVAL:
@@ -158,7 +207,7 @@ def _refused(request, process, refusal: Refused, status: int = 200) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def vote(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
-    process = _describe(_process(request, slug), now)
+    process = _voting_process(request, slug, now)
     voter = _voter(request, process, now)
     context = {
         "process": process,
@@ -257,7 +306,7 @@ def _ids(values, known: dict) -> list[int]:
 @require_http_methods(["GET", "POST"])
 def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     now = timezone.now()
-    process = _describe(_process(request, slug), now)
+    process = _voting_process(request, slug, now)
     voter = _voter(request, process, now)
     refusal = voting.voting_refusal(process, now)
     if refusal is not None:
@@ -275,6 +324,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     budget = next((budget for budget in budgets if budget.pk == budget_id), None)
     if budget is None:
         raise Http404(_("There is no budget here."))
+    budget = _budget_of(process, budget)
     if budget not in voting.budgets_for(elector, budgets):
         refusal = Refused(
             _("You cannot vote in the budget for %(budget)s. You vote in %(area)s's.")
@@ -283,11 +333,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
         )
         return _refused(request, process, refusal, status=403)
 
-    projects = list(
-        Idea.objects.filter(budget=budget, status=Idea.Status.ON_BALLOT)
-        .select_related("category")
-        .order_by("title", "pk")
-    )
+    projects = _ballot_projects(budget)
     by_id = {project.pk: project for project in projects}
     # An account's ballot being cast replaces any earlier one, whatever it held: the earlier one
     # is read only if the page is drawn again (an error), not on the way to counting the vote.
