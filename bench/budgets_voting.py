@@ -12,8 +12,9 @@ DEBUG off, over PostgreSQL and Redis (sessions are cached_db, as configured).
    voting phase with a knapsack budget of £500,000 for each ward and an approval budget of
    £2,000,000 citywide (choose 1 to 5), 40 projects on each ballot; 100,000 verified accounts,
    each already past the first step (an Elector in their ward), and a signed-in session each,
-   all written in bulk.
-2. The bare view (bench/bare_wsgi.py) under wrk, served alongside civic.
+   all written in bulk (sessions to the database and the cache, as signing in does).
+2. The bare view (bench/bare_wsgi.py) under wrk, served alongside civic; both warmed up for
+   BENCH_WARMUP_SECONDS, civic with ballot pages of voters the runs do not reach (no ballot).
 3. At the aimed rate: an open-loop client starts a ballot every 1/BENCH_VOTING_RATE seconds
    (default 100 a second) for BENCH_SECONDS, each a voter of their own: GET the ballot page, then
    POST the choices (three projects of their ward's ballot, or two of the citywide one). A
@@ -56,6 +57,7 @@ WARDS = 21
 PROJECTS = 40
 AIM_P99_MS = 300
 CLIENT_THREADS = 64
+WARM_VOTERS = 20_000
 # The ballot form's fields (budgets/templates/budgets/ballot.html): the chosen projects, and the
 # button that casts the ballot.
 PROJECTS_FIELD = "projects"
@@ -76,6 +78,8 @@ function init(args)
   -- The cookie that says who votes (a session here; others pass their own), and what the
   -- vote's address adds to the page's (nothing here: the ballot page takes the POST).
   who, post_suffix = args[5] or "sessionid", args[6] or ""
+  -- "pages": only the pages, to warm the server up before it is measured.
+  pages_only = args[7] == "pages"
   voters = {}
   local number = 0
   for line in io.lines(plan) do
@@ -93,6 +97,10 @@ function request()
   local voter = voters[math.floor(step / 2) % #voters + 1]
   local headers = {["Cookie"] = cookie_start .. "; " .. who .. "=" .. voter[1]}
   step = step + 1
+  if pages_only then
+    step = step + 1
+    return wrk.format("GET", voter[2], headers)
+  end
   if step % 2 == 1 then
     return wrk.format("GET", voter[2], headers)
   end
@@ -138,8 +146,10 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedStore
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
+    from django.core.cache import caches
     from django.utils import timezone
     from django.utils.module_loading import import_string
 
@@ -218,23 +228,28 @@ def _setup(env: dict[str, str], workdir: Path) -> dict:
     )
     expires = now + timedelta(days=1)
     keys = [os.urandom(16).hex() for _user in users]
+    signed_in = {
+        key: {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: backend,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        for key, user in zip(keys, users, strict=True)
+    }
     Session.objects.bulk_create(
         (
-            Session(
-                session_key=key,
-                expire_date=expires,
-                session_data=store.encode(
-                    {
-                        SESSION_KEY: str(user.pk),
-                        BACKEND_SESSION_KEY: backend,
-                        HASH_SESSION_KEY: user.get_session_auth_hash(),
-                    }
-                ),
-            )
-            for key, user in zip(keys, users, strict=True)
+            Session(session_key=key, expire_date=expires, session_data=store.encode(data))
+            for key, data in signed_in.items()
         ),
         batch_size=5000,
     )
+    # Signing in saves a cached_db session to the cache as well as the database: so here.
+    items = list(signed_in.items())
+    for start in range(0, len(items), 5000):
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {CachedStore.cache_key_prefix + key: data for key, data in items[start : start + 5000]},
+            timeout=24 * 3600,
+        )
 
     # The plan: a line per ballot, "session path body"; each voter's ward ballot, then their
     # citywide ballot, so that voters' two ballots come from the same walk.
@@ -366,15 +381,17 @@ def flat_out(
     connections: int,
     who: str = "sessionid",
     post_suffix: str = "",
+    pages_only: bool = False,
 ) -> dict:
     """wrk's clients walk the plan's lines (as at_rate reads them), each a page and a POST, for
-    `seconds`; with how the POSTs ended and ballots (or votes) cast a second."""
+    `seconds`; with how the POSTs ended and ballots (or votes) cast a second. With `pages_only`,
+    the pages alone (a warm-up)."""
     script = plan.parent / "voting.lua"
     script.write_text(SPIKE_LUA)
     command = [
         harness.ensure_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
         "-s", str(script), base_url + "/", "--", str(plan), cookie, token, "2", who,
-        post_suffix,
+        post_suffix, "pages" if pages_only else "",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -421,10 +438,13 @@ def main() -> int:
     print(f"set-up: {VOTERS:,} voters, {WARDS} ward budgets and a citywide one, {PROJECTS} "
           f"projects each, in {made['seconds']} s", flush=True)  # fmt: skip
     lines = made["plan"].read_text().splitlines()
-    # The rate run takes the first ballots of the plan; wrk walks the rest (its own copy).
+    # The rate run takes the first ballots of the plan; wrk walks the rest (its own copy), and
+    # the warm-up fetches the pages of the last voters', whom neither reaches.
     needed = int(RATE * seconds)
     rest = made["plan"].with_name("rest.txt")
     rest.write_text("\n".join(lines[needed:]) + "\n")
+    warm = made["plan"].with_name("warm.txt")
+    warm.write_text("\n".join(lines[-WARM_VOTERS:]) + "\n")
 
     with (
         harness.serve("bench.bare_wsgi", harness.base_env(), workers=WORKERS) as bare_url,
@@ -435,6 +455,10 @@ def main() -> int:
         cookie, token = csrf_of(base_url, path, f"sessionid={session}")
         harness.wrk(bare_url + "/", seconds=harness.warmup_seconds() or 1,
                     connections=CONNECTIONS)  # fmt: skip
+        # civic warmed up as a server that has been up a while: its templates compiled, its
+        # kept rows and ballot lists drawn (ballot pages only: nothing is cast).
+        flat_out(base_url, warm, cookie, token, seconds=harness.warmup_seconds() or 1,
+                 connections=CONNECTIONS, pages_only=True)  # fmt: skip
         rated = at_rate(base_url, lines, cookie, token, rate=RATE, seconds=seconds)
         print(
             f"at {RATE:.0f} ballots/s: {rated['cast']:,} cast of {rated['ballots']:,} "

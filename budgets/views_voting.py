@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -39,6 +42,7 @@ from budgets.services import WINNERS_WORDING
 from budgets.views import _describe, _process
 from civic.form_guard import Refused
 from civic.formatting import day, when
+from civic.localcache import ProcessMemo
 from civic.pagecache import read_unchanged
 from civic.ratelimits import client_ip
 
@@ -174,22 +178,46 @@ def _style_words(budget: Budget) -> str:
     return words
 
 
-def _projects_key(process: Process, budget: Budget, shown: list[Idea], basket: list[int]) -> str:
-    """A digest of everything the ballot's list of projects shows (budgets/ballot.html), so
-    that voters who would see the same list share one drawing of it."""
-    ids = {project.pk for project in shown}
+# Each project on a ballot is drawn once with its Add and once with its Remove button, and kept
+# by a digest of all it shows (so a change to a project draws it again), in the shared cache and
+# for a minute in each process: a page joins them by what is in the voter's basket, whatever it
+# holds, rather than drawing the list again for every basket.
+_drawn_projects = ProcessMemo(60, size=64)
+PROJECTS_SECONDS = 600
+
+
+def _projects_html(process: Process, budget: Budget, shown: list[Idea], basket: list[int]) -> str:
     seen = (
         get_language(),
         process.slug,
         budget.name,
-        sorted(ids.intersection(basket)),
         [
             (project.pk, project.title, project.cost, project.description, str(project.image),
              project.image_alt, project.category.name if project.category else "")
             for project in shown
         ],
     )  # fmt: skip
-    return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
+    key = f"budgets:ballot-projects:{digest}"
+    drawn = _drawn_projects.get(key)
+    if drawn is None:
+        drawn = cache.get(key)
+        if drawn is None:
+            context = {"process": process, "budget": budget}
+            drawn = {
+                project.pk: tuple(
+                    render_to_string(
+                        "budgets/_ballot_project.html",
+                        {**context, "project": project, "chosen": chosen},
+                    )
+                    for chosen in (False, True)
+                )
+                for project in shown
+            }
+            cache.set(key, drawn, PROJECTS_SECONDS)
+        _drawn_projects.set(key, drawn)
+    chosen = set(basket)
+    return mark_safe("".join(drawn[project.pk][project.pk in chosen] for project in shown))  # noqa: S308
 
 
 def _refused(request, process, refusal: Refused, status: int = 200) -> HttpResponse:
@@ -215,12 +243,13 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
         "closes": when(process.voting_closes_at) if process.voting_closes_at else "",
     }
     refusal = voting.voting_refusal(process, now)
+    # The voter's first step, read first: whether an account's address is verified comes with it.
+    elector = voting.elector_of(process, **voter.who()) if refusal is None else None
     if refusal is None and voter.code is None:
         refusal = voting.account_refusal(request.user)
     if refusal is not None:
         return render(request, "budgets/vote.html", {**context, "refusal": refusal})
 
-    elector = voting.elector_of(process, **voter.who())
     form = None
     step_refusal = None
     if elector is None:
@@ -311,13 +340,14 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     refusal = voting.voting_refusal(process, now)
     if refusal is not None:
         return _refused(request, process, refusal)
+    # The voter's first step, read first: whether an account's address is verified comes with it.
+    elector = voting.elector_of(process, **voter.who())
     if voter.code is None:
         refusal = voting.account_refusal(request.user)
         if refusal is not None and refusal.code == "sign_in":
             return redirect_to_login(request.get_full_path())
         if refusal is not None:
             return _refused(request, process, refusal, status=403)
-    elector = voting.elector_of(process, **voter.who())
     if elector is None:
         return redirect("budgets:vote", process.slug)
     budgets = voting.process_budgets(process)
@@ -419,12 +449,11 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
             "voter": voter,
             "rules": _style_words(budget),
             "projects": shown,
-            "projects_key": _projects_key(process, budget, shown, basket),
+            "projects_html": _projects_html(process, budget, shown, basket),
             "project_count": len(projects),
             "form": form,
             "filtered": bool(category),
             "basket": chosen,
-            "basket_ids": set(basket),
             "total": total,
             "left": budget.amount - total,
             "over": total - budget.amount,

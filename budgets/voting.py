@@ -28,6 +28,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -73,7 +74,17 @@ def elector_of(process: Process, *, user: User | None = None, code: VotingCode |
         key, who = ("user", user.pk), {"user": user}
     known = process.__dict__.setdefault("_civic_electors", {})
     if key not in known:
-        elector = Elector.objects.filter(process=process, **who).select_related("area").first()
+        electors = Elector.objects.filter(process=process, **who).select_related("area")
+        if code is None:
+            # Whether the account's address is verified comes with it, for account_refusal.
+            electors = electors.annotate(
+                account_verified=Exists(
+                    EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True)
+                )
+            )
+        elector = electors.first()
+        if elector is not None and code is None:
+            user.__dict__["_civic_email_verified"] = elector.account_verified
         if elector is None:
             return None  # not kept: the first step may make it later in this request
         elector.process = process

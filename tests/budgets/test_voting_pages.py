@@ -386,17 +386,42 @@ def test_the_ballot_page_keeps_to_a_fixed_number_of_queries(
     idea = Idea.objects.filter(budget=budget).first()
     voter.post(ballot_url(voting, budget), {"projects": [idea.pk], "submit": "1"})
     clear_all()  # as the first page after a change: the process's rows are read again
-    with django_assert_num_queries(8) as first:
+    with django_assert_num_queries(7) as first:
         assert voter.get(ballot_url(voting, budget)).status_code == 200
     # While nothing shown changes, the process, its budgets and the projects on its ballots are
     # kept (civic.pagecache.read_unchanged): only the voter's own rows are read (their account,
-    # its verified address, their first step, their ballot and its choices).
-    with django_assert_num_queries(5):
+    # their first step with whether its address is verified, their ballot and its choices).
+    with django_assert_num_queries(4):
         assert voter.get(ballot_url(voting, budget)).status_code == 200
     on_ballot(voting, council.ancoats, *[1_000] * 35, proposer=council.supporter, category=parks)
     with django_assert_num_queries(len(first.captured_queries)):
         html = voter.get(ballot_url(voting, budget)).content.decode()
     assert "40 projects" in html
+
+
+def test_the_projects_are_drawn_once_whatever_is_in_each_voters_basket(council, voting, voter):
+    budget = budget_of(voting, council.ancoats)
+    first, second, third = on_ballot(
+        voting, council.ancoats, 1_000, 2_000, 3_000, proposer=council.supporter
+    )
+    page = voter.get(ballot_url(voting, budget))
+    assert "budgets/_ballot_project.html" in [template.name for template in page.templates]
+
+    voter.post(ballot_url(voting, budget), {"projects": [first.pk], "add": third.pk})
+    page = voter.get(ballot_url(voting, budget))
+
+    assert "budgets/_ballot_project.html" not in [template.name for template in page.templates]
+    html = page.content.decode()
+    buttons = re.findall(r'name="(add|remove)"\s+value="(\d+)"', html)
+    assert buttons == [
+        ("remove", str(first.pk)),
+        ("add", str(second.pk)),
+        ("remove", str(third.pk)),
+    ]
+    # The list is each voter's own: another voter with an empty basket is offered every project.
+    elector_register(process=voting, user=council.supporter, postcode="M4 6AA")
+    other = signed_in(council.supporter).get(ballot_url(voting, budget)).content.decode()
+    assert re.findall(r'name="(add|remove)"\s+value="\d+"', other) == ["add"] * 3
 
 
 # Voting with a code ----------------------------------------------------------------------------
