@@ -426,22 +426,28 @@ def _ballot_row(budget, channel, *, voter, code, keyed_by, paper_batch, now) -> 
             budget=budget, channel=channel, keyed_by=keyed_by,
             paper_batch=str(paper_batch or "")[:100], submitted_at=now,
         )  # fmt: skip
-    who = {"voter": voter} if voter is not None else {"code": code}
+    if channel == Channel.ONLINE:
+        # One statement, which also locks the voter's row until the transaction ends, so that two
+        # ballots cast at once are counted one after the other and the last one stands.
+        (ballot,) = Ballot.objects.bulk_create(
+            [Ballot(budget=budget, channel=channel, voter=voter, submitted_at=now)],
+            update_conflicts=True,
+            unique_fields=["budget", "voter"],
+            update_fields=["submitted_at"],
+        )
+        BallotChoice.objects.filter(ballot=ballot).delete()  # an earlier ballot's choices
+        return ballot
     try:
         with transaction.atomic():
-            return Ballot.objects.create(budget=budget, channel=channel, submitted_at=now, **who)
+            return Ballot.objects.create(
+                budget=budget, channel=channel, submitted_at=now, code=code
+            )
     except IntegrityError:
-        if channel == Channel.CODE:
-            raise Refused(
-                _("This code has already been used to vote in the budget for %(budget)s.")
-                % {"budget": budget.name},
-                code="used",
-            ) from None
-    ballot = Ballot.objects.select_for_update().get(budget=budget, **who)
-    ballot.choices.all().delete()
-    ballot.submitted_at = now
-    ballot.save(update_fields=["submitted_at"])
-    return ballot
+        raise Refused(
+            _("This code has already been used to vote in the budget for %(budget)s.")
+            % {"budget": budget.name},
+            code="used",
+        ) from None
 
 
 def _record(user: User, process: Process, hears: bool, now) -> None:
