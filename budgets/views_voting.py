@@ -43,7 +43,7 @@ from budgets.views import _describe, _process
 from civic.form_guard import Refused
 from civic.formatting import day, when
 from civic.localcache import ProcessMemo
-from civic.pagecache import read_unchanged
+from civic.pagecache import drawn_alike, read_unchanged
 from civic.ratelimits import client_ip
 
 
@@ -440,37 +440,46 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     chosen = [by_id[number] for number in basket]
     total = sum(project.cost for project in chosen)
     status = 403 if cast_refusal is not None and cast_refusal.code == "not_yours" else 200
-    return render(
-        request,
-        "budgets/ballot.html",
-        {
-            "process": process,
-            "budget": budget,
-            "voter": voter,
-            "rules": _style_words(budget),
-            "projects": shown,
-            "projects_html": _projects_html(process, budget, shown, basket),
-            "project_count": len(projects),
-            "form": form,
-            "filtered": bool(category),
-            "basket": chosen,
-            "total": total,
-            "left": budget.amount - total,
-            "over": total - budget.amount,
-            "least": voting.least_spend(budget),
-            "count": len(chosen),
-            "knapsack": budget.style == Budget.Style.KNAPSACK,
-            "current": current,
-            "voted_on": day(current.submitted_at) if current is not None else "",
-            "closes": when(process.voting_closes_at) if process.voting_closes_at else "",
-            "problem_links": [("#ballot-basket", problem) for problem in problems],
-            "refusal": cast_refusal,
-            "code_used": code_used,
-            "hears": hears,
-            "winners_wording": WINNERS_WORDING,
-        },
-        status=status,
-    )
+
+    def draw() -> HttpResponse:
+        return render(
+            request,
+            "budgets/ballot.html",
+            {
+                "process": process,
+                "budget": budget,
+                "voter": voter,
+                "rules": _style_words(budget),
+                "projects": shown,
+                "projects_html": _projects_html(process, budget, shown, basket),
+                "project_count": len(projects),
+                "form": form,
+                "filtered": bool(category),
+                "basket": chosen,
+                "total": total,
+                "left": budget.amount - total,
+                "over": total - budget.amount,
+                "least": voting.least_spend(budget),
+                "count": len(chosen),
+                "knapsack": budget.style == Budget.Style.KNAPSACK,
+                "current": current,
+                "voted_on": day(current.submitted_at) if current is not None else "",
+                "closes": when(process.voting_closes_at) if process.voting_closes_at else "",
+                "problem_links": [("#ballot-basket", problem) for problem in problems],
+                "refusal": cast_refusal,
+                "code_used": code_used,
+                "hears": hears,
+                "winners_wording": WINNERS_WORDING,
+            },
+            status=status,
+        )
+
+    # A voter who has chosen nothing yet and has not voted sees the page every such voter of
+    # the budget sees: drawn once and kept a few seconds in this process (the busiest page of a
+    # voting spike).
+    if voter.code is None and current is None and not basket and not saved and not request.GET:
+        return drawn_alike(request, f"budgets:ballot:{budget.pk}:{request.user.is_staff}", draw)
+    return draw()
 
 
 # Voting with a code ------------------------------------------------------------------------------

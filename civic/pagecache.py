@@ -21,7 +21,8 @@ for any query string.
 When it changes. Every write to the database from any process (a view, the admin, a Celery
 worker counting signatures, a management command) goes through `_watch`, installed on every
 connection: an INSERT, UPDATE, DELETE or TRUNCATE on any table except those no shared page reads
-(`UNSHOWN_TABLES`) changes the pages' generation, which is part of every page's key. The
+(`UNSHOWN_TABLES`), other than an UPDATE of columns none shows (`UNSHOWN_COLUMNS`: a user's
+last sign-in), changes the pages' generation, which is part of every page's key. The
 connection that wrote draws pages under a generation of its own until it commits, and every
 process gets a new generation once it does: a page drawn from data that was later committed or
 rolled back is never served after that. A new table is watched unless it is listed here: a
@@ -121,6 +122,13 @@ UNSHOWN_TABLES = frozenset(
         "budgets_ballotchoice",
     }
 )
+
+# Columns no shared page shows, of tables that pages do show: an UPDATE that sets only these
+# leaves the pages as they are. Signing in writes last_login, and a spike of voters signing in
+# would otherwise draw every page again for each of them.
+UNSHOWN_COLUMNS = {"civic_user": frozenset({"last_login"})}
+_UPDATE = re.compile(r'\s*UPDATE\s+"(\w+)"\s+SET\s+(.*?)\s+WHERE\s', re.IGNORECASE | re.DOTALL)
+_SET_COLUMN = re.compile(r'"(\w+)"\s*=')
 
 _pages = ProcessMemo(1)
 _generation = ProcessMemo(1)
@@ -360,6 +368,32 @@ def read_unchanged(key: str, make: Callable[[], object]):
     return value
 
 
+# Pages that signed-in visitors see alike ---------------------------------------------------------
+
+_alike = ProcessMemo(SECONDS)
+
+
+def drawn_alike(request: HttpRequest, key: str, draw: Callable[[], HttpResponse]) -> HttpResponse:
+    """A page that every request the caller finds alike sees the same but for its CSRF token
+    (a signed-in voter's ballot before they have chosen anything): drawn once a generation and
+    kept in this process for SECONDS at most, then filled in with this request's token. `key`
+    names all that makes such pages differ (the budget, whether the visitor is staff); the
+    language, host and path are added here. A page with a message waiting is never alike."""
+    if request.method not in ("GET", "HEAD") or len(get_messages(request)):
+        return draw()
+    request.page_fill = {}
+    kept_as = (generation(), get_language(), request.get_host(), request.get_full_path(), key)
+    kept = _alike.get(kept_as)
+    if kept is None:
+        response, kept = _draw(request, draw)
+        if kept is None:
+            return response
+        _alike.set(kept_as, kept)
+        return response
+    marks, content, headers = kept
+    return _answer(request, marks, content, headers)
+
+
 # Answering before the middleware ------------------------------------------------------------------
 
 
@@ -494,11 +528,24 @@ def changed(connection) -> None:
     )
 
 
+def _shows(sql: str, table: str) -> bool:
+    """Whether a write to `table` may change what a shared page shows."""
+    if table in UNSHOWN_TABLES:
+        return False
+    unshown = UNSHOWN_COLUMNS.get(table)
+    if unshown:
+        update = _UPDATE.match(sql)
+        columns = set(_SET_COLUMN.findall(update.group(2))) if update is not None else set()
+        if columns and columns <= unshown:
+            return False
+    return True
+
+
 def _watch(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
     if isinstance(sql, str):
         write = _WRITE.match(sql)
-        if write is not None and write.group(1) not in UNSHOWN_TABLES:
+        if write is not None and _shows(sql, write.group(1)):
             changed(context["connection"])
     return result
 

@@ -424,6 +424,78 @@ def test_the_projects_are_drawn_once_whatever_is_in_each_voters_basket(council, 
     assert re.findall(r'name="(add|remove)"\s+value="\d+"', other) == ["add"] * 3
 
 
+def _drawn(page) -> bool:
+    return "budgets/ballot.html" in [template.name for template in page.templates]
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_voters_who_have_chosen_nothing_share_one_drawing_with_tokens_of_their_own(
+    council, voting, voter
+):
+    budget = budget_of(voting, council.ancoats)
+    idea = on_ballot(voting, council.ancoats, 1_000, proposer=council.supporter)[0]
+    elector_register(process=voting, user=council.supporter, postcode="M4 6AA")
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(council.supporter)
+    first = voter.get(ballot_url(voting, budget))
+    assert _drawn(first)
+
+    second = other.get(ballot_url(voting, budget))
+
+    assert not _drawn(second)
+    assert second.content.decode().replace(_token(second.content.decode()), "") == (
+        first.content.decode().replace(_token(first.content.decode()), "")
+    )
+    assert _token(second.content.decode()) != _token(first.content.decode())
+    cast = other.post(
+        ballot_url(voting, budget),
+        {
+            "projects": [idea.pk],
+            "submit": "1",
+            "csrfmiddlewaretoken": _token(second.content.decode()),
+        },
+    )
+    assert cast.status_code == 302
+    assert Ballot.objects.filter(budget=budget, voter=council.supporter).exists()
+    # Once they have voted, their page is their own ("You voted on …"), drawn for them.
+    again = other.get(ballot_url(voting, budget))
+    assert _drawn(again) and "You voted on" in again.content.decode()
+
+
+def test_a_voter_with_a_message_or_a_filter_or_staff_gets_a_page_of_their_own(
+    council, voting, voter
+):
+    budget = budget_of(voting, council.ancoats)
+    on_ballot(voting, council.ancoats, 1_000, proposer=council.supporter)
+    assert _drawn(voter.get(ballot_url(voting, budget)))
+    assert not _drawn(voter.get(ballot_url(voting, budget)))
+    assert _drawn(voter.get(ballot_url(voting, budget) + "?category="))
+
+    # An officer who votes sees the admin's link: a page of its own for staff.
+    elector_register(process=voting, user=council.officer, postcode="M4 6AA")
+    officer = signed_in(council.officer)
+    staff = officer.get(ballot_url(voting, budget))
+    assert _drawn(staff) and 'href="/admin/"' in staff.content.decode()
+    assert not _drawn(officer.get(ballot_url(voting, budget)))
+    page = voter.get(ballot_url(voting, budget))
+    assert not _drawn(page)
+    assert 'href="/admin/"' not in assert_page(page, heading=f"Vote in {budget.name}")
+
+    other = voter
+
+    from django.contrib.messages import INFO
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    storage = CookieStorage(None)
+    other.cookies["messages"] = storage._encode([Message(INFO, "Hello from the council")])
+    page = other.get(ballot_url(voting, budget))
+    assert _drawn(page) and "Hello from the council" in page.content.decode()
+
+
 # Voting with a code ----------------------------------------------------------------------------
 
 

@@ -517,3 +517,35 @@ def test_a_drawer_that_fails_lets_the_next_request_draw(db, counted_page):
 
     assert cache.get(f"{counted_page.key()}:drawing") is None
     assert counted_page() == "drawn 2 times"
+
+
+def test_signing_in_leaves_the_pages_and_a_change_of_name_does_not(db, council):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    user = get_user_model().objects.get(pk=council.resident.pk)
+    before = pagecache.generation()
+    Client().force_login(user)  # writes last_login, which no page shows
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    assert pagecache.generation() == before
+
+    user.name = "Another name"
+    user.save(update_fields=["name", "last_login"])
+    assert pagecache.generation() != before
+
+
+def test_only_an_update_of_unshown_columns_alone_is_unshown():
+    assert not pagecache._shows(
+        'UPDATE "civic_user" SET "last_login" = %s WHERE "id" = %s', "civic_user"
+    )
+    for sql in (
+        'UPDATE "civic_user" SET "last_login" = %s, "email" = %s WHERE "id" = %s',
+        'UPDATE "civic_user" SET email = %s WHERE "id" = %s',
+        'INSERT INTO "civic_user" ("last_login") VALUES (%s)',
+        'DELETE FROM "civic_user" WHERE "last_login" = %s',
+    ):
+        assert pagecache._shows(sql, "civic_user"), sql
+    assert pagecache._shows(
+        'UPDATE "petitions_petition" SET "last_login" = %s WHERE', "petitions_petition"
+    )
