@@ -130,9 +130,11 @@ UNSHOWN_COLUMNS = {"civic_user": frozenset({"last_login"})}
 _UPDATE = re.compile(r'\s*UPDATE\s+"(\w+)"\s+SET\s+(.*?)\s+WHERE\s', re.IGNORECASE | re.DOTALL)
 _SET_COLUMN = re.compile(r'"(\w+)"\s*=')
 
-_pages = ProcessMemo(1)
+# Whole pages are large: each memo holds a bounded number (a page everyone reads comes back at
+# once; one kept under an older generation is never read again, and goes when the memo fills).
+_pages = ProcessMemo(1, size=1000)
 _generation = ProcessMemo(1)
-_answers = ProcessMemo(1)  # pages with their final headers, for SharedPageMiddleware
+_answers = ProcessMemo(1, size=1000)  # pages with their final headers, for SharedPageMiddleware
 # Django's CSRF secret as its cookie holds it (django.middleware.csrf: 32 letters and digits).
 _CSRF_SECRET = re.compile(r"[a-zA-Z0-9]{32}")
 # Headers of a kept answer that are the visitor's own, or made again for each answer.
@@ -291,20 +293,16 @@ LAST_SECONDS = 60
 DRAWING_SECONDS = 10
 
 
-def _drawn_by_another(key: str):
-    """The last copy of the page, if another request is drawing it again now."""
-    if cache.add(f"{key}:drawing", 1, DRAWING_SECONDS):
-        return None  # this request draws it
-    return cache.get(f"{key}:last")
-
-
 def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse]) -> HttpResponse:
     key = _key(request)
     cached = _pages.get(key)
     if cached is None:
         cached = cache.get(key)
+        drawer = False
         if cached is None:
-            cached = _drawn_by_another(key)
+            drawer = cache.add(f"{key}:drawing", 1, DRAWING_SECONDS)
+            if not drawer:  # another request is drawing it again: the copy it replaces
+                cached = cache.get(f"{key}:last")
         if cached is None:
             try:
                 response, cached = _draw(request, draw)
@@ -312,7 +310,8 @@ def _serve(request: HttpRequest, seconds: int, draw: Callable[[], HttpResponse])
                     cache.set(key, cached, seconds)
                     cache.set(f"{key}:last", cached, seconds + LAST_SECONDS)
             finally:
-                cache.delete(f"{key}:drawing")
+                if drawer:
+                    cache.delete(f"{key}:drawing")
             if cached is None:
                 return response
         _pages.set(key, cached)
@@ -370,7 +369,7 @@ def read_unchanged(key: str, make: Callable[[], object]):
 
 # Pages that signed-in visitors see alike ---------------------------------------------------------
 
-_alike = ProcessMemo(SECONDS)
+_alike = ProcessMemo(SECONDS, size=256)
 
 
 def drawn_alike(request: HttpRequest, key: str, draw: Callable[[], HttpResponse]) -> HttpResponse:

@@ -549,3 +549,16 @@ def test_only_an_update_of_unshown_columns_alone_is_unshown():
     assert pagecache._shows(
         'UPDATE "petitions_petition" SET "last_login" = %s WHERE', "petitions_petition"
     )
+
+
+def test_a_request_that_finds_no_copy_draws_and_leaves_the_drawers_hold(db, counted_page):
+    from django.core.cache import cache
+
+    assert counted_page() == "drawn 1 times"
+    key = counted_page.key()
+    _time_runs_out(key)
+    cache.delete(f"{key}:last")  # the copy has gone too
+    assert cache.add(f"{key}:drawing", 1, 10)  # another request is drawing it now
+
+    assert counted_page() == "drawn 2 times"
+    assert cache.get(f"{key}:drawing") == 1  # the other request's hold, not this one's to end
