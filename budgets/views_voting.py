@@ -145,7 +145,7 @@ def _budget_of(process: Process, budget: Budget) -> Budget:
 def _ballot_projects(budget: Budget) -> list[Idea]:
     """The projects on the budget's ballot paper, by title (shared: never changed by a caller)."""
     return read_unchanged(
-        f"budgets:ballot-projects:{budget.pk}",
+        f"budgets:ballot-paper:{budget.pk}",
         lambda: list(
             Idea.objects.filter(budget=budget, status=Idea.Status.ON_BALLOT)
             .select_related("category")
