@@ -77,11 +77,7 @@ def elector_of(process: Process, *, user: User | None = None, code: VotingCode |
         electors = Elector.objects.filter(process=process, **who).select_related("area")
         if code is None:
             # Whether the account's address is verified comes with it, for account_refusal.
-            electors = electors.annotate(
-                account_verified=Exists(
-                    EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True)
-                )
-            )
+            electors = electors.annotate(account_verified=Exists(_verified_addresses(user)))
         elector = electors.first()
         if elector is not None and code is None:
             user.__dict__["_civic_email_verified"] = elector.account_verified
@@ -99,11 +95,14 @@ def process_budgets(process: Process) -> list[Budget]:
     return process.__dict__["_civic_budgets"]
 
 
+def _verified_addresses(user: User):
+    """The account's own address, if it is verified (what voting online asks of an account)."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True)
+
+
 def _email_verified(user: User) -> bool:
     if not user.__dict__.get("_civic_email_verified"):
-        user.__dict__["_civic_email_verified"] = EmailAddress.objects.filter(
-            user=user, email__iexact=user.email, verified=True
-        ).exists()
+        user.__dict__["_civic_email_verified"] = _verified_addresses(user).exists()
     return user.__dict__["_civic_email_verified"]
 
 

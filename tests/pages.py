@@ -44,3 +44,12 @@ def assert_page(response, *, heading: str | None, status: int = 200) -> str:
         f"expected the page {heading!r} ({status}), got {found!r} ({response.status_code})"
     )
     return text
+
+
+_FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def form_token(html: str) -> str | None:
+    """The CSRF token a page's form carries; None on a page without one."""
+    found = _FORM_TOKEN.search(html)
+    return found.group(1) if found else None

@@ -26,7 +26,7 @@ from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.factories import UserFactory
-from tests.pages import assert_page
+from tests.pages import assert_page, form_token
 
 pytestmark = pytest.mark.django_db
 Stage = Process.Stage
@@ -428,10 +428,6 @@ def _drawn(page) -> bool:
     return "budgets/ballot.html" in [template.name for template in page.templates]
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
 def test_voters_who_have_chosen_nothing_share_one_drawing_with_tokens_of_their_own(
     council, voting, voter
 ):
@@ -446,16 +442,16 @@ def test_voters_who_have_chosen_nothing_share_one_drawing_with_tokens_of_their_o
     second = other.get(ballot_url(voting, budget))
 
     assert not _drawn(second)
-    assert second.content.decode().replace(_token(second.content.decode()), "") == (
-        first.content.decode().replace(_token(first.content.decode()), "")
+    assert second.content.decode().replace(form_token(second.content.decode()), "") == (
+        first.content.decode().replace(form_token(first.content.decode()), "")
     )
-    assert _token(second.content.decode()) != _token(first.content.decode())
+    assert form_token(second.content.decode()) != form_token(first.content.decode())
     cast = other.post(
         ballot_url(voting, budget),
         {
             "projects": [idea.pk],
             "submit": "1",
-            "csrfmiddlewaretoken": _token(second.content.decode()),
+            "csrfmiddlewaretoken": form_token(second.content.decode()),
         },
     )
     assert cast.status_code == 302

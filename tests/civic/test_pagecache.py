@@ -27,6 +27,7 @@ from tests.budgets.factories import BudgetFactory, IdeaFactory, ProcessFactory
 from tests.consultations.conftest import make_consultation
 from tests.debates.factories import ConversationFactory, DebateFactory
 from tests.events.factories import EventFactory
+from tests.pages import form_token
 from tests.petitions.conftest import (  # noqa: F401
     _quick_signing,
     council,
@@ -191,11 +192,6 @@ def resident_pages(council):
     }
 
 
-def _csrf(html: str) -> str | None:
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    return found.group(1) if found else None
-
-
 def test_a_second_visitor_of_any_resident_page_costs_no_query_and_gets_a_token_of_their_own(
     resident_pages, django_assert_num_queries
 ):
@@ -209,8 +205,8 @@ def test_a_second_visitor_of_any_resident_page_costs_no_query_and_gets_a_token_o
         assert again.status_code == 200, name
         ann_html, bob_html = first.content.decode(), again.content.decode()
         assert re.sub(r'value="[^"]+"', "", bob_html) == re.sub(r'value="[^"]+"', "", ann_html)
-        if _csrf(ann_html):
-            assert _csrf(bob_html) != _csrf(ann_html), name
+        if form_token(ann_html):
+            assert form_token(bob_html) != form_token(ann_html), name
             assert bob.cookies["csrftoken"].value != ann.cookies["csrftoken"].value, name
 
 
@@ -365,8 +361,8 @@ def test_a_visitor_with_a_csrf_cookie_takes_a_page_just_served_before_the_middle
         assert re.sub(r'value="[^"]+"', "", fast.content.decode()) == re.sub(
             r'value="[^"]+"', "", whole.content.decode()
         ), name
-        if _csrf(whole.content.decode()):
-            assert _csrf(fast.content.decode()) != _csrf(whole.content.decode()), name
+        if form_token(whole.content.decode()):
+            assert form_token(fast.content.decode()) != form_token(whole.content.decode()), name
 
 
 def test_a_token_from_the_page_answered_before_the_middleware_signs(council, still_memos):
@@ -382,7 +378,7 @@ def test_a_token_from_the_page_answered_before_the_middleware_signs(council, sti
     signed = visitor.post(
         reverse("petitions:sign", args=[petition.pk]),
         {
-            "csrfmiddlewaretoken": _csrf(html),
+            "csrfmiddlewaretoken": form_token(html),
             "started": started,
             "website": "",
             "name": "Ann Example",
