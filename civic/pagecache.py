@@ -64,6 +64,8 @@ from django.core.exceptions import DisallowedHost
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from civic.localcache import ProcessMemo
@@ -271,9 +273,14 @@ def _key(request: HttpRequest, current: str | None = None) -> str:
     return f"{key}?{query}" if query else key
 
 
-def _filled(content: str, marks: dict[str, str], request: HttpRequest) -> str:
+def _filled(
+    content: str, marks: dict[str, str], request: HttpRequest, fill: Fill | None = None
+) -> str:
+    """The marks in `content` replaced with this request's values: its CSRF token and what
+    `fill` (else the page's) names."""
+    fill = request.page_fill if fill is None else fill
     for name, mark in marks.items():
-        value = get_token(request) if name == CSRF else request.page_fill[name]()
+        value = get_token(request) if name == CSRF else fill[name]()
         content = content.replace(mark, value)
     return content
 
@@ -349,15 +356,18 @@ def _draw(request: HttpRequest, draw: Callable[[], HttpResponse]):
 
 # Rows that pages show, read once a generation -----------------------------------------------------
 
-_rows = ProcessMemo(1)
+# Kept by the generation they were read in, which each process asks again at most a second
+# later: as fresh as a shared page however long they are kept, so a row read for one of a
+# process's many budgets is still there when that budget's next voter comes.
+_rows = ProcessMemo(60, size=1000)
 
 
 def read_unchanged(key: str, make: Callable[[], object]):
     """What make() reads from shown tables, kept in this process while the pages' generation
-    stays the same (at most a second): as fresh as a shared page, for a page that is drawn for
-    each visitor but shows the same rows to all (a conversation and its statements). make()
-    returns None for nothing to keep. The value is shared by every request of the process: a
-    caller that changes it changes a copy."""
+    stays the same: as fresh as a shared page, for a page that is drawn for each visitor but
+    shows the same rows to all (a conversation and its statements). make() returns None for
+    nothing to keep. The value is shared by every request of the process: a caller that changes
+    it changes a copy. Nothing that follows from the clock alone may be kept here."""
     kept_as = (generation(), key)
     value = _rows.get(kept_as)
     if value is None:
@@ -372,15 +382,22 @@ def read_unchanged(key: str, make: Callable[[], object]):
 _alike = ProcessMemo(SECONDS, size=256)
 
 
-def drawn_alike(request: HttpRequest, key: str, draw: Callable[[], HttpResponse]) -> HttpResponse:
+def drawn_alike(
+    request: HttpRequest,
+    key: str,
+    draw: Callable[[], HttpResponse],
+    fill: Fill | None = None,
+) -> HttpResponse:
     """A page that every request the caller finds alike sees the same but for its CSRF token
-    (a signed-in voter's ballot before they have chosen anything): drawn once a generation and
-    kept in this process for SECONDS at most, then filled in with this request's token. `key`
-    names all that makes such pages differ (the budget, whether the visitor is staff); the
-    language, host and path are added here. A page with a message waiting is never alike."""
+    and the values `fill` names (a signed-in voter's ballot before they have chosen anything; a
+    conversation's page around the visitor's own statement and votes): drawn once a generation
+    and kept in this process for SECONDS at most, then filled in with this request's values.
+    The view reads each with `value(request, name)`, as for `shared_page`. `key` names all that
+    makes such pages differ (the budget, whether the visitor is staff); the language, host and
+    path are added here. A page with a message waiting is never alike."""
+    request.page_fill = fill or {}
     if request.method not in ("GET", "HEAD") or len(get_messages(request)):
         return draw()
-    request.page_fill = {}
     kept_as = (generation(), get_language(), request.get_host(), request.get_full_path(), key)
     kept = _alike.get(kept_as)
     if kept is None:
@@ -391,6 +408,35 @@ def drawn_alike(request: HttpRequest, key: str, draw: Callable[[], HttpResponse]
         return response
     marks, content, headers = kept
     return _answer(request, marks, content, headers)
+
+
+# Pieces of pages that many requests show alike ---------------------------------------------------
+
+_parts = ProcessMemo(SECONDS, size=4096)
+
+
+def drawn_part(
+    request: HttpRequest,
+    key: tuple,
+    template_name: str,
+    context: dict,
+    fill: Fill | None = None,
+) -> str:
+    """A piece of a page that many requests show alike (a statement with its vote buttons, a line
+    of someone's votes), drawn from `template_name` once a generation in this process and kept
+    SECONDS at most under `key`, which names all that makes such pieces differ (the language is
+    added here). A form in it takes this request's CSRF token, and each of the template's
+    variables that `fill` names this request's value. Safe HTML, to put in a page."""
+    fill = fill or {}
+    kept_as = (generation(), get_language(), template_name, key)
+    kept = _parts.get(kept_as)
+    if kept is None:
+        marks = {name: secrets.token_hex(12) for name in (CSRF, *fill)}
+        html = render_to_string(template_name, {**context, **marks})
+        kept = ({name: mark for name, mark in marks.items() if mark in html}, html)
+        _parts.set(kept_as, kept)
+    marks, html = kept
+    return mark_safe(_filled(html, marks, request, fill))  # noqa: S308 - our template's HTML
 
 
 # Answering before the middleware ------------------------------------------------------------------

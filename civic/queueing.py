@@ -23,6 +23,7 @@ the task and its arguments for the work that has neither.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -31,8 +32,10 @@ from civic.celery import app
 from civic.localcache import ProcessMemo
 
 logger = logging.getLogger(__name__)
-# The queue_soon keys this process set itself a moment ago: their task is still to run.
-_set_here = ProcessMemo(0.5)
+# When the queue_soon tasks this process knows of are due (wall-clock seconds, the value of their
+# key), whether it queued them or found them waiting.
+_due_here = ProcessMemo(60)
+SOON_MARGIN = 0.5  # seconds: more than the clocks of two of the platform's machines differ
 
 
 def queue(name: str, *args, countdown: float | None = None) -> bool:
@@ -62,14 +65,23 @@ def queue_soon(name: str, object_id, *, delay: float) -> None:
     key = soon_key(name, object_id)
 
     def once() -> None:
-        # A task this process queued less than half its delay ago runs after this commit, so
-        # asking Redis again is not needed (a viral petition's signatures skip a round trip).
-        if delay >= 1 and _set_here.get(key):
+        # A task this process knows is due later than this commit (by a margin for the clocks of
+        # other machines) will read what this commit wrote, so asking Redis again is not needed:
+        # a viral petition's signatures and a conversation's votes make a round trip a few times
+        # a delay in each process, not each.
+        now = time.time()
+        due = _due_here.get(key)
+        if due is not None and now < due - min(SOON_MARGIN, delay / 2):
             return
-        if cache.add(key, 1, timeout=max(delay, 1)):
+        if cache.add(key, now + delay, timeout=max(delay, 1)):
             if queue(name, object_id, countdown=delay):
-                _set_here.set(key, True)
+                _due_here.set(key, now + delay)
             else:
                 cache.delete(key)
+            return
+        if due is None or due <= now:  # queued by another process: learn when it is due
+            waiting = cache.get(key)
+            if isinstance(waiting, float):
+                _due_here.set(key, waiting)
 
     transaction.on_commit(once)

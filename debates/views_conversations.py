@@ -20,13 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from civic.form_guard import Refused
 from civic.formatting import markdown_to_html, when
-from civic.pagecache import read_unchanged, shared_page
+from civic.pagecache import drawn_alike, drawn_part, read_unchanged, shared_page, value
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
@@ -133,14 +134,12 @@ def _keep_key(response: HttpResponse, key: str) -> HttpResponse:
     return response
 
 
-def _own_votes(
-    request: HttpRequest, conversation: Conversation
-) -> tuple[list[StatementVote], bool]:
-    """This visitor's votes on the conversation's shown statements, by statement, each with its
-    statement, and whether they may take part: one query, through their account or their
-    cookie's key. Someone who took part with a confirmed e-mail address and no account
-    (debates.conversation_email), where the conversation takes no anonymous participants, is
-    known by their key: one query more, for them only."""
+def _own_votes(request: HttpRequest, conversation: Conversation) -> tuple[dict[int, int], bool]:
+    """This visitor's votes on the conversation's shown statements (each statement's id and the
+    choice, in the statements' order), and whether they may take part: one query, through
+    their account or their cookie's key. Someone who took part with a confirmed e-mail address
+    and no account (debates.conversation_email), where the conversation takes no anonymous
+    participants, is known by their key: one query more, for them only."""
     takes_part = services.may_take_part(conversation, request.user)
     key = _anonymous_key(request)
     if request.user.is_authenticated and request.user.email:
@@ -151,14 +150,14 @@ def _own_votes(
         whose = Q(participant__anonymous_key=key)
         takes_part = True
     else:
-        return [], takes_part
+        return {}, takes_part
     shown = conversation.shown_statements
-    votes = StatementVote.objects.filter(
-        whose, participant__conversation=conversation, statement_id__in=list(shown)
-    ).order_by("statement_id")
-    for vote in votes:
-        vote.statement = shown[vote.statement_id]
-    return list(votes), takes_part
+    votes = dict(
+        StatementVote.objects.filter(
+            whose, participant__conversation=conversation, statement_id__in=list(shown)
+        ).values_list("statement_id", "choice")
+    )
+    return {pk: votes[pk] for pk in shown if pk in votes}, takes_part
 
 
 def _participant(request: HttpRequest, conversation: Conversation) -> Participant | None:
@@ -200,42 +199,89 @@ def _page(request: HttpRequest, conversation: Conversation, *, refusal=None, sta
     """The conversation's page: the statement to vote on next (or the one asked for by
     ?statement=, to change a vote), how far the visitor has got, and their votes so far. One
     query (the visitor's votes) besides the conversation and its statements, which the process
-    keeps (_published)."""
+    keeps (_published). Those three are the visitor's own pieces, each drawn from pieces that
+    many visitors share; the page around them is drawn once for every visitor alike
+    (civic.pagecache.drawn_alike), so a vote's page costs no template of its own."""
     now = timezone.now()
     _describe(conversation, now)
     shown = conversation.shown_statements
     votes, takes_part = _own_votes(request, conversation)
-    voted = {vote.statement_id for vote in votes}
     statement = None
     asked = request.GET.get("statement", "")
     if asked.isdigit():
         statement = shown.get(int(asked))
     if statement is None:
         # As services.next_statement: the council's own first, then the oldest (shown's order).
-        statement = next((item for item in shown.values() if item.pk not in voted), None)
-    current = next(
-        (vote for vote in votes if vote.statement_id == getattr(statement, "pk", 0)), None
-    )
-    return render(
-        request,
-        "debates/conversation.html",
-        {
-            "conversation": conversation,
-            "background": conversation.background_html,
-            "statement": statement,
-            "current_vote": current,
-            "votes": votes,
-            "progress": {"voted": len(votes), "total": len(shown)},
-            "can_vote": conversation.allows("vote", now),
-            "can_add": conversation.allows("add", now),
-            "may_take_part": takes_part,
-            "choices": StatementVote.Choice,
-            "token": services.vote_token(),
-            "refusal": refusal,
-            "sign_in_url": reverse("account_login") + "?next=" + request.path,
-        },
-        status=status,
-    )
+        statement = next((item for item in shown.values() if item.pk not in votes), None)
+    can_vote = conversation.allows("vote", now)
+    can_add = conversation.allows("add", now)
+    words = {choice.value: choice.label for choice in StatementVote.Choice}
+
+    def statement_html() -> str:
+        current = votes.get(getattr(statement, "pk", None))
+        form = can_vote and takes_part
+        return drawn_part(
+            request,
+            (getattr(statement, "pk", None), current, form, bool(shown), conversation.slug),
+            "debates/_conversation_statement.html",
+            {
+                "conversation": conversation,
+                "statement": statement,
+                "current_choice": words.get(current, ""),
+                "form": form,
+                "total": len(shown),
+                "choices": StatementVote.Choice,
+            },
+            fill={"token": services.vote_token},
+        )
+
+    def votes_html() -> str:
+        return mark_safe(  # noqa: S308 - pieces drawn from our template
+            "".join(
+                drawn_part(
+                    request,
+                    (pk, choice, can_vote),
+                    "debates/_conversation_vote.html",
+                    {"statement": shown[pk], "choice": words[choice], "can_vote": can_vote},
+                )
+                for pk, choice in votes.items()
+            )
+        )
+
+    def progress_html() -> str:
+        counts = {"voted": len(votes), "total": len(shown)}
+        return drawn_part(request, tuple(counts.values()), "debates/_conversation_progress.html",
+                          counts)  # fmt: skip
+
+    fill = {"progress": progress_html, "statement": statement_html, "votes": votes_html}
+
+    def draw() -> HttpResponse:
+        return render(
+            request,
+            "debates/conversation.html",
+            {
+                "conversation": conversation,
+                "background": conversation.background_html,
+                "progress_html": value(request, "progress"),
+                "statement_html": value(request, "statement"),
+                "has_votes": bool(votes),
+                "votes_html": value(request, "votes"),
+                "can_vote": can_vote,
+                "can_add": can_add,
+                "may_take_part": takes_part,
+                "refusal": refusal,
+                "sign_in_url": reverse("account_login") + "?next=" + request.path,
+            },
+            status=status,
+        )
+
+    if refusal is not None or conversation.status != Conversation.Status.PUBLISHED:
+        request.page_fill = fill
+        return draw()
+    user = request.user
+    alike = (conversation.pk, user.is_authenticated, user.is_staff, takes_part, can_vote, can_add,
+             bool(votes))  # fmt: skip
+    return drawn_alike(request, f"debates:conversation:{alike}", draw, fill)
 
 
 @require_safe

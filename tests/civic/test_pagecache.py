@@ -323,6 +323,60 @@ def test_a_page_that_asked_for_the_visitors_own_token_is_not_kept(rf, django_use
     assert first.content != second.content
 
 
+# Pieces of pages ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_piece_is_drawn_once_and_takes_each_requests_token_and_values(rf, still_memos):
+    """A piece shared by many pages (a statement with its vote buttons) is drawn once, and each
+    request gets its own CSRF token and the values the piece names (a form's start time),
+    until a write changes the pages' generation."""
+    from types import SimpleNamespace
+
+    from django.middleware.csrf import _does_token_match
+    from django.test.signals import template_rendered
+
+    from debates.models import StatementVote
+
+    name = "debates/_conversation_statement.html"
+    drawings = []
+    template_rendered.connect(
+        lambda sender, template, **kwargs: drawings.append(template.name), weak=False,
+        dispatch_uid="piece-drawn",
+    )  # fmt: skip
+    starts = iter(f"start-{number}" for number in range(10))
+    context = {
+        "conversation": SimpleNamespace(slug="high-street"),
+        "statement": SimpleNamespace(pk=7, text="Wider pavements."),
+        "form": True,
+        "total": 1,
+        "current_choice": "",
+        "choices": StatementVote.Choice,
+    }
+
+    def piece(request) -> str:
+        return pagecache.drawn_part(request, (7,), name, context, fill={"token": starts.__next__})
+
+    try:
+        first_request, second_request = rf.get("/"), rf.get("/")
+        first, second = piece(first_request), piece(second_request)
+        assert drawings.count(name) == 1
+        # Each token is made from its own request's secret (the CSRF cookie it is sent).
+        assert _does_token_match(form_token(first), first_request.META["CSRF_COOKIE"])
+        assert _does_token_match(form_token(second), second_request.META["CSRF_COOKIE"])
+        assert not _does_token_match(form_token(second), first_request.META["CSRF_COOKIE"])
+        assert 'name="started" value="start-0"' in first
+        assert 'name="started" value="start-1"' in second
+        assert "Wider pavements." in second
+
+        context["statement"] = SimpleNamespace(pk=7, text="Wider pavements and benches.")
+        DebateSpace.objects.update(title="Changed")  # any write to a shown table
+        assert "Wider pavements and benches." in piece(rf.get("/"))
+        assert drawings.count(name) == 2
+    finally:
+        template_rendered.disconnect(dispatch_uid="piece-drawn")
+
+
 # Answering before the middleware ------------------------------------------------------------------
 
 # Headers made again for each answer, or the visitor's own.

@@ -205,6 +205,27 @@ def test_once_the_key_expires_a_later_commit_queues_the_task_again(
     assert [(name, args) for name, args, _eta in broker.take()] == [(TASK, [7])]
 
 
+@pytest.mark.django_db
+def test_a_task_another_process_queued_is_not_asked_for_again_until_half_its_delay_before_it_is_due(
+    django_capture_on_commit_callbacks, broker
+):
+    cache.set(soon_key(TASK, 7), time.time() + 1, 1)  # another process queued it just now
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(TASK, 7, delay=1)
+    assert broker.take() == []
+    # Were the key asked for now, it would be missing and the task queued again: it is not
+    # asked for, the task found waiting being due after this commit.
+    cache.delete(soon_key(TASK, 7))
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(TASK, 7, delay=1)
+    assert broker.take() == []
+
+    time.sleep(0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_soon(TASK, 7, delay=1)
+    assert [(name, args) for name, args, _eta in broker.take()] == [(TASK, [7])]
+
+
 def test_the_key_of_a_task_queued_soon_is_its_name_and_the_objects_id():
     assert soon_key("petitions.tasks.petition_count_task", 7) == (
         "queued-soon:petitions.tasks.petition_count_task:7"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -30,7 +31,7 @@ from debates.models import Conversation, Participant, Statement, StatementVote
 from debates.views_conversations import PARTICIPANT_COOKIE
 from tests.debates.conftest import make_conversation
 from tests.debates.factories import StatementFactory
-from tests.pages import ANY_HEADING, assert_page
+from tests.pages import ANY_HEADING, assert_page, form_token
 
 pytestmark = pytest.mark.django_db
 Stage = Conversation.Stage
@@ -524,6 +525,63 @@ def test_a_participant_reads_the_page_in_one_query_and_votes_in_two(
     assert list(
         StatementVote.objects.order_by("statement_id").values_list("statement_id", "choice")
     ) == [(statements[0].pk, 1)] + [(statement.pk, -1) for statement in statements[1:4]]
+
+
+def _drawn(response) -> bool:
+    return "debates/conversation.html" in [template.name for template in response.templates]
+
+
+def _vote_through_the_page(visitor, conversation, choice) -> str:
+    """Read the page, then press a button of its form, with the tokens the page carries."""
+    html = page_of(visitor, conversation)
+    started = re.search(r'name="started" value="([^"]+)"', html).group(1)
+    statement = re.search(r'name="statement" value="([0-9]+)"', html).group(1)
+    answer = visitor.post(
+        f"/debates/conversations/{conversation.slug}/vote/",
+        {"csrfmiddlewaretoken": form_token(html), "started": started, "statement": statement,
+         "choice": choice, "website": ""},
+    )  # fmt: skip
+    assert answer.status_code == 303
+    return html
+
+
+def test_participants_share_one_drawing_of_the_page_around_their_own_statement_and_votes(cast):
+    """The page around a participant's own progress, statement and votes is drawn once for all
+    alike; each gets their own pieces and tokens that their vote is taken with."""
+    conversation = make_conversation(cast, allow_anonymous=True, seeds=3)
+    first, second, third = conversation.statements.order_by("pk")
+    ana, ben = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    url = f"/debates/conversations/{conversation.slug}/"
+    assert _drawn(ana.get(url))
+    assert not _drawn(ben.get(url))  # the same page: nobody has voted yet
+
+    _vote_through_the_page(ana, conversation, 1)
+    _vote_through_the_page(ben, conversation, -1)
+    _vote_through_the_page(ben, conversation, 0)
+
+    ana_page, ben_page = ana.get(url), ben.get(url)
+    assert not _drawn(ben_page)  # the page around their votes was drawn for Ana
+    ana_html = assert_page(ana_page, heading=conversation.title)
+    ben_html = assert_page(ben_page, heading=conversation.title)
+    assert "You have voted on 1 of 3 statements." in ana_html
+    assert f'id="statement-{second.pk}"' in ana_html
+    assert "You have voted on 2 of 3 statements." in ben_html
+    assert f'id="statement-{third.pk}"' in ben_html
+    ana_votes = ana_html[ana_html.index('id="your-votes"') :]
+    ben_votes = ben_html[ben_html.index('id="your-votes"') :]
+    assert "Agree" in ana_votes and "Disagree" not in ana_votes and "Pass" not in ana_votes
+    assert "Disagree" in ben_votes and "Pass" in ben_votes and "Agree" not in ben_votes
+    assert form_token(ana_html) != form_token(ben_html)
+    assert list(
+        StatementVote.objects.order_by("participant_id", "statement_id").values_list(
+            "statement_id", "choice"
+        )
+    ) == [(first.pk, 1), (first.pk, -1), (second.pk, 0)]
+
+    # Ben changes his first vote: the statement he asked for, with his vote on it.
+    changing = assert_page(ben.get(f"{url}?statement={first.pk}"), heading=conversation.title)
+    assert f'id="statement-{first.pk}"' in changing
+    assert "Your vote: disagree. You can change it." in changing
 
 
 def test_a_statement_shown_or_rejected_changes_the_next_page_at_once(cast):
