@@ -13,7 +13,8 @@ with DEBUG off, over PostgreSQL and Redis.
    anonymous participants (default 5,000), each with the signed cookie the site gives them, all
    written in bulk. The plan is a line per vote: participant by participant, statement by
    statement, with agree, disagree and pass in turn.
-2. The bare view (bench/bare_wsgi.py) under wrk, served alongside civic.
+2. The bare view (bench/bare_wsgi.py) under wrk, served alongside civic; both warmed up for
+   BENCH_WARMUP_SECONDS, civic with the conversation's page as participants see it (no vote).
 3. At the aimed rate: an open-loop client starts a vote every 1/BENCH_CONVERSATION_RATE seconds
    (default 200 a second) for BENCH_SECONDS: GET the conversation's page, then POST the vote. A
    vote's latency runs from the moment it was due to start to the POST's answer, so a server that
@@ -153,6 +154,9 @@ def main() -> int:
         raise harness.BenchError("not enough votes in the plan for the rate and the seconds")
     rest = made["plan"].with_name("rest.txt")
     rest.write_text("\n".join(lines[needed:]) + "\n")
+    # Pages of the last statement's votes, for the warm-up: fetching a page changes nothing.
+    warm = made["plan"].with_name("warm.txt")
+    warm.write_text("\n".join(lines[-PARTICIPANTS:]) + "\n")
 
     with (
         harness.serve("bench.bare_wsgi", harness.base_env(), workers=WORKERS) as bare_url,
@@ -166,6 +170,11 @@ def main() -> int:
         cookie, token = csrf_of(base_url, made["page"], f"{PARTICIPANT}={cookie_value}")
         harness.wrk(bare_url + "/", seconds=harness.warmup_seconds() or 1,
                     connections=CONNECTIONS)  # fmt: skip
+        # civic warmed up as a server that has been up a while: its templates compiled, its kept
+        # rows and the pieces of the page drawn (pages only: nothing is voted).
+        flat_out(base_url, warm, cookie, token, seconds=harness.warmup_seconds() or 1,
+                 connections=CONNECTIONS, who=PARTICIPANT, post_suffix="vote/",
+                 pages_only=True)  # fmt: skip
         rated = at_rate(
             base_url,
             lines[:needed],

@@ -24,13 +24,14 @@ Public form settings, read when used:
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import groupby
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -311,6 +312,18 @@ def statement_moderate(*, actor: User, statement: Statement, status: str) -> Sta
 # Voting -----------------------------------------------------------------------------------------
 
 
+def _vote_refusal(statement: Statement, choice: int, now: datetime) -> None:
+    """Raise what keeps this vote from counting: a choice that is not agree, disagree or pass, a
+    conversation not open, a statement not shown."""
+    if choice not in StatementVote.Choice.values:
+        raise ValidationError({"choice": _("Choose agree, disagree or pass")}, code="invalid")
+    refusal = _open_refusal(statement.conversation, "vote", now)
+    if refusal is not None:
+        raise refusal
+    if statement.status != Statement.Status.SHOWN:
+        raise Refused(_("This statement is not open for votes."), code="not_shown")
+
+
 def statement_vote(
     *, participant: Participant, statement: Statement, choice: int, now: datetime | None = None
 ) -> StatementVote:
@@ -318,16 +331,10 @@ def statement_vote(
     open. One row per participant per statement: voting again changes the row, and two votes
     sent at once still make one (INSERT ... ON CONFLICT DO UPDATE)."""
     now = now or timezone.now()
-    if choice not in StatementVote.Choice.values:
-        raise ValidationError({"choice": _("Choose agree, disagree or pass")}, code="invalid")
     conversation = statement.conversation
     if participant.conversation_id != conversation.pk:
         raise Refused(_("You can only vote in this conversation."), code="invalid")
-    refusal = _open_refusal(conversation, "vote", now)
-    if refusal is not None:
-        raise refusal
-    if statement.status != Statement.Status.SHOWN:
-        raise Refused(_("This statement is not open for votes."), code="not_shown")
+    _vote_refusal(statement, choice, now)
     (vote,) = StatementVote.objects.bulk_create(
         [
             StatementVote(
@@ -342,6 +349,63 @@ def statement_vote(
     # many votes arrive meanwhile.
     recompute_soon(conversation.pk)
     return vote
+
+
+@functools.cache
+def _known_vote_sql(found_by: str) -> str:
+    """statement_vote_known's statement for a participant found by `found_by` ("user" or
+    "anonymous_key"), made once: the names are the models' own, quoted."""
+    vote, participant = StatementVote._meta, Participant._meta
+    name = connection.ops.quote_name
+
+    def column(meta, field: str) -> str:
+        return name(meta.get_field(field).column)
+
+    fields = ("participant", "statement", "choice", "updated_at")
+    choice, updated = column(vote, "choice"), column(vote, "updated_at")
+    # Only the models' own table and column names, quoted, go into the text.
+    return (
+        f"INSERT INTO {name(vote.db_table)} ({', '.join(column(vote, f) for f in fields)}) "  # noqa: S608
+        f"SELECT {column(participant, 'id')}, %s, %s, %s FROM {name(participant.db_table)} "
+        f"WHERE {column(participant, 'conversation')} = %s "
+        f"AND {column(participant, found_by)} = %s "
+        f"ON CONFLICT ({column(vote, 'participant')}, {column(vote, 'statement')}) DO UPDATE "
+        f"SET {choice} = excluded.{choice}, {updated} = excluded.{updated} "
+        f"RETURNING {column(vote, 'participant')}"
+    )
+
+
+def statement_vote_known(
+    *,
+    statement: Statement,
+    choice: int,
+    user,
+    anonymous_key: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """The vote of someone who already takes part in the statement's conversation, found by
+    their account, or by their cookie's key where the conversation allows anonymous
+    participation, as participant_for finds them: True once their vote is stored, in one
+    statement that finds them and writes the vote (INSERT ... SELECT ... ON CONFLICT DO UPDATE);
+    False, with nothing written, for someone who takes no part yet (the caller makes them a
+    participant and votes with statement_vote). Refuses as statement_vote does."""
+    now = now or timezone.now()
+    conversation = statement.conversation
+    _vote_refusal(statement, choice, now)
+    if getattr(user, "is_authenticated", False) and user.email:
+        found_by, value = "user", user.pk
+    elif conversation.allow_anonymous and anonymous_key:
+        found_by, value = "anonymous_key", anonymous_key
+    else:
+        return False
+    sql = _known_vote_sql(found_by)
+    when_voted = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [statement.pk, choice, when_voted, conversation.pk, value])
+        found = cursor.fetchone() is not None
+    if found:
+        recompute_soon(conversation.pk)
+    return found
 
 
 def next_statement(participant: Participant | None, conversation: Conversation) -> Statement | None:

@@ -153,9 +153,9 @@ def _own_votes(request: HttpRequest, conversation: Conversation) -> tuple[dict[i
         return {}, takes_part
     shown = conversation.shown_statements
     votes = dict(
-        StatementVote.objects.filter(
-            whose, participant__conversation=conversation, statement_id__in=list(shown)
-        ).values_list("statement_id", "choice")
+        StatementVote.objects.filter(whose, participant__conversation=conversation).values_list(
+            "statement_id", "choice"
+        )
     )
     return {pk: votes[pk] for pk in shown if pk in votes}, takes_part
 
@@ -311,20 +311,28 @@ def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
         refusal = Refused(_("This statement is not in this conversation."), code="invalid")
         return _page(request, conversation, refusal=refusal, status=400)
     statement.conversation = conversation
-    key = _anonymous_key(request) or services.new_anonymous_key()
+    known_key = _anonymous_key(request)
+    key = known_key or services.new_anonymous_key()
+    choice = form.cleaned_data["choice"]
     try:
-        participant = services.participant_for(
-            conversation=conversation,
-            user=request.user,
-            anonymous_key=key,
-            create=True,
-            honeypot=request.POST.get("website", ""),
-            token=request.POST.get("started", ""),
-            ip=client_ip(request),
-        )
-        services.statement_vote(
-            participant=participant, statement=statement, choice=form.cleaned_data["choice"]
-        )
+        # Someone who already takes part votes in one statement; a newcomer is made a
+        # participant first, past the public-form guard.
+        if services.statement_vote_known(
+            statement=statement, choice=choice, user=request.user, anonymous_key=known_key
+        ):
+            kept_key = None if request.user.is_authenticated and request.user.email else key
+        else:
+            participant = services.participant_for(
+                conversation=conversation,
+                user=request.user,
+                anonymous_key=key,
+                create=True,
+                honeypot=request.POST.get("website", ""),
+                token=request.POST.get("started", ""),
+                ip=client_ip(request),
+            )
+            services.statement_vote(participant=participant, statement=statement, choice=choice)
+            kept_key = participant.anonymous_key
     except Refused as error:
         status = 429 if error.code == "rate_limited" else 200
         return _page(request, conversation, refusal=error, status=status)
@@ -332,8 +340,8 @@ def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, conversation, refusal=Refused(error.messages[0]), status=400)
     response = redirect(back + "#conversation-statement")
     response.status_code = 303
-    if participant.anonymous_key:
-        _keep_key(response, participant.anonymous_key)
+    if kept_key:
+        _keep_key(response, kept_key)
     return response
 
 

@@ -504,12 +504,12 @@ def test_an_anonymous_visitors_first_act_may_be_a_statement_and_their_votes_foll
 # Voting costs few queries, and what officers change shows at once ---------------------------------
 
 
-def test_a_participant_reads_the_page_in_one_query_and_votes_in_two(
+def test_a_participant_reads_the_page_in_one_query_and_votes_in_one(
     cast, django_assert_num_queries
 ):
     """The conversation and its statements are read once a generation of the pages in each
-    process; the page then reads only the visitor's votes, and a vote only who they are and the
-    vote's INSERT ... ON CONFLICT."""
+    process; the page then reads only the visitor's votes, and a returning participant's vote
+    is one INSERT ... SELECT ... ON CONFLICT that finds them and writes it."""
     conversation = make_conversation(cast, allow_anonymous=True, seeds=6)
     statements = list(conversation.statements.order_by("pk"))
     visitor = Client()
@@ -519,7 +519,7 @@ def test_a_participant_reads_the_page_in_one_query_and_votes_in_two(
         with django_assert_num_queries(1):
             html = page_of(visitor, conversation)
         assert statement.text in html
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1):
             assert vote(visitor, conversation, statement, -1).status_code == 303
     assert "You have voted on 4 of 6 statements." in page_of(visitor, conversation)
     assert list(

@@ -25,6 +25,7 @@ from debates.conversations import (
     statement_moderate,
     statement_token,
     statement_vote,
+    statement_vote_known,
     vote_token,
 )
 from debates.models import (
@@ -170,6 +171,61 @@ def test_votes_sent_at_the_same_moment_make_one_row_per_participant(cast, postgr
     assert Participant.objects.filter(conversation=conversation).count() == 1
     assert StatementVote.objects.filter(statement=statement).count() == 1
     assert Activity.objects.filter(kind=ACTIVITY_CONVERSATION).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_known_participants_votes_sent_at_the_same_moment_make_one_row(cast, postgresql_only):
+    """A returning participant's vote is found and written in one statement: sent eight times
+    at once, by their account and by their key, it is still one row, and the last choice."""
+    conversation = make_conversation(cast, allow_anonymous=True)
+    statement = conversation.statements.first()
+    by_account = Participant.objects.create(conversation=conversation, user=cast.resident)
+    by_key = Participant.objects.create(conversation=conversation, anonymous_key="k" * 32)
+    start = threading.Barrier(8)
+    found, errors = [], []
+
+    def send(number):
+        start.wait()
+        try:
+            account = cast.resident if number % 2 else AnonymousUser()
+            found.append(
+                statement_vote_known(
+                    statement=Statement.objects.select_related("conversation").get(pk=statement.pk),
+                    choice=(1, -1, 0)[number % 3],
+                    user=account,
+                    anonymous_key="k" * 32,
+                )
+            )
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and found == [True] * 8
+    assert Participant.objects.filter(conversation=conversation).count() == 2
+    votes = StatementVote.objects.filter(statement=statement)
+    assert sorted(votes.values_list("participant_id", flat=True)) == [by_account.pk, by_key.pk]
+
+
+def test_someone_who_takes_no_part_yet_is_not_found_and_nothing_is_written(cast):
+    conversation = make_conversation(cast, allow_anonymous=False)
+    statement = Statement.objects.select_related("conversation").filter(conversation=conversation)[
+        0
+    ]
+    Participant.objects.create(conversation=conversation, anonymous_key="k" * 32)
+    # Without anonymous participation a key finds nobody here, nor does an account that has
+    # not taken part, nor nobody at all.
+    for user, key in ((AnonymousUser(), "k" * 32), (cast.resident, None), (AnonymousUser(), None)):
+        assert not statement_vote_known(statement=statement, choice=1, user=user, anonymous_key=key)
+    assert not StatementVote.objects.exists()
+    with pytest.raises(ValidationError):
+        statement_vote_known(statement=statement, choice=7, user=cast.resident, anonymous_key=None)
 
 
 @pytest.mark.parametrize("stage", [Stage.UPCOMING, Stage.CLOSED])
