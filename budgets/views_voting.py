@@ -43,7 +43,7 @@ from budgets.views import _describe, _process
 from civic.form_guard import Refused
 from civic.formatting import day, when
 from civic.localcache import ProcessMemo
-from civic.pagecache import drawn_alike, read_unchanged
+from civic.pagecache import drawn_alike, kept_copy, read_unchanged
 from civic.ratelimits import client_ip
 
 
@@ -128,10 +128,13 @@ def _published_with_budgets(slug: str) -> Process | None:
 
 def _voting_process(request: HttpRequest, slug: str, now) -> Process:
     """The process the voting pages are about, as `_process` finds it, described for `now`."""
-    kept = read_unchanged(f"budgets:voting:{slug}", lambda: _published_with_budgets(slug))
-    if kept is None:  # a draft, which only its officers see
-        return _describe(_process(request, slug), now)
-    process = copy.copy(kept)  # what a request keeps on it (its electors) stays its own
+    # A copy of the one this process keeps, so that what a request keeps on it (its electors)
+    # stays its own; a draft, which only its officers see, is read for them.
+    process = kept_copy(
+        f"budgets:voting:{slug}",
+        lambda: _published_with_budgets(slug),
+        lambda: _process(request, slug),
+    )
     return _describe(process, now)
 
 

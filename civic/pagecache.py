@@ -52,6 +52,7 @@ takes the stack.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import secrets
@@ -375,6 +376,15 @@ def read_unchanged(key: str, make: Callable[[], object]):
         if value is not None:
             _rows.set(kept_as, value)
     return value
+
+
+def kept_copy(key: str, read: Callable[[], object], otherwise: Callable[[], object]):
+    """The row a per-visitor page is about (a published conversation, a process in its voting
+    phase): read() once a generation in this process, as read_unchanged keeps it, and copied
+    for this request, so that what the request keeps on it stays its own; otherwise() when
+    read() finds none (a draft, which only those who run it see)."""
+    kept = read_unchanged(key, read)
+    return otherwise() if kept is None else copy.copy(kept)
 
 
 # Pages that signed-in visitors see alike ---------------------------------------------------------

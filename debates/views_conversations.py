@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from civic.form_guard import Refused
 from civic.formatting import markdown_to_html, when
-from civic.pagecache import drawn_alike, drawn_part, read_unchanged, shared_page, value
+from civic.pagecache import drawn_alike, drawn_part, kept_copy, shared_page, value
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from civic.selectors import published_or_run_by
@@ -66,38 +66,33 @@ def _describe(conversation: Conversation, now) -> Conversation:
     return describe(conversation, now, state_words)
 
 
-def _published(slug: str) -> tuple[Conversation | None, dict[int, Statement]]:
-    """The published conversation at `slug` (None if there is none) and its shown statements
-    by id, in the order they are put to participants (the council's own first, then the
-    oldest), with the background drawn: the same for every visitor, so read once a generation
-    of the pages in each process (civic.pagecache.read_unchanged), not twice a vote."""
-
-    def read():
-        conversation = (
-            Conversation.objects.published()
-            .select_related("department__organisation")
-            .filter(slug=slug)
-            .first()
-        )
-        if conversation is None:
-            return None, {}
-        conversation.background_html = markdown_to_html(conversation.background)
-        shown = conversation.statements.filter(status=Statement.Status.SHOWN).order_by(
-            "-is_seed", "pk"
-        )
-        return conversation, {statement.pk: statement for statement in shown}
-
-    return read_unchanged(f"debates:conversation:{slug}", read)
-
-
-def _conversation(request: HttpRequest, slug: str) -> Conversation:
-    """The conversation at `slug` as this visitor may see it: a published one (a copy of the one
-    this process keeps), or a draft for those who run it."""
-    conversation, shown = _published(slug)
+def _published(slug: str) -> Conversation | None:
+    """The published conversation at `slug` (None if there is none), its background drawn and
+    its shown statements by id (`shown_statements`), in the order they are put to participants
+    (the council's own first, then the oldest): the same for every visitor, so read once a
+    generation of the pages in each process (civic.pagecache.kept_copy), not twice a vote."""
+    conversation = (
+        Conversation.objects.published()
+        .select_related("department__organisation")
+        .filter(slug=slug)
+        .first()
+    )
     if conversation is not None:
-        conversation = copy.copy(conversation)
-        conversation.shown_statements = shown
-        return conversation
+        _with_statements(conversation)
+    return conversation
+
+
+def _with_statements(conversation: Conversation) -> Conversation:
+    conversation.background_html = markdown_to_html(conversation.background)
+    shown = conversation.statements.filter(status=Statement.Status.SHOWN)
+    conversation.shown_statements = {
+        statement.pk: statement for statement in shown.order_by("-is_seed", "pk")
+    }
+    return conversation
+
+
+def _run_by_visitor(request: HttpRequest, slug: str) -> Conversation:
+    """A conversation that is not published, for those who run it."""
     conversation = (
         published_or_run_by(
             Conversation.objects.select_related("department__organisation"),
@@ -109,12 +104,18 @@ def _conversation(request: HttpRequest, slug: str) -> Conversation:
     )
     if conversation is None:
         raise Http404(_("There is no conversation here."))
-    conversation.background_html = markdown_to_html(conversation.background)
-    statements = conversation.statements.filter(status=Statement.Status.SHOWN)
-    conversation.shown_statements = {
-        statement.pk: statement for statement in statements.order_by("-is_seed", "pk")
-    }
-    return conversation
+    return _with_statements(conversation)
+
+
+def _conversation(request: HttpRequest, slug: str) -> Conversation:
+    """The conversation at `slug` as this visitor may see it: a published one (a copy of the one
+    this process keeps; its shown statements are shared and never changed), or a draft for those
+    who run it."""
+    return kept_copy(
+        f"debates:conversation:{slug}",
+        lambda: _published(slug),
+        lambda: _run_by_visitor(request, slug),
+    )
 
 
 def _anonymous_key(request: HttpRequest) -> str | None:
