@@ -176,6 +176,23 @@ def _participant(request: HttpRequest, conversation: Conversation) -> Participan
     return services.participant_for(conversation=conversation, user=request.user, anonymous_key=key)
 
 
+def _joining(request: HttpRequest, conversation: Conversation, key: str, *, started_field: str,
+             now=None) -> Participant:  # fmt: skip
+    """Who this visitor is in the conversation, made a participant now if they take no part yet:
+    an anonymous one only past the public-form guard, with the start time the form sent as
+    `started_field`."""
+    return services.participant_for(
+        conversation=conversation,
+        user=request.user,
+        anonymous_key=key,
+        create=True,
+        honeypot=request.POST.get("website", ""),
+        token=request.POST.get(started_field, ""),
+        ip=client_ip(request),
+        now=now,
+    )
+
+
 def _takes_part(request: HttpRequest, conversation: Conversation, participant) -> bool:
     return participant is not None or services.may_take_part(conversation, request.user)
 
@@ -323,15 +340,7 @@ def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
         ):
             kept_key = None if request.user.is_authenticated and request.user.email else key
         else:
-            participant = services.participant_for(
-                conversation=conversation,
-                user=request.user,
-                anonymous_key=key,
-                create=True,
-                honeypot=request.POST.get("website", ""),
-                token=request.POST.get("started", ""),
-                ip=client_ip(request),
-            )
+            participant = _joining(request, conversation, key, started_field="started")
             services.statement_vote(participant=participant, statement=statement, choice=choice)
             kept_key = participant.anonymous_key
     except Refused as error:
@@ -356,16 +365,7 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         key = _anonymous_key(request) or services.new_anonymous_key()
         try:
-            participant = services.participant_for(
-                conversation=conversation,
-                user=request.user,
-                anonymous_key=key,
-                create=True,
-                honeypot=request.POST.get("website", ""),
-                token=request.POST.get("joining", ""),
-                ip=client_ip(request),
-                now=now,
-            )
+            participant = _joining(request, conversation, key, started_field="joining", now=now)
             statement = services.statement_add(
                 conversation=conversation,
                 participant=participant,
