@@ -344,7 +344,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
     if refusal is not None:
         return _refused(request, process, refusal)
     # The voter's first step, read first: whether an account's address is verified comes with it.
-    elector = voting.elector_of(process, **voter.who())
+    elector = voting.elector_of(process, **voter.who(), budget_id=budget_id)
     if voter.code is None:
         refusal = voting.account_refusal(request.user)
         if refusal is not None and refusal.code == "sign_in":

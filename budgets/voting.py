@@ -22,13 +22,13 @@ nothing more than holding the code: the council gave it to a resident.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,28 +64,96 @@ Channel = Ballot.Channel
 # user objects, which live for one request, so each is read from the database once per request.
 
 
-def elector_of(process: Process, *, user: User | None = None, code: VotingCode | None = None):
-    """The voter's record in the process, or None before their first step."""
+def elector_of(
+    process: Process,
+    *,
+    user: User | None = None,
+    code: VotingCode | None = None,
+    budget_id: int | None = None,
+):
+    """The voter's record in the process, or None before their first step. For an account,
+    whether its address is verified comes with it and, given a budget's id, whether the account
+    has a ballot there (for ballot_of), all in one query."""
     if code is not None:
-        key, who = ("code", code.pk), {"code": code}
+        key = ("code", code.pk)
     elif user is None or not getattr(user, "is_authenticated", False):
         return None
     else:
-        key, who = ("user", user.pk), {"user": user}
+        key = ("user", user.pk)
     known = process.__dict__.setdefault("_civic_electors", {})
     if key not in known:
-        electors = Elector.objects.filter(process=process, **who).select_related("area")
-        if code is None:
-            # Whether the account's address is verified comes with it, for account_refusal.
-            electors = electors.annotate(account_verified=Exists(_verified_addresses(user)))
-        elector = electors.first()
-        if elector is not None and code is None:
-            user.__dict__["_civic_email_verified"] = elector.account_verified
+        if code is not None:
+            elector = Elector.objects.filter(process=process, code=code).select_related("area")
+            elector = elector.first()
+        else:
+            elector = _account_elector(process, user, budget_id)
         if elector is None:
             return None  # not kept: the first step may make it later in this request
         elector.process = process
         known[key] = elector
     return known[key]
+
+
+# An account's first step is read twice for every ballot of a voting spike (the page and its POST):
+# one statement, written once from the models' names, rather than the ORM's query built anew.
+_ELECTOR = ("id", "area", "age_confirmed")
+_AREA = ("organisation", "code", "name", "population")
+
+
+@functools.cache
+def _account_elector_sql() -> str:
+    quote = connection.ops.quote_name
+
+    def column(model, field: str, alias: str) -> str:
+        return f"{alias}.{quote(model._meta.get_field(field).column)}"
+
+    def table(model, alias: str) -> str:
+        return f"{quote(model._meta.db_table)} {alias}"
+
+    user_of = column(Elector, "user", "e")
+    # Only the models' own table and column names, quoted, go into the text.
+    return (
+        f"SELECT {', '.join(column(Elector, name, 'e') for name in _ELECTOR)}, "  # noqa: S608
+        f"{', '.join(column(Area, name, 'a') for name in _AREA)}, "
+        f"EXISTS (SELECT 1 FROM {table(EmailAddress, 'm')} "
+        f"WHERE {column(EmailAddress, 'user', 'm')} = {user_of} "
+        f"AND UPPER({column(EmailAddress, 'email', 'm')}) = UPPER(%s) "
+        f"AND {column(EmailAddress, 'verified', 'm')} = %s), "
+        f"(SELECT {column(Ballot, 'id', 'b')} FROM {table(Ballot, 'b')} "
+        f"WHERE {column(Ballot, 'budget', 'b')} = %s "
+        f"AND {column(Ballot, 'voter', 'b')} = {user_of}) "
+        f"FROM {table(Elector, 'e')} JOIN {table(Area, 'a')} "
+        f"ON {column(Area, 'id', 'a')} = {column(Elector, 'area', 'e')} "
+        f"WHERE {column(Elector, 'process', 'e')} = %s AND {user_of} = %s"
+    )
+
+
+def _account_elector(process: Process, user: User, budget_id: int | None) -> Elector | None:
+    """The account's elector with its area, whether its address is verified (kept on the user for
+    account_refusal) and, given a budget's id, the id of its ballot there or None (kept on the
+    elector for ballot_of)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _account_elector_sql(),
+            [user.email, True, budget_id, process.pk, user.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    elector_id, area_id, age_confirmed, *area_row, verified, ballot_id = row
+    elector = Elector.from_db(
+        connection.alias,
+        ["id", "process_id", "user_id", "code_id", "area_id", "age_confirmed"],
+        [elector_id, process.pk, user.pk, None, area_id, bool(age_confirmed)],
+    )
+    elector.area = Area.from_db(
+        connection.alias, ["id", *(f"{name}_id" if name == "organisation" else name
+                                   for name in _AREA)], [area_id, *area_row]
+    )  # fmt: skip
+    user.__dict__["_civic_email_verified"] = bool(verified)
+    if budget_id is not None:
+        elector.__dict__["_civic_ballots"] = {budget_id: ballot_id}
+    return elector
 
 
 def process_budgets(process: Process) -> list[Budget]:
@@ -399,43 +467,103 @@ def ballot_cast(
         raise ValidationError({"projects": problems})
 
     with transaction.atomic():
-        if channel == Channel.PAPER:
-            # A ballot keyed in after the count: the budget is counted again by the worker.
-            BudgetResult.objects.filter(budget=budget).delete()
-        ballot = _ballot_row(budget, channel, voter=voter, code=code, keyed_by=keyed_by,
-                             paper_batch=paper_batch, now=now)  # fmt: skip
-        BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, idea=idea) for idea in ideas])
+        if channel == Channel.ONLINE:
+            ballot, voted_before = _online_ballot(budget, voter, [idea.pk for idea in ideas], now)
+        else:
+            if channel == Channel.PAPER:
+                # A ballot keyed in after the count: the budget is counted again by the worker.
+                BudgetResult.objects.filter(budget=budget).delete()
+            ballot = _ballot_row(budget, channel, code=code, keyed_by=keyed_by,
+                                 paper_batch=paper_batch, now=now)  # fmt: skip
+            BallotChoice.objects.bulk_create(
+                [BallotChoice(ballot=ballot, idea=idea) for idea in ideas]
+            )
+            voted_before = True
         # Taking part is recorded with the voter's first ballot in the process; a later one
         # records only a consent they give with it.
-        if voter is not None and (
-            hears_winners
-            or not Ballot.objects.filter(budget__process=process, voter=voter)
-            .exclude(pk=ballot.pk)
-            .exists()
-        ):
+        if voter is not None and (hears_winners or not voted_before):
             _record(voter, process, hears_winners, now)
+    if voter is not None:
+        elector.__dict__.setdefault("_civic_ballots", {})[budget.pk] = ballot.pk
     return ballot
 
 
-def _ballot_row(budget, channel, *, voter, code, keyed_by, paper_batch, now) -> Ballot:
-    """A new ballot, or online the voter's last one emptied and re-dated, held locked to the end
-    of the transaction."""
+# An online ballot, the busiest write of a voting spike, is three statements written once from the
+# models' names: the ballot (new, or the voter's last one re-dated, and locked to the end of the
+# transaction, so that two ballots of one voter cast at once are counted one after the other and
+# the last one stands) with whether the voter has a ballot in another of the process's budgets;
+# then its choices, the earlier ones it no longer holds removed and the new ones added.
+
+
+@functools.cache
+def _online_ballot_sql() -> tuple[str, str, str]:
+    quote = connection.ops.quote_name
+
+    def column(model, field: str) -> str:
+        return quote(model._meta.get_field(field).column)
+
+    ballot, choice, budget = (
+        quote(model._meta.db_table) for model in (Ballot, BallotChoice, Budget)
+    )
+    written = {field.name for field in Ballot._meta.concrete_fields if not field.primary_key}
+    if written != set(_ONLINE_BALLOT):
+        raise ImproperlyConfigured("budgets.voting._online_ballot_sql does not write every field")
+    budget_id, voter_id = column(Ballot, "budget"), column(Ballot, "voter")
+    # Only the models' own table and column names, quoted, go into the text.
+    upsert = (
+        f"INSERT INTO {ballot} ({', '.join(column(Ballot, name) for name in _ONLINE_BALLOT)}) "  # noqa: S608
+        f"VALUES ({', '.join('%s' for _name in _ONLINE_BALLOT)}) "
+        f"ON CONFLICT ({budget_id}, {voter_id}) DO UPDATE "
+        f"SET {column(Ballot, 'submitted_at')} = excluded.{column(Ballot, 'submitted_at')} "
+        f"RETURNING {column(Ballot, 'id')}, EXISTS (SELECT 1 FROM {ballot} o "
+        f"JOIN {budget} g ON g.{column(Budget, 'id')} = o.{budget_id} "
+        f"WHERE g.{column(Budget, 'process')} = %s AND o.{voter_id} = %s "
+        f"AND o.{budget_id} <> %s)"
+    )
+    chosen = f"{column(BallotChoice, 'ballot')}, {column(BallotChoice, 'idea')}"
+    others = (
+        f"DELETE FROM {choice} WHERE {column(BallotChoice, 'ballot')} = %s "  # noqa: S608
+        f"AND {column(BallotChoice, 'idea')} NOT IN ({{ideas}})"
+    )
+    added = (
+        f"INSERT INTO {choice} ({chosen}) VALUES {{rows}} "  # noqa: S608
+        f"ON CONFLICT ({chosen}) DO NOTHING"
+    )
+    return upsert, others, added
+
+
+_ONLINE_BALLOT = ("budget", "channel", "voter", "code", "keyed_by", "paper_batch", "submitted_at")
+
+
+def _online_ballot(budget: Budget, voter: User, idea_ids: list[int], now) -> tuple[Ballot, bool]:
+    """The voter's ballot in the budget holding `idea_ids` (at least one), and whether they have
+    a ballot in another budget of the process."""
+    upsert, others, added = _online_ballot_sql()
+    when = connection.ops.adapt_datetimefield_value(now)
+    process_id = budget.process_id
+    with connection.cursor() as cursor:
+        # The values in _ONLINE_BALLOT's order, then what the check for another ballot asks.
+        fields = [budget.pk, Channel.ONLINE.value, voter.pk, None, None, "", when]
+        cursor.execute(upsert, [*fields, process_id, voter.pk, budget.pk])
+        ballot_id, voted_before = cursor.fetchone()
+        marks = ", ".join("%s" for _idea in idea_ids)
+        cursor.execute(others.format(ideas=marks), [ballot_id, *idea_ids])
+        rows = ", ".join("(%s, %s)" for _idea in idea_ids)
+        cursor.execute(added.format(rows=rows), [value for idea in idea_ids
+                                                 for value in (ballot_id, idea)])  # fmt: skip
+    ballot = Ballot(id=ballot_id, budget=budget, channel=Channel.ONLINE, voter=voter,
+                    submitted_at=now)  # fmt: skip
+    ballot._state.adding = False
+    return ballot, bool(voted_before)
+
+
+def _ballot_row(budget, channel, *, code, keyed_by, paper_batch, now) -> Ballot:
+    """A new ballot by code or on paper."""
     if channel == Channel.PAPER:
         return Ballot.objects.create(
             budget=budget, channel=channel, keyed_by=keyed_by,
             paper_batch=str(paper_batch or "")[:100], submitted_at=now,
         )  # fmt: skip
-    if channel == Channel.ONLINE:
-        # One statement, which also locks the voter's row until the transaction ends, so that two
-        # ballots cast at once are counted one after the other and the last one stands.
-        (ballot,) = Ballot.objects.bulk_create(
-            [Ballot(budget=budget, channel=channel, voter=voter, submitted_at=now)],
-            update_conflicts=True,
-            unique_fields=["budget", "voter"],
-            update_fields=["submitted_at"],
-        )
-        BallotChoice.objects.filter(ballot=ballot).delete()  # an earlier ballot's choices
-        return ballot
     try:
         with transaction.atomic():
             return Ballot.objects.create(
@@ -465,8 +593,13 @@ def _record(user: User, process: Process, hears: bool, now) -> None:
 
 
 def ballot_of(budget: Budget, *, voter: User | None = None, code: VotingCode | None = None):
-    """The voter's counted ballot in the budget, or None."""
+    """The voter's counted ballot in the budget, or None. An account's elector read for this
+    budget in this request (elector_of) has already said whether there is one."""
     if voter is not None:
+        elector = budget.process.__dict__.get("_civic_electors", {}).get(("user", voter.pk))
+        ballots = elector.__dict__.get("_civic_ballots", {}) if elector is not None else {}
+        if budget.pk in ballots and ballots[budget.pk] is None:
+            return None
         return Ballot.objects.filter(budget=budget, voter=voter).first()
     if code is not None:
         return Ballot.objects.filter(budget=budget, code=code).first()

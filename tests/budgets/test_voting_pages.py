@@ -383,6 +383,10 @@ def test_the_ballot_page_keeps_to_a_fixed_number_of_queries(
     parks = voting.categories.get(name="Parks")
     on_ballot(voting, council.ancoats, *[1_000] * 5, proposer=council.supporter, category=parks)
     voter.get(ballot_url(voting, budget))  # the session is warm, as in a voter's second page
+    # Before they vote: their account, then their first step with whether its address is
+    # verified and whether they have a ballot here, in one query.
+    with django_assert_num_queries(2):
+        assert voter.get(ballot_url(voting, budget)).status_code == 200
     idea = Idea.objects.filter(budget=budget).first()
     voter.post(ballot_url(voting, budget), {"projects": [idea.pk], "submit": "1"})
     clear_all()  # as the first page after a change: the process's rows are read again
