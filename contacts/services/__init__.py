@@ -166,7 +166,9 @@ def item_purpose(*, organisation_id: int, item, name: str, description: str) -> 
     return purpose
 
 
-@transaction.atomic
+# All or nothing: inside a caller's transaction it is part of that one (no savepoint of its own,
+# which none of the callers would roll back to: an error here undoes the caller's work too).
+@transaction.atomic(savepoint=False)
 def participation_record(
     *,
     organisation: Organisation,
