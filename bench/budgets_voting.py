@@ -414,10 +414,14 @@ def flat_out(
 def _settled(process_id: int) -> dict:
     from django.db.models import Count
 
-    from budgets.models import Ballot
+    from budgets.models import ACTIVITY_VOTE, Ballot
+    from contacts.models import Activity
 
     ballots = Ballot.objects.filter(budget__process_id=process_id)
     return {
+        "taking_part": Activity.objects.filter(
+            kind=ACTIVITY_VOTE, reference=f"vote-{process_id}"
+        ).count(),
         "ballots": ballots.count(),
         "voters": ballots.values("voter_id").distinct().count(),
         "twice_in_a_budget": ballots.values("budget_id", "voter_id")
@@ -497,6 +501,8 @@ def main() -> int:
         <= answered + CONNECTIONS,
         "one ballot per voter per budget": settled["twice_in_a_budget"] == 0,
         "every ballot has its choices": settled["without_choices"] == 0,
+        # A voter's two ballots race (see the plan): taking part is recorded once all the same.
+        "taking part recorded once per voter": settled["taking_part"] == settled["voters"],
     }
     print(f"\nstored {settled['ballots']:,} ballots of {settled['voters']:,} voters")
     for label, met in checks.items():
