@@ -51,6 +51,7 @@ from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import day
 from civic.models import Area, User
 from civic.services import area_for_postcode
+from civic.sqltext import column, table
 from contacts.services import ConsentGiven, participation_with_consent
 
 Channel = Ballot.Channel
@@ -102,14 +103,6 @@ _AREA = ("organisation", "code", "name", "population")
 
 @functools.cache
 def _account_elector_sql() -> str:
-    quote = connection.ops.quote_name
-
-    def column(model, field: str, alias: str) -> str:
-        return f"{alias}.{quote(model._meta.get_field(field).column)}"
-
-    def table(model, alias: str) -> str:
-        return f"{quote(model._meta.db_table)} {alias}"
-
     user_of = column(Elector, "user", "e")
     # Only the models' own table and column names, quoted, go into the text.
     return (
@@ -497,14 +490,7 @@ def ballot_cast(
 
 @functools.cache
 def _online_ballot_sql() -> tuple[str, str, str]:
-    quote = connection.ops.quote_name
-
-    def column(model, field: str) -> str:
-        return quote(model._meta.get_field(field).column)
-
-    ballot, choice, budget = (
-        quote(model._meta.db_table) for model in (Ballot, BallotChoice, Budget)
-    )
+    ballot, choice, budget = (table(model) for model in (Ballot, BallotChoice, Budget))
     written = {field.name for field in Ballot._meta.concrete_fields if not field.primary_key}
     if written != set(_ONLINE_BALLOT):
         raise ImproperlyConfigured("budgets.voting._online_ballot_sql does not write every field")

@@ -40,6 +40,7 @@ from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import when
 from civic.models import AuditEntry, User
 from civic.services import audit_record, require, state_move
+from civic.sqltext import column, table
 from contacts.services import participation_record
 from debates.conversation_results import recompute_soon
 from debates.models import (
@@ -355,18 +356,13 @@ def statement_vote(
 def _known_vote_sql(found_by: str) -> str:
     """statement_vote_known's statement for a participant found by `found_by` ("user" or
     "anonymous_key"), made once: the names are the models' own, quoted."""
-    vote, participant = StatementVote._meta, Participant._meta
-    name = connection.ops.quote_name
-
-    def column(meta, field: str) -> str:
-        return name(meta.get_field(field).column)
-
+    vote, participant = StatementVote, Participant
     fields = ("participant", "statement", "choice", "updated_at")
     choice, updated = column(vote, "choice"), column(vote, "updated_at")
     # Only the models' own table and column names, quoted, go into the text.
     return (
-        f"INSERT INTO {name(vote.db_table)} ({', '.join(column(vote, f) for f in fields)}) "  # noqa: S608
-        f"SELECT {column(participant, 'id')}, %s, %s, %s FROM {name(participant.db_table)} "
+        f"INSERT INTO {table(vote)} ({', '.join(column(vote, f) for f in fields)}) "  # noqa: S608
+        f"SELECT {column(participant, 'id')}, %s, %s, %s FROM {table(participant)} "
         f"WHERE {column(participant, 'conversation')} = %s "
         f"AND {column(participant, found_by)} = %s "
         f"ON CONFLICT ({column(vote, 'participant')}, {column(vote, 'statement')}) DO UPDATE "

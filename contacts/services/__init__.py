@@ -1,8 +1,8 @@
 """Every change to contacts. Feature apps record participation here; they never touch the models.
 
 The database is the referee: one contact per e-mail address per organisation, one activity per
-feature reference. A race between two requests ends in an IntegrityError that is caught and
-answered with the row the other request made.
+feature reference. Of two requests that race, the second's INSERT does nothing once the first
+commits (civic.sqltext.insert_new: no savepoint, no error) and it reads the row the first made.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from civic.models import AuditEntry, Department, Organisation, User
 from civic.services import area_for_postcode, audit_record
+from civic.sqltext import insert_new
 from contacts.models import Activity, ConsentEvent, ConsentPurpose, Contact, Tag
 
 
@@ -46,23 +47,22 @@ def contact_for_email(
         Contact.objects.active().filter(organisation=organisation, email__iexact=email).first()
     )
     if contact is None:
-        try:
-            with transaction.atomic():
-                # Made with what is given now, in one INSERT (a viral petition or a voting
-                # spike makes many contacts at once).
-                return Contact.objects.create(
-                    organisation=organisation,
-                    email=email,
-                    source=source,
-                    name=name,
-                    postcode=postcode,
-                    area=area_for_postcode(organisation=organisation, postcode=postcode)
-                    if postcode
-                    else None,
-                    user=user,
-                )
-        except IntegrityError:
-            contact = Contact.objects.get(organisation=organisation, email__iexact=email)
+        # Made with what is given now, in one INSERT that does nothing where another request
+        # has just made the contact (a viral petition or a voting spike makes many at once).
+        contact = Contact(
+            organisation=organisation,
+            email=email,
+            source=source,
+            name=name,
+            postcode=postcode,
+            area=area_for_postcode(organisation=organisation, postcode=postcode)
+            if postcode
+            else None,
+            user=user,
+        )
+        if insert_new(contact):
+            return contact
+        contact = Contact.objects.get(organisation=organisation, email__iexact=email)
     changed = []
     if name and not contact.name:
         contact.name = name
@@ -199,19 +199,18 @@ def participation_record(
         user=user,
     )
     content_type = ContentType.objects.get_for_model(item)
-    try:
-        with transaction.atomic():
-            activity = Activity.objects.create(
-                contact=contact,
-                kind=kind,
-                content_type=content_type,
-                object_id=str(item.pk),
-                item_title=item_title[:200],
-                department=department,
-                occurred_at=occurred_at or timezone.now(),
-                reference=reference,
-            )
-    except IntegrityError:
+    activity = Activity(
+        contact=contact,
+        kind=kind,
+        content_type=content_type,
+        object_id=str(item.pk),
+        item_title=item_title[:200],
+        department=department,
+        occurred_at=occurred_at or timezone.now(),
+        reference=reference,
+    )
+    # Without a reference an activity is never a repeat (the constraint holds only references).
+    if not insert_new(activity):
         # Taking part again in the same item (or a replayed submission): still one activity,
         # and a consent given this time counts unless it already stands.
         activity = Activity.objects.get(

@@ -23,7 +23,6 @@ domains refused. Settings, read when used:
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -45,6 +44,7 @@ from civic.localcache import ProcessMemo
 from civic.postcodes import normalise_postcode
 from civic.queueing import queue_soon
 from civic.services import area_for_postcode
+from civic.sqltext import insert_new
 from petitions.models import Petition, Signature
 
 START_SALT = "petitions.sign-start"
@@ -274,23 +274,8 @@ def _area_id(petition: Petition, postcode: str) -> int | None:
     return _recent_areas.read_through(key, look_up, seconds=AREA_CACHE_SECONDS) or None
 
 
-_CONCRETE = [field for field in Signature._meta.concrete_fields if not field.primary_key]
-_UNIQUE = ("petition_id", "email_normalised", "household_place")
-
-
-@functools.cache
-def _insert_sql(vendor: str) -> str:
-    # Only the model's own table and column names, quoted; every value is a parameter. Built
-    # once per database vendor: the statement never changes.
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _CONCRETE)
-    conflict = ", ".join(quote(column) for column in _UNIQUE)
-    placeholders = ", ".join(["%s"] * len(_CONCRETE))
-    table, pk = quote(Signature._meta.db_table), quote(Signature._meta.pk.column)
-    return (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {pk}"
-    )
+# The one-per-address constraint: a signature's address may hold each household place once.
+_ONE_PER_PLACE = ("petition", "email_normalised", "household_place")
 
 
 def _insert(fields: dict, *, place: int) -> Signature | None:
@@ -298,18 +283,7 @@ def _insert(fields: dict, *, place: int) -> Signature | None:
     or None when that address already holds that household place (no savepoint and no error
     to recover from, so a viral petition's signing costs one round trip here)."""
     signature = Signature(**fields, household_place=place)
-    values = [
-        field.get_db_prep_save(field.pre_save(signature, True), connection) for field in _CONCRETE
-    ]
-    sql = _insert_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    signature.pk = row[0]
-    signature._state.adding = False
-    return signature
+    return signature if insert_new(signature, conflict=_ONE_PER_PLACE) else None
 
 
 def confirm_token(signature: Signature) -> str:
