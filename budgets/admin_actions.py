@@ -34,8 +34,8 @@ from budgets.admin_forms import (
     NotFeasibleForm,
     WithdrawForm,
 )
-from budgets.models import Idea, Process
-from civic.admin_base import AdminPagesMixin, problems_linked
+from budgets.models import Idea
+from civic.admin_base import AdminPagesMixin, Publishing
 from civic.forms import service_errors_onto
 
 Status = Idea.Status
@@ -217,52 +217,26 @@ class ProcessActionsMixin(AdminPagesMixin):
 
     def publish_view(self, request, object_id):
         process = self.page_object(request, object_id, permission=PUBLISH)
-        change_url = reverse(f"{self.admin_site.name}:budgets_process_change", args=[process.pk])
-        problems = []
-        if process.status == Process.Status.DRAFT:
-            problems = problems_linked(
-                Process, services.process_problems(process), change_url, elsewhere=BUDGETS_TABLE
-            )
-        if request.method == "POST" and process.status == Process.Status.DRAFT:
-            try:
-                services.process_publish(actor=request.user, process=process, now=timezone.now())
-            except ValidationError as error:
-                problems = problems_linked(
-                    Process,
-                    {key: found[0] for key, found in error.message_dict.items()},
-                    change_url,
-                    elsewhere=BUDGETS_TABLE,
+        return self.publish_page(request, process, Publishing(
+            heading=process.title,
+            change_url=reverse(f"{self.admin_site.name}:budgets_process_change",
+                               args=[process.pk]),
+            problems=lambda: services.process_problems(process),
+            publish=lambda: services.process_publish(actor=request.user, process=process,
+                                                     now=timezone.now()),
+            published=_("The process is published: residents can see it now."),
+            already=_("This process is already published."),
+            back_label=_("Back to the process"),
+            problems_title=_("The process cannot be published yet"),
+            residents_see=[
+                _(
+                    "Residents can see the process and its dates at once. From the day "
+                    "ideas open, they can propose and support ideas."
                 )
-            else:
-                messages.success(request, _("The process is published: residents can see it now."))
-                return redirect(change_url)
-        published = process.status == Process.Status.PUBLISHED
-        if published:
-            problems = []
-        return self.page_response(
-            request,
-            "admin/budgets/process/publish.html",
-            {
-                "title": _("Publish: %(title)s") % {"title": process.title},
-                "process": process,
-                "original": process,
-                "status_words": process.get_status_display(),
-                "problems": problems,
-                "refused": [_("This process is already published.")] if published else [],
-                "ready": not problems and not published,
-                "back_url": change_url,
-                "back_label": _("Back to the process"),
-                "problems_title": _("The process cannot be published yet"),
-                "summary_heading": _("What residents will see"),
-                "residents_see": [
-                    _(
-                        "Residents can see the process and its dates at once. From the day "
-                        "ideas open, they can propose and support ideas."
-                    )
-                ],
-                "confirm_question": _(
-                    "Are you sure you want to publish it? You cannot unpublish a budget process."
-                ),
-                "confirm_label": _("Publish the process"),
-            },
-        )
+            ],
+            confirm_question=_(
+                "Are you sure you want to publish it? You cannot unpublish a budget process."
+            ),
+            confirm_label=_("Publish the process"),
+            links={"elsewhere": BUDGETS_TABLE},
+        ))  # fmt: skip

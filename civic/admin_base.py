@@ -8,7 +8,9 @@ for every create, edit and delete. Also here, for any app's admin:
     ReadOnlyAdminMixin   a record that is shown and never added, changed or deleted in the admin
     AdminPagesMixin      pages of the admin's own (an upload, a report, an action), declared in
                          `admin_pages()` with `page_path`, found with `page_object` and drawn
-                         with `page_response` on a template that extends admin/civic/page.html
+                         with `page_response` on a template that extends admin/civic/page.html;
+                         `publish_page(request, item, Publishing(...))` is an item's Publish
+                         page, the check before it goes public, in the feature's words
     UnseenIsNotFoundMixin  every URL of an item the user cannot see answers 404, the same as
                          for an item that never existed (ScopedModelAdmin has it; so does every
                          page made with `admin_page_path`)
@@ -24,16 +26,19 @@ for every create, edit and delete. Also here, for any app's admin:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import secrets
+from collections.abc import Callable
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -323,6 +328,68 @@ class AdminPagesMixin:
 
     def page_response(self, request, template: str, context: dict) -> TemplateResponse:
         return admin_page_response(self, request, template, context)
+
+    def publish_page(self, request, item, publishing: Publishing):
+        """An item's Publish page (admin/civic/publish_check.html): while it is a draft, every
+        problem that stops it going public, each linked to where it is put right, or with none,
+        what residents will see and the button; a POST publishes it and goes back to its page.
+        Once published, the page says so and changes nothing."""
+        draft = item.status == type(item).Status.DRAFT
+
+        def linked(problems: dict[str, str]) -> list[dict[str, str]]:
+            return problems_linked(type(item), problems, publishing.change_url,
+                                   **publishing.links)  # fmt: skip
+
+        problems = linked(publishing.problems()) if draft else []
+        if request.method == "POST" and draft:
+            try:
+                publishing.publish()
+            except ValidationError as error:
+                problems = linked({key: found[0] for key, found in error.message_dict.items()})
+            else:
+                messages.success(request, publishing.published)
+                return redirect(publishing.change_url)
+        return self.page_response(
+            request,
+            "admin/civic/publish_check.html",
+            {
+                "title": _("Publish: %(title)s") % {"title": publishing.heading},
+                "trail_label": publishing.heading,
+                "original": item,
+                "status_words": item.get_status_display(),
+                "problems": problems,
+                "refused": [] if draft else [publishing.already],
+                "ready": draft and not problems,
+                "back_url": publishing.change_url,
+                "back_label": publishing.back_label,
+                "problems_title": publishing.problems_title,
+                "summary_heading": _("What residents will see"),
+                "residents_see": publishing.residents_see,
+                "confirm_question": publishing.confirm_question,
+                "confirm_label": publishing.confirm_label,
+            },
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Publishing:
+    """What an item's Publish page (AdminPagesMixin.publish_page) checks, does and says, in the
+    feature's own words. `problems()` gives what stops the item going public by field name;
+    `publish()` publishes it, raising ValidationError by field for what stops it; `links` are
+    problems_linked's keyword arguments (where a problem of no field is put right)."""
+
+    heading: str
+    change_url: str
+    problems: Callable[[], dict[str, str]]
+    publish: Callable[[], object]
+    published: str
+    already: str
+    back_label: str
+    problems_title: str
+    residents_see: list[str]
+    confirm_question: str
+    confirm_label: str
+    links: dict = dataclasses.field(default_factory=dict)
 
 
 class ScopedModelAdmin(

@@ -5,15 +5,14 @@ organisation's admins: the question, its background and dates, the consultation 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civic.admin_base import AdminPagesMixin, ScopedModelAdmin, problems_linked
+from civic.admin_base import AdminPagesMixin, Publishing, ScopedModelAdmin
 from civic.selectors import scope_to_organisation
 from debates import services
 from debates.admin_conclusion import conclusion_url, conclusion_urls
@@ -132,49 +131,28 @@ class DebateAdmin(DebateModerationMixin, AdminPagesMixin, ScopedModelAdmin):
 
     def publish_view(self, request, object_id):
         debate = self.page_object(request, object_id, permission=PUBLISH)
-        change_url = reverse(f"{self.admin_site.name}:debates_debate_change", args=[debate.pk])
-        draft = debate.status == Debate.Status.DRAFT
-        problems = (
-            problems_linked(Debate, services.debate_problems(debate), change_url) if draft else []
-        )
-        if request.method == "POST" and draft:
-            try:
-                services.debate_publish(actor=request.user, debate=debate, now=timezone.now())
-            except ValidationError as error:
-                problems = problems_linked(
-                    Debate, {key: found[0] for key, found in error.message_dict.items()}, change_url
+        return self.publish_page(request, debate, Publishing(
+            heading=debate.question,
+            change_url=reverse(f"{self.admin_site.name}:debates_debate_change", args=[debate.pk]),
+            problems=lambda: services.debate_problems(debate),
+            publish=lambda: services.debate_publish(actor=request.user, debate=debate,
+                                                    now=timezone.now()),
+            published=_("The debate is published: residents can see it now."),
+            already=_("This debate is already published."),
+            back_label=_("Back to the debate"),
+            problems_title=_("The debate cannot be published yet"),
+            residents_see=[
+                _(
+                    "Residents can see the debate, its background and its dates at once. "
+                    "While it is open, signed-in residents can add points for and against "
+                    "and comment."
                 )
-            else:
-                messages.success(request, _("The debate is published: residents can see it now."))
-                return redirect(change_url)
-        return self.page_response(
-            request,
-            "admin/debates/debate/publish.html",
-            {
-                "title": _("Publish: %(question)s") % {"question": debate.question},
-                "debate": debate,
-                "original": debate,
-                "status_words": debate.get_status_display(),
-                "problems": problems,
-                "refused": [] if draft else [_("This debate is already published.")],
-                "ready": draft and not problems,
-                "back_url": change_url,
-                "back_label": _("Back to the debate"),
-                "problems_title": _("The debate cannot be published yet"),
-                "summary_heading": _("What residents will see"),
-                "residents_see": [
-                    _(
-                        "Residents can see the debate, its background and its dates at once. "
-                        "While it is open, signed-in residents can add points for and against "
-                        "and comment."
-                    )
-                ],
-                "confirm_question": _(
-                    "Are you sure you want to publish it? You cannot unpublish a debate."
-                ),
-                "confirm_label": _("Publish the debate"),
-            },
-        )
+            ],
+            confirm_question=_(
+                "Are you sure you want to publish it? You cannot unpublish a debate."
+            ),
+            confirm_label=_("Publish the debate"),
+        ))  # fmt: skip
 
 
 __all__ = ["ConversationAdmin", "DebateAdmin", "DebateSpaceAdmin"]

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy
 from civic.admin_base import (
     AdminPagesMixin,
     InlineAuditMixin,
+    Publishing,
     ScopedModelAdmin,
-    problems_linked,
     refusal_text,
 )
 from civic.exports import csv_download
@@ -208,59 +208,30 @@ class ConversationAdmin(AdminPagesMixin, InlineAuditMixin, ScopedModelAdmin):
 
     def publish_view(self, request, object_id):
         conversation = self.page_object(request, object_id, permission=PUBLISH)
-        change_url = reverse(
-            f"{self.admin_site.name}:debates_conversation_change", args=[conversation.pk]
-        )
-        draft = conversation.status == Conversation.Status.DRAFT
-        problems = (
-            problems_linked(Conversation, services.conversation_problems(conversation), change_url)
-            if draft
-            else []
-        )
-        if request.method == "POST" and draft:
-            try:
-                services.conversation_publish(
-                    actor=request.user, conversation=conversation, now=timezone.now()
-                )
-            except ValidationError as error:
-                problems = problems_linked(
-                    Conversation,
-                    {key: found[0] for key, found in error.message_dict.items()},
-                    change_url,
-                )
-            else:
-                messages.success(
-                    request, _("The conversation is published: residents can see it now.")
-                )
-                return redirect(change_url)
-        return self.page_response(
-            request,
-            "admin/debates/conversation/publish.html",
-            {
-                "title": _("Publish: %(title)s") % {"title": conversation.title},
-                "conversation": conversation,
-                "original": conversation,
-                "status_words": conversation.get_status_display(),
-                "problems": problems,
-                "refused": [] if draft else [_("This conversation is already published.")],
-                "ready": draft and not problems,
-                "back_url": change_url,
-                "back_label": _("Back to the conversation"),
-                "problems_title": _("The conversation cannot be published yet"),
-                "summary_heading": _("What residents will see"),
-                "residents_see": [
-                    _(
-                        "Residents can see the conversation, its background, its dates and your "
-                        "statements at once. While it is open they vote on statements and add "
-                        "their own."
-                    ),
-                    _("Anyone can take part without an account.")
-                    if conversation.allow_anonymous
-                    else _("Only people who sign in can take part."),
-                ],
-                "confirm_question": _(
-                    "Are you sure you want to publish it? You cannot unpublish a conversation."
+        return self.publish_page(request, conversation, Publishing(
+            heading=conversation.title,
+            change_url=reverse(f"{self.admin_site.name}:debates_conversation_change",
+                               args=[conversation.pk]),
+            problems=lambda: services.conversation_problems(conversation),
+            publish=lambda: services.conversation_publish(
+                actor=request.user, conversation=conversation, now=timezone.now()
+            ),
+            published=_("The conversation is published: residents can see it now."),
+            already=_("This conversation is already published."),
+            back_label=_("Back to the conversation"),
+            problems_title=_("The conversation cannot be published yet"),
+            residents_see=[
+                _(
+                    "Residents can see the conversation, its background, its dates and your "
+                    "statements at once. While it is open they vote on statements and add "
+                    "their own."
                 ),
-                "confirm_label": _("Publish the conversation"),
-            },
-        )
+                _("Anyone can take part without an account.")
+                if conversation.allow_anonymous
+                else _("Only people who sign in can take part."),
+            ],
+            confirm_question=_(
+                "Are you sure you want to publish it? You cannot unpublish a conversation."
+            ),
+            confirm_label=_("Publish the conversation"),
+        ))  # fmt: skip

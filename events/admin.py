@@ -18,9 +18,9 @@ from rules.contrib.admin import ObjectPermissionsTabularInline
 from civic.admin_base import (
     AdminPagesMixin,
     InlineAuditMixin,
+    Publishing,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
-    problems_linked,
     refusal_text,
 )
 from civic.selectors import scope_to_department, scope_to_organisation
@@ -125,55 +125,32 @@ class EventAdmin(EventDayMixin, AdminPagesMixin, InlineAuditMixin, ScopedModelAd
             *self.day_pages(),
         ]
 
-    def _linked(self, problems: dict[str, str], change_url: str) -> list[dict[str, str]]:
-        return problems_linked(
-            Event, problems, change_url, elsewhere="questions-group", form_fields=("part_of",)
-        )
-
     def publish_view(self, request, object_id):
         event = self.page_object(request, object_id, permission=PUBLISH)
-        change_url = self._url("change", event)
-        draft = event.status == Event.Status.DRAFT
-        problems = self._linked(services.event_problems(event), change_url) if draft else []
-        if request.method == "POST" and draft:
-            try:
-                services.event_publish(actor=request.user, event=event, now=timezone.now())
-            except ValidationError as error:
-                problems = self._linked(
-                    {key: found[0] for key, found in error.message_dict.items()}, change_url
+        return self.publish_page(request, event, Publishing(
+            heading=event.title,
+            change_url=self._url("change", event),
+            problems=lambda: services.event_problems(event),
+            publish=lambda: services.event_publish(actor=request.user, event=event,
+                                                   now=timezone.now()),
+            published=_("The event is published: residents can see it now."),
+            already=_("This event is already published."),
+            back_label=_("Back to the event"),
+            problems_title=_("The event cannot be published yet"),
+            residents_see=[
+                _(
+                    "Residents can see the event, where and when it is and its access "
+                    "information at once. From the day registration opens they can book "
+                    "places; once it is full, they join the waiting list."
                 )
-            else:
-                messages.success(request, _("The event is published: residents can see it now."))
-                return redirect(change_url)
-        return self.page_response(
-            request,
-            "admin/events/event/publish.html",
-            {
-                "title": _("Publish: %(title)s") % {"title": event.title},
-                "event": event,
-                "original": event,
-                "status_words": event.get_status_display(),
-                "problems": problems,
-                "refused": [] if draft else [_("This event is already published.")],
-                "ready": draft and not problems,
-                "back_url": change_url,
-                "back_label": _("Back to the event"),
-                "problems_title": _("The event cannot be published yet"),
-                "summary_heading": _("What residents will see"),
-                "residents_see": [
-                    _(
-                        "Residents can see the event, where and when it is and its access "
-                        "information at once. From the day registration opens they can book "
-                        "places; once it is full, they join the waiting list."
-                    )
-                ],
-                "confirm_question": _(
-                    "Are you sure you want to publish it? You cannot unpublish an event, only "
-                    "cancel it."
-                ),
-                "confirm_label": _("Publish the event"),
-            },
-        )
+            ],
+            confirm_question=_(
+                "Are you sure you want to publish it? You cannot unpublish an event, only "
+                "cancel it."
+            ),
+            confirm_label=_("Publish the event"),
+            links={"elsewhere": "questions-group", "form_fields": ("part_of",)},
+        ))  # fmt: skip
 
     def cancel_view(self, request, object_id):
         event = self.page_object(request, object_id, permission=CANCEL)
