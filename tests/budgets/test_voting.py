@@ -6,12 +6,10 @@ service as they do."""
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from budgets.models import Ballot, Budget, CodeBatch, Elector, Idea, Process, VotingCode
 from budgets.services import winners_purpose
@@ -26,6 +24,7 @@ from civic.form_guard import Refused
 from contacts.models import Activity
 from contacts.services import consent_is_live
 from tests.budgets.conftest import budget_of, make_idea, make_process
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -229,27 +228,14 @@ def test_posts_of_one_voter_at_the_same_moment_make_one_ballot(council, postgres
     voter = UserFactory()
     elector_register(process=process, user=voter, postcode="M4 6AA")
     budget = budget_of(process, council.ancoats)
-    start = threading.Barrier(4)
-    errors = []
-
     # Each post shares a project with two others: a mixture would show as three or four.
     posted = [{ideas[number].pk, ideas[(number + 1) % 4].pk} for number in range(4)]
 
     def send(chosen):
-        start.wait()
-        try:
-            ballot_cast(budget=Budget.objects.get(pk=budget.pk), idea_ids=chosen, voter=voter)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        return lambda: ballot_cast(budget=Budget.objects.get(pk=budget.pk), idea_ids=chosen,
+                                   voter=voter)  # fmt: skip
 
-    threads = [threading.Thread(target=send, args=(chosen,)) for chosen in posted]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = at_once(*[send(chosen) for chosen in posted])
     assert errors == []
     ballot = Ballot.objects.get(budget=budget)
     # one post's choices, whole, never a mixture
@@ -263,26 +249,13 @@ def test_one_code_used_twice_at_the_same_moment_makes_one_ballot(council, postgr
                                      area=council.ancoats)  # fmt: skip
     code = VotingCode.objects.create(batch=batch, digest=os.urandom(32))
     idea = on_ballot(process, council.ancoats, 10_000, proposer=council.supporter)[0]
-    start = threading.Barrier(2)
-    outcomes = []
 
     def send():
-        start.wait()
-        try:
-            elector_register(process=process, code=code)
-            ballot_cast(budget=budget_of(process, council.ancoats), idea_ids=[idea.pk], code=code)
-            outcomes.append("voted")
-        except Refused as refusal:
-            outcomes.append(refusal.code)
-        finally:
-            connection.close()
+        elector_register(process=process, code=code)
+        ballot_cast(budget=budget_of(process, council.ancoats), idea_ids=[idea.pk], code=code)
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = at_once(send, send)
+    outcomes = ["voted"] * (2 - len(errors)) + [getattr(error, "code", error) for error in errors]
     assert sorted(outcomes) == ["used", "voted"]
     assert Ballot.objects.filter(code=code).count() == 1
     assert Elector.objects.filter(code=code).count() == 1

@@ -4,8 +4,6 @@ recover from; two requests that race make one row."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
@@ -13,6 +11,7 @@ from django.db import connection, models, transaction
 from civic import sqltext
 from contacts.models import Activity, Contact
 from contacts.services import participation_record
+from tests.concurrency import at_once
 from tests.factories import DepartmentFactory, OrganisationFactory
 from tests.scoped_feature.models import Notice
 
@@ -58,28 +57,15 @@ def test_two_requests_taking_part_at_once_make_one_contact_and_one_activity(post
     council = OrganisationFactory()
     department = DepartmentFactory(organisation=council)
     notice = Notice.objects.create(department=department, title="Bus lanes")
-    start = threading.Barrier(6)
-    errors = []
 
     def take_part():
-        start.wait()
-        try:
-            participation_record(
-                organisation=council, email="cara@example.org", kind="response", item=notice,
-                item_title=notice.title, reference="response-1", source="survey",
-                department=department,
-            )  # fmt: skip
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        participation_record(
+            organisation=council, email="cara@example.org", kind="response", item=notice,
+            item_title=notice.title, reference="response-1", source="survey",
+            department=department,
+        )  # fmt: skip
 
-    threads = [threading.Thread(target=take_part) for _number in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = at_once(*[take_part] * 6)
     assert errors == []
     contact = Contact.objects.get(organisation=council)
     assert Activity.objects.filter(contact=contact, reference="response-1").count() == 1
