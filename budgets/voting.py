@@ -51,7 +51,7 @@ from civic.form_guard import FormGuard, Limit, Refused, Setting
 from civic.formatting import day
 from civic.models import Area, User
 from civic.services import area_for_postcode
-from civic.sqltext import column, table
+from civic.sqltext import column, table, written_fields
 from contacts.services import ConsentGiven, participation_with_consent
 
 Channel = Ballot.Channel
@@ -491,8 +491,7 @@ def ballot_cast(
 @functools.cache
 def _online_ballot_sql() -> tuple[str, str, str]:
     ballot, choice, budget = (table(model) for model in (Ballot, BallotChoice, Budget))
-    written = {field.name for field in Ballot._meta.concrete_fields if not field.primary_key}
-    if written != set(_ONLINE_BALLOT):
+    if {field.name for field in written_fields(Ballot)} != set(_ONLINE_BALLOT):
         raise ImproperlyConfigured("budgets.voting._online_ballot_sql does not write every field")
     budget_id, voter_id = column(Ballot, "budget"), column(Ballot, "voter")
     # Only the models' own table and column names, quoted, go into the text.

@@ -4,6 +4,7 @@ signature, a budget's ballot, a conversation's vote, the taking part each record
 
     table(Model, "t")              "budgets_ballot" t
     column(Model, "field", "t")    t."budget_id"
+    written_fields(Model)          the fields an INSERT writes (all but the primary key)
     insert_new(instance)           INSERT ... ON CONFLICT DO NOTHING RETURNING the new id
 
 Only the models' own table and column names, quoted by the database's rules, go into a
@@ -31,13 +32,14 @@ def column(model: type[models.Model], field: str, alias: str = "") -> str:
     return f"{alias}.{name}" if alias else name
 
 
-def _written(model: type[models.Model]) -> list[models.Field]:
+def written_fields(model: type[models.Model]) -> list[models.Field]:
+    """The fields an INSERT of the model writes: every concrete one but its primary key."""
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
 @functools.cache
 def _insert_sql(model: type[models.Model], vendor: str, conflict: tuple[str, ...]) -> str:
-    fields = _written(model)
+    fields = written_fields(model)
     held = [field.name for field in fields if field.db_default is not models.NOT_PROVIDED]
     if held:
         raise ImproperlyConfigured(
@@ -61,7 +63,7 @@ def insert_new(instance: models.Model, *, conflict: tuple[str, ...] = ()) -> boo
     True, with the instance's primary key set, if it was inserted; False if a row was there
     (committed by another transaction, which this one waits for if it is still open)."""
     model = type(instance)
-    fields = _written(model)
+    fields = written_fields(model)
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
