@@ -65,7 +65,6 @@ def test_two_requests_taking_part_at_once_make_one_contact_and_one_activity(post
             department=department,
         )  # fmt: skip
 
-    errors = at_once(*[take_part] * 6)
-    assert errors == []
+    at_once(*[take_part] * 6)
     contact = Contact.objects.get(organisation=council)
     assert Activity.objects.filter(contact=contact, reference="response-1").count() == 1
