@@ -27,7 +27,7 @@ from budgets import services
 from budgets.forms import IdeaFilterForm, ProcessFilterForm, ProposeForm, SupportForm
 from budgets.models import Budget, Category, Idea, Process, Support
 from civic import open_now
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import day, markdown_to_html, when
 from civic.pagecache import shared_page
 from civic.pagination import paginate
@@ -267,7 +267,7 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("budgets:idea", process.slug, idea.pk)
     else:
         form = _propose_form(process)
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     return render(
         request,
         "budgets/propose.html",

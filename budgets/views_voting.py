@@ -40,7 +40,7 @@ from budgets.forms import BallotFilterForm, CodeForm, ElectorForm
 from budgets.models import Ballot, Budget, Idea, Process, VotingCode
 from budgets.services import WINNERS_WORDING
 from budgets.views import _describe, _process
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import day, when
 from civic.localcache import ProcessMemo
 from civic.pagecache import drawn_alike, kept_copy, read_unchanged
@@ -521,7 +521,7 @@ def code(request: HttpRequest, slug: str) -> HttpResponse:
             with contextlib.suppress(ValidationError):
                 voting.elector_register(process=process, code=found, now=now)
             return redirect("budgets:vote", process.slug)
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     return render(
         request,
         "budgets/code.html",

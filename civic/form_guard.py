@@ -62,6 +62,12 @@ class Refused(ValidationError):
         self.looks_like_success = looks_like_success
 
 
+def refusal_status(refusal: Refused | None) -> int:
+    """The status of a form page drawn again after a refusal: 429 (too many requests) for an
+    address over a limit, so that clients and monitoring can tell it from a page; 200 else."""
+    return 429 if refusal is not None and refusal.code == "rate_limited" else 200
+
+
 @dataclass(frozen=True)
 class Setting:
     """A setting read when it is used, and its value where the settings do not give one."""

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from civic.form_guard import refusal_status
 from civic.ratelimits import client_ip
 from consultations.forms_respond import CheckForm, PageForm, ResumeLinkForm
 from consultations.models import Answer, AnswerChoice, Consultation, Question, Response
@@ -229,7 +230,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
             "refusal": refusal,
             "resume_days": resume_days(),
         },
-        status=429 if refusal is not None and refusal.code == "rate_limited" else 200,
+        status=refusal_status(refusal),
     )
 
 
@@ -251,7 +252,7 @@ def _under_way(request: HttpRequest, consultation: Consultation, draft: Response
             if error.code == "submitted":
                 return _submitted_redirect(request, draft)
             refusal = error
-            status = 429 if error.code == "rate_limited" else 200
+            status = refusal_status(error)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -466,7 +467,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             "show_missing": show_missing,
             "refusal": refusal,
         },
-        status=429 if refusal is not None and refusal.code == "rate_limited" else 200,
+        status=refusal_status(refusal),
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import open_now
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import markdown_light_to_html, markdown_to_html, when
 from civic.pagecache import one_of, page_number, shared_page
 from civic.pagination import paginate
@@ -202,7 +202,7 @@ def point_add(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         side = request.GET.get("side")
         form = PointForm(initial={"side": side if side in Point.Side.values else None})
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     return render(
         request,
         "debates/point_add.html",

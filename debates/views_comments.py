@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import markdown_light_to_html
 from civic.ratelimits import client_ip
 from debates import services
@@ -141,10 +141,6 @@ def _place(request: HttpRequest, debate: Debate, comment: Comment, *, new: bool 
     return f"{url}?sort=newest&page={page}#comment-{comment.pk}"
 
 
-def _status(refusal: Refused | None) -> int:
-    return 429 if refusal is not None and refusal.code == "rate_limited" else 200
-
-
 # Posting and replying -----------------------------------------------------------------------------
 
 
@@ -210,7 +206,7 @@ def _post(request: HttpRequest, debate: Debate, parent: Comment | None, now) -> 
             "token": services.comment_token(),
             "back": _back(request, debate),
         },
-        status=_status(refusal),
+        status=refusal_status(refusal),
     )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.forms import ServiceErrorsMixin
 from civic.ratelimits import client_ip
 from debates import conversation_email as services
@@ -71,7 +71,7 @@ def conversation_email(request: HttpRequest, slug: str) -> HttpResponse:
                     "days": services.link_days(),
                 },
             )
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     if form.errors:
         status = 400
     return render(

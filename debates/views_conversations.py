@@ -25,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import markdown_to_html, when
 from civic.pagecache import drawn_alike, drawn_part, kept_copy, shared_page, value
 from civic.pagination import paginate
@@ -344,7 +344,7 @@ def statement_vote(request: HttpRequest, slug: str) -> HttpResponse:
             services.statement_vote(participant=participant, statement=statement, choice=choice)
             kept_key = participant.anonymous_key
     except Refused as error:
-        status = 429 if error.code == "rate_limited" else 200
+        status = refusal_status(error)
         return _page(request, conversation, refusal=error, status=status)
     except ValidationError as error:
         return _page(request, conversation, refusal=Refused(error.messages[0]), status=400)
@@ -388,7 +388,7 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
             if participant.anonymous_key:
                 _keep_key(response, participant.anonymous_key)
             return response
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     return render(
         request,
         "debates/statement_add.html",

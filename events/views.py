@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import open_now
-from civic.form_guard import Refused
+from civic.form_guard import Refused, refusal_status
 from civic.formatting import markdown_to_html, when
 from civic.models import Area
 from civic.pagecache import shared_page
@@ -248,7 +248,7 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
                 return redirect("events:registered", event.pk)
     else:
         form = RegistrationForm(event=event, questions=questions)
-    status = 429 if refusal is not None and refusal.code == "rate_limited" else 200
+    status = refusal_status(refusal)
     return render(
         request,
         "events/register.html",

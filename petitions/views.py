@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from civic import open_now, pagecache, search
+from civic.form_guard import refusal_status
 from civic.formatting import day, when
 from civic.models import Area, Organisation
 from civic.pagecache import shared_page
@@ -137,10 +138,6 @@ def _petition_to_sign(request: HttpRequest, petition_id: int) -> Petition:
 
 def _sign_form(petition: Petition, data=None) -> SignatureForm:
     return SignatureForm(data, organisation=petition.organisation)
-
-
-def _refusal_status(refusal: Refused | None) -> int:
-    return 429 if refusal is not None and refusal.code == "rate_limited" else 200
 
 
 def _sign(
@@ -345,7 +342,7 @@ def petition_sign(request: HttpRequest, petition_id: int) -> HttpResponse:
             or (refusal is not None and refusal.code == "closed"),
             "action": reverse("petitions:sign", args=[petition.pk]),
         },
-        status=_refusal_status(refusal),
+        status=refusal_status(refusal),
     )
 
 
@@ -517,7 +514,7 @@ def petition_support(request: HttpRequest, petition_id: int, token: str) -> Http
             "action": request.path,
             "Status": Status,
         },
-        status=_refusal_status(refusal),
+        status=refusal_status(refusal),
     )
 
 
