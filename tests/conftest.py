@@ -92,6 +92,17 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
+def _still_rate_windows(monkeypatch):
+    """Every attempt a test makes counts in one window of each rate limit. The windows are cut
+    from the real clock, so attempts that straddled a window's edge would be counted in two and
+    a test expecting a refusal would fail now and then; a test of the edge patches it again."""
+    import time
+
+    moment = time.time()
+    monkeypatch.setattr("civic.ratelimits.window_clock", lambda: moment)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

@@ -21,6 +21,18 @@ def test_each_window_counts_every_attempt_and_refuses_past_its_limit():
     assert hits(None, WINDOWS) is True  # no address, nobody to count
 
 
+def test_the_next_window_counts_afresh(monkeypatch):
+    """Windows are cut from the clock: an hour's limit used up at 10:59 is whole again at 11:00."""
+    monkeypatch.setattr("civic.ratelimits.window_clock", lambda: 3600 * 500_000 - 1.0)
+    assert [hit("test:hourly", "192.0.2.3", limit=1, period=3600) for _ in range(2)] == [
+        True,
+        False,
+    ]
+
+    monkeypatch.setattr("civic.ratelimits.window_clock", lambda: 3600 * 500_000 + 0.0)
+    assert hit("test:hourly", "192.0.2.3", limit=1, period=3600) is True
+
+
 def test_on_redis_the_windows_are_one_command_and_expire(monkeypatch):
     client = _redis_client()
     if client is None:
