@@ -5,12 +5,11 @@ links marked nofollow ugc; participation recorded in contacts."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from civic.form_guard import Refused
 from civic.formatting import markdown_light_to_html
@@ -23,6 +22,7 @@ from debates.services import (
     comment_token,
     comment_vote,
 )
+from tests.concurrency import at_once
 from tests.debates.conftest import make_debate
 from tests.factories import UserFactory
 
@@ -153,29 +153,15 @@ def test_votes_are_one_per_person_and_changeable(cast):
 def test_votes_sent_at_the_same_moment_make_one_row_per_person(cast, postgresql_only):
     comment = post(make_debate(cast), cast.resident)
     voter = UserFactory()
-    start = threading.Barrier(6)
-    errors = []
 
     def send(value):
-        start.wait()
-        try:
-            comment_vote(
-                user=voter,
-                comment=Comment.objects.select_related("debate__department").get(pk=comment.pk),
-                value=value,
-            )
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        return lambda: comment_vote(
+            user=voter,
+            comment=Comment.objects.select_related("debate__department").get(pk=comment.pk),
+            value=value,
+        )
 
-    threads = [threading.Thread(target=send, args=(1 if n % 2 else -1,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    at_once(*[send(1 if n % 2 else -1) for n in range(6)])
     assert CommentVote.objects.filter(comment=comment, user=voter).count() == 1
 
 

@@ -5,13 +5,12 @@ residents' statements checked before or after they show; the next statement to v
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from civic.form_guard import Refused
 from civic.models import AuditEntry
@@ -36,6 +35,7 @@ from debates.models import (
     Statement,
     StatementVote,
 )
+from tests.concurrency import at_once
 from tests.debates.conftest import make_conversation
 from tests.debates.factories import StatementFactory
 from tests.factories import UserFactory
@@ -141,12 +141,9 @@ def test_a_choice_other_than_agree_disagree_or_pass_is_refused(cast):
 def test_votes_sent_at_the_same_moment_make_one_row_per_participant(cast, postgresql_only):
     conversation = make_conversation(cast, allow_anonymous=True)
     statement = conversation.statements.first()
-    start = threading.Barrier(8)
-    errors = []
 
     def send(choice):
-        start.wait()
-        try:
+        def vote():
             # Each request makes the participant if it is not there yet, then votes.
             participant = participant_for(
                 conversation=conversation, user=cast.resident, anonymous_key=None, create=True
@@ -156,18 +153,10 @@ def test_votes_sent_at_the_same_moment_make_one_row_per_participant(cast, postgr
                 statement=Statement.objects.select_related("conversation").get(pk=statement.pk),
                 choice=choice,
             )
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=send, args=((1, -1, 0)[n % 3],)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return vote
 
-    assert errors == []
+    at_once(*[send((1, -1, 0)[n % 3]) for n in range(8)])
     assert Participant.objects.filter(conversation=conversation).count() == 1
     assert StatementVote.objects.filter(statement=statement).count() == 1
     assert Activity.objects.filter(kind=ACTIVITY_CONVERSATION).count() == 1
@@ -181,33 +170,16 @@ def test_a_known_participants_votes_sent_at_the_same_moment_make_one_row(cast, p
     statement = conversation.statements.first()
     by_account = Participant.objects.create(conversation=conversation, user=cast.resident)
     by_key = Participant.objects.create(conversation=conversation, anonymous_key="k" * 32)
-    start = threading.Barrier(8)
-    found, errors = [], []
 
     def send(number):
-        start.wait()
-        try:
-            account = cast.resident if number % 2 else AnonymousUser()
-            found.append(
-                statement_vote_known(
-                    statement=Statement.objects.select_related("conversation").get(pk=statement.pk),
-                    choice=(1, -1, 0)[number % 3],
-                    user=account,
-                    anonymous_key="k" * 32,
-                )
-            )
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        return lambda: statement_vote_known(
+            statement=Statement.objects.select_related("conversation").get(pk=statement.pk),
+            choice=(1, -1, 0)[number % 3],
+            user=cast.resident if number % 2 else AnonymousUser(),
+            anonymous_key="k" * 32,
+        )
 
-    threads = [threading.Thread(target=send, args=(number,)) for number in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == [] and found == [True] * 8
+    assert at_once(*[send(number) for number in range(8)]) == [True] * 8
     assert Participant.objects.filter(conversation=conversation).count() == 2
     votes = StatementVote.objects.filter(statement=statement)
     assert sorted(votes.values_list("participant_id", flat=True)) == [by_account.pk, by_key.pk]

@@ -6,14 +6,13 @@ another department or council are refused and change nothing; everything is audi
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from civic.form_guard import Refused
@@ -31,6 +30,7 @@ from debates.moderation import (
 )
 from debates.services import comment_post, comment_token, comment_vote, point_add, point_token
 from mailing.models import Delivery
+from tests.concurrency import at_once
 from tests.debates.conftest import make_debate
 from tests.factories import UserFactory
 from tests.pages import ANY_HEADING, assert_page
@@ -153,24 +153,15 @@ def test_reports_sent_at_the_same_moment_hide_the_item_once(cast, postgresql_onl
     debate = make_debate(cast)
     comment = comment_by(debate, UserFactory())
     people = reporters(6)
-    start = threading.Barrier(len(people))
-    outcomes = []
 
     def send(person):
-        start.wait()
-        try:
+        def report():
             report_add(user=person, comment=comment, reason=Reason.ABUSE)
-            outcomes.append("reported")
-        finally:
-            connection.close()
+            return "reported"
 
-    threads = [threading.Thread(target=send, args=(person,)) for person in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return report
 
-    assert outcomes == ["reported"] * 6
+    assert at_once(*[send(person) for person in people]) == ["reported"] * 6
     review = Review.objects.get()
     assert (review.status, review.reports.count()) == (Status.HIDDEN, 6)
     assert moderation_entries() == [("system", "Hidden for review after 3 reports")]

@@ -6,13 +6,12 @@ the pages that do it without JavaScript."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from civic.form_guard import Refused
@@ -20,6 +19,7 @@ from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from debates.models import ACTIVITY_ENDORSEMENT, ACTIVITY_POINT, Debate, Endorsement, Point
 from debates.services import debate_purpose, point_add, point_endorse, point_token
+from tests.concurrency import at_once
 from tests.debates.conftest import make_debate
 from tests.factories import UserFactory
 from tests.pages import ANY_HEADING, assert_page
@@ -177,29 +177,17 @@ def test_the_database_refuses_a_second_endorsement_by_the_same_person(cast):
 def test_endorsements_sent_at_the_same_moment_make_one(cast, postgresql_only):
     point = add(make_debate(cast), cast.resident)
     endorser = UserFactory()
-    start = threading.Barrier(4)
-    outcomes = []
 
     def send():
-        start.wait()
-        try:
-            point_endorse(
-                user=endorser,
-                point=Point.objects.select_related("debate__department").get(pk=point.pk),
-            )
-            outcomes.append("endorsed")
-        except Refused as refusal:
-            outcomes.append(refusal.code)
-        finally:
-            connection.close()
+        point_endorse(
+            user=endorser,
+            point=Point.objects.select_related("debate__department").get(pk=point.pk),
+        )
+        return "endorsed"
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["already", "already", "already", "endorsed"]
+    outcomes = at_once(send, send, send, send, expected=Refused)
+    codes = sorted(getattr(outcome, "code", outcome) for outcome in outcomes)
+    assert codes == ["already", "already", "already", "endorsed"]
     assert Endorsement.objects.filter(point=point).count() == 1
 
 

@@ -5,11 +5,8 @@ mailing engine; the booking's page from the signed link, where only the POST can
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from civic.form_guard import Refused
 from contacts.models import Activity, ConsentEvent
@@ -17,6 +14,7 @@ from events.models import Event, EventQuestion, Registration
 from events.services import registration_cancel, registration_make
 from events.services.registering import CODE_ALPHABET, CODE_LENGTH, field_name
 from mailing.models import Delivery
+from tests.concurrency import at_once
 from tests.events.conftest import drawn_token, make_event
 from tests.events.factories import QuestionFactory, RegistrationFactory
 from tests.pages import assert_page
@@ -203,26 +201,13 @@ def test_many_people_registering_for_the_last_places_at_once_never_overbook(cast
     for number in range(15):
         RegistrationFactory(event=event, arrival=number + 1, email=f"early{number}@example.org")
     racers = 24
-    barrier = threading.Barrier(racers)
-    outcomes, failures = [], []
 
-    def attempt(number: int) -> None:
-        try:
-            barrier.wait()
-            outcomes.append(register(event, email=f"racer{number}@example.org"))
-        except Exception as error:  # pragma: no cover - reported below
-            failures.append(error)
-        finally:
-            connection.close()
+    def attempt(number: int):
+        return lambda: register(event, email=f"racer{number}@example.org")
 
-    threads = [threading.Thread(target=attempt, args=(number,)) for number in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[attempt(number) for number in range(racers)])
     late = register(event, email="late@example.org").registration
 
-    assert failures == []
     registrations = Registration.objects.filter(event=event)
     confirmed = registrations.filter(status=Status.CONFIRMED)
     assert sum(confirmed.values_list("places", flat=True)) == 20

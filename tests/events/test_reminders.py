@@ -5,17 +5,16 @@ and however many sweeps run at once, and sent over SMTP by a real worker once.""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from civic.queueing import queue
 from events.models import Event, Registration, ReminderSent
 from events.services import registration_cancel
 from events.services.reminders import due_at, reminders_send
 from mailing.models import Delivery
+from tests.concurrency import at_once
 from tests.events.conftest import make_event
 from tests.events.factories import RegistrationFactory
 from tests.worker import wait_for
@@ -90,7 +89,8 @@ def test_an_hour_before_is_an_hour_whatever_the_time_zone(cast, settings):
     assert due_at(starts, "1d") == utc(2027, 3, 13, 16)
 
 
-def test_only_bookings_still_confirmed_are_reminded(cast, clock):
+def test_only_bookings_still_confirmed_are_reminded(cast, clock, settings):
+    settings.TIME_ZONE = "UTC"  # every day 24 hours long, whatever today is; see the test above
     starts = clock.later(days=1, minutes=30)
     event = make_event(cast, starts_at=starts, ends_at=starts + timedelta(hours=2))
     earlier = clock.ago(days=5)
@@ -143,6 +143,7 @@ def test_when_two_are_due_at_once_only_the_nearer_is_sent(cast, clock):
 
 
 def test_the_reminders_are_configurable(cast, clock, settings):
+    settings.TIME_ZONE = "UTC"  # every day 24 hours long, whatever today is
     settings.CIVIC_EVENT_REMINDERS = ["2d"]
     starts = clock.later(days=2, minutes=1)
     event = make_event(cast, starts_at=starts, ends_at=starts + timedelta(hours=2))
@@ -160,22 +161,11 @@ def test_two_sweeps_at_once_send_each_reminder_once(cast, clock):
     starts = clock.later(minutes=30)
     event = make_event(cast, starts_at=starts, ends_at=starts + timedelta(hours=2))
     people = [booked(event, at=clock.ago(days=3)) for _number in range(20)]
-    start = threading.Barrier(3)
-    counts = []
 
-    def sweep() -> None:
-        try:
-            start.wait()
-            counts.append(reminders_send(now=clock.now))
-        finally:
-            connection.close()
+    def sweep() -> int:
+        return reminders_send(now=clock.now)
 
-    threads = [threading.Thread(target=sweep) for _number in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sum(counts) == 20
+    assert sum(at_once(sweep, sweep, sweep)) == 20
     assert sorted(sent_to()) == sorted(person.email for person in people)
     assert ReminderSent.objects.filter(reminder="1h").count() == 20
 

@@ -4,15 +4,13 @@ offers going to its head."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from events.models import Registration
 from events.services import registration_cancel
 from mailing.models import Delivery
+from tests.concurrency import at_once
 from tests.events.conftest import make_event
 from tests.events.factories import RegistrationFactory
 from tests.events.test_registering import register
@@ -33,30 +31,13 @@ def test_registering_and_cancelling_at_once_never_holds_more_than_the_capacity(c
         RegistrationFactory(event=event, arrival=capacity + number + 1, status=Status.WAITING,
                             email=f"queue{number}@example.org")  # fmt: skip
     registering, cancelling = 20, 8
-    barrier = threading.Barrier(registering + cancelling)
-    failures = []
-
-    def attempt(job) -> None:
-        try:
-            barrier.wait()
-            job()
-        except Exception as error:  # pragma: no cover - reported below
-            failures.append(error)
-        finally:
-            connection.close()
-
     jobs = [
         lambda number=number: register(event, email=f"racer{number}@example.org")
         for number in range(registering)
     ] + [lambda booking=booking: registration_cancel(registration=booking)
          for booking in booked[:cancelling]]  # fmt: skip
-    threads = [threading.Thread(target=attempt, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*jobs)
 
-    assert failures == []
     registrations = Registration.objects.filter(event=event)
     held = registrations.holding_places().aggregate(total=Sum("places"))["total"]
     assert held == capacity  # eight freed places, all taken again: never more, none left idle
