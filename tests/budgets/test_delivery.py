@@ -29,6 +29,7 @@ from contacts.services import consent_give, consent_withdraw, contact_for_email
 from mailing.models import Delivery
 from mailing.services import notices
 from tests.budgets.conftest import make_idea, make_process
+from tests.concurrency import at_once
 from tests.worker import wait_for
 
 Status = Project.Status
@@ -429,29 +430,12 @@ def test_the_notice_is_put_in_the_outbox_in_batches(council, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_planning_the_same_winners_at_once_make_each_project_once(council):
-    import threading
-
     process, ideas = winners(council, "Swings", "Benches", "Crossing")
-    start = threading.Barrier(2)
-    made, failures = [], []
 
     def plan():
-        start.wait()
-        try:
-            made.append(len(delivery_start(process=process, ideas=ideas)))
-        except Exception as error:
-            failures.append(error)
-        finally:
-            connection.close()
+        return len(delivery_start(process=process, ideas=ideas))
 
-    threads = [threading.Thread(target=plan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
-    assert sorted(made) == [0, 3]
+    assert sorted(at_once(plan, plan)) == [0, 3]
     assert Project.objects.filter(idea__process=process).count() == 3
     assert AuditEntry.objects.filter(summary__startswith="Planned the winning project").count() == 3
 

@@ -7,7 +7,6 @@ the officers who run a process import into it; and the management command."""
 from __future__ import annotations
 
 import re
-import threading
 from io import StringIO
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import Client
 
 from budgets import pabulib_io
@@ -37,6 +35,7 @@ from civic.models import AuditEntry
 from contacts.models import Contact
 from tests.budgets.conftest import budget_of, make_idea, make_process
 from tests.budgets.pabutools_reference import reference_election, reference_winners
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 from tests.pages import assert_page
 
@@ -762,11 +761,8 @@ def test_two_imports_into_one_budget_at_the_same_moment_make_one(council):
     process = make_process(council, status=Process.Status.DRAFT)
     budget = budget_of(process)
     content = WARSAW.read_bytes()
-    start = threading.Barrier(2)
-    outcomes = []
 
     def send():
-        start.wait()
         try:
             pabulib_io.election_import(
                 actor=council.officer,
@@ -774,19 +770,11 @@ def test_two_imports_into_one_budget_at_the_same_moment_make_one(council):
                 budget=Budget.objects.get(pk=budget.pk),
                 file=upload(content),
             )
-            outcomes.append("imported")
         except ValidationError as refusal:
-            outcomes.append(next(iter(refusal.message_dict)))
-        finally:
-            connection.close()
+            return next(iter(refusal.message_dict))
+        return "imported"
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["budget", "imported"]
+    assert sorted(at_once(send, send)) == ["budget", "imported"]
     assert Ballot.objects.filter(budget=budget).count() == 27
     assert Idea.objects.filter(budget=budget).count() == 4
 

@@ -19,6 +19,7 @@ from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from mailing.models import Delivery
 from tests.budgets.conftest import budget_of, drawn_token, make_idea, make_process
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -179,26 +180,14 @@ def test_an_idea_is_supported_while_ideas_are_collected_and_it_is_still_in_play(
 @pytest.mark.django_db(transaction=True)
 def test_two_supports_sent_at_the_same_moment_make_one(council, postgresql_only):
     idea = make_idea(make_process(council), proposer=council.resident)
-    start = threading.Barrier(2)
-    outcomes = []
 
     def send():
-        start.wait()
-        try:
-            idea_support(user=council.supporter, idea=Idea.objects.get(pk=idea.pk))
-            outcomes.append("supported")
-        except Refused as refusal:
-            outcomes.append(refusal.code)
-        finally:
-            connection.close()
+        idea_support(user=council.supporter, idea=Idea.objects.get(pk=idea.pk))
+        return "supported"
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["already", "supported"]
+    outcomes = at_once(send, send, expected=Refused)
+    codes = sorted(getattr(outcome, "code", outcome) for outcome in outcomes)
+    assert codes == ["already", "supported"]
     assert Support.objects.filter(idea=idea).count() == 1
 
 

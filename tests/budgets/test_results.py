@@ -46,6 +46,7 @@ from budgets.tally import budget_election
 from budgets.voting import ballot_cast
 from civic.models import AuditEntry
 from tests.budgets.conftest import budget_of, make_idea, make_process
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 from tests.pages import assert_page
 
@@ -212,26 +213,7 @@ def test_a_budget_nobody_voted_in_has_a_result_with_nothing_funded(council):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sweeping_at_once_work_each_budget_out_once(council, election, postgresql_only):
-    start = threading.Barrier(2)
-    counts, errors = [], []
-
-    def sweep():
-        start.wait()
-        try:
-            counts.append(results_sweep())
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert sum(counts) == 3
+    assert sum(at_once(results_sweep, results_sweep)) == 3
     assert BudgetResult.objects.count() == 3
 
 

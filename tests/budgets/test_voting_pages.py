@@ -9,12 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 import time
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.db import connection
 from django.test import Client
 
 from budgets.codes import SCRYPT_N
@@ -25,6 +23,7 @@ from civic.localcache import clear_all
 from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from tests.budgets.conftest import budget_of, make_idea, make_process
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 from tests.pages import assert_page, form_token
 
@@ -672,24 +671,11 @@ def test_posts_of_one_voter_through_the_page_at_the_same_moment_make_one_ballot(
     elector_register(process=process, user=council.resident, postcode="M4 6AA")
     address = ballot_url(process, budget_of(process, council.ancoats))
     clients = [signed_in(council.resident) for _idea in ideas]
-    start = threading.Barrier(len(ideas))
-    answers = []
 
     def send(client, idea):
-        start.wait()
-        try:
-            answers.append(client.post(address, {"projects": [idea.pk], "submit": "1"}).status_code)
-        finally:
-            connection.close()
+        return lambda: client.post(address, {"projects": [idea.pk], "submit": "1"}).status_code
 
-    threads = [
-        threading.Thread(target=send, args=pair) for pair in zip(clients, ideas, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    answers = at_once(*[send(client, idea) for client, idea in zip(clients, ideas, strict=True)])
     assert answers == [302] * len(ideas)
     ballot = Ballot.objects.get()
     assert ballot.choices.count() == 1

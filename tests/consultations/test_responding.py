@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime
 import re
-import threading
 import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from consultations.models import Answer, Consultation, Response
@@ -33,6 +31,7 @@ from consultations.services.resume import resume_link_send, resume_token
 from contacts.models import Activity, Contact
 from contacts.services import consent_is_live
 from mailing.models import Delivery
+from tests.concurrency import at_once
 from tests.consultations.conftest import add_question, make_consultation
 from tests.factories import UserFactory
 from tests.pages import assert_page
@@ -437,28 +436,6 @@ def test_a_submitted_response_cannot_be_changed(survey):
     assert stored(response, survey, "cycles").choices.get().option.label == "Yes"
 
 
-def _at_once(*calls):
-    """Run the calls in threads that start together; each returns a result or an exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_sends_at_the_same_moment_store_one_response(postgresql_only, survey):
     response = answered(survey)
@@ -470,7 +447,7 @@ def test_two_sends_at_the_same_moment_store_one_response(postgresql_only, survey
             send_receipt=True,
         ).reference
 
-    results = _at_once(send, send)
+    results = at_once(send, send)
     assert results == [response.reference, response.reference]
     assert Response.objects.filter(status="submitted").count() == 1
     assert Delivery.objects.count() == 1
@@ -484,7 +461,7 @@ def test_two_drafts_of_one_person_sent_at_once_store_one_response(postgresql_onl
     def send(draft):
         return lambda: response_submit(response=draft, user=ann).reference
 
-    results = _at_once(send(drafts[0]), send(drafts[1]))
+    results = at_once(send(drafts[0]), send(drafts[1]), expected=Refused)
     references = [result for result in results if isinstance(result, str)]
     refusals = [result for result in results if isinstance(result, Refused)]
     assert len(references) == 1 and len(refusals) == 1, results

@@ -4,12 +4,10 @@ confirmation, and unconfirmed signatures expiring."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from mailing.models import Delivery
@@ -24,6 +22,7 @@ from petitions.services.signing import (
     signature_sign,
     unconfirmed_remove,
 )
+from tests.concurrency import at_once
 from tests.petitions.conftest import drawn_token, make_petition
 
 pytestmark = pytest.mark.django_db
@@ -226,25 +225,11 @@ def test_a_second_person_elsewhere_cannot_use_the_address(petition):
 @pytest.mark.django_db(transaction=True)
 def test_many_attempts_at_once_with_one_address_store_at_most_two(council):
     petition = make_petition(council)
-    barrier = threading.Barrier(12)
-    outcomes, failures = [], []
 
-    def attempt(number: int) -> None:
-        try:
-            barrier.wait()
-            outcomes.append(sign(petition, name=f"Person {number % 3}", email="Shared+x@gmail.com"))
-        except Exception as error:  # pragma: no cover - reported below
-            failures.append(error)
-        finally:
-            connection.close()
+    def attempt(number: int):
+        return lambda: sign(petition, name=f"Person {number % 3}", email="Shared+x@gmail.com")
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
+    outcomes = at_once(*[attempt(number) for number in range(12)])
     stored = Signature.objects.filter(petition=petition)
     assert 1 <= stored.count() <= 2
     assert sorted(stored.values_list("household_place", flat=True)) in ([1], [1, 2])
@@ -419,23 +404,11 @@ def test_workers_sending_confirmations_at_once_send_each_exactly_once(council):
         signature_sign(petition=petition, name=f"Signer {number}", postcode="M4 6AA",
                        email=f"s{number}@example.org", lives_here=True,
                        started=drawn_token())  # fmt: skip
-    barrier = threading.Barrier(4)
-    sent = []
 
-    def work() -> None:
-        try:
-            barrier.wait()
-            sent.append(confirmations_send(petition_id=petition.pk))
-        finally:
-            connection.close()
+    def work():
+        return confirmations_send(petition_id=petition.pk)
 
-    threads = [threading.Thread(target=work) for _number in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sum(sent) == 40
+    assert sum(at_once(work, work, work, work)) == 40
     assert Delivery.objects.count() == 40
     assert Delivery.objects.values("to_email").distinct().count() == 40
 
