@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from budgets import voting
 from budgets.allocation.wording import pounds
-from budgets.models import Budget, Category, Idea, Process
+from budgets.models import Budget, Category, Idea, Process, citywide_first
 from budgets.services import HEAR_WORDING
-from civic.forms import ServiceErrorsMixin
+from civic.forms import FilterForm, ServiceErrorsMixin, StageFilterForm, all_and
 
 _POUNDS = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.00)?$")
 
@@ -36,13 +36,12 @@ class PoundsField(forms.CharField):
 
 def budget_choices(budgets: list[Budget]) -> list[tuple[int, str]]:
     """Citywide first, then the areas by name, each with its amount."""
-    ordered = sorted(budgets, key=lambda budget: (budget.area_id is not None, budget.name))
     return [
         (
             budget.pk,
             _("%(name)s (%(amount)s)") % {"name": budget.name, "amount": pounds(budget.amount)},
         )
-        for budget in ordered
+        for budget in citywide_first(budgets)
     ]
 
 
@@ -154,8 +153,8 @@ IDEA_STATUSES = [
 ]
 
 
-class IdeaFilterForm(forms.Form):
-    """A process's ideas by category, area and status, read from the address (GET)."""
+class IdeaFilterForm(FilterForm):
+    """A process's ideas by category, area and status."""
 
     category = forms.TypedChoiceField(
         label=_("Category"),
@@ -179,36 +178,22 @@ class IdeaFilterForm(forms.Form):
 
     def __init__(self, data, *, budgets: list[Budget], categories: list[Category]):
         super().__init__(data)
-        self.fields["budget"].choices = [("", _("All"))] + [
-            (budget.pk, budget.name)
-            for budget in sorted(
-                budgets, key=lambda budget: (budget.area_id is not None, budget.name)
-            )
-        ]
+        self.fields["budget"].choices = all_and(
+            (budget.pk, budget.name) for budget in citywide_first(budgets)
+        )
         if categories:
-            self.fields["category"].choices = [("", _("All"))] + [
+            self.fields["category"].choices = all_and(
                 (category.pk, category.name) for category in categories
-            ]
+            )
         else:
             del self.fields["category"]
-        self.fields["status"].choices = [("", _("All")), *IDEA_STATUSES]
+        self.fields["status"].choices = all_and(IDEA_STATUSES)
 
 
-# The stages the list of processes offers (a draft is nobody's business but the council's).
-LIST_STAGES = [
-    (stage.value, stage.label) for stage in Process.Stage if stage != Process.Stage.DRAFT
-]
+class ProcessFilterForm(StageFilterForm):
+    """The list of processes by stage."""
 
-
-class ProcessFilterForm(forms.Form):
-    """The list of processes by stage, read from the address (GET)."""
-
-    stage = forms.ChoiceField(
-        label=_("Stage"),
-        required=False,
-        choices=[("", _("All")), *LIST_STAGES],
-        error_messages={"invalid_choice": _("Choose a stage from the list")},
-    )
+    stages = Process.Stage
 
 
 # Voting ------------------------------------------------------------------------------------------
@@ -263,8 +248,8 @@ class ElectorForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class BallotFilterForm(forms.Form):
-    """A ballot's projects by category, read from the address (GET)."""
+class BallotFilterForm(FilterForm):
+    """A ballot's projects by category."""
 
     category = forms.TypedChoiceField(
         label=_("Category"),
@@ -276,9 +261,9 @@ class BallotFilterForm(forms.Form):
 
     def __init__(self, data, *, categories: list[Category]):
         super().__init__(data)
-        self.fields["category"].choices = [("", _("All"))] + [
+        self.fields["category"].choices = all_and(
             (category.pk, category.name) for category in categories
-        ]
+        )
 
 
 class CodeForm(ServiceErrorsMixin, forms.Form):

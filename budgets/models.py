@@ -201,6 +201,11 @@ class Process(ScheduledItem, models.Model):
         return own + citywide
 
 
+def citywide_first(budgets) -> list[Budget]:
+    """Budgets in the order every page lists them: the citywide one, then the areas' by name."""
+    return sorted(budgets, key=lambda budget: (budget.area_id is not None, budget.name))
+
+
 class Budget(InProcess, models.Model):
     """An amount for one ward or district, or for the whole council area, and how it is voted."""
 

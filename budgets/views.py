@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from budgets import services
 from budgets.forms import IdeaFilterForm, ProcessFilterForm, ProposeForm, SupportForm
-from budgets.models import Budget, Category, Idea, Process, Support
+from budgets.models import Budget, Category, Idea, Process, Support, citywide_first
 from civic import open_now
 from civic.form_guard import Refused, refusal_status
 from civic.formatting import day, markdown_to_html, when
@@ -141,9 +141,7 @@ def process_list(request: HttpRequest) -> HttpResponse:
     """Two queries whatever it lists: the count and the page."""
     now = timezone.now()
     form = ProcessFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
     processes = Process.objects.published().select_related("department__organisation")
     if chosen.get("stage"):
         processes = processes.in_stage(chosen["stage"], now)
@@ -157,7 +155,7 @@ def process_list(request: HttpRequest) -> HttpResponse:
             "heading": _("Participatory budgets"),
             "form": form,
             **pages,
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
         },
     )
 
@@ -175,9 +173,7 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
     budgets = list(Budget.objects.filter(process=process).select_related("area"))
     categories = list(Category.objects.filter(process=process))
     form = IdeaFilterForm(request.GET or None, budgets=budgets, categories=categories)
-    if form.is_bound:
-        form.is_valid()
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
     ideas = (
         Idea.objects.filter(process=process)
         .with_support_count()
@@ -199,16 +195,14 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "heading": process.title,
             "process": process,
             "description": markdown_to_html(process.description),
-            "budgets": sorted(
-                budgets, key=lambda budget: (budget.area_id is not None, budget.name)
-            ),
+            "budgets": citywide_first(budgets),
             "dates": _dates(process),
             "can_propose": process.allows("propose", now),
             "can_vote": process.allows("vote", now),  # budgets.views_voting
             "shows_projects": process.current_stage in Process.VOTING_CLOSED,
             "form": form,
             **pages,
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
             "Method": Process.Method,
         },
     )

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from budgets.models import Budget, Idea, Milestone, Process, Project
+from budgets.models import Budget, Idea, Milestone, Process, Project, citywide_first
 from budgets.views import PER_PAGE, _describe, _process, image_response
+from civic.forms import FilterForm, all_and
 from civic.pagecache import shared_page
 from civic.pagination import paginate
 
@@ -32,8 +33,8 @@ PROJECT_TAGS = {
 }
 
 
-class ProjectFilterForm(forms.Form):
-    """A process's projects by status and area, read from the address (GET)."""
+class ProjectFilterForm(FilterForm):
+    """A process's projects by status and area."""
 
     status = forms.ChoiceField(
         label=gettext_lazy("Status"),
@@ -50,13 +51,10 @@ class ProjectFilterForm(forms.Form):
 
     def __init__(self, data, *, budgets: list[Budget]):
         super().__init__(data)
-        self.fields["status"].choices = [("", _("All")), *Status.choices]
-        self.fields["budget"].choices = [("", _("All"))] + [
-            (budget.pk, budget.name)
-            for budget in sorted(
-                budgets, key=lambda budget: (budget.area_id is not None, budget.name)
-            )
-        ]
+        self.fields["status"].choices = all_and(Status.choices)
+        self.fields["budget"].choices = all_and(
+            (budget.pk, budget.name) for budget in citywide_first(budgets)
+        )
 
 
 def _latest(field: str) -> Subquery:
@@ -76,9 +74,7 @@ def project_list(request: HttpRequest, slug: str) -> HttpResponse:
     process = _describe(_process(request, slug), now)
     budgets = list(Budget.objects.filter(process=process).select_related("area"))
     form = ProjectFilterForm(request.GET or None, budgets=budgets)
-    if form.is_bound:
-        form.is_valid()
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
     projects = Project.objects.none()
     if shows_projects(process, now):
         projects = (
@@ -102,7 +98,7 @@ def project_list(request: HttpRequest, slug: str) -> HttpResponse:
             "shown": shows_projects(process, now),
             "form": form,
             **pages,
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
         },
     )
 

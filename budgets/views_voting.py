@@ -436,9 +436,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
         key=lambda category: (category.name, category.pk),
     )
     form = BallotFilterForm(request.GET or None, categories=categories)
-    if form.is_bound:
-        form.is_valid()
-    category = getattr(form, "cleaned_data", {}).get("category")
+    category = form.chosen.get("category")
     shown = [project for project in projects if not category or project.category_id == category]
     chosen = [by_id[number] for number in basket]
     total = sum(project.cost for project in chosen)
@@ -457,7 +455,7 @@ def ballot(request: HttpRequest, slug: str, budget_id: int) -> HttpResponse:
                 "projects_html": _projects_html(process, budget, shown, basket),
                 "project_count": len(projects),
                 "form": form,
-                "filtered": bool(category),
+                "filtered": form.filtered,
                 "basket": chosen,
                 "total": total,
                 "left": budget.amount - total,

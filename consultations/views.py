@@ -26,6 +26,7 @@ from django.views.decorators.http import require_safe
 
 from civic import open_now, search
 from civic.formatting import markdown_to_html, when
+from civic.forms import FilterForm, all_and, by_council
 from civic.models import Area, Department
 from civic.pagecache import shared_page
 from civic.pagination import paginate
@@ -89,16 +90,8 @@ def _describe(consultation: Consultation, now) -> Consultation:
 # The hub ----------------------------------------------------------------------------------------
 
 
-def _labelled(rows, *, with_organisation: bool) -> list[tuple[int, str]]:
-    return [
-        (row.pk, f"{row.name} ({row.organisation.name})" if with_organisation else row.name)
-        for row in rows
-    ]
-
-
-class HubFilterForm(forms.Form):
-    """The hub's filters, read from the address (GET), so that every result page can be
-    bookmarked and the form works without JavaScript."""
+class HubFilterForm(FilterForm):
+    """The hub's filters."""
 
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(
@@ -140,12 +133,9 @@ class HubFilterForm(forms.Form):
         super().__init__(data)
         organisations = {row.organisation_id for row in [*departments, *areas, *topics]}
         several = len(organisations) > 1
-        everything = [("", _("All"))]
-        self.fields["department"].choices = everything + _labelled(
-            departments, with_organisation=several
-        )
-        self.fields["area"].choices = everything + _labelled(areas, with_organisation=several)
-        self.fields["topic"].choices = everything + _labelled(topics, with_organisation=several)
+        self.fields["department"].choices = all_and(by_council(departments, several=several))
+        self.fields["area"].choices = all_and(by_council(areas, several=several))
+        self.fields["topic"].choices = all_and(by_council(topics, several=several))
         self.fields["postcode"].widget.attrs.update(
             {"autocomplete": "postal-code", "spellcheck": "false", "class": "govuk-input--width-10"}
         )
@@ -216,9 +206,7 @@ def hub(request: HttpRequest) -> HttpResponse:
         Topic.objects.filter(pk__in=topics_through.values("topic")).select_related("organisation")
     )
     form = HubFilterForm(request.GET or None, departments=departments, areas=areas, topics=topics)
-    if form.is_bound:
-        form.is_valid()  # errors are shown next to their fields; valid filters still apply
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
 
     consultations = published.select_related("department__organisation").prefetch_related(
         Prefetch("areas", queryset=Area.objects.order_by("name"))
@@ -255,7 +243,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "form": form,
             **pages,
             "near_areas": form.near_areas if chosen.get("postcode") else [],
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
         },
     )
 

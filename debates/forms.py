@@ -6,24 +6,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civic.forms import ServiceErrorsMixin
+from civic.forms import ServiceErrorsMixin, StageFilterForm
 from debates.following import FOLLOW_CONSENT
 from debates.models import Debate, Point, Report, StatementVote
 from debates.services import FOLLOW_WORDING
 
+
 # The stages the list offers (a draft is nobody's business but the council's).
-LIST_STAGES = [(stage.value, stage.label) for stage in Debate.Stage if stage != Debate.Stage.DRAFT]
+class DebateFilterForm(StageFilterForm):
+    """The list of debates by stage."""
 
-
-class DebateFilterForm(forms.Form):
-    """The list of debates by stage, read from the address (GET)."""
-
-    stage = forms.ChoiceField(
-        label=_("Stage"),
-        required=False,
-        choices=[("", _("All")), *LIST_STAGES],
-        error_messages={"invalid_choice": _("Choose a stage from the list")},
-    )
+    stages = Debate.Stage
 
 
 class PointForm(ServiceErrorsMixin, forms.Form):

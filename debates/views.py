@@ -88,9 +88,7 @@ def debate_list(request: HttpRequest) -> HttpResponse:
     """Two queries whatever it lists: the count and the page."""
     now = timezone.now()
     form = DebateFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
     debates = Debate.objects.published().select_related("department__organisation")
     if chosen.get("stage"):
         debates = debates.in_stage(chosen["stage"], now)
@@ -104,7 +102,7 @@ def debate_list(request: HttpRequest) -> HttpResponse:
             "heading": _("Debates"),
             "form": form,
             **pages,
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
         },
     )
 

@@ -7,16 +7,15 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civic.forms import ServiceErrorsMixin
+from civic.forms import FilterForm, ServiceErrorsMixin, all_and, by_council
 from civic.models import Area
 from civic.selectors import areas_near
 from events.models import Event, EventQuestion, Registration
 from events.services.registering import HEAR_WORDING, field_name
 
 
-class EventFilterForm(forms.Form):
-    """The list of events by time, area, type and "near me", read from the address (GET), so
-    that every result page can be bookmarked and the form works without JavaScript."""
+class EventFilterForm(FilterForm):
+    """The list of events by time, area, type and "near me"."""
 
     when = forms.ChoiceField(
         label=gettext_lazy("When"),
@@ -34,7 +33,7 @@ class EventFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Type"),
         required=False,
-        choices=[("", gettext_lazy("All")), *Event.Kind.choices],
+        choices=all_and(Event.Kind.choices),
         error_messages={"invalid_choice": gettext_lazy("Choose a type from the list")},
     )
     postcode = forms.CharField(
@@ -47,10 +46,7 @@ class EventFilterForm(forms.Form):
     def __init__(self, data, *, areas: list[Area]):
         super().__init__(data)
         several = len({area.organisation_id for area in areas}) > 1
-        self.fields["area"].choices = [("", _("All"))] + [
-            (area.pk, f"{area.name} ({area.organisation.name})" if several else area.name)
-            for area in areas
-        ]
+        self.fields["area"].choices = all_and(by_council(areas, several=several))
         self.fields["postcode"].widget.attrs.update(
             {"autocomplete": "postal-code", "spellcheck": "false", "class": "govuk-input--width-10"}
         )

@@ -113,9 +113,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         .order_by("name")
     )
     form = EventFilterForm(request.GET or None, areas=areas)
-    if form.is_bound:
-        form.is_valid()  # errors are shown next to their fields; valid filters still apply
-    chosen = getattr(form, "cleaned_data", {})
+    chosen = form.chosen
     events = Event.objects.select_related("department__organisation", "area", "outcome")
     if chosen.get("when") == "past":
         events = events.past(now).order_by("-starts_at", "-pk")
@@ -140,7 +138,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             **pages,
             "past": chosen.get("when") == "past",
             "near_areas": form.near_areas if chosen.get("postcode") else [],
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
             **subscribe_links(area_id=chosen.get("area")),
         },
     )

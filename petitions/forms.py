@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civic.forms import ServiceErrorsMixin
+from civic.forms import FilterForm, ServiceErrorsMixin, all_and, by_council
 from petitions.models import Petition
 
 Stage = Petition.Stage
@@ -159,9 +159,9 @@ class StartForm(ServiceErrorsMixin, forms.Form):
             ]
         else:
             del self.fields["organisation"]
-        self.fields["area"].choices = [("", _("The whole council area"))] + [
-            (area.pk, f"{area.name} ({area.organisation.name})" if several else area.name)
-            for area in areas
+        self.fields["area"].choices = [
+            ("", _("The whole council area")),
+            *by_council(areas, several=several),
         ]
 
     def chosen_organisation(self):
@@ -183,9 +183,8 @@ class StartForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class ListFilterForm(forms.Form):
-    """The listing's filters, read from the address (GET), so that every page of results can be
-    bookmarked and the form works without JavaScript."""
+class PetitionFilterForm(FilterForm):
+    """The listing's filters."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     stage = forms.ChoiceField(
@@ -204,9 +203,6 @@ class ListFilterForm(forms.Form):
     def __init__(self, data, *, areas):
         super().__init__(data)
         several = len({area.organisation_id for area in areas}) > 1
-        self.fields["stage"].choices = [("", _("All")), *LIST_STAGES]
-        self.fields["area"].choices = [("", _("All"))] + [
-            (area.pk, f"{area.name} ({area.organisation.name})" if several else area.name)
-            for area in areas
-        ]
+        self.fields["stage"].choices = all_and(LIST_STAGES)
+        self.fields["area"].choices = all_and(by_council(areas, several=several))
         self.fields["q"].widget.input_type = "search"

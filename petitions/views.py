@@ -38,7 +38,7 @@ from civic.pagecache import shared_page
 from civic.pagination import paginate
 from civic.ratelimits import client_ip
 from petitions.api import PetitionDetailSerializer, PetitionSerializer, newest_first
-from petitions.forms import DEBATE, ListFilterForm, SignatureForm, StartForm
+from petitions.forms import DEBATE, PetitionFilterForm, SignatureForm, StartForm
 from petitions.models import Petition, Signature, Threshold
 from petitions.services import (
     petition_create,
@@ -202,10 +202,8 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         .select_related("organisation")
         .order_by("organisation__name", "name")
     )
-    form = ListFilterForm(request.GET or None, areas=areas)
-    if form.is_bound:
-        form.is_valid()  # errors are shown next to their fields; valid filters still apply
-    chosen = getattr(form, "cleaned_data", {})
+    form = PetitionFilterForm(request.GET or None, areas=areas)
+    chosen = form.chosen
 
     petitions = public.select_related("organisation", "area")
     if chosen.get("stage"):
@@ -227,7 +225,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "heading": _("Petitions"),
             "form": form,
             **pages,
-            "filtered": bool(form.is_bound and any(chosen.values())),
+            "filtered": form.filtered,
             "several_councils": len({area.organisation_id for area in areas}) > 1,
         },
     )
