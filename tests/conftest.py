@@ -92,6 +92,24 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
+def _error_pages_say_so_in_their_title(monkeypatch):
+    """Every page any test gets through Django's test client is checked: one with an error
+    summary says "Error:" first in its title, once (tests.pages.check_error_title)."""
+    from django.test.client import Client
+
+    from tests.pages import check_error_title
+
+    request = Client.request
+
+    def checked(self, **kwargs):
+        response = request(self, **kwargs)
+        check_error_title(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
+
+
+@pytest.fixture(autouse=True)
 def _still_rate_windows(monkeypatch):
     """Every attempt a test makes counts in one window of each rate limit. The windows are cut
     from the real clock, so attempts that straddled a window's edge would be counted in two and

@@ -53,3 +53,42 @@ def form_token(html: str) -> str | None:
     """The CSRF token a page's form carries; None on a page without one."""
     found = _FORM_TOKEN.search(html)
     return found.group(1) if found else None
+
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
+# GOV.UK's error summary on residents' pages; on staff pages, ours (admin/civic/_error_summary.html
+# and the like, headed "There is a problem") or the Django admin's note above a form in error.
+# (The admin's red `errornote` also carries warnings that are not errors: those do not count.)
+_ERROR_SUMMARY = re.compile(
+    r'class="govuk-error-summary[" ]|aria-labelledby="error-summary-title"'
+    r'|<p class="errornote">\s*Please correct'
+)
+ERROR_PREFIX = "Error:"
+
+
+def title_of(html: str) -> str | None:
+    found = _TITLE.search(html)
+    if found is None:
+        return None
+    return " ".join(html_module.unescape(found.group(1)).split())
+
+
+def check_error_title(response) -> None:
+    """A page that shows an error summary starts its title with "Error:", once (GOV.UK's
+    pattern: a screen reader's user hears it first); a page without one does not. Run on every
+    page the tests' client gets (tests/conftest.py), so no page anywhere can miss it."""
+    if getattr(response, "streaming", False):
+        return
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return
+    html = response.content.decode(errors="replace")
+    title = title_of(html)
+    if title is None:
+        return
+    shows_errors = bool(_ERROR_SUMMARY.search(html))
+    says_error = title.startswith(ERROR_PREFIX)
+    assert title.count(ERROR_PREFIX) <= 1 and shows_errors == says_error, (
+        f"the page titled {title!r} "
+        + ("shows an error summary" if shows_errors else "shows no error summary")
+        + f" ({response.status_code})"
+    )
